@@ -1,0 +1,34 @@
+/**
+ * Two tiers (HOUSE_STYLE rule 13): unit specs next to the library source, e2e
+ * specs in test/ against real redis-server processes. Jest runs in ESM mode
+ * (NestJS 12 is pure ESM), so the test script sets --experimental-vm-modules.
+ */
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: {
+    '^@shared-infra/event-bus$': '<rootDir>/libs/event-bus/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.json' }],
+  },
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/setup/global-setup.ts',
+      testTimeout: 60_000,
+    },
+  ],
+};

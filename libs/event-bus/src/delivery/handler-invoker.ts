@@ -1,0 +1,157 @@
+import { ForbiddenException, Inject, Injectable } from '@nestjs/common';
+import { EVENT_BUS_CONFIG, type EventBusConfig } from '../event-bus.config.js';
+import { EventBusLogger, eventTag } from '../event-bus.logger.js';
+import { messages } from '../event-bus.messages.js';
+import { HandlerTimeoutError } from '../errors/handler-timeout.error.js';
+import { traceStorage, type TraceContext } from '../envelope/trace-context.js';
+import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
+import { EventBusMetrics } from './event-bus-metrics.js';
+import type { HandlerRecord } from './handler-record.js';
+import { backoffDelay } from './retry-policy.js';
+
+// Nest's guards consumer throws exactly this when a guard returns false.
+const GUARD_REJECTION = 'Forbidden resource';
+
+function isGuardRejection(error: unknown): boolean {
+  return error instanceof ForbiddenException && error.message === GUARD_REJECTION;
+}
+
+/**
+ * Runs handlers: filter, concurrency limit, timeout, retries with backoff. It is
+ * the one place a handler error is caught, so a failing handler never stops the
+ * others and never reaches the process.
+ */
+@Injectable()
+export class HandlerInvoker {
+  private readonly logger: EventBusLogger;
+  private closing = false;
+  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+
+  constructor(
+    @Inject(EVENT_BUS_CONFIG) config: EventBusConfig,
+    private readonly metrics: EventBusMetrics,
+  ) {
+    this.logger = new EventBusLogger('EventBus', config.logLevel);
+  }
+
+  /** Hands one event to one handler. Never throws. */
+  dispatch(record: HandlerRecord, event: EventEnvelope): void {
+    if (this.closing) {
+      this.metrics.dropped++;
+      return;
+    }
+    if (record.filter) {
+      let pass: boolean;
+      try {
+        pass = record.filter(event);
+      } catch {
+        pass = false;
+      }
+      if (!pass) {
+        this.metrics.filtered++;
+        return;
+      }
+    }
+    if (!record.limiter.run(() => this.execute(record, event))) {
+      this.metrics.dropped++;
+      this.logger.warn(
+        `Dropped ${eventTag(event)} for ${record.name}: ${record.limiter.waiting} events already wait for it (option maxQueued). Raise concurrency or maxQueued, or make the handler faster.`,
+      );
+    }
+  }
+
+  /** Stops new deliveries, cancels pending retry waits and drops queued events. */
+  close(records: Iterable<HandlerRecord>): void {
+    this.closing = true;
+    for (const sleeper of this.sleepers) {
+      clearTimeout(sleeper.timer);
+      sleeper.resolve();
+    }
+    this.sleepers.clear();
+    for (const record of records) this.metrics.dropped += record.limiter.clear();
+  }
+
+  /** Resolves when the given handlers are idle or after `timeoutMs`; true when idle. */
+  async drain(records: Iterable<HandlerRecord>, timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const idle = Promise.all([...records].map(r => r.limiter.onIdle())).then(() => true);
+    const timeout = new Promise<boolean>(resolve => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([idle, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async execute(record: HandlerRecord, event: EventEnvelope): Promise<void> {
+    const trace: TraceContext = {
+      traceId: event.metadata.traceId,
+      correlationId: event.metadata.correlationId ?? event.metadata.traceId,
+      eventId: event.id,
+    };
+    for (let attempt = 1; ; attempt++) {
+      let error: unknown;
+      this.metrics.inFlight++;
+      try {
+        await traceStorage.run(trace, () => this.callWithTimeout(record, event));
+      } catch (caught) {
+        error = caught ?? new Error('handler threw a nullish value');
+      } finally {
+        this.metrics.inFlight--;
+      }
+      if (error === undefined) {
+        this.metrics.recordDelivery(Date.now() - Date.parse(event.metadata.timestamp));
+        return;
+      }
+      if (isGuardRejection(error)) {
+        this.metrics.filtered++;
+        this.logger.debug(`A guard turned away ${eventTag(event)} for ${record.name}.`);
+        return;
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      if (attempt > record.retry.maxRetries || this.closing) {
+        this.metrics.failed++;
+        this.logger.error(
+          `Handler ${record.name} failed on ${eventTag(event)} after ${attempt} attempt(s): ${reason}`,
+          error instanceof Error ? error.stack : undefined,
+        );
+        return;
+      }
+      this.metrics.retried++;
+      const delay = backoffDelay(record.retry, attempt);
+      this.logger.warn(
+        `Handler ${record.name} failed on ${eventTag(event)} (attempt ${attempt} of ${record.retry.maxRetries + 1}): ${reason}. Retrying in ${delay} ms.`,
+      );
+      await this.sleep(delay);
+    }
+  }
+
+  private callWithTimeout(record: HandlerRecord, event: EventEnvelope): unknown {
+    const result = record.call(event);
+    if (!record.timeout || !(result instanceof Promise)) return result;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(
+        () => reject(new HandlerTimeoutError(messages.handlerTimeout(record.name, record.timeout))),
+        record.timeout,
+      );
+    });
+    return Promise.race([result, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    return new Promise(resolve => {
+      const sleeper = {
+        timer: setTimeout(() => {
+          this.sleepers.delete(sleeper);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.sleepers.add(sleeper);
+    });
+  }
+}

@@ -1,0 +1,75 @@
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  DiscoveryService,
+  ExternalContextCreator,
+  MetadataScanner,
+} from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
+import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
+import {
+  EVENT_ARGS_METADATA,
+  EVENT_BUS_CONTEXT_TYPE,
+} from '../event-bus.constants.js';
+import { messages } from '../event-bus.messages.js';
+import { EventBusService } from '../event-bus.service.js';
+import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
+import { EventMetadataAccessor } from './event-metadata.accessor.js';
+import { EventParamsFactory } from './event-params.factory.js';
+
+/**
+ * Finds `@OnEvent` methods on every provider and controller at bootstrap and
+ * registers them with the bus, wrapped by Nest's `ExternalContextCreator` so that
+ * guards, interceptors, pipes and exception filters apply.
+ */
+@Injectable()
+export class EventHandlersExplorer implements OnApplicationBootstrap {
+  private readonly paramsFactory = new EventParamsFactory();
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly accessor: EventMetadataAccessor,
+    private readonly contextCreator: ExternalContextCreator,
+    private readonly eventBus: EventBusService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    for (const wrapper of wrappers) await this.explore(wrapper);
+  }
+
+  private async explore(wrapper: InstanceWrapper): Promise<void> {
+    // NOTE: aliases (useExisting) point at a provider that is explored on its own.
+    if (wrapper.isAlias) return;
+    const instance = wrapper.instance as Record<string, unknown> | undefined;
+    const prototype = instance ? Object.getPrototypeOf(instance) : (wrapper.metatype as { prototype?: object } | null)?.prototype;
+    if (!prototype || prototype === Object.prototype) return;
+    for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+      const metadata = this.accessor.getOnEventMetadata((prototype as Record<string, unknown>)[methodName]);
+      if (!metadata) continue;
+      const className = (prototype.constructor as { name?: string }).name ?? 'anonymous';
+      if (!wrapper.isDependencyTreeStatic() || !instance) {
+        throw new InvalidConfigurationError(messages.requestScopedHandler(className, methodName));
+      }
+      const call = this.wrap(instance, methodName);
+      for (const { pattern, options } of metadata) {
+        await this.eventBus.registerHandler(pattern, call, options, `${className}.${methodName}`);
+      }
+    }
+  }
+
+  private wrap(instance: Record<string, unknown>, methodName: string): (event: EventEnvelope) => Promise<unknown> {
+    const method = instance[methodName] as (...args: unknown[]) => unknown;
+    return this.contextCreator.create(
+      instance,
+      method,
+      methodName,
+      EVENT_ARGS_METADATA,
+      this.paramsFactory,
+      undefined,
+      undefined,
+      undefined,
+      EVENT_BUS_CONTEXT_TYPE,
+    );
+  }
+}

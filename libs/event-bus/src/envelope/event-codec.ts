@@ -1,0 +1,125 @@
+import {
+  DEFAULT_MAX_DATA_BYTES,
+  DEFAULT_MAX_EVENT_BYTES,
+  ENVELOPE_VERSION,
+} from '../event-bus.constants.js';
+import { messages } from '../event-bus.messages.js';
+import { EventValidationError } from '../errors/event-validation.error.js';
+import type { EventEnvelope, EventMetadata } from '../interfaces/event-envelope.interface.js';
+import { isValidEventType } from '../matching/pattern-matcher.js';
+
+/** Limits the codec enforces, resolved from the module options. */
+export interface CodecLimits {
+  maxEventBytes: number;
+  maxDataBytes: number;
+}
+
+export const DEFAULT_LIMITS: CodecLimits = {
+  maxEventBytes: DEFAULT_MAX_EVENT_BYTES,
+  maxDataBytes: DEFAULT_MAX_DATA_BYTES,
+};
+
+/** Result of decoding a message from the wire. */
+export type DecodeResult =
+  | { ok: true; envelope: EventEnvelope }
+  | { ok: false; reason: string };
+
+const byteLength = (text: string): number => Buffer.byteLength(text);
+
+/**
+ * Serializes envelopes for the wire and checks them on the way in and out.
+ * `data` is stringified once: its size is checked on that string, which is then
+ * spliced into the envelope, so a publish costs one `JSON.stringify` of the data.
+ */
+export class EventCodec {
+  constructor(private readonly limits: CodecLimits = DEFAULT_LIMITS) {}
+
+  /** Serializes an envelope; throws `EventValidationError` on size or JSON trouble. */
+  encode(envelope: EventEnvelope): string {
+    const { id, type, data, metadata, version } = envelope;
+    if (data === undefined) {
+      throw new EventValidationError(messages.dataUndefined(type), 'data');
+    }
+    let dataJson: string;
+    try {
+      dataJson = JSON.stringify(data);
+    } catch (error) {
+      throw new EventValidationError(
+        messages.dataNotSerializable(type, (error as Error).message),
+        'data',
+      );
+    }
+    if (dataJson === undefined) {
+      throw new EventValidationError(
+        messages.dataNotSerializable(type, `a ${typeof data} has no JSON form`),
+        'data',
+      );
+    }
+    const dataBytes = byteLength(dataJson);
+    if (dataBytes > this.limits.maxDataBytes) {
+      throw new EventValidationError(
+        messages.dataTooLarge(type, dataBytes, this.limits.maxDataBytes),
+        'data',
+        this.limits.maxDataBytes,
+      );
+    }
+    // id and type are validated to plain ASCII without quotes, so they need no escaping.
+    const head = `{"id":"${id}","type":"${type}","data":`;
+    const tail = `,"metadata":${JSON.stringify(metadata)},"version":${version}}`;
+    const total = dataBytes + head.length + byteLength(tail);
+    if (total > this.limits.maxEventBytes) {
+      throw new EventValidationError(
+        messages.eventTooLarge(type, total, this.limits.maxEventBytes),
+        'envelope',
+        this.limits.maxEventBytes,
+      );
+    }
+    return head + dataJson + tail;
+  }
+
+  /**
+   * Parses and checks a message from the wire. Never throws: a bad message is
+   * reported with a reason, for the caller to count and log.
+   */
+  decode(payload: string): DecodeResult {
+    if (typeof payload !== 'string') return { ok: false, reason: 'payload is not text' };
+    // NOTE: UTF-8 is never shorter than the UTF-16 length, so short payloads skip the byte count.
+    if (payload.length > this.limits.maxEventBytes / 3 && byteLength(payload) > this.limits.maxEventBytes) {
+      return { ok: false, reason: `payload is over maxEventBytes (${this.limits.maxEventBytes})` };
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(payload);
+    } catch (error) {
+      return { ok: false, reason: `invalid JSON (${(error as Error).message})` };
+    }
+    const problem = checkEnvelope(parsed);
+    return problem ? { ok: false, reason: problem } : { ok: true, envelope: parsed as EventEnvelope };
+  }
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+/** The first thing wrong with a received envelope, or undefined when it is sound. */
+export function checkEnvelope(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return 'envelope is not a JSON object';
+  }
+  const envelope = value as Partial<EventEnvelope>;
+  if (!isNonEmptyString(envelope.id) || envelope.id.length > 128) return 'field "id" is missing or not a string';
+  if (!isValidEventType(envelope.type)) return 'field "type" is missing or not a valid event type';
+  if (!('data' in envelope)) return 'field "data" is missing';
+  if (envelope.version !== ENVELOPE_VERSION) {
+    return `field "version" is ${JSON.stringify(envelope.version)}, this bus reads version ${ENVELOPE_VERSION}`;
+  }
+  const metadata = envelope.metadata as Partial<EventMetadata> | undefined;
+  if (metadata === null || typeof metadata !== 'object') return 'field "metadata" is missing';
+  if (!isNonEmptyString(metadata.source)) return 'field "metadata.source" is missing';
+  if (!isNonEmptyString(metadata.traceId)) return 'field "metadata.traceId" is missing';
+  if (!isNonEmptyString(metadata.timestamp) || Number.isNaN(Date.parse(metadata.timestamp))) {
+    return 'field "metadata.timestamp" is not a valid date';
+  }
+  return undefined;
+}

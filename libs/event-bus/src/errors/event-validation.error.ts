@@ -1,0 +1,19 @@
+import { EventBusError } from './event-bus.error.js';
+
+/**
+ * A publish was refused because the event is invalid: bad type, oversize data or
+ * envelope, bad metadata, or a payload that fails its registered DTO.
+ *
+ * @publicApi
+ */
+export class EventValidationError extends EventBusError {
+  constructor(
+    message: string,
+    /** The offending field, e.g. `type`, `data`, `data.size`, `metadata.timestamp`. */
+    public readonly field: string,
+    /** The limit that was exceeded, when the failure is about size. */
+    public readonly limit?: number,
+  ) {
+    super(message, 'EVENT_VALIDATION');
+  }
+}

@@ -1,0 +1,80 @@
+import type { Type } from '@nestjs/common';
+import { InvalidConfigurationError } from './errors/invalid-configuration.error.js';
+import { messages } from './event-bus.messages.js';
+import {
+  DEFAULT_MAX_DATA_BYTES,
+  DEFAULT_MAX_EVENT_BYTES,
+} from './event-bus.constants.js';
+import type {
+  EventBusModuleOptions,
+  RedisTransportOptions,
+} from './interfaces/event-bus-options.interface.js';
+import type { RetryOptions } from './interfaces/retry-options.interface.js';
+import { DEFAULT_RETRY, resolveRetry } from './delivery/retry-policy.js';
+
+/** Injection token of the resolved configuration (internal). */
+export const EVENT_BUS_CONFIG = 'event-bus:config';
+
+/** Module options with every default applied and every value checked. */
+export interface EventBusConfig {
+  serviceName: string;
+  transport: 'memory' | 'redis';
+  redis?: Required<Pick<RedisTransportOptions, 'channelPrefix' | 'maxBufferedPublishes' | 'maxRetriesPerRequest'>> &
+    RedisTransportOptions;
+  limits: { maxEventBytes: number; maxDataBytes: number };
+  retry: RetryOptions;
+  handlerDefaults: { timeout: number; concurrency: number; maxQueued: number };
+  schemas: Record<string, Type<object>>;
+  logLevel: 'debug' | 'log' | 'warn' | 'error';
+  shutdownTimeout: number;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new InvalidConfigurationError(`Option "${name}" is ${JSON.stringify(value)}: it must be a finite number >= 0.`);
+  }
+  return value;
+}
+
+/** Applies defaults to the user's options; throws `InvalidConfigurationError` on bad values. */
+export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
+  if (!options || typeof options.serviceName !== 'string' || options.serviceName.length === 0) {
+    throw new InvalidConfigurationError(
+      'Option "serviceName" is required: EventBusModule.forRoot({ serviceName: "photo-service" }). It becomes metadata.source of every event.',
+    );
+  }
+  const transport = options.transport ?? 'memory';
+  if (transport !== 'memory' && transport !== 'redis') {
+    throw new InvalidConfigurationError(messages.unknownTransport(transport));
+  }
+  if (transport === 'redis' && !options.redis?.url && !options.redis?.options) {
+    throw new InvalidConfigurationError(messages.missingRedisOptions());
+  }
+  const limits = {
+    maxEventBytes: positive('limits.maxEventBytes', options.limits?.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES),
+    maxDataBytes: positive('limits.maxDataBytes', options.limits?.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES),
+  };
+  const defaults = options.handlerDefaults ?? {};
+  return {
+    serviceName: options.serviceName,
+    transport,
+    redis: options.redis
+      ? {
+          ...options.redis,
+          channelPrefix: options.redis.channelPrefix ?? 'eventbus:',
+          maxBufferedPublishes: positive('redis.maxBufferedPublishes', options.redis.maxBufferedPublishes ?? 1000),
+          maxRetriesPerRequest: positive('redis.maxRetriesPerRequest', options.redis.maxRetriesPerRequest ?? 20),
+        }
+      : undefined,
+    limits,
+    retry: resolveRetry(DEFAULT_RETRY, options.retry),
+    handlerDefaults: {
+      timeout: positive('handlerDefaults.timeout', defaults.timeout ?? 30_000),
+      concurrency: Math.max(1, positive('handlerDefaults.concurrency', defaults.concurrency ?? 100)),
+      maxQueued: positive('handlerDefaults.maxQueued', defaults.maxQueued ?? 10_000),
+    },
+    schemas: options.schemas ?? {},
+    logLevel: options.logLevel ?? 'log',
+    shutdownTimeout: positive('shutdownTimeout', options.shutdownTimeout ?? 10_000),
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Every user-facing message of the library, so that wording stays consistent and
+ * each message names the bad value and the fix.
+ */
+export const messages = {
+  invalidType: (type: unknown) =>
+    `Event type ${JSON.stringify(type)} is invalid: use lower-case dot-separated segments of [a-z0-9_-], e.g. "photo.uploaded" (at most 255 characters).`,
+  invalidPattern: (pattern: unknown) =>
+    `Event pattern ${JSON.stringify(pattern)} is invalid: use dot-separated segments where "*" is exactly one segment and "**" any number, e.g. "photo.*" or "photo.**".`,
+  dataTooLarge: (type: string, bytes: number, limit: number) =>
+    `Event "${type}" data is ${bytes} bytes, over the limit of ${limit} bytes (field "data", option limits.maxDataBytes). Send a reference (an id or a URL) instead of the content.`,
+  eventTooLarge: (type: string, bytes: number, limit: number) =>
+    `Event "${type}" envelope is ${bytes} bytes, over the limit of ${limit} bytes (option limits.maxEventBytes). Shrink data or metadata.`,
+  dataNotSerializable: (type: string, reason: string) =>
+    `Event "${type}" data cannot be serialized to JSON (${reason}). Publish plain objects, arrays, strings, numbers, booleans or null.`,
+  dataUndefined: (type: string) =>
+    `Event "${type}" has no data (field "data" is undefined). Publish null or an object instead.`,
+  invalidMetadata: (field: string, reason: string) =>
+    `Event metadata field "metadata.${field}" is invalid: ${reason}.`,
+  invalidTimestamp: (value: unknown) =>
+    `Event metadata field "metadata.timestamp" ${JSON.stringify(value)} is not a valid ISO-8601 date. Leave it out and the bus sets it.`,
+  dtoInvalid: (type: string, details: string) =>
+    `Event "${type}" data failed validation against its registered DTO: ${details}.`,
+  notConnected: (transport: string) =>
+    `The event bus (${transport} transport) is not connected. Check that Redis is reachable (REDIS_URL) and retry; isConnected() tells when it is back.`,
+  publishBufferFull: (limit: number) =>
+    `Redis is unreachable and ${limit} publishes are already waiting (option redis.maxBufferedPublishes). This publish was not sent: retry later or raise the limit.`,
+  publishFailed: (type: string, reason: string) =>
+    `Publishing "${type}" failed: ${reason}. The event was not sent; it is safe to retry.`,
+  closed: () =>
+    `The event bus is shut down: publish() and subscribe() are refused after onApplicationShutdown.`,
+  requestScopedHandler: (className: string, method: string) =>
+    `@OnEvent on ${className}.${method}: request-scoped providers cannot hold event handlers, because an event has no request. Move the handler to a singleton provider and inject request-independent services, or use ModuleRef.resolve() inside it.`,
+  handlerTimeout: (name: string, ms: number) =>
+    `Handler ${name} did not finish within ${ms} ms (option timeout). It may still be running; raise the timeout or make it faster.`,
+  unknownTransport: (value: unknown) =>
+    `Unknown transport ${JSON.stringify(value)}: use 'memory' or 'redis'.`,
+  missingRedisOptions: () =>
+    `transport 'redis' needs redis.url or redis.options, e.g. { transport: 'redis', redis: { url: 'redis://localhost:6379' } }.`,
+  invalidRetry: (field: string, value: unknown) =>
+    `Retry option "${field}" is ${JSON.stringify(value)}: it must be a finite number >= 0.`,
+  invalidFilter: (reason: string) => `Invalid event filter: ${reason}.`,
+};

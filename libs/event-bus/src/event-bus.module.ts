@@ -1,0 +1,52 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { EventBusMetrics } from './delivery/event-bus-metrics.js';
+import { HandlerInvoker } from './delivery/handler-invoker.js';
+import { EventHandlersExplorer } from './discovery/event-handlers.explorer.js';
+import { EventMetadataAccessor } from './discovery/event-metadata.accessor.js';
+import { EVENT_BUS_CONFIG, resolveConfig } from './event-bus.config.js';
+import { EVENT_BUS_TRANSPORT } from './event-bus.constants.js';
+import {
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN,
+} from './event-bus.module-definition.js';
+import { EventBusService } from './event-bus.service.js';
+import type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
+import { createTransport } from './transports/create-transport.js';
+import { EventValidator } from './validation/event-validator.service.js';
+
+/**
+ * The event bus. Import it once, in the root module.
+ *
+ * @example
+ * EventBusModule.forRoot({
+ *   serviceName: 'photo-service',
+ *   transport: process.env.REDIS_URL ? 'redis' : 'memory',
+ *   redis: { url: process.env.REDIS_URL },
+ * })
+ *
+ * @publicApi
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    {
+      provide: EVENT_BUS_CONFIG,
+      useFactory: (options: EventBusModuleOptions) => resolveConfig(options),
+      inject: [MODULE_OPTIONS_TOKEN],
+    },
+    {
+      provide: EVENT_BUS_TRANSPORT,
+      useFactory: createTransport,
+      inject: [EVENT_BUS_CONFIG],
+    },
+    EventBusMetrics,
+    EventValidator,
+    HandlerInvoker,
+    EventBusService,
+    EventMetadataAccessor,
+    EventHandlersExplorer,
+  ],
+  exports: [EventBusService, EventValidator],
+})
+export class EventBusModule extends ConfigurableModuleClass {}

@@ -1,0 +1,329 @@
+import {
+  Inject,
+  Injectable,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { ConcurrencyLimiter } from './delivery/concurrency-limiter.js';
+import { EventBusMetrics } from './delivery/event-bus-metrics.js';
+import { HandlerInvoker } from './delivery/handler-invoker.js';
+import type { HandlerRecord } from './delivery/handler-record.js';
+import { resolveRetry } from './delivery/retry-policy.js';
+import { EventCodec } from './envelope/event-codec.js';
+import { createEventId } from './envelope/event-id.util.js';
+import { currentTrace } from './envelope/trace-context.js';
+import { EventBusError } from './errors/event-bus.error.js';
+import { EventBusUnavailableError } from './errors/event-bus-unavailable.error.js';
+import { InvalidConfigurationError } from './errors/invalid-configuration.error.js';
+import { EVENT_BUS_CONFIG, type EventBusConfig } from './event-bus.config.js';
+import { ENVELOPE_VERSION, EVENT_BUS_TRANSPORT } from './event-bus.constants.js';
+import { EventBusLogger } from './event-bus.logger.js';
+import { messages } from './event-bus.messages.js';
+import type {
+  EventEnvelope,
+  EventMetadata,
+} from './interfaces/event-envelope.interface.js';
+import type { EventData, EventOf } from './interfaces/event-map.interface.js';
+import type { OnEventOptions } from './interfaces/on-event-options.interface.js';
+import type {
+  PublishOptions,
+  PublishResult,
+  Subscription,
+} from './interfaces/publish.interface.js';
+import type {
+  EventBusStats,
+  HealthCheckResult,
+} from './interfaces/stats.interface.js';
+import type { EventTransport } from './interfaces/transport.interface.js';
+import { compileFilter } from './matching/event-filter.js';
+import { isValidPattern } from './matching/pattern-matcher.js';
+import { EventValidator } from './validation/event-validator.service.js';
+
+type Target = Pick<EventMetadata, 'room' | 'userId' | 'broadcast'>;
+
+const MALFORMED_LOG_BURST = 10;
+const MALFORMED_LOG_WINDOW_MS = 10_000;
+
+/**
+ * Publishes events and routes received ones to handlers. Inject it anywhere once
+ * `EventBusModule.forRoot()` is imported.
+ *
+ * @example
+ * await this.eventBus.publish('photo.uploaded', { photoId, userId, filename, size, mimeType, uploadedAt });
+ *
+ * @publicApi
+ */
+@Injectable()
+export class EventBusService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger: EventBusLogger;
+  private readonly codec: EventCodec;
+  /** pattern → handler id → handler; one transport subscription per pattern. */
+  private readonly routes = new Map<string, Map<string, HandlerRecord>>();
+  private readonly handlers = new Map<string, HandlerRecord>();
+  private startedAt = Date.now();
+  private closed = false;
+  private malformedLogged = 0;
+  private malformedWindowStart = 0;
+
+  constructor(
+    @Inject(EVENT_BUS_CONFIG) private readonly config: EventBusConfig,
+    @Inject(EVENT_BUS_TRANSPORT) private readonly transport: EventTransport,
+    private readonly validator: EventValidator,
+    private readonly invoker: HandlerInvoker,
+    private readonly metrics: EventBusMetrics,
+  ) {
+    this.logger = new EventBusLogger('EventBus', config.logLevel);
+    this.codec = new EventCodec(config.limits);
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.startedAt = Date.now();
+    try {
+      await this.transport.connect();
+      this.logger.log(`Connected: transport ${this.transport.kind}, service "${this.config.serviceName}".`);
+    } catch (error) {
+      // NOTE: the app still boots; the transport keeps reconnecting and health reports it down.
+      this.logger.warn(
+        `Transport ${this.transport.kind} is not reachable yet (${(error as Error).message}); retrying in the background. Check REDIS_URL.`,
+      );
+    }
+  }
+
+  /**
+   * Stops taking events, lets running handlers finish (up to `shutdownTimeout`)
+   * and closes the transport. Called by Nest on `app.close()` or a shutdown signal
+   * when `enableShutdownHooks()` is on.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const records = [...this.handlers.values()];
+    await Promise.allSettled([...this.routes.keys()].map(pattern => this.transport.unsubscribe(pattern)));
+    this.invoker.close(records);
+    const idle = await this.invoker.drain(records, this.config.shutdownTimeout);
+    if (!idle) {
+      this.logger.warn(`Shutdown: handlers still running after ${this.config.shutdownTimeout} ms (option shutdownTimeout); closing anyway.`);
+    }
+    this.routes.clear();
+    this.handlers.clear();
+    await this.transport.close();
+  }
+
+  /**
+   * Publishes an event to every subscriber of its type.
+   *
+   * @param type lower-case dot-separated, e.g. `photo.uploaded`
+   * @param data JSON-serializable; checked against the type's DTO when one is registered
+   * @throws EventValidationError when the event is invalid; EventBusUnavailableError when it could not be sent
+   */
+  publish<K extends string>(type: K, data: EventData<K>, options?: PublishOptions): Promise<PublishResult> {
+    return this.send(type, data, options, undefined);
+  }
+
+  /**
+   * Publishes an event meant for the sockets in `room` (through the gateway);
+   * bus handlers of the type receive it too, with `metadata.room` set.
+   */
+  publishToRoom<K extends string>(room: string, type: K, data: EventData<K>, options?: PublishOptions): Promise<PublishResult> {
+    return this.send(type, data, options, { room });
+  }
+
+  /** Publishes an event meant for every socket of `userId`; sets `metadata.userId`. */
+  publishToUser<K extends string>(userId: string, type: K, data: EventData<K>, options?: PublishOptions): Promise<PublishResult> {
+    return this.send(type, data, options, { userId });
+  }
+
+  /** Publishes an event meant for every connected client; sets `metadata.broadcast`. */
+  broadcast<K extends string>(type: K, data: EventData<K>, options?: PublishOptions): Promise<PublishResult> {
+    return this.send(type, data, options, { broadcast: true });
+  }
+
+  /**
+   * Calls `handler` for every event whose type matches `pattern` (`*` one
+   * segment, `**` any number). `@OnEvent` is the declarative form of this.
+   *
+   * @example
+   * const sub = await bus.subscribe('photo.*', event => console.log(event.type));
+   * await sub.unsubscribe();
+   */
+  async subscribe<K extends string>(
+    pattern: K,
+    handler: (event: EventOf<K>) => unknown,
+    options: OnEventOptions = {},
+  ): Promise<Subscription> {
+    const id = randomUUID();
+    return this.addHandler(pattern, handler as (event: EventEnvelope) => unknown, options, options.name ?? `subscribe(${pattern})#${id.slice(0, 8)}`, id);
+  }
+
+  /** Removes a subscription by id; resolves false when there was none. */
+  async unsubscribe(subscriptionId: string): Promise<boolean> {
+    const record = this.handlers.get(subscriptionId);
+    if (!record) return false;
+    this.handlers.delete(subscriptionId);
+    const group = this.routes.get(record.pattern);
+    group?.delete(subscriptionId);
+    if (group && group.size === 0) {
+      this.routes.delete(record.pattern);
+      if (!this.closed) await this.transport.unsubscribe(record.pattern);
+    }
+    return true;
+  }
+
+  /** True when every connection of the transport is up. */
+  isConnected(): boolean {
+    return !this.closed && this.transport.isConnected();
+  }
+
+  /** Pings every connection the bus holds. Never throws. */
+  async healthCheck(timeoutMs = 1000): Promise<HealthCheckResult> {
+    const connections = this.closed
+      ? [{ name: this.transport.kind, status: 'down' as const, error: 'event bus is shut down' }]
+      : await this.transport.ping(timeoutMs);
+    return {
+      status: connections.every(c => c.status === 'up') ? 'healthy' : 'unhealthy',
+      transport: this.transport.kind,
+      connections,
+      activeSubscriptions: this.handlers.size,
+      uptime: Math.round((Date.now() - this.startedAt) / 1000),
+      timestamp: new Date().toISOString(),
+    };
+  }
+
+  /** Counters since start; the same figures the health and metrics endpoints show. */
+  getStats(): EventBusStats {
+    const m = this.metrics;
+    const settled = m.delivered + m.failed;
+    return {
+      transport: this.transport.kind,
+      connected: this.isConnected(),
+      eventsPublished: m.published,
+      eventsReceived: m.received,
+      eventsDelivered: m.delivered,
+      eventsFailed: m.failed,
+      eventsRetried: m.retried,
+      eventsFiltered: m.filtered,
+      eventsDropped: m.dropped,
+      eventsMalformed: m.malformed,
+      activeSubscriptions: this.handlers.size,
+      errorRate: settled === 0 ? 0 : m.failed / settled,
+      messagesPerSecond: m.rate(),
+      averageLatency: m.averageLatency(),
+      inFlight: m.inFlight,
+      uptime: Math.round((Date.now() - this.startedAt) / 1000),
+    };
+  }
+
+  /**
+   * Registers a discovered `@OnEvent` handler. Internal: called by the explorer.
+   * @internal
+   */
+  registerHandler(
+    pattern: string,
+    call: (event: EventEnvelope) => unknown,
+    options: OnEventOptions,
+    name: string,
+  ): Promise<Subscription> {
+    return this.addHandler(pattern, call, options, options.name ?? name, randomUUID());
+  }
+
+  private async addHandler(
+    pattern: string,
+    call: (event: EventEnvelope) => unknown,
+    options: OnEventOptions,
+    name: string,
+    id: string,
+  ): Promise<Subscription> {
+    if (this.closed) throw new EventBusUnavailableError(messages.closed());
+    if (!isValidPattern(pattern)) throw new InvalidConfigurationError(messages.invalidPattern(pattern));
+    if (typeof call !== 'function') {
+      throw new InvalidConfigurationError(`Handler for "${pattern}" is ${typeof call}: pass a function.`);
+    }
+    const defaults = this.config.handlerDefaults;
+    const record: HandlerRecord = {
+      id,
+      name,
+      pattern,
+      call,
+      retry: resolveRetry(this.config.retry, options.retry),
+      timeout: options.timeout ?? defaults.timeout,
+      filter: options.filter ? compileFilter(options.filter) : undefined,
+      limiter: new ConcurrencyLimiter(
+        Math.max(1, options.concurrency ?? defaults.concurrency),
+        options.maxQueued ?? defaults.maxQueued,
+      ),
+    };
+    let group = this.routes.get(pattern);
+    const isNewPattern = !group;
+    if (!group) this.routes.set(pattern, (group = new Map()));
+    group.set(id, record);
+    this.handlers.set(id, record);
+    if (isNewPattern) {
+      await this.transport.subscribe(pattern, (type, payload, channel) => this.onMessage(pattern, type, payload, channel));
+    }
+    this.logger.debug(`Handler ${name} subscribed to "${pattern}".`);
+    return { id, pattern, unsubscribe: () => this.unsubscribe(id) };
+  }
+
+  private async send(
+    type: string,
+    data: unknown,
+    options: PublishOptions = {},
+    target: Target | undefined,
+  ): Promise<PublishResult> {
+    if (this.closed) throw new EventBusUnavailableError(messages.closed());
+    this.validator.validateType(type);
+    const trace = currentTrace();
+    const traceId = options.traceId ?? trace?.traceId ?? randomUUID();
+    const causationId = options.causationId ?? trace?.eventId;
+    const metadata: EventMetadata = {
+      source: this.config.serviceName,
+      timestamp: new Date().toISOString(),
+      traceId,
+      correlationId: options.correlationId ?? trace?.correlationId ?? traceId,
+      ...(causationId ? { causationId } : {}),
+      ...target,
+    };
+    this.validator.validateMetadata(metadata);
+    if (this.validator.hasSchema(type)) await this.validator.validateData(type, data);
+    const envelope: EventEnvelope = { id: createEventId(), type, data, metadata, version: ENVELOPE_VERSION };
+    const payload = this.codec.encode(envelope);
+    try {
+      await this.transport.publish(type, payload);
+    } catch (error) {
+      if (error instanceof EventBusError) throw error;
+      throw new EventBusUnavailableError(messages.publishFailed(type, (error as Error).message));
+    }
+    this.metrics.published++;
+    return { success: true, eventId: envelope.id, type, traceId, timestamp: metadata.timestamp };
+  }
+
+  private onMessage(pattern: string, type: string, payload: string, channel: string): void {
+    const group = this.routes.get(pattern);
+    if (!group || group.size === 0) return;
+    this.metrics.received++;
+    const decoded = this.codec.decode(payload);
+    if (!decoded.ok || decoded.envelope.type !== type) {
+      this.metrics.malformed++;
+      this.reportMalformed(channel, payload, decoded.ok ? `envelope type "${decoded.envelope.type}" does not match the channel` : decoded.reason);
+      return;
+    }
+    for (const record of group.values()) this.invoker.dispatch(record, decoded.envelope);
+  }
+
+  private reportMalformed(channel: string, payload: unknown, reason: string): void {
+    const now = Date.now();
+    if (now - this.malformedWindowStart > MALFORMED_LOG_WINDOW_MS) {
+      if (this.malformedLogged > MALFORMED_LOG_BURST) {
+        this.logger.warn(`${this.malformedLogged - MALFORMED_LOG_BURST} more malformed messages were dropped without a log line.`);
+      }
+      this.malformedWindowStart = now;
+      this.malformedLogged = 0;
+    }
+    this.malformedLogged++;
+    const size = typeof payload === 'string' ? Buffer.byteLength(payload) : 0;
+    const line = `Dropped a malformed message on channel "${channel}" (${size} bytes): ${reason}. Is a foreign client publishing on the bus' channels?`;
+    if (this.malformedLogged <= MALFORMED_LOG_BURST) this.logger.warn(line);
+    else this.logger.debug(line);
+  }
+}

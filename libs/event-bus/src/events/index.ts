@@ -1,0 +1,2 @@
+export * from './photo.events.js';
+export * from './presence.events.js';

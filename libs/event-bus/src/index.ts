@@ -1,0 +1,13 @@
+export * from './decorators/index.js';
+export * from './errors/index.js';
+export * from './events/index.js';
+export * from './interfaces/index.js';
+export * from './transports/index.js';
+export { EventBusModule } from './event-bus.module.js';
+export { EventBusService } from './event-bus.service.js';
+export { EventValidator } from './validation/event-validator.service.js';
+export { EVENT_BUS_CONTEXT_TYPE, ON_EVENT_METADATA } from './event-bus.constants.js';
+export { MODULE_OPTIONS_TOKEN as EVENT_BUS_OPTIONS } from './event-bus.module-definition.js';
+export { compilePattern, isValidEventType, isValidPattern } from './matching/pattern-matcher.js';
+export { compileFilter } from './matching/event-filter.js';
+export { createEventId, eventIdTime } from './envelope/event-id.util.js';

@@ -1,0 +1,105 @@
+import type { Type } from '@nestjs/common';
+import type { RedisOptions } from 'ioredis';
+import type { RetryOptions } from './retry-options.interface.js';
+
+/**
+ * Redis connection settings of the `redis` transport.
+ *
+ * @publicApi
+ */
+export interface RedisTransportOptions {
+  /**
+   * `redis://[:password@]host:port[/db]` or `rediss://` for TLS.
+   * Combined with `options` when both are given (`options` wins).
+   */
+  url?: string;
+  /** ioredis options: `password`, `db`, `tls`, `username`, timeouts, … passed through. */
+  options?: RedisOptions;
+  /**
+   * Prefix of every channel, so that several apps can share one Redis.
+   * @default 'eventbus:'
+   */
+  channelPrefix?: string;
+  /**
+   * Publishes allowed to wait while Redis is unreachable. Past it, `publish()`
+   * rejects at once with `EventBusUnavailableError`. Waiting publishes are sent
+   * on reconnect, or rejected after `maxRetriesPerRequest` reconnect attempts.
+   * @default 1000
+   */
+  maxBufferedPublishes?: number;
+  /**
+   * Reconnect attempts a waiting publish survives before it is rejected
+   * (ioredis `maxRetriesPerRequest`). With the default backoff that is about 40 s.
+   * @default 20
+   */
+  maxRetriesPerRequest?: number;
+}
+
+/**
+ * Size limits checked on publish and on receive.
+ *
+ * @publicApi
+ */
+export interface EventLimits {
+  /**
+   * Largest serialized envelope, in bytes.
+   * @default 1048576 (1 MB)
+   */
+  maxEventBytes?: number;
+  /**
+   * Largest serialized `data`, in bytes.
+   * @default 524288 (512 KB)
+   */
+  maxDataBytes?: number;
+}
+
+/**
+ * Handler settings used when a handler does not set its own.
+ *
+ * @publicApi
+ */
+export interface HandlerDefaults {
+  /** @default 30000 */
+  timeout?: number;
+  /** @default 100 */
+  concurrency?: number;
+  /** @default 10000 */
+  maxQueued?: number;
+}
+
+/**
+ * Options of `EventBusModule.forRoot()` / `forRootAsync()`.
+ *
+ * @publicApi
+ */
+export interface EventBusModuleOptions {
+  /** Name written to `metadata.source` of every event this service publishes. */
+  serviceName: string;
+  /**
+   * `'memory'`: in-process, for tests and single-process apps. `'redis'`: across processes.
+   * @default 'memory'
+   */
+  transport?: 'memory' | 'redis';
+  /** Required when `transport` is `'redis'`. */
+  redis?: RedisTransportOptions;
+  limits?: EventLimits;
+  /** Default retry policy of every handler. */
+  retry?: Partial<RetryOptions>;
+  handlerDefaults?: HandlerDefaults;
+  /**
+   * class-validator DTOs per event type: `publish` validates `data` against them.
+   * More can be added with `EventValidator.register()`.
+   * @example { 'photo.uploaded': PhotoUploadedDto }
+   */
+  schemas?: Record<string, Type<object>>;
+  /**
+   * Lowest level the bus logs at.
+   * @default 'log'
+   */
+  logLevel?: 'debug' | 'log' | 'warn' | 'error';
+  /**
+   * How long shutdown waits for running handlers, in ms.
+   * @default 10000
+   */
+  shutdownTimeout?: number;
+}

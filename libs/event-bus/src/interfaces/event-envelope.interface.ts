@@ -1,0 +1,40 @@
+/**
+ * Metadata carried by every event. The bus fills `source`, `timestamp`, `traceId`
+ * and `correlationId`; the rest is set by `publishToRoom`, `publishToUser` or the
+ * publish options.
+ *
+ * @publicApi
+ */
+export interface EventMetadata {
+  /** Service that published the event (the module's `serviceName`). */
+  source: string;
+  /** ISO-8601 time of publishing. */
+  timestamp: string;
+  /** Trace shared by every event caused, directly or not, by one origin. */
+  traceId: string;
+  /** Groups events of one business transaction; defaults to the trace id. */
+  correlationId: string;
+  /** Id of the event whose handler published this one. */
+  causationId?: string;
+  /** Target socket.io room, set by `publishToRoom`. */
+  room?: string;
+  /** Target user, set by `publishToUser`. */
+  userId?: string;
+  /** Set by `broadcast`: meant for every connected client. */
+  broadcast?: boolean;
+}
+
+/**
+ * The envelope on the wire: what handlers receive and what Redis carries as JSON.
+ *
+ * @publicApi
+ */
+export interface EventEnvelope<TType extends string = string, TData = unknown> {
+  /** Unique, time-sortable id (ULID, 26 characters). */
+  id: string;
+  type: TType;
+  data: TData;
+  metadata: EventMetadata;
+  /** Envelope format version; receivers drop versions they do not know. */
+  version: number;
+}

@@ -1,0 +1,2 @@
+export * from './memory.transport.js';
+export * from './redis/redis.transport.js';

@@ -1,0 +1,88 @@
+import { BehaviorSubject } from 'rxjs';
+import { EventBusUnavailableError } from '../errors/event-bus-unavailable.error.js';
+import { messages } from '../event-bus.messages.js';
+import type { ConnectionHealth } from '../interfaces/stats.interface.js';
+import type {
+  EventTransport,
+  TransportListener,
+  TransportStatus,
+} from '../interfaces/transport.interface.js';
+import { compilePattern, type TypeMatcher } from '../matching/pattern-matcher.js';
+
+interface Pending {
+  type: string;
+  payload: string;
+  resolve: () => void;
+}
+
+/**
+ * In-process transport with the semantics of the Redis one: messages travel as
+ * serialized text, are delivered asynchronously and in publish order, once per
+ * matching pattern. Each instance is its own broker, so two apps in one test
+ * process do not hear each other.
+ *
+ * @publicApi
+ */
+export class MemoryTransport implements EventTransport {
+  readonly kind = 'memory' as const;
+  readonly reconnects = 0;
+  private readonly status = new BehaviorSubject<TransportStatus>('disconnected');
+  readonly status$ = this.status.asObservable();
+  private readonly routes = new Map<string, { match: TypeMatcher; listener: TransportListener }>();
+  private queue: Pending[] = [];
+  private flushScheduled = false;
+
+  async connect(): Promise<void> {
+    this.status.next('ready');
+  }
+
+  async close(): Promise<void> {
+    this.flush();
+    this.routes.clear();
+    this.status.next('closed');
+    this.status.complete();
+  }
+
+  isConnected(): boolean {
+    return this.status.value === 'ready';
+  }
+
+  /** Resolves once the message has been handed to every matching listener. */
+  publish(type: string, payload: string): Promise<void> {
+    if (this.status.value === 'closed') {
+      return Promise.reject(new EventBusUnavailableError(messages.closed()));
+    }
+    return new Promise(resolve => {
+      this.queue.push({ type, payload, resolve });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  async subscribe(pattern: string, listener: TransportListener): Promise<void> {
+    this.routes.set(pattern, { match: compilePattern(pattern), listener });
+  }
+
+  async unsubscribe(pattern: string): Promise<void> {
+    this.routes.delete(pattern);
+  }
+
+  async ping(): Promise<ConnectionHealth[]> {
+    const up = this.isConnected();
+    return [{ name: 'memory', status: up ? 'up' : 'down', latencyMs: 0, ...(up ? {} : { error: this.status.value }) }];
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    for (const { type, payload, resolve } of batch) {
+      for (const { match, listener } of this.routes.values()) {
+        if (match(type)) listener(type, payload, type);
+      }
+      resolve();
+    }
+  }
+}

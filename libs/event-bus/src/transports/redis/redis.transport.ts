@@ -1,0 +1,269 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { BehaviorSubject } from 'rxjs';
+import { EventBusUnavailableError } from '../../errors/event-bus-unavailable.error.js';
+import type { EventBusConfig } from '../../event-bus.config.js';
+import { EventBusLogger } from '../../event-bus.logger.js';
+import { messages } from '../../event-bus.messages.js';
+import type { ConnectionHealth } from '../../interfaces/stats.interface.js';
+import type {
+  EventTransport,
+  TransportListener,
+  TransportStatus,
+} from '../../interfaces/transport.interface.js';
+import {
+  compilePattern,
+  isExactPattern,
+  type TypeMatcher,
+} from '../../matching/pattern-matcher.js';
+import { redisKeys } from './redis-keys.util.js';
+
+type RedisConfig = NonNullable<EventBusConfig['redis']>;
+
+interface GlobRoute {
+  match: TypeMatcher;
+  listener: TransportListener;
+}
+
+/**
+ * Fan-out over Redis pub/sub. One publisher and one subscriber connection per
+ * process; one SUBSCRIBE per exact type and one PSUBSCRIBE per distinct glob,
+ * however many handlers share them. Resubscribes by itself after reconnecting.
+ *
+ * @publicApi
+ */
+export class RedisTransport implements EventTransport {
+  readonly kind = 'redis' as const;
+  private readonly status = new BehaviorSubject<TransportStatus>('disconnected');
+  readonly status$ = this.status.asObservable();
+  private readonly prefix: string;
+  private readonly exact = new Map<string, TransportListener>();
+  private readonly globs = new Map<string, Map<string, GlobRoute>>();
+  private pub?: Redis;
+  private sub?: Redis;
+  private waiting = 0;
+  private readyCount = 0;
+  private closed = false;
+  private readonly logger: EventBusLogger;
+
+  constructor(
+    private readonly config: RedisConfig,
+    private readonly serviceName: string,
+    logLevel: EventBusConfig['logLevel'] = 'log',
+  ) {
+    this.prefix = config.channelPrefix;
+    this.logger = new EventBusLogger('EventBus:redis', logLevel);
+  }
+
+  /** Reconnections since start (every `ready` after the first of each connection). */
+  get reconnects(): number {
+    return Math.max(0, this.readyCount - 2);
+  }
+
+  async connect(): Promise<void> {
+    this.pub = this.createClient('pub');
+    this.sub = this.createClient('sub');
+    this.sub.on('message', this.getMessageHandler());
+    this.sub.on('pmessage', this.getPatternMessageHandler());
+    this.sub.on('ready', () => void this.resubscribe());
+    this.status.next('connecting');
+    await Promise.all([this.pub.connect(), this.sub.connect()]);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(
+      [this.sub, this.pub].map(async client => {
+        if (!client) return;
+        try {
+          await client.quit();
+        } catch {
+          client.disconnect();
+        }
+      }),
+    );
+    this.status.next('closed');
+    this.status.complete();
+  }
+
+  isConnected(): boolean {
+    return this.pub?.status === 'ready' && this.sub?.status === 'ready';
+  }
+
+  /**
+   * Publishes one payload. While Redis is unreachable up to `maxBufferedPublishes`
+   * wait in ioredis' offline queue; past that the publish is refused at once.
+   */
+  async publish(type: string, payload: string): Promise<void> {
+    const pub = this.unwrap();
+    const channel = redisKeys.channel(this.prefix, type);
+    if (pub.status === 'ready') {
+      await pub.publish(channel, payload);
+      return;
+    }
+    if (this.waiting >= this.config.maxBufferedPublishes) {
+      throw new EventBusUnavailableError(messages.publishBufferFull(this.config.maxBufferedPublishes));
+    }
+    this.waiting++;
+    try {
+      await pub.publish(channel, payload);
+    } finally {
+      this.waiting--;
+    }
+  }
+
+  async subscribe(pattern: string, listener: TransportListener): Promise<void> {
+    const sub = this.unwrap('sub');
+    if (isExactPattern(pattern)) {
+      const isNew = !this.exact.has(pattern);
+      this.exact.set(pattern, listener);
+      if (isNew && sub.status === 'ready') await sub.subscribe(redisKeys.channel(this.prefix, pattern));
+      return;
+    }
+    const glob = redisKeys.glob(this.prefix, pattern);
+    let routes = this.globs.get(glob);
+    const isNew = !routes;
+    if (!routes) this.globs.set(glob, (routes = new Map()));
+    routes.set(pattern, { match: compilePattern(pattern), listener });
+    // NOTE: when not ready, the `ready` handler subscribes everything in the maps.
+    if (isNew && sub.status === 'ready') await sub.psubscribe(glob);
+  }
+
+  async unsubscribe(pattern: string): Promise<void> {
+    const sub = this.unwrap('sub');
+    if (isExactPattern(pattern)) {
+      if (!this.exact.delete(pattern)) return;
+      if (sub.status === 'ready') await sub.unsubscribe(redisKeys.channel(this.prefix, pattern));
+      return;
+    }
+    const glob = redisKeys.glob(this.prefix, pattern);
+    const routes = this.globs.get(glob);
+    if (!routes?.delete(pattern) || routes.size > 0) return;
+    this.globs.delete(glob);
+    if (sub.status === 'ready') await sub.punsubscribe(glob);
+  }
+
+  async ping(timeoutMs: number): Promise<ConnectionHealth[]> {
+    const clients: Array<[string, Redis | undefined]> = [
+      ['redis:publisher', this.pub],
+      ['redis:subscriber', this.sub],
+    ];
+    return Promise.all(clients.map(([name, client]) => pingClient(name, client, timeoutMs)));
+  }
+
+  /** Builds an ioredis client from the URL and options, with our retry and naming. */
+  createClient(role: 'pub' | 'sub'): Redis {
+    const options: RedisOptions = {
+      connectionName: `${this.serviceName}:event-bus:${role}`,
+      retryStrategy: this.createRetryStrategy(),
+      maxRetriesPerRequest: this.config.maxRetriesPerRequest,
+      ...this.config.options,
+      lazyConnect: true,
+      // NOTE: we resubscribe ourselves on `ready`, so patterns added while down are included.
+      autoResubscribe: false,
+      enableAutoPipelining: role === 'pub',
+    };
+    const client = this.config.url ? new Redis(this.config.url, options) : new Redis(options);
+    let reported = false;
+    client.on('error', (error: Error) => {
+      // One warning per outage; the rest at debug level, so a long outage does not flood the log.
+      if (!reported) this.logger.warn(`Redis ${role} connection error: ${error.message}. Reconnecting with backoff.`);
+      else this.logger.debug(`Redis ${role} connection error: ${error.message}`);
+      reported = true;
+    });
+    client.on('ready', () => {
+      if (reported) this.logger.log(`Redis ${role} connection is back.`);
+      reported = false;
+      this.readyCount++;
+      this.updateStatus();
+    });
+    client.on('reconnecting', () => this.updateStatus());
+    client.on('close', () => this.updateStatus());
+    return client;
+  }
+
+  /** Exponential backoff from 50 ms to 2 s with jitter; never gives up while open. */
+  createRetryStrategy(): (times: number) => number | null {
+    return times => {
+      if (this.closed) return null;
+      const base = Math.min(2000, 50 * 2 ** Math.min(times, 10));
+      return Math.floor(base / 2 + Math.random() * (base / 2));
+    };
+  }
+
+  getMessageHandler(): (channel: string, message: string) => void {
+    return (channel, message) => {
+      const type = redisKeys.typeOf(this.prefix, channel);
+      const listener = type === undefined ? undefined : this.exact.get(type);
+      if (listener && type !== undefined) listener(type, message, channel);
+    };
+  }
+
+  getPatternMessageHandler(): (glob: string, channel: string, message: string) => void {
+    return (glob, channel, message) => {
+      const routes = this.globs.get(glob);
+      const type = redisKeys.typeOf(this.prefix, channel);
+      if (!routes || type === undefined) return;
+      for (const route of routes.values()) {
+        if (route.match(type)) route.listener(type, message, channel);
+      }
+    };
+  }
+
+  private async resubscribe(): Promise<void> {
+    const sub = this.sub;
+    if (!sub || this.closed) return;
+    try {
+      const channels = [...this.exact.keys()].map(type => redisKeys.channel(this.prefix, type));
+      const globs = [...this.globs.keys()];
+      if (channels.length) await sub.subscribe(...channels);
+      if (globs.length) await sub.psubscribe(...globs);
+      if (channels.length + globs.length > 0) {
+        this.logger.debug(`Subscribed to ${channels.length} channels and ${globs.length} patterns.`);
+      }
+    } catch (error) {
+      this.logger.warn(`Resubscribing after reconnect failed: ${(error as Error).message}. Will retry on the next reconnect.`);
+    }
+  }
+
+  private updateStatus(): void {
+    if (this.closed) return;
+    const next: TransportStatus = this.isConnected()
+      ? 'ready'
+      : this.readyCount > 0
+        ? 'reconnecting'
+        : 'connecting';
+    if (this.status.value !== next) this.status.next(next);
+  }
+
+  private unwrap(role: 'pub' | 'sub' = 'pub'): Redis {
+    if (this.closed) throw new EventBusUnavailableError(messages.closed());
+    const client = role === 'pub' ? this.pub : this.sub;
+    if (!client) {
+      throw new EventBusUnavailableError(
+        'The Redis transport is not connected yet: EventBusService connects in onModuleInit; call publish() after the application has initialised (app.init() or app.listen()).',
+      );
+    }
+    return client;
+  }
+}
+
+async function pingClient(name: string, client: Redis | undefined, timeoutMs: number): Promise<ConnectionHealth> {
+  if (!client || client.status !== 'ready') {
+    return { name, status: 'down', error: `connection is ${client?.status ?? 'not created'}` };
+  }
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timeout of ${timeoutMs}ms exceeded`)), timeoutMs);
+      }),
+    ]);
+    return { name, status: 'up', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+  } catch (error) {
+    return { name, status: 'down', error: (error as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { EventBusModule } from '@shared-infra/event-bus';
+import { ActivityModule } from './activity/activity.module.js';
+import { PhotoUploadedDto } from './photos/dto/photo-uploaded.dto.js';
+import { PhotosModule } from './photos/photos.module.js';
+
+const redisUrl = process.env.REDIS_URL;
+
+@Module({
+  imports: [
+    EventBusModule.forRoot({
+      serviceName: process.env.SERVICE_NAME ?? 'photo-service',
+      transport: redisUrl ? 'redis' : 'memory',
+      redis: redisUrl ? { url: redisUrl } : undefined,
+      schemas: { 'photo.uploaded': PhotoUploadedDto },
+      logLevel: (process.env.LOG_LEVEL as 'debug' | 'log' | 'warn' | 'error' | undefined) ?? 'log',
+    }),
+    PhotosModule,
+    ActivityModule,
+  ],
+})
+export class AppModule {}

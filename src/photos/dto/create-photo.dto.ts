@@ -1,0 +1,22 @@
+import { IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+
+/** Body of `POST /photos` (JSON for now; multipart uploads come with the full demo). */
+export class CreatePhotoDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(128)
+  userId!: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(255)
+  filename!: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(50 * 1024 * 1024)
+  size!: number;
+
+  @Matches(/^image\/(jpeg|png|gif|webp)$/, { message: 'mimeType must be image/jpeg, image/png, image/gif or image/webp' })
+  mimeType!: string;
+}

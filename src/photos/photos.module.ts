@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { NotificationsHandler } from './notifications.handler.js';
+import { PhotoProcessingHandler } from './photo-processing.handler.js';
+import { PhotosController } from './photos.controller.js';
+import { PhotosService } from './photos.service.js';
+
+@Module({
+  controllers: [PhotosController],
+  providers: [PhotosService, PhotoProcessingHandler, NotificationsHandler],
+})
+export class PhotosModule {}
