@@ -17,6 +17,7 @@ const common = {
 };
 
 export default {
+  testTimeout: 60_000,
   projects: [
     {
       ...common,
@@ -27,8 +28,8 @@ export default {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      globalSetup: '<rootDir>/test/setup/global-setup.ts',
-      testTimeout: 60_000,
+      // Compiled by `npm run build` (the test script builds first): Jest loads globalSetup outside its ESM transform.
+      globalSetup: '<rootDir>/dist/test/setup/global-setup.js',
     },
   ],
 };

@@ -1,10 +1,14 @@
 import type { PipeTransform, Type } from '@nestjs/common';
 import { EVENT_ARGS_METADATA } from '../event-bus.constants.js';
 
-/** Kinds of handler parameters (the number is the key Nest's context creator reads). */
+/**
+ * Kinds of handler parameters. The numbers are those of Nest's microservices
+ * (`RpcParamtype`): Nest's pipes consumer reports 3 as `'body'`, so
+ * `ValidationPipe` validates `@EventPayload()` as it validates `@Body()`.
+ */
 export enum EventParamType {
-  DATA = 0,
-  ENVELOPE = 1,
+  DATA = 3,
+  ENVELOPE = 6,
 }
 
 function createEventParamDecorator(type: EventParamType) {

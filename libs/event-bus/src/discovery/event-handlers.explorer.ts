@@ -11,6 +11,9 @@ import {
   EVENT_BUS_CONTEXT_TYPE,
 } from '../event-bus.constants.js';
 import { messages } from '../event-bus.messages.js';
+
+// The key @UseFilters writes (Nest's EXCEPTION_FILTERS_METADATA, not exported from the package root).
+const EXCEPTION_FILTERS_METADATA = '__exceptionFilters__';
 import { EventBusService } from '../event-bus.service.js';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
 import { EventMetadataAccessor } from './event-metadata.accessor.js';
@@ -60,6 +63,12 @@ export class EventHandlersExplorer implements OnApplicationBootstrap {
 
   private wrap(instance: Record<string, unknown>, methodName: string): (event: EventEnvelope) => Promise<unknown> {
     const method = instance[methodName] as (...args: unknown[]) => unknown;
+    // NOTE: exception filters only when the handler or its class asks for them with @UseFilters.
+    // Global filters are written for HTTP hosts, and Nest's fallback filter would log every
+    // failed attempt a second time; the invoker logs failures itself, with event and trace ids.
+    const filters =
+      Reflect.hasMetadata(EXCEPTION_FILTERS_METADATA, method) ||
+      Reflect.hasMetadata(EXCEPTION_FILTERS_METADATA, instance.constructor as object);
     return this.contextCreator.create(
       instance,
       method,
@@ -68,7 +77,7 @@ export class EventHandlersExplorer implements OnApplicationBootstrap {
       this.paramsFactory,
       undefined,
       undefined,
-      undefined,
+      { guards: true, interceptors: true, filters },
       EVENT_BUS_CONTEXT_TYPE,
     );
   }
