@@ -108,6 +108,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     this.routes.clear();
     this.handlers.clear();
     await this.transport.close();
+    if (idle) this.logger.log(`Shut down cleanly: ${records.length} handlers drained, transport ${this.transport.kind} closed.`);
   }
 
   /**

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { EventEnvelope } from '@shared-infra/event-bus';
+import { freePort } from './setup/free-port.js';
+import { RedisServer } from './setup/redis-server.js';
+import { waitUntil } from './utils/collector.js';
+import { DemoProcess } from './utils/demo-process.js';
+
+const photo = { userId: 'user-456', filename: 'vacation.jpg', size: 1_024_000, mimeType: 'image/jpeg' };
+
+async function runPipeline(demo: DemoProcess): Promise<EventEnvelope[]> {
+  const created = await demo.json<{ photoId: string }>('/photos', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(photo),
+  });
+  expect(created.status).toBe(202);
+  const { photoId } = created.body;
+  let events: EventEnvelope[] = [];
+  await waitUntil(async () => {
+    events = (await demo.json<EventEnvelope[]>('/events?limit=200')).body.filter(
+      e => (e.data as { photoId?: string }).photoId === photoId,
+    );
+    return events.some(e => e.type === 'notification.new');
+  }, 15_000, 'the pipeline to finish');
+  return events.reverse();
+}
+
+describe('demo app (npm start)', () => {
+  let redis: RedisServer;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  it('runs on the memory transport when REDIS_URL is unset', async () => {
+    const demo = await DemoProcess.start(await freePort(), { REDIS_URL: undefined });
+    try {
+      const events = await runPipeline(demo);
+      expect(events.map(e => e.type)).toEqual([
+        'photo.uploaded',
+        'photo.processing.started',
+        'photo.processing.progress',
+        'photo.processing.progress',
+        'photo.processing.progress',
+        'photo.processing.progress',
+        'photo.processing.completed',
+        'notification.new',
+      ]);
+      // One trace from upload to notification.
+      expect(new Set(events.map(e => e.metadata.traceId)).size).toBe(1);
+      expect(events.at(-1)!.metadata.userId).toBe('user-456');
+      const stats = await demo.json<{ transport: string; eventsFailed: number }>('/stats');
+      expect(stats.body.transport).toBe('memory');
+      expect(stats.body.eventsFailed).toBe(0);
+      expect(demo.output.join('')).toMatch(/memory \(embedded; set REDIS_URL to use Redis\)/);
+      const bad = await demo.json<{ message: string[] }>('/photos', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...photo, mimeType: 'text/html', size: -1 }),
+      });
+      expect(bad.status).toBe(400);
+    } finally {
+      expect(await demo.stop()).toEqual({ code: null, signal: 'SIGTERM' });
+      expect(demo.output.join('')).toMatch(/Shut down cleanly/);
+    }
+  });
+
+  it('runs on Redis when REDIS_URL is set', async () => {
+    const demo = await DemoProcess.start(await freePort(), { REDIS_URL: redis.url });
+    try {
+      await runPipeline(demo);
+      const health = await demo.json<{ status: string; transport: string }>('/health');
+      expect(health.body).toMatchObject({ status: 'healthy', transport: 'redis' });
+      expect(demo.output.join('')).toMatch(/with the redis \(redis:\/\/127\.0\.0\.1:\d+\) transport/);
+    } finally {
+      expect(await demo.stop()).toEqual({ code: null, signal: 'SIGTERM' });
+      expect(demo.output.join('')).toMatch(/Shut down cleanly/);
+    }
+  });
+});

@@ -1,0 +1,200 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import {
+  EventBusModule,
+  EventBusService,
+  EventBusUnavailableError,
+  type EventBusModuleOptions,
+  type EventEnvelope,
+} from '@shared-infra/event-bus';
+import { Redis } from 'ioredis';
+import { RedisServer } from './setup/redis-server.js';
+import { ChildApp } from './utils/child-app.js';
+import { Collector, waitUntil } from './utils/collector.js';
+
+async function startBus(options: Partial<EventBusModuleOptions> & { url: string }): Promise<INestApplicationContext> {
+  const { url, redis, ...rest } = options;
+  const moduleRef = await Test.createTestingModule({
+    imports: [
+      EventBusModule.forRoot({
+        serviceName: 'redis-e2e',
+        transport: 'redis',
+        logLevel: 'error',
+        ...rest,
+        redis: { url, ...redis },
+      }),
+    ],
+  }).compile();
+  return moduleRef.init();
+}
+
+describe('redis transport across processes', () => {
+  let redis: RedisServer;
+  const children: ChildApp[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+
+  afterEach(async () => {
+    await Promise.all(children.splice(0).map(child => child.stop()));
+  });
+
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  it('a second Nest app in another process gets photo.* events from the first', async () => {
+    const publisher = await ChildApp.start('bus-app.main', { REDIS_URL: redis.url, SERVICE_NAME: 'uploader' });
+    const subscriber = await ChildApp.start('bus-app.main', { REDIS_URL: redis.url, SERVICE_NAME: 'watcher' });
+    children.push(publisher, subscriber);
+    await subscriber.request({ cmd: 'subscribe', pattern: 'photo.**' });
+
+    const uploaded = await publisher.publish('photo.uploaded', { photoId: 'p1' });
+    await publisher.publish('photo.processing.started', { photoId: 'p1' });
+    await publisher.publish('user.online', { userId: 'u1' });
+
+    // photo.* (decorated) sees one segment only; photo.** (subscribed) sees both photo events.
+    await subscriber.events.waitFor(3);
+    const got = (await subscriber.events.settle(200)).map(e => `${e.handler} ${e.event.type}`).sort();
+    expect(got).toEqual([
+      'PhotoWatcher.onPhoto photo.uploaded',
+      'subscribe:photo.** photo.processing.started',
+      'subscribe:photo.** photo.uploaded',
+    ]);
+    const event = subscriber.events.items.find(e => e.handler === 'PhotoWatcher.onPhoto')!.event;
+    expect(event.id).toBe(uploaded.eventId);
+    expect(event.metadata.source).toBe('uploader');
+    // The publisher's own photo.* handler got its event too: fan-out reaches every instance.
+    await publisher.events.waitFor(1);
+  });
+
+  it('keeps apps with different channel prefixes apart on one Redis', async () => {
+    const a = await ChildApp.start('bus-app.main', { REDIS_URL: redis.url, CHANNEL_PREFIX: 'app-a:' });
+    const b = await ChildApp.start('bus-app.main', { REDIS_URL: redis.url, CHANNEL_PREFIX: 'app-b:' });
+    children.push(a, b);
+    await a.publish('photo.uploaded', { from: 'a' });
+    await a.events.waitFor(1);
+    expect(await b.events.settle(300)).toHaveLength(0);
+  });
+});
+
+describe('redis transport connections and failures', () => {
+  let redis: RedisServer;
+  let raw: Redis;
+  let app: INestApplicationContext | undefined;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    raw = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await raw.connect();
+  });
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  afterAll(async () => {
+    raw.disconnect();
+    await redis.stop();
+  });
+
+  it('holds one publisher and one subscriber connection, and one Redis subscription per pattern', async () => {
+    app = await startBus({ url: redis.url, serviceName: 'conn-count' });
+    const bus = app.get(EventBusService);
+    const seen = new Collector();
+    for (let i = 0; i < 5; i++) await bus.subscribe('orders.*', seen.push);
+    for (let i = 0; i < 3; i++) await bus.subscribe('orders.created', seen.push);
+    const clients = (await raw.client('LIST')) as string;
+    const ours = clients.split('\n').filter(line => line.includes('name=conn-count:event-bus:'));
+    expect(ours).toHaveLength(2);
+    expect(await raw.pubsub('NUMPAT')).toBe(1);
+    expect(await raw.pubsub('NUMSUB', 'eventbus:orders.created')).toEqual(['eventbus:orders.created', 1]);
+    await bus.publish('orders.created', {});
+    await seen.waitFor(8);
+    expect(await seen.settle()).toHaveLength(8);
+  });
+
+  it('drops garbage that a foreign client publishes on its channels, counts it, and keeps serving', async () => {
+    app = await startBus({ url: redis.url, serviceName: 'garbage' });
+    const bus = app.get(EventBusService);
+    const seen = new Collector<EventEnvelope>();
+    await bus.subscribe('photo.*', seen.push);
+    const garbage = [
+      'not json at all',
+      '{"truncated": ',
+      '[]',
+      'null',
+      '{"id":"x","type":"photo.uploaded","data":{}}',
+      JSON.stringify({ id: 'x', type: 'photo.uploaded', data: {}, version: 99, metadata: { source: 's', traceId: 't', timestamp: new Date().toISOString() } }),
+      JSON.stringify({ id: 'x', type: 'photo.other', data: {}, version: 1, metadata: { source: 's', traceId: 't', timestamp: new Date().toISOString() } }),
+      JSON.stringify({ id: 'x', type: 'photo.uploaded', data: 'x'.repeat(2 * 1024 * 1024), version: 1, metadata: { source: 's', traceId: 't', timestamp: 'now' } }),
+      '\u0000\u0001\u0002',
+    ];
+    for (const message of garbage) await raw.publish('eventbus:photo.uploaded', message);
+    await bus.publish('photo.uploaded', { ok: true });
+    const [event] = await seen.waitFor(1);
+    expect(event.data).toEqual({ ok: true });
+    expect(await seen.settle()).toHaveLength(1);
+    expect(bus.getStats().eventsMalformed).toBe(garbage.length);
+    expect(bus.isConnected()).toBe(true);
+  });
+
+  it('reconnects and resubscribes after Redis is killed and restarted on the same port', async () => {
+    app = await startBus({ url: redis.url, serviceName: 'restart' });
+    const bus = app.get(EventBusService);
+    const seen = new Collector<EventEnvelope>();
+    await bus.subscribe('photo.*', seen.push);
+    await bus.subscribe('alerts.raised', seen.push);
+    await bus.publish('photo.uploaded', { n: 1 });
+    await seen.waitFor(1);
+
+    await redis.kill();
+    raw.disconnect();
+    await waitUntil(() => !bus.isConnected(), 5000, 'the bus to notice the outage');
+    expect((await bus.healthCheck()).status).toBe('unhealthy');
+    // Published during the outage: waits in the bounded buffer and goes out on reconnect.
+    const buffered = bus.publish('photo.uploaded', { n: 2 });
+
+    await redis.start();
+    await raw.connect();
+    await waitUntil(() => bus.isConnected(), 15_000, 'the bus to reconnect');
+    await buffered;
+    // The subscription is back: new events of both kinds arrive.
+    await waitUntil(async () => (await raw.pubsub('NUMPAT')) === 1, 5000, 'PSUBSCRIBE to be restored');
+    await bus.publish('photo.uploaded', { n: 3 });
+    await bus.publish('alerts.raised', { n: 4 });
+    // n=2 reaches the subscriber only if it resubscribed before the publisher flushed: fan-out is at-most-once.
+    const ns = () => seen.items.map(e => (e.data as { n: number }).n);
+    await waitUntil(() => ns().includes(3) && ns().includes(4), 10_000, 'events after the restart');
+    expect(ns().filter(n => n !== 2)).toEqual([1, 3, 4]);
+    expect((await bus.healthCheck()).status).toBe('healthy');
+  });
+
+  it('refuses publishes at once when Redis is down and the buffer is full', async () => {
+    app = await startBus({ url: redis.url, serviceName: 'full-buffer', redis: { maxBufferedPublishes: 3 } });
+    const bus = app.get(EventBusService);
+    await redis.kill();
+    raw.disconnect();
+    await waitUntil(() => !bus.isConnected(), 5000, 'the bus to notice the outage');
+    const waiting = [1, 2, 3].map(n => bus.publish('jobs.queued', { n }));
+    await expect(bus.publish('jobs.queued', { n: 4 })).rejects.toBeInstanceOf(EventBusUnavailableError);
+    await expect(bus.publish('jobs.queued', { n: 4 })).rejects.toThrow(/maxBufferedPublishes/);
+    await redis.start();
+    await raw.connect();
+    await Promise.all(waiting);
+    expect(bus.getStats().eventsPublished).toBe(3);
+  });
+
+  it('closes its connections on application shutdown', async () => {
+    app = await startBus({ url: redis.url, serviceName: 'closing' });
+    await app.close();
+    app = undefined;
+    await waitUntil(async () => {
+      const clients = (await raw.client('LIST')) as string;
+      return !clients.includes('name=closing:event-bus:');
+    }, 5000, 'connections to close');
+  });
+});
