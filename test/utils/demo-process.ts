@@ -27,7 +27,7 @@ export class DemoProcess {
     const demo = new DemoProcess(child, port);
     try {
       await waitForPort(port, 20_000);
-    } catch (error) {
+    } catch {
       child.kill('SIGKILL');
       throw new Error(`demo did not listen on ${port}: ${demo.output.join('')}`);
     }

@@ -14,7 +14,6 @@ import type { PresenceEvents } from '../events/presence.events.js';
  *
  * @publicApi
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface EventMap extends PhotoEvents, PresenceEvents {}
 
 /**
