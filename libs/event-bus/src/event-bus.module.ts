@@ -47,6 +47,6 @@ import { EventValidator } from './validation/event-validator.service.js';
     EventMetadataAccessor,
     EventHandlersExplorer,
   ],
-  exports: [EventBusService, EventValidator],
+  exports: [EventBusService, EventValidator, MODULE_OPTIONS_TOKEN],
 })
 export class EventBusModule extends ConfigurableModuleClass {}
