@@ -11,9 +11,21 @@ import type {
 } from './interfaces/event-bus-options.interface.js';
 import type { RetryOptions } from './interfaces/retry-options.interface.js';
 import { DEFAULT_RETRY, resolveRetry } from './delivery/retry-policy.js';
+import type { TrimPolicy } from './durable/stream-store.interface.js';
 
 /** Injection token of the resolved configuration (internal). */
 export const EVENT_BUS_CONFIG = 'event-bus:config';
+
+/** Durable options with defaults applied. */
+export interface ResolvedDurableOptions {
+  trim: TrimPolicy;
+  claimIdleMs: number;
+  claimIntervalMs: number;
+  blockMs: number;
+  batchSize: number;
+  maxDeliveries: number;
+  deadLetterMaxLength: number;
+}
 
 /** Module options with every default applied and every value checked. */
 export interface EventBusConfig {
@@ -25,6 +37,7 @@ export interface EventBusConfig {
   retry: RetryOptions;
   handlerDefaults: { timeout: number; concurrency: number; maxQueued: number };
   schemas: Record<string, Type<object>>;
+  durable: ResolvedDurableOptions;
   logLevel: 'debug' | 'log' | 'warn' | 'error';
   shutdownTimeout: number;
 }
@@ -74,7 +87,28 @@ export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
       maxQueued: positive('handlerDefaults.maxQueued', defaults.maxQueued ?? 10_000),
     },
     schemas: options.schemas ?? {},
+    durable: resolveDurable(options.durable ?? {}),
     logLevel: options.logLevel ?? 'log',
     shutdownTimeout: positive('shutdownTimeout', options.shutdownTimeout ?? 10_000),
+  };
+}
+
+function resolveDurable(options: NonNullable<EventBusModuleOptions['durable']>): ResolvedDurableOptions {
+  const trim = options.trim ?? { strategy: 'maxlen' as const, maxLength: 100_000 };
+  if (trim.strategy === 'maxlen') positive('durable.trim.maxLength', trim.maxLength);
+  else if (trim.strategy === 'minid') positive('durable.trim.maxAgeMs', trim.maxAgeMs);
+  else {
+    throw new InvalidConfigurationError(
+      `Option "durable.trim.strategy" is ${JSON.stringify((trim as { strategy: unknown }).strategy)}: use 'maxlen' or 'minid'.`,
+    );
+  }
+  return {
+    trim,
+    claimIdleMs: Math.max(30, positive('durable.claimIdleMs', options.claimIdleMs ?? 30_000)),
+    claimIntervalMs: Math.max(10, positive('durable.claimIntervalMs', options.claimIntervalMs ?? 5000)),
+    blockMs: Math.max(1, positive('durable.blockMs', options.blockMs ?? 2000)),
+    batchSize: Math.max(1, positive('durable.batchSize', options.batchSize ?? 50)),
+    maxDeliveries: Math.max(1, positive('durable.maxDeliveries', options.maxDeliveries ?? 5)),
+    deadLetterMaxLength: Math.max(1, positive('durable.deadLetterMaxLength', options.deadLetterMaxLength ?? 10_000)),
   };
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { EventBusMetrics } from './delivery/event-bus-metrics.js';
 import { HandlerInvoker } from './delivery/handler-invoker.js';
+import { DurableManager } from './durable/durable.manager.js';
 import { EventHandlersExplorer } from './discovery/event-handlers.explorer.js';
 import { EventMetadataAccessor } from './discovery/event-metadata.accessor.js';
 import { EVENT_BUS_CONFIG, resolveConfig } from './event-bus.config.js';
@@ -43,6 +44,7 @@ import { EventValidator } from './validation/event-validator.service.js';
     EventBusMetrics,
     EventValidator,
     HandlerInvoker,
+    DurableManager,
     EventBusService,
     EventMetadataAccessor,
     EventHandlersExplorer,

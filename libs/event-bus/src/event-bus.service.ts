@@ -7,6 +7,8 @@ import {
 import { randomUUID } from 'node:crypto';
 import { ConcurrencyLimiter } from './delivery/concurrency-limiter.js';
 import { EventBusMetrics } from './delivery/event-bus-metrics.js';
+import { DurableManager } from './durable/durable.manager.js';
+import type { DeadLetter, GroupLag } from './durable/stream-store.interface.js';
 import { HandlerInvoker } from './delivery/handler-invoker.js';
 import type { HandlerRecord } from './delivery/handler-record.js';
 import { resolveRetry } from './delivery/retry-policy.js';
@@ -61,6 +63,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
   /** pattern → handler id → handler; one transport subscription per pattern. */
   private readonly routes = new Map<string, Map<string, HandlerRecord>>();
   private readonly handlers = new Map<string, HandlerRecord>();
+  private readonly durableHandlers = new Set<string>();
   private startedAt = Date.now();
   private closed = false;
   private malformedLogged = 0;
@@ -72,6 +75,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     private readonly validator: EventValidator,
     private readonly invoker: HandlerInvoker,
     private readonly metrics: EventBusMetrics,
+    private readonly durable: DurableManager,
   ) {
     this.logger = new EventBusLogger('EventBus', config.logLevel);
     this.codec = new EventCodec(config.limits);
@@ -82,6 +86,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     try {
       await this.transport.connect();
       this.logger.log(`Connected: transport ${this.transport.kind}, service "${this.config.serviceName}".`);
+      await this.durable.start();
     } catch (error) {
       // NOTE: the app still boots; the transport keeps reconnecting and health reports it down.
       this.logger.warn(
@@ -101,7 +106,13 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     const records = [...this.handlers.values()];
     await Promise.allSettled([...this.routes.keys()].map(pattern => this.transport.unsubscribe(pattern)));
     this.invoker.close(records);
-    const idle = await this.invoker.drain(records, this.config.shutdownTimeout);
+    // Durable consumers stop reading and let running handlers finish (ack or dead letter);
+    // whatever is left stays pending for the group's other consumers.
+    const [fanOutIdle, durableIdle] = await Promise.all([
+      this.invoker.drain(records, this.config.shutdownTimeout),
+      this.durable.stop(),
+    ]);
+    const idle = fanOutIdle && durableIdle;
     if (!idle) {
       this.logger.warn(`Shutdown: handlers still running after ${this.config.shutdownTimeout} ms (option shutdownTimeout); closing anyway.`);
     }
@@ -162,6 +173,10 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     const record = this.handlers.get(subscriptionId);
     if (!record) return false;
     this.handlers.delete(subscriptionId);
+    if (this.durableHandlers.delete(subscriptionId)) {
+      await this.durable.unregister(record);
+      return true;
+    }
     const group = this.routes.get(record.pattern);
     group?.delete(subscriptionId);
     if (group && group.size === 0) {
@@ -191,6 +206,44 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     };
   }
 
+  /** Dead letters, oldest first (of one stream, the first segment of the type, or all). */
+  listDeadLetters(options: { stream?: string; count?: number } = {}): Promise<DeadLetter[]> {
+    return this.durable.listDeadLetters(options);
+  }
+
+  /** Number of dead letters (of one stream, or all). */
+  countDeadLetters(stream?: string): Promise<number> {
+    return this.durable.countDeadLetters(stream);
+  }
+
+  /** One dead letter, with its payload, error, stack, attempts and handler. */
+  getDeadLetter(stream: string, id: string): Promise<DeadLetter | undefined> {
+    return this.durable.getDeadLetter(stream, id);
+  }
+
+  /**
+   * Sends a dead letter back to its original group (only that group handles it
+   * again) and removes it from the dead letters. Resolves false when not found.
+   */
+  replayDeadLetter(stream: string, id: string): Promise<boolean> {
+    return this.durable.replayDeadLetter(stream, id);
+  }
+
+  /** Deletes one dead letter. */
+  deleteDeadLetter(stream: string, id: string): Promise<boolean> {
+    return this.durable.deleteDeadLetter(stream, id);
+  }
+
+  /** Deletes every dead letter (of one stream, or all); resolves how many. */
+  purgeDeadLetters(stream?: string): Promise<number> {
+    return this.durable.purgeDeadLetters(stream);
+  }
+
+  /** Pending and not-yet-delivered entries per durable group and stream. */
+  getDurableLag(): Promise<GroupLag[]> {
+    return this.durable.lag();
+  }
+
   /** Counters since start; the same figures the health and metrics endpoints show. */
   getStats(): EventBusStats {
     const m = this.metrics;
@@ -206,6 +259,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
       eventsFiltered: m.filtered,
       eventsDropped: m.dropped,
       eventsMalformed: m.malformed,
+      eventsDeadLettered: m.deadLettered,
       activeSubscriptions: this.handlers.size,
       errorRate: settled === 0 ? 0 : m.failed / settled,
       messagesPerSecond: m.rate(),
@@ -254,11 +308,16 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
         options.maxQueued ?? defaults.maxQueued,
       ),
     };
+    this.handlers.set(id, record);
+    if (options.durable) {
+      this.durableHandlers.add(id);
+      await this.durable.register(record, options);
+      return { id, pattern, unsubscribe: () => this.unsubscribe(id) };
+    }
     let group = this.routes.get(pattern);
     const isNewPattern = !group;
     if (!group) this.routes.set(pattern, (group = new Map()));
     group.set(id, record);
-    this.handlers.set(id, record);
     if (isNewPattern) {
       await this.transport.subscribe(pattern, (type, payload, channel) => this.onMessage(pattern, type, payload, channel));
     }
@@ -283,6 +342,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
       traceId,
       correlationId: options.correlationId ?? trace?.correlationId ?? traceId,
       ...(causationId ? { causationId } : {}),
+      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
       ...target,
     };
     this.validator.validateMetadata(metadata);
@@ -290,7 +350,8 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     const envelope: EventEnvelope = { id: createEventId(), type, data, metadata, version: ENVELOPE_VERSION };
     const payload = this.codec.encode(envelope);
     try {
-      await this.transport.publish(type, payload);
+      // Both in one tick, so ioredis pipelines XADD and PUBLISH into one round trip.
+      await Promise.all([this.durable.append(type, payload), this.transport.publish(type, payload)]);
     } catch (error) {
       if (error instanceof EventBusError) throw error;
       throw new EventBusUnavailableError(messages.publishFailed(type, (error as Error).message));

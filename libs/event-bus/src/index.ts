@@ -11,3 +11,4 @@ export { MODULE_OPTIONS_TOKEN as EVENT_BUS_OPTIONS } from './event-bus.module-de
 export { compilePattern, isValidEventType, isValidPattern } from './matching/pattern-matcher.js';
 export { compileFilter } from './matching/event-filter.js';
 export { createEventId, eventIdTime } from './envelope/event-id.util.js';
+export type { DeadLetter, GroupLag } from './durable/stream-store.interface.js';

@@ -16,6 +16,7 @@ export class EventBusMetrics {
   filtered = 0;
   dropped = 0;
   malformed = 0;
+  deadLettered = 0;
   inFlight = 0;
   private latencyTotal = 0;
   private latencyCount = 0;

@@ -9,6 +9,13 @@ import { EventBusMetrics } from './event-bus-metrics.js';
 import type { HandlerRecord } from './handler-record.js';
 import { backoffDelay } from './retry-policy.js';
 
+/** How one event ended for one handler. */
+export type HandlerOutcome =
+  | { status: 'delivered'; attempts: number }
+  | { status: 'filtered'; attempts: number }
+  | { status: 'aborted'; attempts: number }
+  | { status: 'failed'; attempts: number; error: unknown; firstFailureAt: string; lastFailureAt: string };
+
 // Nest's guards consumer throws exactly this when a guard returns false.
 const GUARD_REJECTION = 'Forbidden resource';
 
@@ -34,7 +41,12 @@ export class HandlerInvoker {
     this.logger = new EventBusLogger('EventBus', config.logLevel);
   }
 
-  /** Hands one event to one handler. Never throws. */
+  /** True once close() was called. */
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** Hands one fan-out event to one handler. Never throws. */
   dispatch(record: HandlerRecord, event: EventEnvelope): void {
     if (this.closing) {
       this.metrics.dropped++;
@@ -52,12 +64,17 @@ export class HandlerInvoker {
         return;
       }
     }
-    if (!record.limiter.run(() => this.execute(record, event))) {
+    if (!record.limiter.run(() => this.runFanOut(record, event))) {
       this.metrics.dropped++;
       this.logger.warn(
         `Dropped ${eventTag(event)} for ${record.name}: ${record.limiter.waiting} events already wait for it (option maxQueued). Raise concurrency or maxQueued, or make the handler faster.`,
       );
     }
+  }
+
+  private async runFanOut(record: HandlerRecord, event: EventEnvelope): Promise<void> {
+    const outcome = await this.run(record, event);
+    if (outcome.status === 'aborted') this.metrics.dropped++;
   }
 
   /** Stops new deliveries, cancels pending retry waits and drops queued events. */
@@ -85,12 +102,18 @@ export class HandlerInvoker {
     }
   }
 
-  private async execute(record: HandlerRecord, event: EventEnvelope): Promise<void> {
+  /**
+   * Runs one event through one handler with its timeout and retries, and says
+   * how it ended. Never throws. Durable delivery acts on the outcome (ack, dead
+   * letter, leave pending); fan-out only counts it.
+   */
+  async run(record: HandlerRecord, event: EventEnvelope): Promise<HandlerOutcome> {
     const trace: TraceContext = {
       traceId: event.metadata.traceId,
       correlationId: event.metadata.correlationId ?? event.metadata.traceId,
       eventId: event.id,
     };
+    let firstFailureAt: string | undefined;
     for (let attempt = 1; ; attempt++) {
       let error: unknown;
       this.metrics.inFlight++;
@@ -103,21 +126,27 @@ export class HandlerInvoker {
       }
       if (error === undefined) {
         this.metrics.recordDelivery(Date.now() - Date.parse(event.metadata.timestamp));
-        return;
+        return { status: 'delivered', attempts: attempt };
       }
       if (isGuardRejection(error)) {
         this.metrics.filtered++;
         this.logger.debug(`A guard turned away ${eventTag(event)} for ${record.name}.`);
-        return;
+        return { status: 'filtered', attempts: attempt };
       }
+      const now = new Date().toISOString();
+      firstFailureAt ??= now;
       const reason = error instanceof Error ? error.message : String(error);
-      if (attempt > record.retry.maxRetries || this.closing) {
+      if (attempt > record.retry.maxRetries) {
         this.metrics.failed++;
         this.logger.error(
           `Handler ${record.name} failed on ${eventTag(event)} after ${attempt} attempt(s): ${reason}`,
           error instanceof Error ? error.stack : undefined,
         );
-        return;
+        return { status: 'failed', attempts: attempt, error, firstFailureAt, lastFailureAt: now };
+      }
+      if (this.closing) {
+        this.logger.warn(`Shutting down: gave up retrying ${record.name} on ${eventTag(event)} after ${attempt} attempt(s).`);
+        return { status: 'aborted', attempts: attempt };
       }
       this.metrics.retried++;
       const delay = backoffDelay(record.retry, attempt);
@@ -125,6 +154,7 @@ export class HandlerInvoker {
         `Handler ${record.name} failed on ${eventTag(event)} (attempt ${attempt} of ${record.retry.maxRetries + 1}): ${reason}. Retrying in ${delay} ms.`,
       );
       await this.sleep(delay);
+      if (this.closing) return { status: 'aborted', attempts: attempt };
     }
   }
 

@@ -68,6 +68,52 @@ export interface HandlerDefaults {
 }
 
 /**
+ * Durable delivery settings (Redis Streams, or the memory store).
+ *
+ * @publicApi
+ */
+export interface DurableModuleOptions {
+  /**
+   * How streams are trimmed on every append. `maxlen`: keep about `maxLength`
+   * entries per stream; `minid`: keep entries younger than `maxAgeMs`. Trimming
+   * is approximate (`~`) and never waits for consumers: size it above your backlog.
+   * @default { strategy: 'maxlen', maxLength: 100000 }
+   */
+  trim?: { strategy: 'maxlen'; maxLength: number } | { strategy: 'minid'; maxAgeMs: number };
+  /**
+   * Idle time after which an unacknowledged entry is taken over by another consumer.
+   * @default 30000
+   */
+  claimIdleMs?: number;
+  /**
+   * How often each consumer looks for idle entries.
+   * @default 5000
+   */
+  claimIntervalMs?: number;
+  /**
+   * XREADGROUP BLOCK time in ms.
+   * @default 2000
+   */
+  blockMs?: number;
+  /**
+   * Largest XREADGROUP COUNT (also bounded by the handler's free concurrency slots).
+   * @default 50
+   */
+  batchSize?: number;
+  /**
+   * Deliveries without an acknowledgement (a handler crashing its process, say)
+   * after which an entry goes to the dead letters without running again.
+   * @default 5
+   */
+  maxDeliveries?: number;
+  /**
+   * Dead letters kept per stream (oldest dropped first).
+   * @default 10000
+   */
+  deadLetterMaxLength?: number;
+}
+
+/**
  * Options of `EventBusModule.forRoot()` / `forRootAsync()`.
  *
  * @publicApi
@@ -86,6 +132,8 @@ export interface EventBusModuleOptions {
   /** Default retry policy of every handler. */
   retry?: Partial<RetryOptions>;
   handlerDefaults?: HandlerDefaults;
+  /** Durable delivery settings. */
+  durable?: DurableModuleOptions;
   /**
    * class-validator DTOs per event type: `publish` validates `data` against them.
    * More can be added with `EventValidator.register()`.

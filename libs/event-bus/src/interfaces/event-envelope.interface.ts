@@ -22,6 +22,8 @@ export interface EventMetadata {
   userId?: string;
   /** Set by `broadcast`: meant for every connected client. */
   broadcast?: boolean;
+  /** Publisher-supplied key for durable handlers' idempotency window (defaults to `id`). */
+  idempotencyKey?: string;
 }
 
 /**

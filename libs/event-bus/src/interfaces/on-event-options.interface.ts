@@ -30,6 +30,34 @@ export interface OnEventOptions {
   maxQueued?: number;
   /** Name used in logs and stats; defaults to `ClassName.method`. */
   name?: string;
+  /**
+   * Durable delivery through Redis Streams consumer groups: once per group,
+   * at least once, survives downtime, dead letters after the last retry.
+   * @default false
+   */
+  durable?: boolean;
+  /**
+   * Consumer group of a durable handler: instances sharing it share the work.
+   * @default '<serviceName>.<ClassName.method>'
+   */
+  group?: string;
+  /**
+   * Where a new group starts: `'new'` (events published after the handler was
+   * first registered) or `'beginning'` (everything still in the stream).
+   * @default 'new'
+   */
+  startFrom?: 'new' | 'beginning';
+  /**
+   * Idle time after which another consumer takes over an unacknowledged entry.
+   * Running handlers keep their claim fresh, so this only bites when a consumer died.
+   * @default durable.claimIdleMs of the module (30000)
+   */
+  claimIdleMs?: number;
+  /**
+   * Opt-in deduplication: a redelivered event whose `metadata.idempotencyKey`
+   * (or id) was handled by this group within `windowMs` is acked without running.
+   */
+  idempotency?: { windowMs: number };
 }
 
 /**

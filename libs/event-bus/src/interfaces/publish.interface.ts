@@ -10,6 +10,11 @@ export interface PublishOptions {
   correlationId?: string;
   /** Id of the event that caused this one; by default the event being handled. */
   causationId?: string;
+  /**
+   * Key that durable handlers with `idempotency` deduplicate on (e.g. an order
+   * id); by default the event id.
+   */
+  idempotencyKey?: string;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface EventBusStats {
   eventsDropped: number;
   /** Messages on the wire that were not valid JSON envelopes (never reach handlers). */
   eventsMalformed: number;
+  /** Durable events moved to the dead letters. */
+  eventsDeadLettered: number;
   activeSubscriptions: number;
   /** eventsFailed / (eventsDelivered + eventsFailed), 0 when nothing ran. */
   errorRate: number;

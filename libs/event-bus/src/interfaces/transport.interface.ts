@@ -1,4 +1,6 @@
 import type { Observable } from 'rxjs';
+import type { ResolvedDurableOptions } from '../event-bus.config.js';
+import type { StreamStore } from '../durable/stream-store.interface.js';
 import type { ConnectionHealth } from './stats.interface.js';
 
 /**
@@ -46,4 +48,6 @@ export interface EventTransport {
   ping(timeoutMs: number): Promise<ConnectionHealth[]>;
   /** Reconnections since start. */
   readonly reconnects: number;
+  /** The storage for durable delivery on this transport (called once, after connect). */
+  createStreamStore(options: ResolvedDurableOptions): StreamStore;
 }

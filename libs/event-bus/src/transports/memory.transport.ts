@@ -1,4 +1,7 @@
 import { BehaviorSubject } from 'rxjs';
+import { MemoryStreamStore } from '../durable/memory-stream.store.js';
+import type { StreamStore } from '../durable/stream-store.interface.js';
+import type { ResolvedDurableOptions } from '../event-bus.config.js';
 import { EventBusUnavailableError } from '../errors/event-bus-unavailable.error.js';
 import { messages } from '../event-bus.messages.js';
 import type { ConnectionHealth } from '../interfaces/stats.interface.js';
@@ -67,6 +70,10 @@ export class MemoryTransport implements EventTransport {
 
   async unsubscribe(pattern: string): Promise<void> {
     this.routes.delete(pattern);
+  }
+
+  createStreamStore(options: ResolvedDurableOptions): StreamStore {
+    return new MemoryStreamStore(options.trim, options.deadLetterMaxLength);
   }
 
   async ping(): Promise<ConnectionHealth[]> {

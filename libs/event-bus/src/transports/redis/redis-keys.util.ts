@@ -13,3 +13,29 @@ export const redisKeys = {
   typeOf: (prefix: string, channel: string): string | undefined =>
     channel.startsWith(prefix) ? channel.slice(prefix.length) : undefined,
 };
+
+/**
+ * Durable delivery keys. Each stream and everything tied to it (dead letters,
+ * idempotency marks) share one hash tag, `{<segment>}`, so that on Redis Cluster
+ * they sit in one slot and can be changed together in MULTI.
+ */
+export const durableKeys = {
+  /** Stream of every durable event whose type starts with `segment`. */
+  stream: (prefix: string, segment: string): string => `${prefix}{${segment}}:stream`,
+  /** Dead letters of that stream. */
+  dead: (prefix: string, segment: string): string => `${prefix}{${segment}}:dead`,
+  /** Idempotency mark of one event for one group. */
+  done: (prefix: string, segment: string, group: string, key: string): string =>
+    `${prefix}{${segment}}:done:${group}:${key}`,
+  /** Hash: durable pattern → registration time. */
+  patterns: (prefix: string): string => `${prefix}durable:patterns`,
+  /** Hash: durable group → first registration time (where a new group starts). */
+  groups: (prefix: string): string => `${prefix}durable:groups`,
+  /** Set of stream segments that have received durable events. */
+  streams: (prefix: string): string => `${prefix}durable:streams`,
+  /**
+   * Control channel announcing new durable patterns. It does not start with the
+   * prefix, so an app's `**` subscription never sees it.
+   */
+  control: (prefix: string): string => `${prefix.replace(/:$/, '')}#durable`,
+};

@@ -1,0 +1,237 @@
+import type { EventCodec } from '../envelope/event-codec.js';
+import { EventBusLogger, eventTag } from '../event-bus.logger.js';
+import type { EventBusMetrics } from '../delivery/event-bus-metrics.js';
+import type { HandlerInvoker } from '../delivery/handler-invoker.js';
+import type { HandlerRecord } from '../delivery/handler-record.js';
+import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
+import { compilePattern, type TypeMatcher } from '../matching/pattern-matcher.js';
+import type { StreamEntry, StreamStore } from './stream-store.interface.js';
+
+/** Settings of one durable consumer, resolved from the handler and module options. */
+export interface DurableConsumerSettings {
+  group: string;
+  consumer: string;
+  concurrency: number;
+  batchSize: number;
+  blockMs: number;
+  claimIdleMs: number;
+  claimIntervalMs: number;
+  maxDeliveries: number;
+  /** Idempotency window in ms; 0 disables the check. */
+  idempotencyWindowMs: number;
+}
+
+/**
+ * Reads one stream for one durable handler, as one consumer of its group.
+ * Reads only as many entries as it has free slots (the backpressure), acks
+ * after success, dead-letters after the last retry, keeps the claim of running
+ * entries fresh, and takes over entries that other consumers left idle.
+ */
+export class DurableConsumer {
+  private running = 0;
+  private stopped = false;
+  private loop?: Promise<void>;
+  private claimTimer?: NodeJS.Timeout;
+  private claiming = false;
+  private slotWaiters: Array<() => void> = [];
+  private idleWaiters: Array<() => void> = [];
+  private readonly match: TypeMatcher;
+  private readonly logger: EventBusLogger;
+
+  constructor(
+    private readonly store: StreamStore,
+    readonly stream: string,
+    readonly record: HandlerRecord,
+    private readonly settings: DurableConsumerSettings,
+    private readonly invoker: HandlerInvoker,
+    private readonly codec: EventCodec,
+    private readonly metrics: EventBusMetrics,
+    logLevel: 'debug' | 'log' | 'warn' | 'error',
+  ) {
+    this.match = compilePattern(record.pattern);
+    this.logger = new EventBusLogger('EventBus:durable', logLevel);
+  }
+
+  get group(): string {
+    return this.settings.group;
+  }
+
+  get inFlight(): number {
+    return this.running;
+  }
+
+  start(): void {
+    this.loop = this.readLoop();
+    this.claimTimer = setInterval(() => void this.claimIdle(), this.settings.claimIntervalMs);
+    this.claimTimer.unref();
+  }
+
+  /**
+   * Stops reading, waits up to `timeoutMs` for running handlers (their results
+   * are acked or dead-lettered as usual) and leaves everything else pending for
+   * the group's other consumers. True when nothing was left running.
+   */
+  async stop(timeoutMs: number): Promise<boolean> {
+    this.stopped = true;
+    clearInterval(this.claimTimer);
+    for (const wake of this.slotWaiters.splice(0)) wake();
+    let timer: NodeJS.Timeout | undefined;
+    const idle = this.running === 0 ? Promise.resolve(true) : new Promise<boolean>(resolve => this.idleWaiters.push(() => resolve(true)));
+    const timeout = new Promise<boolean>(resolve => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const result = await Promise.race([idle, timeout]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  /** Resolves when the read loop has ended (after the store closed its reader). */
+  async ended(): Promise<void> {
+    await this.loop;
+  }
+
+  private async readLoop(): Promise<void> {
+    const { group, consumer, batchSize, blockMs, concurrency } = this.settings;
+    let failures = 0;
+    while (!this.stopped) {
+      const free = concurrency - this.running;
+      if (free <= 0) {
+        await new Promise<void>(resolve => this.slotWaiters.push(resolve));
+        continue;
+      }
+      let entries: StreamEntry[];
+      try {
+        entries = await this.store.read(this.stream, group, consumer, Math.min(free, batchSize), blockMs);
+        failures = 0;
+      } catch (error) {
+        if (this.stopped) break;
+        failures++;
+        if (failures === 1) this.logger.warn(`Reading stream "${this.stream}" for group ${group} failed: ${(error as Error).message}. Retrying.`);
+        await new Promise(r => setTimeout(r, Math.min(2000, 100 * 2 ** Math.min(failures, 5))));
+        continue;
+      }
+      for (const entry of entries) void this.handle(entry, 1);
+    }
+  }
+
+  private async claimIdle(): Promise<void> {
+    if (this.stopped || this.claiming) return;
+    const free = this.settings.concurrency - this.running;
+    if (free <= 0) return;
+    this.claiming = true;
+    try {
+      const { group, consumer, claimIdleMs } = this.settings;
+      const claimed = await this.store.claimIdle(this.stream, group, consumer, claimIdleMs, free);
+      for (const entry of claimed) {
+        this.logger.log(`Took over entry ${entry.id} of stream "${this.stream}" for group ${group} (delivery ${entry.deliveries}): its consumer stopped acknowledging it.`);
+        void this.handle(entry, entry.deliveries);
+      }
+    } catch (error) {
+      if (!this.stopped) this.logger.debug(`Claiming idle entries failed: ${(error as Error).message}`);
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  private async handle(entry: StreamEntry, deliveries: number): Promise<void> {
+    this.running++;
+    const { group, consumer, claimIdleMs } = this.settings;
+    // Keep the claim fresh while the handler runs, so nobody takes the entry over from under it.
+    const heartbeat = setInterval(
+      () => void this.store.touch(this.stream, group, consumer, [entry.id]).catch(() => undefined),
+      Math.max(20, Math.floor(claimIdleMs / 3)),
+    );
+    heartbeat.unref();
+    try {
+      await this.process(entry, deliveries);
+    } catch (error) {
+      // Store trouble (Redis down): the entry stays pending and comes back after claimIdleMs.
+      this.logger.warn(`Entry ${entry.id} of stream "${this.stream}" stays pending for group ${group}: ${(error as Error).message}`);
+    } finally {
+      clearInterval(heartbeat);
+      this.running--;
+      this.slotWaiters.shift()?.();
+      if (this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  private async process(entry: StreamEntry, deliveries: number): Promise<void> {
+    const { group, maxDeliveries, idempotencyWindowMs } = this.settings;
+    if (entry.targetGroup && entry.targetGroup !== group) {
+      await this.store.ack(this.stream, group, [entry.id]);
+      return;
+    }
+    const decoded = this.codec.decode(entry.payload);
+    if (!decoded.ok) {
+      this.metrics.malformed++;
+      await this.deadLetter(entry, `malformed entry: ${decoded.reason}`, 0);
+      return;
+    }
+    const event = decoded.envelope;
+    if (!this.match(event.type)) {
+      // Another pattern's event on a shared stream.
+      await this.store.ack(this.stream, group, [entry.id]);
+      return;
+    }
+    if (this.record.filter && !safeFilter(this.record.filter, event)) {
+      this.metrics.filtered++;
+      await this.store.ack(this.stream, group, [entry.id]);
+      return;
+    }
+    if (deliveries > maxDeliveries) {
+      await this.deadLetter(entry, `delivered ${deliveries - 1} times without an acknowledgement (option durable.maxDeliveries is ${maxDeliveries}): the handler may be crashing its process`, 0, event);
+      return;
+    }
+    const dedupKey = idempotencyWindowMs > 0 ? (event.metadata.idempotencyKey ?? event.id) : undefined;
+    if (dedupKey && (await this.store.isDone(this.stream, group, dedupKey))) {
+      this.logger.debug(`Skipped ${eventTag(event)} for ${this.record.name}: already handled by group ${group} (idempotency).`);
+      await this.store.ack(this.stream, group, [entry.id]);
+      return;
+    }
+    const outcome = await this.invoker.run(this.record, event);
+    switch (outcome.status) {
+      case 'delivered':
+      case 'filtered':
+        if (dedupKey) await this.store.ackAndMarkDone(this.stream, group, entry.id, dedupKey, idempotencyWindowMs);
+        else await this.store.ack(this.stream, group, [entry.id]);
+        return;
+      case 'aborted':
+        // Shutting down mid-retry: leave it pending for another consumer.
+        return;
+      case 'failed': {
+        const error = outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
+        await this.store.deadLetter(this.stream, entry, {
+          group,
+          handler: this.record.name,
+          error: error.message,
+          stack: error.stack,
+          attempts: outcome.attempts,
+          firstFailureAt: outcome.firstFailureAt,
+          lastFailureAt: outcome.lastFailureAt,
+        });
+        this.metrics.deadLettered++;
+        this.logger.warn(`Dead-lettered ${eventTag(event)} for group ${group} after ${outcome.attempts} attempt(s): ${error.message}`);
+      }
+    }
+  }
+
+  private async deadLetter(entry: StreamEntry, reason: string, attempts: number, event?: EventEnvelope): Promise<void> {
+    const now = new Date().toISOString();
+    await this.store.deadLetter(this.stream, entry, {
+      group: this.settings.group,
+      handler: this.record.name,
+      error: reason,
+      attempts,
+      firstFailureAt: now,
+      lastFailureAt: now,
+    });
+    this.metrics.deadLettered++;
+    this.logger.warn(`Dead-lettered ${event ? eventTag(event) : `entry ${entry.id}`} of stream "${this.stream}" for group ${this.settings.group}: ${reason}`);
+  }
+}
+
+function safeFilter(filter: (event: unknown) => boolean, event: EventEnvelope): boolean {
+  try {
+    return filter(event);
+  } catch {
+    return false;
+  }
+}

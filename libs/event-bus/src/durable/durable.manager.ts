@@ -1,0 +1,225 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { EventBusMetrics } from '../delivery/event-bus-metrics.js';
+import { HandlerInvoker } from '../delivery/handler-invoker.js';
+import type { HandlerRecord } from '../delivery/handler-record.js';
+import { EventCodec } from '../envelope/event-codec.js';
+import { EVENT_BUS_CONFIG, type EventBusConfig } from '../event-bus.config.js';
+import { EVENT_BUS_TRANSPORT } from '../event-bus.constants.js';
+import { EventBusLogger } from '../event-bus.logger.js';
+import type { OnEventOptions } from '../interfaces/on-event-options.interface.js';
+import type { EventTransport } from '../interfaces/transport.interface.js';
+import { compilePattern, type TypeMatcher } from '../matching/pattern-matcher.js';
+import { DurableConsumer } from './durable-consumer.js';
+import type { DeadLetter, GroupLag, StreamStore } from './stream-store.interface.js';
+
+const REGISTRY_REFRESH_MS = 5000;
+
+interface DurableRegistration {
+  record: HandlerRecord;
+  group: string;
+  startId: string;
+  options: OnEventOptions;
+  /** Literal first segment of the pattern, or undefined when it is a wildcard. */
+  segment?: string;
+  consumers: Map<string, DurableConsumer>;
+}
+
+/** First segment of a type: the stream its durable events go to. */
+export function streamOf(type: string): string {
+  const dot = type.indexOf('.');
+  return dot < 0 ? type : type.slice(0, dot);
+}
+
+/**
+ * Durable delivery: decides which published events go to streams, runs one
+ * consumer per durable handler and stream, and serves the dead-letter operations.
+ *
+ * Routing: a stream per first segment of the event type (`photo.uploaded` →
+ * stream `photo`). An event is appended only when some registered durable
+ * pattern (a Redis hash shared by every process) matches its type, so fan-out-only
+ * events cost nothing extra.
+ */
+@Injectable()
+export class DurableManager {
+  private store?: StreamStore;
+  private readonly logger: EventBusLogger;
+  private readonly codec: EventCodec;
+  private readonly registrations: DurableRegistration[] = [];
+  private matchers: TypeMatcher[] = [];
+  private readonly appendCache = new Map<string, boolean>();
+  private refreshTimer?: NodeJS.Timeout;
+  private readonly consumerName: string;
+  private closed = false;
+
+  constructor(
+    @Inject(EVENT_BUS_CONFIG) private readonly config: EventBusConfig,
+    @Inject(EVENT_BUS_TRANSPORT) private readonly transport: EventTransport,
+    private readonly invoker: HandlerInvoker,
+    private readonly metrics: EventBusMetrics,
+  ) {
+    this.logger = new EventBusLogger('EventBus:durable', config.logLevel);
+    this.codec = new EventCodec(config.limits);
+    this.consumerName = `${config.serviceName}@${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  }
+
+  /** Loads the shared registry of durable patterns and follows its changes. */
+  async start(): Promise<void> {
+    this.store = this.transport.createStreamStore(this.config.durable);
+    this.store.onPatternsChanged(() => void this.refresh());
+    this.refreshTimer = setInterval(() => void this.refresh(), REGISTRY_REFRESH_MS);
+    this.refreshTimer.unref();
+    await this.refresh();
+  }
+
+  private unwrap(): StreamStore {
+    if (!this.store) throw new Error('Durable delivery is not started: the event bus connects in onModuleInit.');
+    return this.store;
+  }
+
+  /** Appends the event to its stream when a durable pattern wants it. */
+  async append(type: string, payload: string): Promise<void> {
+    if (!this.store || this.matchers.length === 0) return;
+    let wanted = this.appendCache.get(type);
+    if (wanted === undefined) {
+      wanted = this.matchers.some(match => match(type));
+      if (this.appendCache.size > 10_000) this.appendCache.clear();
+      this.appendCache.set(type, wanted);
+    }
+    if (wanted) await this.store.append(streamOf(type), payload);
+  }
+
+  /** Starts durable delivery for one handler. */
+  async register(record: HandlerRecord, options: OnEventOptions): Promise<void> {
+    const store = this.unwrap();
+    const group = options.group ?? `${this.config.serviceName}.${record.name}`;
+    const registeredAt = await store.registerPattern(record.pattern, group);
+    const first = record.pattern.split('.')[0];
+    const registration: DurableRegistration = {
+      record,
+      group,
+      startId: options.startFrom === 'beginning' ? '0' : `${registeredAt}-0`,
+      options,
+      segment: first.includes('*') ? undefined : first,
+      consumers: new Map(),
+    };
+    this.registrations.push(registration);
+    await this.refresh();
+    this.logger.log(
+      `Durable handler ${record.name} reads ${registration.segment ? `stream "${registration.segment}"` : 'every stream'} as group ${registration.group}.`,
+    );
+  }
+
+  /** Stops the consumers of one handler (unsubscribe). */
+  async unregister(record: HandlerRecord): Promise<void> {
+    const index = this.registrations.findIndex(r => r.record === record);
+    if (index < 0) return;
+    const [registration] = this.registrations.splice(index, 1);
+    await Promise.all([...registration.consumers.values()].map(c => c.stop(this.config.shutdownTimeout)));
+  }
+
+  /** Stops every consumer, waiting for running handlers up to the shutdown timeout. */
+  async stop(): Promise<boolean> {
+    this.closed = true;
+    clearInterval(this.refreshTimer);
+    const consumers = this.registrations.flatMap(r => [...r.consumers.values()]);
+    const results = await Promise.all(consumers.map(c => c.stop(this.config.shutdownTimeout)));
+    await this.store?.close();
+    await Promise.all(consumers.map(c => c.ended().catch(() => undefined)));
+    return results.every(Boolean);
+  }
+
+  /** Pending and undelivered counts per group and stream. */
+  async lag(): Promise<GroupLag[]> {
+    const store = this.unwrap();
+    const out: GroupLag[] = [];
+    for (const registration of this.registrations) {
+      for (const stream of registration.consumers.keys()) out.push(await store.lag(stream, registration.group));
+    }
+    return out;
+  }
+
+  listDeadLetters(options: { stream?: string; count?: number } = {}): Promise<DeadLetter[]> {
+    return this.unwrap().listDeadLetters(options);
+  }
+
+  countDeadLetters(stream?: string): Promise<number> {
+    return this.unwrap().countDeadLetters(stream);
+  }
+
+  async getDeadLetter(stream: string, id: string): Promise<DeadLetter | undefined> {
+    const all = await this.unwrap().listDeadLetters({ stream, count: Number.MAX_SAFE_INTEGER });
+    return all.find(d => d.id === id);
+  }
+
+  /**
+   * Puts a dead letter back on its stream for its original group only (other
+   * groups skip it), and removes it from the dead letters. Resolves false when
+   * there is no such dead letter.
+   */
+  async replayDeadLetter(stream: string, id: string): Promise<boolean> {
+    const store = this.unwrap();
+    const letter = await this.getDeadLetter(stream, id);
+    if (!letter) return false;
+    await store.append(stream, letter.payload, letter.group);
+    await store.deleteDeadLetter(stream, id);
+    return true;
+  }
+
+  deleteDeadLetter(stream: string, id: string): Promise<boolean> {
+    return this.unwrap().deleteDeadLetter(stream, id);
+  }
+
+  purgeDeadLetters(stream?: string): Promise<number> {
+    return this.unwrap().purgeDeadLetters(stream);
+  }
+
+  /** Reloads the registry, then makes sure every registration has a consumer per stream it reads. */
+  private async refresh(): Promise<void> {
+    if (!this.store || this.closed) return;
+    try {
+      const patterns = await this.store.patterns();
+      this.matchers = [...patterns.keys()].map(compilePattern);
+      this.appendCache.clear();
+      const needsAll = this.registrations.some(r => !r.segment);
+      const known = needsAll ? await this.store.streams() : [];
+      for (const registration of this.registrations) {
+        const streams = registration.segment ? [registration.segment] : known;
+        for (const stream of streams) await this.ensureConsumer(registration, stream);
+      }
+    } catch (error) {
+      this.logger.debug(`Refreshing the durable registry failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async ensureConsumer(registration: DurableRegistration, stream: string): Promise<void> {
+    if (registration.consumers.has(stream) || this.closed) return;
+    const store = this.unwrap();
+    await store.ensureGroup(stream, registration.group, registration.startId);
+    if (registration.consumers.has(stream) || this.closed) return;
+    const durable = this.config.durable;
+    const consumer = new DurableConsumer(
+      store,
+      stream,
+      registration.record,
+      {
+        group: registration.group,
+        consumer: this.consumerName,
+        concurrency: registration.options.concurrency ?? this.config.handlerDefaults.concurrency,
+        batchSize: durable.batchSize,
+        blockMs: durable.blockMs,
+        claimIdleMs: registration.options.claimIdleMs ?? durable.claimIdleMs,
+        claimIntervalMs: durable.claimIntervalMs,
+        maxDeliveries: durable.maxDeliveries,
+        idempotencyWindowMs: registration.options.idempotency?.windowMs ?? 0,
+      },
+      this.invoker,
+      this.codec,
+      this.metrics,
+      this.config.logLevel,
+    );
+    registration.consumers.set(stream, consumer);
+    consumer.start();
+  }
+}

@@ -1,0 +1,310 @@
+import type { Cluster, Redis } from 'ioredis';
+import { durableKeys } from '../transports/redis/redis-keys.util.js';
+import type {
+  ClaimedEntry,
+  DeadLetter,
+  DeadLetterInfo,
+  GroupLag,
+  StreamEntry,
+  StreamStore,
+  TrimPolicy,
+} from './stream-store.interface.js';
+
+type Client = Redis | Cluster;
+type RawEntry = [id: string, fields: string[] | null];
+
+export interface RedisStreamStoreOptions {
+  prefix: string;
+  trim: TrimPolicy;
+  /** Dead letters kept per stream. */
+  deadLetterMaxLength: number;
+  /** Client for ordinary commands (shared with publishing, so XADD and PUBLISH pipeline together). */
+  command: Client;
+  /** Makes a dedicated connection for one blocking reader. */
+  createReader: () => Client;
+  /** Subscribes to a control channel on the transport's subscriber connection. */
+  subscribeControl: (channel: string, listener: () => void) => Promise<void>;
+}
+
+function fieldsToMap(fields: string[] | null): Map<string, string> {
+  const map = new Map<string, string>();
+  if (!fields) return map;
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i], fields[i + 1]);
+  return map;
+}
+
+function toEntry([id, fields]: RawEntry): StreamEntry | undefined {
+  const map = fieldsToMap(fields);
+  const payload = map.get('e');
+  if (payload === undefined) return undefined;
+  const targetGroup = map.get('g');
+  return targetGroup ? { id, payload, targetGroup } : { id, payload };
+}
+
+/**
+ * Durable storage on Redis Streams: XADD with trimming, XREADGROUP on a
+ * dedicated connection per reader, XACK, XAUTOCLAIM for crashed consumers, XCLAIM
+ * JUSTID as a heartbeat, and a dead-letter stream beside each stream.
+ */
+export class RedisStreamStore implements StreamStore {
+  private readonly readers = new Map<string, Client>();
+  private readonly knownStreams = new Set<string>();
+  private closed = false;
+
+  constructor(private readonly options: RedisStreamStoreOptions) {}
+
+  private key(stream: string): string {
+    return durableKeys.stream(this.options.prefix, stream);
+  }
+
+  private deadKey(stream: string): string {
+    return durableKeys.dead(this.options.prefix, stream);
+  }
+
+  private trimArgs(): Array<string | number> {
+    const { trim } = this.options;
+    return trim.strategy === 'maxlen'
+      ? ['MAXLEN', '~', trim.maxLength]
+      : ['MINID', '~', `${Math.max(0, Date.now() - trim.maxAgeMs)}-0`];
+  }
+
+  async append(stream: string, payload: string, targetGroup?: string): Promise<string> {
+    const { command, prefix } = this.options;
+    if (!this.knownStreams.has(stream)) {
+      // NOTE: once per stream per process; consumers of wildcard patterns discover streams here.
+      const added = await command.sadd(durableKeys.streams(prefix), stream);
+      this.knownStreams.add(stream);
+      if (added === 1) await command.publish(durableKeys.control(prefix), `stream:${stream}`);
+    }
+    const fields = targetGroup ? ['e', payload, 'g', targetGroup] : ['e', payload];
+    return (await command.call('XADD', this.key(stream), ...this.trimArgs(), '*', ...fields)) as string;
+  }
+
+  async ensureGroup(stream: string, group: string, startId: string): Promise<void> {
+    try {
+      await this.options.command.call('XGROUP', 'CREATE', this.key(stream), group, startId, 'MKSTREAM');
+    } catch (error) {
+      if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
+    }
+  }
+
+  async read(stream: string, group: string, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+    const readerKey = `${stream}\u0000${group}\u0000${consumer}`;
+    let reader = this.readers.get(readerKey);
+    if (!reader) {
+      reader = this.options.createReader();
+      this.readers.set(readerKey, reader);
+    }
+    let reply: unknown;
+    try {
+      reply = await reader.call(
+        'XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.key(stream), '>',
+      );
+    } catch (error) {
+      if (String((error as Error).message).includes('NOGROUP')) {
+        // The stream or group was deleted under us (FLUSHALL, a manual DEL): recreate and go on.
+        await this.ensureGroup(stream, group, '0');
+        return [];
+      }
+      throw error;
+    }
+    const entries: StreamEntry[] = [];
+    for (const items of streamItems(reply)) {
+      for (const item of items) {
+        const entry = toEntry(item);
+        if (entry) entries.push(entry);
+        else await this.ack(stream, group, [item[0]]);
+      }
+    }
+    return entries;
+  }
+
+  async ack(stream: string, group: string, ids: string[]): Promise<void> {
+    if (ids.length) await this.options.command.call('XACK', this.key(stream), group, ...ids);
+  }
+
+  async claimIdle(stream: string, group: string, consumer: string, minIdleMs: number, count: number): Promise<ClaimedEntry[]> {
+    const key = this.key(stream);
+    const reply = (await this.options.command.call('XAUTOCLAIM', key, group, consumer, minIdleMs, '0-0', 'COUNT', count)) as [
+      string,
+      RawEntry[],
+      string[]?,
+    ];
+    const raw = reply[1] ?? [];
+    if (raw.length === 0) return [];
+    const deliveries = new Map<string, number>();
+    const pending = (await this.options.command.call('XPENDING', key, group, raw[0][0], raw[raw.length - 1][0], raw.length, consumer)) as Array<
+      [string, string, number, number]
+    >;
+    for (const [id, , , times] of pending) deliveries.set(id, Number(times));
+    const claimed: ClaimedEntry[] = [];
+    for (const item of raw) {
+      const entry = toEntry(item);
+      if (!entry) {
+        await this.ack(stream, group, [item[0]]);
+        continue;
+      }
+      claimed.push({ ...entry, deliveries: deliveries.get(entry.id) ?? 1 });
+    }
+    return claimed;
+  }
+
+  async touch(stream: string, group: string, consumer: string, ids: string[]): Promise<void> {
+    if (ids.length) await this.options.command.call('XCLAIM', this.key(stream), group, consumer, 0, ...ids, 'JUSTID');
+  }
+
+  async deadLetter(stream: string, entry: StreamEntry, info: DeadLetterInfo): Promise<void> {
+    const fields = [
+      'e', entry.payload,
+      'entry', entry.id,
+      'group', info.group,
+      'handler', info.handler,
+      'error', info.error,
+      'stack', info.stack ?? '',
+      'attempts', String(info.attempts),
+      'first', info.firstFailureAt,
+      'last', info.lastFailureAt,
+    ];
+    await this.options.command
+      .multi()
+      .call('XADD', this.deadKey(stream), 'MAXLEN', '~', this.options.deadLetterMaxLength, '*', ...fields)
+      .call('XACK', this.key(stream), info.group, entry.id)
+      .exec();
+  }
+
+  async isDone(stream: string, group: string, key: string): Promise<boolean> {
+    return (await this.options.command.exists(durableKeys.done(this.options.prefix, stream, group, key))) === 1;
+  }
+
+  async ackAndMarkDone(stream: string, group: string, id: string, key: string, windowMs: number): Promise<void> {
+    await this.options.command
+      .multi()
+      .call('XACK', this.key(stream), group, id)
+      .set(durableKeys.done(this.options.prefix, stream, group, key), '1', 'PX', windowMs)
+      .exec();
+  }
+
+  async registerPattern(pattern: string, group: string): Promise<number> {
+    const { command, prefix } = this.options;
+    const now = String(Date.now());
+    await command.hsetnx(durableKeys.patterns(prefix), pattern, now);
+    const groups = durableKeys.groups(prefix);
+    await command.hsetnx(groups, group, now);
+    const registeredAt = Number(await command.hget(groups, group));
+    await command.publish(durableKeys.control(prefix), `pattern:${pattern}`);
+    return registeredAt;
+  }
+
+  async patterns(): Promise<Map<string, number>> {
+    const all = await this.options.command.hgetall(durableKeys.patterns(this.options.prefix));
+    return new Map(Object.entries(all).map(([pattern, at]) => [pattern, Number(at)]));
+  }
+
+  async streams(): Promise<string[]> {
+    return this.options.command.smembers(durableKeys.streams(this.options.prefix));
+  }
+
+  onPatternsChanged(listener: () => void): void {
+    void this.options.subscribeControl(durableKeys.control(this.options.prefix), listener);
+  }
+
+  async lag(stream: string, group: string): Promise<GroupLag> {
+    try {
+      const groups = (await this.options.command.call('XINFO', 'GROUPS', this.key(stream))) as Array<Array<string | number | null>>;
+      for (const raw of groups) {
+        const info = new Map<string, string | number | null>();
+        for (let i = 0; i + 1 < raw.length; i += 2) info.set(String(raw[i]), raw[i + 1]);
+        if (info.get('name') !== group) continue;
+        const lag = info.get('lag');
+        return { stream, group, pending: Number(info.get('pending') ?? 0), lag: lag === null || lag === undefined ? null : Number(lag) };
+      }
+    } catch {
+      // No such stream yet: nothing pending.
+    }
+    return { stream, group, pending: 0, lag: 0 };
+  }
+
+  async listDeadLetters({ stream, count = 100 }: { stream?: string; count?: number }): Promise<DeadLetter[]> {
+    const streams = stream ? [stream] : await this.streams();
+    const out: DeadLetter[] = [];
+    for (const name of streams) {
+      const raw = (await this.options.command.call('XRANGE', this.deadKey(name), '-', '+', 'COUNT', count)) as RawEntry[];
+      for (const [id, fields] of raw) out.push(toDeadLetter(name, id, fieldsToMap(fields)));
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : 1)).slice(0, count);
+  }
+
+  async countDeadLetters(stream?: string): Promise<number> {
+    const streams = stream ? [stream] : await this.streams();
+    let total = 0;
+    for (const name of streams) total += Number(await this.options.command.call('XLEN', this.deadKey(name)));
+    return total;
+  }
+
+  async deleteDeadLetter(stream: string, id: string): Promise<boolean> {
+    return Number(await this.options.command.call('XDEL', this.deadKey(stream), id)) === 1;
+  }
+
+  async purgeDeadLetters(stream?: string): Promise<number> {
+    const streams = stream ? [stream] : await this.streams();
+    let total = 0;
+    for (const name of streams) {
+      total += Number(await this.options.command.call('XLEN', this.deadKey(name)));
+      await this.options.command.del(this.deadKey(name));
+    }
+    return total;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // NOTE: disconnect, not quit: a reader may be inside a BLOCK that QUIT would wait out.
+    for (const reader of this.readers.values()) reader.disconnect();
+    this.readers.clear();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+/**
+ * The entry lists of an XREAD/XREADGROUP reply. RESP2 answers `[[key, entries], …]`;
+ * RESP3 (ioredis 6's default) answers a map, which ioredis flattens to `[key, entries, …]`.
+ */
+function streamItems(reply: unknown): RawEntry[][] {
+  if (!Array.isArray(reply) || reply.length === 0) return [];
+  if (typeof reply[0] === 'string' || Buffer.isBuffer(reply[0])) {
+    const out: RawEntry[][] = [];
+    for (let i = 1; i < reply.length; i += 2) out.push(reply[i] as RawEntry[]);
+    return out;
+  }
+  return (reply as Array<[string, RawEntry[]]>).map(([, items]) => items);
+}
+
+function toDeadLetter(stream: string, id: string, fields: Map<string, string>): DeadLetter {
+  const payload = fields.get('e') ?? '';
+  let eventId: string | undefined;
+  let type: string | undefined;
+  try {
+    const parsed = JSON.parse(payload) as { id?: string; type?: string };
+    eventId = parsed.id;
+    type = parsed.type;
+  } catch {
+    // A malformed entry that was dead-lettered as such: keep the raw payload.
+  }
+  return {
+    id,
+    stream,
+    entryId: fields.get('entry') ?? '',
+    eventId,
+    type,
+    payload,
+    group: fields.get('group') ?? '',
+    handler: fields.get('handler') ?? '',
+    error: fields.get('error') ?? '',
+    stack: fields.get('stack') || undefined,
+    attempts: Number(fields.get('attempts') ?? 0),
+    firstFailureAt: fields.get('first') ?? '',
+    lastFailureAt: fields.get('last') ?? '',
+  };
+}
