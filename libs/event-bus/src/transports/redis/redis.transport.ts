@@ -15,6 +15,9 @@ import {
   isExactPattern,
   type TypeMatcher,
 } from '../../matching/pattern-matcher.js';
+import { RedisStreamStore } from '../../durable/redis-stream.store.js';
+import type { StreamStore } from '../../durable/stream-store.interface.js';
+import type { ResolvedDurableOptions } from '../../event-bus.config.js';
 import { redisKeys } from './redis-keys.util.js';
 
 type RedisConfig = NonNullable<EventBusConfig['redis']>;
@@ -38,6 +41,8 @@ export class RedisTransport implements EventTransport {
   private readonly prefix: string;
   private readonly exact = new Map<string, TransportListener>();
   private readonly globs = new Map<string, Map<string, GlobRoute>>();
+  /** Internal channels (durable registry changes), outside the event namespace. */
+  private readonly control = new Map<string, () => void>();
   private pub?: Redis;
   private sub?: Redis;
   private waiting = 0;
@@ -150,8 +155,31 @@ export class RedisTransport implements EventTransport {
     return Promise.all(clients.map(([name, client]) => pingClient(name, client, timeoutMs)));
   }
 
+  /**
+   * Durable storage on this Redis: commands share the publisher connection (so
+   * XADD pipelines with PUBLISH); each blocking reader gets its own connection.
+   */
+  createStreamStore(options: ResolvedDurableOptions): StreamStore {
+    return new RedisStreamStore({
+      prefix: this.prefix,
+      trim: options.trim,
+      deadLetterMaxLength: options.deadLetterMaxLength,
+      command: this.unwrap(),
+      createReader: () => {
+        const reader = this.createClient('stream');
+        void reader.connect().catch(() => undefined);
+        return reader;
+      },
+      subscribeControl: async (channel, listener) => {
+        this.control.set(channel, listener);
+        const sub = this.unwrap('sub');
+        if (sub.status === 'ready') await sub.subscribe(channel);
+      },
+    });
+  }
+
   /** Builds an ioredis client from the URL and options, with our retry and naming. */
-  createClient(role: 'pub' | 'sub'): Redis {
+  createClient(role: 'pub' | 'sub' | 'stream'): Redis {
     const options: RedisOptions = {
       connectionName: `${this.serviceName}:event-bus:${role}`,
       retryStrategy: this.createRetryStrategy(),
@@ -173,7 +201,7 @@ export class RedisTransport implements EventTransport {
     client.on('ready', () => {
       if (reported) this.logger.log(`Redis ${role} connection is back.`);
       reported = false;
-      this.readyCount++;
+      if (role !== 'stream') this.readyCount++;
       this.updateStatus();
     });
     client.on('reconnecting', () => this.updateStatus());
@@ -192,6 +220,11 @@ export class RedisTransport implements EventTransport {
 
   getMessageHandler(): (channel: string, message: string) => void {
     return (channel, message) => {
+      const controlListener = this.control.get(channel);
+      if (controlListener) {
+        controlListener();
+        return;
+      }
       const type = redisKeys.typeOf(this.prefix, channel);
       const listener = type === undefined ? undefined : this.exact.get(type);
       if (listener && type !== undefined) listener(type, message, channel);
@@ -214,6 +247,7 @@ export class RedisTransport implements EventTransport {
     if (!sub || this.closed) return;
     try {
       const channels = [...this.exact.keys()].map(type => redisKeys.channel(this.prefix, type));
+      channels.push(...this.control.keys());
       const globs = [...this.globs.keys()];
       if (channels.length) await sub.subscribe(...channels);
       if (globs.length) await sub.psubscribe(...globs);
