@@ -55,11 +55,11 @@ describe.each<TransportCase>(['memory', 'redis'])('durable delivery on the %s tr
     const a = await instance('svc');
     const workers = new Collector<string>();
     const audit = new Collector<string>();
-    await a.subscribe('order.*', e => workers.push(`a:${e.id}`), { durable: true, group: 'workers' });
-    await a.subscribe('order.*', e => workers.push(`a2:${e.id}`), { durable: true, group: 'workers' });
-    await a.subscribe('order.**', e => audit.push(e.id), { durable: true, group: 'audit' });
+    await a.subscribe('purchase.*', e => workers.push(`a:${e.id}`), { durable: true, group: 'workers' });
+    await a.subscribe('purchase.*', e => workers.push(`a2:${e.id}`), { durable: true, group: 'workers' });
+    await a.subscribe('purchase.**', e => audit.push(e.id), { durable: true, group: 'audit' });
     const ids: string[] = [];
-    for (let i = 0; i < 50; i++) ids.push((await a.publish('order.created', { i })).eventId);
+    for (let i = 0; i < 50; i++) ids.push((await a.publish('purchase.created', { i })).eventId);
     await workers.waitFor(50);
     await audit.waitFor(50);
     const handled = (await workers.settle(300)).map(s => s.split(':')[1]);

@@ -110,7 +110,7 @@ describe('redis transport connections and failures', () => {
     const clients = (await raw.client('LIST')) as string;
     const ours = clients.split('\n').filter(line => line.includes('name=conn-count:event-bus:'));
     expect(ours).toHaveLength(2);
-    expect(await raw.pubsub('NUMPAT')).toBe(1);
+    expect(Number(await raw.pubsub('NUMPAT'))).toBe(1);
     expect(await raw.pubsub('NUMSUB', 'eventbus:orders.created')).toEqual(['eventbus:orders.created', 1]);
     await bus.publish('orders.created', {});
     await seen.waitFor(8);
@@ -127,14 +127,14 @@ describe('redis transport connections and failures', () => {
       '{"truncated": ',
       '[]',
       'null',
-      '{"id":"x","type":"photo.uploaded","data":{}}',
-      JSON.stringify({ id: 'x', type: 'photo.uploaded', data: {}, version: 99, metadata: { source: 's', traceId: 't', timestamp: new Date().toISOString() } }),
+      '{"id":"x","type":"photo.checked","data":{}}',
+      JSON.stringify({ id: 'x', type: 'photo.checked', data: {}, version: 99, metadata: { source: 's', traceId: 't', timestamp: new Date().toISOString() } }),
       JSON.stringify({ id: 'x', type: 'photo.other', data: {}, version: 1, metadata: { source: 's', traceId: 't', timestamp: new Date().toISOString() } }),
-      JSON.stringify({ id: 'x', type: 'photo.uploaded', data: 'x'.repeat(2 * 1024 * 1024), version: 1, metadata: { source: 's', traceId: 't', timestamp: 'now' } }),
+      JSON.stringify({ id: 'x', type: 'photo.checked', data: 'x'.repeat(2 * 1024 * 1024), version: 1, metadata: { source: 's', traceId: 't', timestamp: 'now' } }),
       '\u0000\u0001\u0002',
     ];
-    for (const message of garbage) await raw.publish('eventbus:photo.uploaded', message);
-    await bus.publish('photo.uploaded', { ok: true });
+    for (const message of garbage) await raw.publish('eventbus:photo.checked', message);
+    await bus.publish('photo.checked', { ok: true });
     const [event] = await seen.waitFor(1);
     expect(event.data).toEqual({ ok: true });
     expect(await seen.settle()).toHaveLength(1);
@@ -148,7 +148,7 @@ describe('redis transport connections and failures', () => {
     const seen = new Collector<EventEnvelope>();
     await bus.subscribe('photo.*', seen.push);
     await bus.subscribe('alerts.raised', seen.push);
-    await bus.publish('photo.uploaded', { n: 1 });
+    await bus.publish('photo.moved', { n: 1 });
     await seen.waitFor(1);
 
     await redis.kill();
@@ -156,15 +156,15 @@ describe('redis transport connections and failures', () => {
     await waitUntil(() => !bus.isConnected(), 5000, 'the bus to notice the outage');
     expect((await bus.healthCheck()).status).toBe('unhealthy');
     // Published during the outage: waits in the bounded buffer and goes out on reconnect.
-    const buffered = bus.publish('photo.uploaded', { n: 2 });
+    const buffered = bus.publish('photo.moved', { n: 2 });
 
     await redis.start();
     await raw.connect();
     await waitUntil(() => bus.isConnected(), 15_000, 'the bus to reconnect');
     await buffered;
     // The subscription is back: new events of both kinds arrive.
-    await waitUntil(async () => (await raw.pubsub('NUMPAT')) === 1, 5000, 'PSUBSCRIBE to be restored');
-    await bus.publish('photo.uploaded', { n: 3 });
+    await waitUntil(async () => Number(await raw.pubsub('NUMPAT')) === 1, 5000, 'PSUBSCRIBE to be restored');
+    await bus.publish('photo.moved', { n: 3 });
     await bus.publish('alerts.raised', { n: 4 });
     // n=2 reaches the subscriber only if it resubscribed before the publisher flushed: fan-out is at-most-once.
     const ns = () => seen.items.map(e => (e.data as { n: number }).n);

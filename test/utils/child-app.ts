@@ -19,6 +19,8 @@ export interface ChildEvent {
  */
 export class ChildApp {
   readonly events = new Collector<ChildEvent>();
+  /** Other reports (`kind` other than event/reply/ready), e.g. a worker's `handled`. */
+  readonly reports = new Collector<{ kind: string; id?: string; pid?: number }>();
   readonly stderr: string[] = [];
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -26,6 +28,7 @@ export class ChildApp {
   private constructor(private readonly child: ChildProcess) {
     child.on('message', (message: { kind: string; id?: number; result?: unknown; error?: { name: string; message: string }; handler?: string; event?: EventEnvelope }) => {
       if (message.kind === 'event') this.events.push({ handler: message.handler!, event: message.event! });
+      else if (message.kind !== 'reply' && message.kind !== 'ready') this.reports.push(message as { kind: string });
       if (message.kind === 'reply' && message.id !== undefined) {
         const waiter = this.pending.get(message.id);
         this.pending.delete(message.id);
@@ -61,6 +64,22 @@ export class ChildApp {
 
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /** True once the process has exited (any way). */
+  get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  /** Resolves when the process exits. */
+  waitForExit(): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise(resolve => this.child.once('exit', () => resolve()));
+  }
+
+  /** Sends a signal (SIGKILL: a crash; SIGTERM: a graceful stop). */
+  kill(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
   }
 
   request<T = unknown>(command: Record<string, unknown>, timeoutMs = 10_000): Promise<T> {

@@ -60,9 +60,12 @@ export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
   if (transport !== 'memory' && transport !== 'redis') {
     throw new InvalidConfigurationError(messages.unknownTransport(transport));
   }
-  if (transport === 'redis' && !options.redis?.url && !options.redis?.options) {
-    throw new InvalidConfigurationError(messages.missingRedisOptions());
+  if (transport === 'redis' && !options.redis?.url && !options.redis?.options && !options.redis?.cluster) {
+    throw new InvalidConfigurationError(
+      `${messages.missingRedisOptions()} For Redis Cluster give redis.cluster instead: { nodes: [{ host: 'localhost', port: 7000 }] }.`,
+    );
   }
+  if (options.redis?.cluster) checkCluster(options.redis);
   const limits = {
     maxEventBytes: positive('limits.maxEventBytes', options.limits?.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES),
     maxDataBytes: positive('limits.maxDataBytes', options.limits?.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES),
@@ -91,6 +94,31 @@ export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
     logLevel: options.logLevel ?? 'log',
     shutdownTimeout: positive('shutdownTimeout', options.shutdownTimeout ?? 10_000),
   };
+}
+
+function checkCluster(redis: RedisTransportOptions): void {
+  const { cluster } = redis;
+  if (redis.url !== undefined || redis.options !== undefined) {
+    // NOTE: one Redis and a cluster at once is ambiguous; which nodes get `options`
+    // would be a guess, so the user says it in cluster.options.redisOptions.
+    throw new InvalidConfigurationError(
+      'Options "redis.cluster" and "redis.url" / "redis.options" were both given: use one. For Redis Cluster put node settings (password, tls, timeouts) in redis.cluster.options.redisOptions.',
+    );
+  }
+  const nodes: unknown = cluster?.nodes;
+  if (!Array.isArray(nodes) || nodes.length === 0) {
+    throw new InvalidConfigurationError(
+      `Option "redis.cluster.nodes" is ${JSON.stringify(nodes)}: give at least one node, e.g. [{ host: 'localhost', port: 7000 }].`,
+    );
+  }
+  nodes.forEach((node: { host?: unknown; port?: unknown } | null, i) => {
+    const port = node?.port;
+    if (typeof node?.host !== 'string' || node.host.length === 0 || !Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535) {
+      throw new InvalidConfigurationError(
+        `Option "redis.cluster.nodes[${i}]" is ${JSON.stringify(node)}: each node needs a host (string) and a port (1-65535), e.g. { host: 'localhost', port: 7000 }.`,
+      );
+    }
+  });
 }
 
 function resolveDurable(options: NonNullable<EventBusModuleOptions['durable']>): ResolvedDurableOptions {

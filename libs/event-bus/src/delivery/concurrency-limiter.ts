@@ -49,7 +49,14 @@ export class ConcurrencyLimiter {
 
   private start(task: () => Promise<void>): void {
     this.active++;
-    task().then(
+    let running: Promise<void>;
+    try {
+      running = task();
+    } catch (error) {
+      // A task that throws instead of rejecting must still free its slot.
+      running = Promise.reject(error);
+    }
+    running.then(
       () => this.next(),
       () => this.next(),
     );

@@ -33,6 +33,8 @@ export class DurableConsumer {
   private loop?: Promise<void>;
   private claimTimer?: NodeJS.Timeout;
   private claiming = false;
+  /** True while a taken-over entry runs: reading pauses so a poison event runs alone. */
+  private suspectRunning = false;
   private slotWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
   private readonly match: TypeMatcher;
@@ -93,7 +95,7 @@ export class DurableConsumer {
     let failures = 0;
     while (!this.stopped) {
       const free = concurrency - this.running;
-      if (free <= 0) {
+      if (free <= 0 || this.suspectRunning) {
         await new Promise<void>(resolve => this.slotWaiters.push(resolve));
         continue;
       }
@@ -112,17 +114,27 @@ export class DurableConsumer {
     }
   }
 
+  /**
+   * Takes over entries other consumers left idle, one at a time and with reading
+   * paused: an entry whose handler kills its process then dies alone, and the
+   * delivery counts of innocent entries do not grow with it.
+   */
   private async claimIdle(): Promise<void> {
-    if (this.stopped || this.claiming) return;
-    const free = this.settings.concurrency - this.running;
-    if (free <= 0) return;
+    if (this.stopped || this.claiming || this.running >= this.settings.concurrency) return;
     this.claiming = true;
     try {
       const { group, consumer, claimIdleMs } = this.settings;
-      const claimed = await this.store.claimIdle(this.stream, group, consumer, claimIdleMs, free);
-      for (const entry of claimed) {
+      while (!this.stopped) {
+        const [entry] = await this.store.claimIdle(this.stream, group, consumer, claimIdleMs, 1);
+        if (!entry) break;
         this.logger.log(`Took over entry ${entry.id} of stream "${this.stream}" for group ${group} (delivery ${entry.deliveries}): its consumer stopped acknowledging it.`);
-        void this.handle(entry, entry.deliveries);
+        this.suspectRunning = true;
+        try {
+          await this.handle(entry, entry.deliveries);
+        } finally {
+          this.suspectRunning = false;
+          this.slotWaiters.shift()?.();
+        }
       }
     } catch (error) {
       if (!this.stopped) this.logger.debug(`Claiming idle entries failed: ${(error as Error).message}`);

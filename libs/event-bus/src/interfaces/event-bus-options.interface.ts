@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import type { RedisOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { RetryOptions } from './retry-options.interface.js';
 
 /**
@@ -15,6 +15,22 @@ export interface RedisTransportOptions {
   url?: string;
   /** ioredis options: `password`, `db`, `tls`, `username`, timeouts, … passed through. */
   options?: RedisOptions;
+  /**
+   * Redis Cluster instead of one Redis: the publisher and the subscriber each
+   * become an ioredis `Cluster` started from `nodes` (a few masters suffice;
+   * the rest are discovered). Fan-out uses plain PUBLISH / SUBSCRIBE /
+   * PSUBSCRIBE, which Redis Cluster broadcasts to every node, so one
+   * subscriber connection to any node hears every event. Node settings
+   * (`password`, `tls`, timeouts, …) go in `options.redisOptions`; `url` and
+   * `options` above must then be left out.
+   *
+   * While the whole cluster is unreachable, waiting publishes stay in the
+   * `Cluster` offline queue until it is back: `maxBufferedPublishes` bounds
+   * them, `maxRetriesPerRequest` does not apply.
+   * @default undefined (one Redis, from `url` / `options`)
+   * @example { nodes: [{ host: 'redis-1', port: 6379 }, { host: 'redis-2', port: 6379 }], options: { redisOptions: { password: 's3cret' } } }
+   */
+  cluster?: RedisClusterOptions;
   /**
    * Prefix of every channel, so that several apps can share one Redis.
    * @default 'eventbus:'
@@ -33,6 +49,27 @@ export interface RedisTransportOptions {
    * @default 20
    */
   maxRetriesPerRequest?: number;
+}
+
+/**
+ * Redis Cluster settings of the `redis` transport (`redis.cluster`).
+ *
+ * @publicApi
+ */
+export interface RedisClusterOptions {
+  /**
+   * Startup nodes: at least one reachable master or replica.
+   * @example [{ host: '127.0.0.1', port: 7000 }, { host: '127.0.0.1', port: 7001 }]
+   */
+  nodes: Array<{ host: string; port: number }>;
+  /**
+   * ioredis `ClusterOptions`, passed through (`redisOptions` for every node
+   * connection, `natMap`, `scaleReads`, `slotsRefreshInterval`, …). The bus
+   * sets `lazyConnect` and auto-pipelining itself, and supplies
+   * `clusterRetryStrategy` unless you give one.
+   * @default {}
+   */
+  options?: ClusterOptions;
 }
 
 /**

@@ -27,7 +27,7 @@ export interface RetryOptions {
    */
   maxDelay: number;
   /**
-   * `'full'`: a random delay in [0, d]; `'equal'`: in [d/2, d]; `'none'`: exactly d.
+   * `'full'`: a random delay in [0, d); `'equal'`: in [d/2, d); `'none'`: exactly d.
    * Jitter spreads retries of many instances so they do not hit a dependency together.
    * @default 'equal'
    */

@@ -109,7 +109,11 @@ function compileCondition(condition: FilterCondition): EventPredicate {
     case 'matches': {
       let regex: RegExp;
       try {
-        regex = value instanceof RegExp ? value : new RegExp(String(value));
+        // NOTE: drop the stateful g and y flags, else `test` resumes at `lastIndex` and alternates results.
+        regex =
+          value instanceof RegExp
+            ? new RegExp(value.source, value.flags.replace(/[gy]/g, ''))
+            : new RegExp(String(value));
       } catch (error) {
         throw new InvalidConfigurationError(
           messages.invalidFilter(`"matches" on "${field}" has an invalid regular expression: ${(error as Error).message}`),

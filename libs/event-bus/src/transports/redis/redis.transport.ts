@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { BehaviorSubject } from 'rxjs';
 import { EventBusUnavailableError } from '../../errors/event-bus-unavailable.error.js';
 import type { EventBusConfig } from '../../event-bus.config.js';
@@ -22,6 +22,9 @@ import { redisKeys } from './redis-keys.util.js';
 
 type RedisConfig = NonNullable<EventBusConfig['redis']>;
 
+/** One Redis (standalone or Sentinel) or a Redis Cluster client; both speak the same commands. */
+type RedisClient = Redis | Cluster;
+
 interface GlobRoute {
   match: TypeMatcher;
   listener: TransportListener;
@@ -31,6 +34,11 @@ interface GlobRoute {
  * Fan-out over Redis pub/sub. One publisher and one subscriber connection per
  * process; one SUBSCRIBE per exact type and one PSUBSCRIBE per distinct glob,
  * however many handlers share them. Resubscribes by itself after reconnecting.
+ *
+ * On Redis Cluster (`redis.cluster`) both are ioredis `Cluster` clients and the
+ * same plain pub/sub is used: Redis Cluster forwards every PUBLISH to all nodes
+ * over its bus, so the subscriber may sit on any node (no sharded pub/sub,
+ * whose SSUBSCRIBE cannot take patterns).
  *
  * @publicApi
  */
@@ -43,8 +51,8 @@ export class RedisTransport implements EventTransport {
   private readonly globs = new Map<string, Map<string, GlobRoute>>();
   /** Internal channels (durable registry changes), outside the event namespace. */
   private readonly control = new Map<string, () => void>();
-  private pub?: Redis;
-  private sub?: Redis;
+  private pub?: RedisClient;
+  private sub?: RedisClient;
   private waiting = 0;
   private readyCount = 0;
   private closed = false;
@@ -147,12 +155,20 @@ export class RedisTransport implements EventTransport {
     if (sub.status === 'ready') await sub.punsubscribe(glob);
   }
 
+  /**
+   * Pings the publisher and the subscriber; on Redis Cluster also every master
+   * of the slot table, through the publisher's own connection to it, because a
+   * master that is down makes the publishes routed to its slots wait.
+   */
   async ping(timeoutMs: number): Promise<ConnectionHealth[]> {
-    const clients: Array<[string, Redis | undefined]> = [
-      ['redis:publisher', this.pub],
-      ['redis:subscriber', this.sub],
+    const checks = [
+      pingClient('redis:publisher', this.pub, timeoutMs),
+      pingClient('redis:subscriber', this.sub, timeoutMs),
     ];
-    return Promise.all(clients.map(([name, client]) => pingClient(name, client, timeoutMs)));
+    if (this.pub instanceof Cluster && this.pub.status === 'ready') {
+      checks.push(...pingMasters(this.pub, timeoutMs));
+    }
+    return Promise.all(checks);
   }
 
   /**
@@ -178,26 +194,54 @@ export class RedisTransport implements EventTransport {
     });
   }
 
-  /** Builds an ioredis client from the URL and options, with our retry and naming. */
-  createClient(role: 'pub' | 'sub' | 'stream'): Redis {
-    const options: RedisOptions = {
-      connectionName: `${this.serviceName}:event-bus:${role}`,
-      retryStrategy: this.createRetryStrategy(),
-      maxRetriesPerRequest: this.config.maxRetriesPerRequest,
-      ...this.config.options,
-      lazyConnect: true,
-      // NOTE: we resubscribe ourselves on `ready`, so patterns added while down are included.
-      autoResubscribe: false,
-      enableAutoPipelining: role === 'pub',
-    };
-    const client = this.config.url ? new Redis(this.config.url, options) : new Redis(options);
+  /**
+   * Builds an ioredis client, with our retry and naming: a `Redis` from the URL
+   * and options, or a `Cluster` from `redis.cluster`.
+   */
+  createClient(role: 'pub' | 'sub' | 'stream'): RedisClient {
+    const connectionName = `${this.serviceName}:event-bus:${role}`;
+    let client: RedisClient;
+    if (this.config.cluster) {
+      const { nodes, options: clusterOptions } = this.config.cluster;
+      const options: ClusterOptions = {
+        clusterRetryStrategy: this.createRetryStrategy(),
+        ...clusterOptions,
+        lazyConnect: true,
+        enableAutoPipelining: role === 'pub',
+        redisOptions: {
+          connectionName,
+          maxRetriesPerRequest: this.config.maxRetriesPerRequest,
+          ...clusterOptions?.redisOptions,
+        },
+      };
+      // NOTE: no autoResubscribe to turn off: the Cluster's subscriber connection never
+      // reconnects itself; ioredis moves it to another node with its channels, and after
+      // a full reconnect our `ready` handler subscribes again (SUBSCRIBE is idempotent).
+      client = new Cluster(nodes, options);
+    } else {
+      const options: RedisOptions = {
+        connectionName,
+        retryStrategy: this.createRetryStrategy(),
+        maxRetriesPerRequest: this.config.maxRetriesPerRequest,
+        ...this.config.options,
+        lazyConnect: true,
+        // NOTE: we resubscribe ourselves on `ready`, so patterns added while down are included.
+        autoResubscribe: false,
+        enableAutoPipelining: role === 'pub',
+      };
+      client = this.config.url ? new Redis(this.config.url, options) : new Redis(options);
+    }
     let reported = false;
-    client.on('error', (error: Error) => {
+    const onError = (error: Error, node?: string) => {
+      const where = node ? `${role} connection to cluster node ${node}` : `${role} connection`;
       // One warning per outage; the rest at debug level, so a long outage does not flood the log.
-      if (!reported) this.logger.warn(`Redis ${role} connection error: ${error.message}. Reconnecting with backoff.`);
-      else this.logger.debug(`Redis ${role} connection error: ${error.message}`);
+      if (!reported) this.logger.warn(`Redis ${where} error: ${error.message}. Reconnecting with backoff.`);
+      else this.logger.debug(`Redis ${where} error: ${error.message}`);
       reported = true;
-    });
+    };
+    client.on('error', (error: Error) => onError(error));
+    // A Cluster reports a failing node here and keeps `error` for "no node reachable".
+    client.on('node error', (error: Error, node: string) => onError(error, node));
     client.on('ready', () => {
       if (reported) this.logger.log(`Redis ${role} connection is back.`);
       reported = false;
@@ -269,7 +313,7 @@ export class RedisTransport implements EventTransport {
     if (this.status.value !== next) this.status.next(next);
   }
 
-  private unwrap(role: 'pub' | 'sub' = 'pub'): Redis {
+  private unwrap(role: 'pub' | 'sub' = 'pub'): RedisClient {
     if (this.closed) throw new EventBusUnavailableError(messages.closed());
     const client = role === 'pub' ? this.pub : this.sub;
     if (!client) {
@@ -281,8 +325,32 @@ export class RedisTransport implements EventTransport {
   }
 }
 
-async function pingClient(name: string, client: Redis | undefined, timeoutMs: number): Promise<ConnectionHealth> {
-  if (!client || client.status !== 'ready') {
+/**
+ * Pings every master that serves slots, on the Cluster's connection to it.
+ * Node connections are lazy, so a master never written to connects here.
+ */
+function pingMasters(cluster: Cluster, timeoutMs: number): Array<Promise<ConnectionHealth>> {
+  const masters = new Set(cluster.slots.filter(Boolean).map(keys => keys[0]));
+  const connections = new Map(cluster.nodes('master').map(node => [`${node.options.host}:${node.options.port}`, node]));
+  return [...masters].sort().map(key => {
+    const name = `redis:master ${key}`;
+    const node = connections.get(key);
+    if (!node) {
+      // ioredis drops a node's connection when it ends and waits for a slot refresh to learn what replaced it.
+      return Promise.resolve({ name, status: 'down' as const, error: 'connection lost; waiting for failover or restart' });
+    }
+    return pingClient(name, node, timeoutMs, true);
+  });
+}
+
+async function pingClient(
+  name: string,
+  client: RedisClient | undefined,
+  timeoutMs: number,
+  lazy = false,
+): Promise<ConnectionHealth> {
+  // A lazy node connection may be idle ('wait') or mid-connect: the ping itself tells.
+  if (!client || (!lazy && client.status !== 'ready')) {
     return { name, status: 'down', error: `connection is ${client?.status ?? 'not created'}` };
   }
   const started = performance.now();
