@@ -11,6 +11,7 @@ import { EventBusLogger } from '../event-bus.logger.js';
 import type { OnEventOptions } from '../interfaces/on-event-options.interface.js';
 import type { EventTransport } from '../interfaces/transport.interface.js';
 import { compilePattern, type TypeMatcher } from '../matching/pattern-matcher.js';
+import { findDeadLetter, replayDeadLetter } from './dead-letters.js';
 import { DurableConsumer } from './durable-consumer.js';
 import type { DeadLetter, GroupLag, StreamStore } from './stream-store.interface.js';
 
@@ -148,9 +149,8 @@ export class DurableManager {
     return this.unwrap().countDeadLetters(stream);
   }
 
-  async getDeadLetter(stream: string, id: string): Promise<DeadLetter | undefined> {
-    const all = await this.unwrap().listDeadLetters({ stream, count: Number.MAX_SAFE_INTEGER });
-    return all.find(d => d.id === id);
+  getDeadLetter(stream: string, id: string): Promise<DeadLetter | undefined> {
+    return findDeadLetter(this.unwrap(), stream, id);
   }
 
   /**
@@ -158,13 +158,8 @@ export class DurableManager {
    * groups skip it), and removes it from the dead letters. Resolves false when
    * there is no such dead letter.
    */
-  async replayDeadLetter(stream: string, id: string): Promise<boolean> {
-    const store = this.unwrap();
-    const letter = await this.getDeadLetter(stream, id);
-    if (!letter) return false;
-    await store.append(stream, letter.payload, letter.group);
-    await store.deleteDeadLetter(stream, id);
-    return true;
+  replayDeadLetter(stream: string, id: string): Promise<boolean> {
+    return replayDeadLetter(this.unwrap(), stream, id);
   }
 
   deleteDeadLetter(stream: string, id: string): Promise<boolean> {

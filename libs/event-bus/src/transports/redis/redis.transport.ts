@@ -157,8 +157,9 @@ export class RedisTransport implements EventTransport {
 
   /**
    * Pings the publisher and the subscriber; on Redis Cluster also every master
-   * of the slot table, through the publisher's own connection to it, because a
-   * master that is down makes the publishes routed to its slots wait.
+   * of the slot table, through the publisher's connection to it: fan-out
+   * survives a lost master (PUBLISH goes to any node), but the cluster, and
+   * anything keyed such as durable streams, does not.
    */
   async ping(timeoutMs: number): Promise<ConnectionHealth[]> {
     const checks = [
@@ -205,6 +206,9 @@ export class RedisTransport implements EventTransport {
       const { nodes, options: clusterOptions } = this.config.cluster;
       const options: ClusterOptions = {
         clusterRetryStrategy: this.createRetryStrategy(),
+        // NOTE: ioredis 6 documents 5000 but applies none, and keyless PUBLISH never
+        // gets a MOVED, so without it a restarted or promoted master is never seen again.
+        slotsRefreshInterval: 5000,
         ...clusterOptions,
         lazyConnect: true,
         enableAutoPipelining: role === 'pub',
@@ -212,6 +216,11 @@ export class RedisTransport implements EventTransport {
           connectionName,
           maxRetriesPerRequest: this.config.maxRetriesPerRequest,
           ...clusterOptions?.redisOptions,
+          // NOTE: node connections default to lazy; an idle lazy one never notices its node
+          // is gone, so the Cluster stays 'ready' through a full outage while its subscriber
+          // retries node after node in a tight loop. Connected ones end, and the Cluster
+          // turns 'reconnecting' at once and backs off.
+          lazyConnect: false,
         },
       };
       // NOTE: no autoResubscribe to turn off: the Cluster's subscriber connection never
@@ -325,10 +334,7 @@ export class RedisTransport implements EventTransport {
   }
 }
 
-/**
- * Pings every master that serves slots, on the Cluster's connection to it.
- * Node connections are lazy, so a master never written to connects here.
- */
+/** Pings every master that serves slots, on the Cluster's connection to it. */
 function pingMasters(cluster: Cluster, timeoutMs: number): Array<Promise<ConnectionHealth>> {
   const masters = new Set(cluster.slots.filter(Boolean).map(keys => keys[0]));
   const connections = new Map(cluster.nodes('master').map(node => [`${node.options.host}:${node.options.port}`, node]));
@@ -339,7 +345,7 @@ function pingMasters(cluster: Cluster, timeoutMs: number): Array<Promise<Connect
       // ioredis drops a node's connection when it ends and waits for a slot refresh to learn what replaced it.
       return Promise.resolve({ name, status: 'down' as const, error: 'connection lost; waiting for failover or restart' });
     }
-    return pingClient(name, node, timeoutMs, true);
+    return pingClient(name, node, timeoutMs, false);
   });
 }
 
@@ -347,10 +353,10 @@ async function pingClient(
   name: string,
   client: RedisClient | undefined,
   timeoutMs: number,
-  lazy = false,
+  requireReady = true,
 ): Promise<ConnectionHealth> {
-  // A lazy node connection may be idle ('wait') or mid-connect: the ping itself tells.
-  if (!client || (!lazy && client.status !== 'ready')) {
+  // A Cluster node connection may be mid-connect after a slot refresh: the ping itself tells.
+  if (!client || (requireReady && client.status !== 'ready')) {
     return { name, status: 'down', error: `connection is ${client?.status ?? 'not created'}` };
   }
   const started = performance.now();

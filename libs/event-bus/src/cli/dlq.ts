@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+/**
+ * Dead letters for operators: `npm run dlq -- list|count|show|replay|purge`.
+ * Connects with REDIS_URL (or --url) and the bus' channel prefix (--prefix).
+ */
+import { Redis } from 'ioredis';
+import { parseArgs } from 'node:util';
+import { replayDeadLetter, findDeadLetter } from '../durable/dead-letters.js';
+import { RedisStreamStore } from '../durable/redis-stream.store.js';
+import type { DeadLetter } from '../durable/stream-store.interface.js';
+
+const USAGE = `Usage: npm run dlq -- <command> [options]
+
+Commands:
+  list   [--stream S] [--count N]       dead letters, oldest first
+  count  [--stream S]                   how many dead letters
+  show   <stream> <id>                  one dead letter with payload and stack
+  replay <stream> <id> | --all [--stream S]
+                                        send back to the original group, then delete
+  purge  [--stream S] --yes             delete dead letters
+
+Options:
+  --url     Redis URL (default: $REDIS_URL, else redis://127.0.0.1:6379)
+  --prefix  channel prefix of the bus (default: eventbus:)
+  --json    print JSON instead of a table`;
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+function table(letters: DeadLetter[]): string {
+  if (letters.length === 0) return 'No dead letters.';
+  const rows = letters.map(l => [l.stream, l.id, l.type ?? '?', l.group, l.handler, String(l.attempts), l.lastFailureAt, l.error.slice(0, 60)]);
+  const head = ['STREAM', 'ID', 'TYPE', 'GROUP', 'HANDLER', 'ATTEMPTS', 'LAST FAILURE', 'ERROR'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
+  return [head, ...rows].map(r => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      prefix: { type: 'string', default: 'eventbus:' },
+      stream: { type: 'string' },
+      count: { type: 'string', default: '100' },
+      all: { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const url = values.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await client.connect();
+  } catch (error) {
+    fail(`Cannot reach Redis at ${url}: ${(error as Error).message}. Set REDIS_URL or pass --url.`);
+  }
+  const store = new RedisStreamStore({
+    prefix: values.prefix!,
+    trim: { strategy: 'maxlen', maxLength: 100_000 },
+    deadLetterMaxLength: 10_000,
+    command: client,
+    createReader: () => client,
+    subscribeControl: async () => undefined,
+  });
+  const print = (value: unknown, text: string) => process.stdout.write(`${values.json ? JSON.stringify(value, null, 2) : text}\n`);
+  try {
+    switch (command) {
+      case 'list': {
+        const letters = await store.listDeadLetters({ stream: values.stream, count: Number(values.count) });
+        print(letters, table(letters));
+        break;
+      }
+      case 'count': {
+        const count = await store.countDeadLetters(values.stream);
+        print({ count }, String(count));
+        break;
+      }
+      case 'show': {
+        const [stream, id] = args;
+        if (!stream || !id) fail('show needs <stream> <id>; see "list" for both.');
+        const letter = await findDeadLetter(store, stream, id);
+        if (!letter) fail(`No dead letter ${id} in stream "${stream}".`);
+        print(letter, JSON.stringify({ ...letter, payload: JSON.parse(letter.payload) as unknown }, null, 2));
+        break;
+      }
+      case 'replay': {
+        let targets: Array<{ stream: string; id: string }>;
+        if (values.all) {
+          const letters = await store.listDeadLetters({ stream: values.stream, count: Number.MAX_SAFE_INTEGER });
+          targets = letters.map(l => ({ stream: l.stream, id: l.id }));
+        } else {
+          const [stream, id] = args;
+          if (!stream || !id) fail('replay needs <stream> <id>, or --all [--stream S].');
+          targets = [{ stream, id }];
+        }
+        let replayed = 0;
+        for (const { stream, id } of targets) {
+          if (await replayDeadLetter(store, stream, id)) replayed++;
+          else process.stderr.write(`No dead letter ${id} in stream "${stream}".\n`);
+        }
+        print({ replayed }, `Replayed ${replayed} dead letter(s) to their original groups.`);
+        if (replayed < targets.length) process.exitCode = 1;
+        break;
+      }
+      case 'purge': {
+        if (!values.yes) fail(`purge deletes dead letters for good: add --yes to confirm.`);
+        const purged = await store.purgeDeadLetters(values.stream);
+        print({ purged }, `Deleted ${purged} dead letter(s).`);
+        break;
+      }
+      default:
+        fail(`Unknown command "${command}".\n\n${USAGE}`);
+    }
+  } finally {
+    client.disconnect();
+  }
+}
+
+main().catch(error => fail(`dlq failed: ${(error as Error).message}`));
