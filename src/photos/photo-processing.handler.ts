@@ -7,7 +7,8 @@ const STAGES = ['validation', 'resize', 'thumbnail', 'optimize'] as const;
 
 /**
  * The worker: runs the processing stages of an uploaded photo and reports each
- * step on the bus, to the photo's room and to its owner.
+ * step on the bus, to the photo's room and to its owner. Durable: with several
+ * instances each upload is processed once, and an upload survives a worker crash.
  */
 @Injectable()
 export class PhotoProcessingHandler {
@@ -15,7 +16,7 @@ export class PhotoProcessingHandler {
 
   constructor(private readonly eventBus: EventBusService) {}
 
-  @OnEvent('photo.uploaded', { timeout: 60_000, retry: { maxRetries: 2 } })
+  @OnEvent('photo.uploaded', { durable: true, concurrency: 4, timeout: 60_000, retry: { maxRetries: 2 } })
   async process(event: EventOf<'photo.uploaded'>): Promise<void> {
     const { photoId, userId, filename, size, mimeType } = event.data;
     const jobId = randomUUID();
