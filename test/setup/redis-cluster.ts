@@ -95,14 +95,24 @@ export class RedisCluster {
    */
   async startNode(i: number): Promise<void> {
     const member = this.member(i);
-    if (member.process && member.process.exitCode === null && member.process.signalCode === null) return;
+    if (isAlive(member)) return;
     await this.spawn(member);
     await this.waitForState('ok');
   }
 
   /** `CLUSTER INFO` of node `i`, as text. */
   async clusterInfo(i: number): Promise<string> {
-    return this.cli(this.member(i).port, 'CLUSTER', 'INFO');
+    return this.command(i, 'CLUSTER', 'INFO');
+  }
+
+  /** Runs one command on node `i` with redis-cli and returns its output, e.g. `command(0, 'CLIENT', 'LIST')`. */
+  async command(i: number, ...args: string[]): Promise<string> {
+    return this.cli(this.member(i).port, ...args);
+  }
+
+  /** True while node `i`'s process runs (false after `killNode(i)` until `startNode(i)`). */
+  isRunning(i: number): boolean {
+    return isAlive(this.member(i));
   }
 
   /** Resolves when every running node reports `cluster_state:<state>`. */
@@ -110,7 +120,7 @@ export class RedisCluster {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     for (;;) {
-      const running = this.members.filter(m => m.process && m.process.exitCode === null && m.process.signalCode === null);
+      const running = this.members.filter(isAlive);
       const states = await Promise.all(
         running.map(async m => {
           try {
@@ -225,6 +235,10 @@ export class RedisCluster {
       child.kill(signal);
     });
   }
+}
+
+function isAlive(member: NodeProcess): boolean {
+  return !!member.process && member.process.exitCode === null && member.process.signalCode === null;
 }
 
 function redisCli(): string {

@@ -64,9 +64,11 @@ export interface RedisClusterOptions {
   nodes: Array<{ host: string; port: number }>;
   /**
    * ioredis `ClusterOptions`, passed through (`redisOptions` for every node
-   * connection, `natMap`, `scaleReads`, `slotsRefreshInterval`, …). The bus
-   * sets `lazyConnect` and auto-pipelining itself, and supplies
-   * `clusterRetryStrategy` unless you give one.
+   * connection, `natMap`, `scaleReads`, …). The bus always sets `lazyConnect`
+   * (it connects on application start), `redisOptions.lazyConnect: false` (so
+   * that losing every node is noticed at once) and auto-pipelining on the
+   * publisher; it defaults `clusterRetryStrategy` to its own backoff and
+   * `slotsRefreshInterval` to 5000 ms.
    * @default {}
    */
   options?: ClusterOptions;
