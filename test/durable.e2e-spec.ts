@@ -7,16 +7,18 @@ import {
   type EventBusModuleOptions,
   type EventEnvelope,
 } from '@shared-infra/event-bus';
+import { RedisCluster } from './setup/redis-cluster.js';
 import { RedisServer } from './setup/redis-server.js';
 import { Collector, waitUntil } from './utils/collector.js';
 
-type TransportCase = 'memory' | 'redis';
+type TransportCase = 'memory' | 'redis' | 'cluster';
 
 const fastRetry = { initialDelay: 10, maxDelay: 20, jitter: 'none' as const };
 
 /** Durable semantics on each transport, in one process (cross-process tests are in durable-processes). */
-describe.each<TransportCase>(['memory', 'redis'])('durable delivery on the %s transport', transport => {
+describe.each<TransportCase>(['memory', 'redis', 'cluster'])('durable delivery on the %s transport', transport => {
   let redis: RedisServer | undefined;
+  let cluster: RedisCluster | undefined;
   const apps: INestApplicationContext[] = [];
   // The memory transport is one broker per app, so "instances" share one app there.
   let shared: INestApplicationContext | undefined;
@@ -25,12 +27,14 @@ describe.each<TransportCase>(['memory', 'redis'])('durable delivery on the %s tr
     if (transport === 'memory' && shared) return shared.get(EventBusService);
     const options: EventBusModuleOptions = {
       serviceName,
-      transport,
+      transport: transport === 'memory' ? 'memory' : 'redis',
       logLevel: 'error',
       retry: fastRetry,
       durable: { claimIdleMs: 300, claimIntervalMs: 100, blockMs: 200 },
     };
-    if (redis) options.redis = { url: redis.url, channelPrefix: `t${Date.now()}${Math.random().toString(36).slice(2, 6)}:` };
+    const channelPrefix = `t${Date.now()}${Math.random().toString(36).slice(2, 6)}:`;
+    if (redis) options.redis = { url: redis.url, channelPrefix };
+    if (cluster) options.redis = { cluster: { nodes: cluster.nodes }, channelPrefix };
     const moduleRef = await Test.createTestingModule({ imports: [EventBusModule.forRoot(options)] }).compile();
     const app = await moduleRef.init();
     apps.push(app);
@@ -40,6 +44,7 @@ describe.each<TransportCase>(['memory', 'redis'])('durable delivery on the %s tr
 
   beforeAll(async () => {
     if (transport === 'redis') redis = await RedisServer.start();
+    if (transport === 'cluster') cluster = await RedisCluster.start({ masters: 3 });
   });
 
   afterEach(async () => {
@@ -49,6 +54,7 @@ describe.each<TransportCase>(['memory', 'redis'])('durable delivery on the %s tr
 
   afterAll(async () => {
     await redis?.stop();
+    await cluster?.stop();
   });
 
   it('delivers each event once per group: competing consumers share, other groups get everything', async () => {
