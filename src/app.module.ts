@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { EventBusModule } from '@shared-infra/event-bus';
 import { ActivityModule } from './activity/activity.module.js';
+import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { PhotoUploadedDto } from './photos/dto/photo-uploaded.dto.js';
 import { PhotosModule } from './photos/photos.module.js';
 
@@ -14,9 +16,12 @@ const redisUrl = process.env.REDIS_URL;
       redis: redisUrl ? { url: redisUrl } : undefined,
       schemas: { 'photo.uploaded': PhotoUploadedDto },
       logLevel: (process.env.LOG_LEVEL as 'debug' | 'log' | 'warn' | 'error' | undefined) ?? 'log',
+      metrics: { enabled: true, typeSegments: 2 },
     }),
     PhotosModule,
     ActivityModule,
+    HealthModule,
+    MetricsModule,
   ],
 })
 export class AppModule {}

@@ -1,10 +1,12 @@
 import 'reflect-metadata';
-import { Logger, ValidationPipe } from '@nestjs/common';
+import { ConsoleLogger, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create(AppModule);
+  // LOG_FORMAT=json: one JSON object per line (Nest's ConsoleLogger), for log shippers.
+  const logger = process.env.LOG_FORMAT === 'json' ? new ConsoleLogger({ json: true }) : undefined;
+  const app = await NestFactory.create(AppModule, logger ? { logger } : {});
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
   app.enableShutdownHooks();
   const port = Number(process.env.PORT ?? 3000);

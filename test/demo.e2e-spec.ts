@@ -4,6 +4,7 @@ import { freePort } from './setup/free-port.js';
 import { RedisServer } from './setup/redis-server.js';
 import { waitUntil } from './utils/collector.js';
 import { DemoProcess } from './utils/demo-process.js';
+import { parseMetrics, sampleValue } from './utils/prometheus.js';
 
 const photo = { userId: 'user-456', filename: 'vacation.jpg', size: 1_024_000, mimeType: 'image/jpeg' };
 
@@ -73,8 +74,17 @@ describe('demo app (npm start)', () => {
     const demo = await DemoProcess.start(await freePort(), { REDIS_URL: redis.url });
     try {
       await runPipeline(demo);
-      const health = await demo.json<{ status: string; transport: string }>('/health');
-      expect(health.body).toMatchObject({ status: 'healthy', transport: 'redis' });
+      const ready = await demo.json<{ status: string; details: Record<string, { status: string; transport?: string }> }>('/health/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body).toMatchObject({ status: 'ok', details: { eventBus: { status: 'up', transport: 'redis' }, durable: { status: 'up' } } });
+      const metrics = await demo.text('/metrics');
+      expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+      const samples = parseMetrics(metrics.body);
+      // One upload: photo.uploaded once; started, four progress and completed share the label photo.processing.
+      expect(sampleValue(samples, 'eventbus_events_published_total', { type: 'photo.uploaded' })).toBe(1);
+      expect(sampleValue(samples, 'eventbus_events_published_total', { type: 'photo.processing' })).toBe(6);
+      expect(sampleValue(samples, 'eventbus_events_failed_total', { type: 'photo.uploaded' })).toBe(0);
+      expect(sampleValue(samples, 'process_cpu_user_seconds_total')).toBeDefined();
       expect(demo.output.join('')).toMatch(/with the redis \(redis:\/\/127\.0\.0\.1:\d+\) transport/);
     } finally {
       expect(await demo.stop()).toEqual({ code: null, signal: 'SIGTERM' });

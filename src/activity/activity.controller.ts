@@ -20,10 +20,4 @@ export class ActivityController {
   stats() {
     return this.eventBus.getStats();
   }
-
-  /** Connection health of the bus (the Terminus endpoints come with the operations work). */
-  @Get('health')
-  health() {
-    return this.eventBus.healthCheck();
-  }
 }

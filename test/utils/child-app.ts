@@ -71,6 +71,11 @@ export class ChildApp {
     return this.child.exitCode !== null || this.child.signalCode !== null;
   }
 
+  /** The signal that ended the process (SIGTERM after a graceful stop: Nest re-raises it), or null. */
+  get exitSignal(): NodeJS.Signals | null {
+    return this.child.signalCode;
+  }
+
   /** Resolves when the process exits. */
   waitForExit(): Promise<void> {
     if (this.exited) return Promise.resolve();

@@ -43,6 +43,16 @@ export class DemoProcess {
     return { status: response.status, body: (await response.json()) as T };
   }
 
+  async text(path: string): Promise<{ status: number; body: string; contentType: string | null }> {
+    const response = await fetch(this.url(path));
+    return { status: response.status, body: await response.text(), contentType: response.headers.get('content-type') };
+  }
+
+  /** True while the process has not exited (a restart would show as an exit). */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /**
    * SIGTERM, as an orchestrator would. Nest's shutdown hooks close the app and
    * then re-raise the signal, so a clean stop ends with signal SIGTERM.

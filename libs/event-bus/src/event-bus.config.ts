@@ -7,8 +7,10 @@ import {
 } from './event-bus.constants.js';
 import type {
   EventBusModuleOptions,
+  MetricsRegistry,
   RedisTransportOptions,
 } from './interfaces/event-bus-options.interface.js';
+import { isValidPattern } from './matching/pattern-matcher.js';
 import type { RetryOptions } from './interfaces/retry-options.interface.js';
 import { DEFAULT_RETRY, resolveRetry } from './delivery/retry-policy.js';
 import type { TrimPolicy } from './durable/stream-store.interface.js';
@@ -27,6 +29,18 @@ export interface ResolvedDurableOptions {
   deadLetterMaxLength: number;
 }
 
+/** Metrics options with defaults applied. */
+export interface ResolvedMetricsOptions {
+  enabled: boolean;
+  prefix: string;
+  typeSegments: number;
+  typeAllowlist?: string[];
+  maxTypeLabels: number;
+  durationBuckets: number[];
+  /** Undefined: prom-client's global registry. */
+  registry?: MetricsRegistry;
+}
+
 /** Module options with every default applied and every value checked. */
 export interface EventBusConfig {
   serviceName: string;
@@ -40,6 +54,7 @@ export interface EventBusConfig {
   durable: ResolvedDurableOptions;
   logLevel: 'debug' | 'log' | 'warn' | 'error';
   shutdownTimeout: number;
+  metrics: ResolvedMetricsOptions;
 }
 
 function positive(name: string, value: number): number {
@@ -93,6 +108,7 @@ export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
     durable: resolveDurable(options.durable ?? {}),
     logLevel: options.logLevel ?? 'log',
     shutdownTimeout: positive('shutdownTimeout', options.shutdownTimeout ?? 10_000),
+    metrics: resolveMetrics(options.metrics ?? {}),
   };
 }
 
@@ -138,5 +154,41 @@ function resolveDurable(options: NonNullable<EventBusModuleOptions['durable']>):
     batchSize: Math.max(1, positive('durable.batchSize', options.batchSize ?? 50)),
     maxDeliveries: Math.max(1, positive('durable.maxDeliveries', options.maxDeliveries ?? 5)),
     deadLetterMaxLength: Math.max(1, positive('durable.deadLetterMaxLength', options.deadLetterMaxLength ?? 10_000)),
+  };
+}
+
+const DEFAULT_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+function resolveMetrics(options: NonNullable<EventBusModuleOptions['metrics']>): ResolvedMetricsOptions {
+  const prefix = options.prefix ?? 'eventbus_';
+  if (!/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix)) {
+    throw new InvalidConfigurationError(
+      `Option "metrics.prefix" is ${JSON.stringify(prefix)}: Prometheus names take letters, digits, "_" and ":" and do not start with a digit, e.g. 'eventbus_'.`,
+    );
+  }
+  const typeSegments = options.typeSegments ?? 2;
+  if (!Number.isInteger(typeSegments) || typeSegments < 1) {
+    throw new InvalidConfigurationError(`Option "metrics.typeSegments" is ${JSON.stringify(typeSegments)}: give a whole number >= 1 (2 makes photo.processing.progress count as photo.processing).`);
+  }
+  const allowlist = options.typeAllowlist;
+  if (allowlist !== undefined && (!Array.isArray(allowlist) || !allowlist.every(isValidPattern))) {
+    throw new InvalidConfigurationError(
+      `Option "metrics.typeAllowlist" is ${JSON.stringify(allowlist)}: give an array of event patterns, e.g. ['photo.uploaded', 'photo.processing.*'].`,
+    );
+  }
+  const buckets = options.durationBuckets ?? DEFAULT_DURATION_BUCKETS;
+  if (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((b, i) => !(b > 0) || !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]))) {
+    throw new InvalidConfigurationError(
+      `Option "metrics.durationBuckets" is ${JSON.stringify(buckets)}: give increasing positive numbers of seconds, e.g. [0.01, 0.1, 1, 10].`,
+    );
+  }
+  return {
+    enabled: options.enabled ?? false,
+    prefix,
+    typeSegments,
+    ...(allowlist ? { typeAllowlist: [...allowlist] } : {}),
+    maxTypeLabels: Math.max(1, positive('metrics.maxTypeLabels', options.maxTypeLabels ?? 100)),
+    durationBuckets: [...buckets],
+    ...(options.registry ? { registry: options.registry } : {}),
   };
 }

@@ -14,3 +14,5 @@ export const DEFAULT_MAX_DATA_BYTES = 512 * 1024;
 /** Lower-case dot-separated segments: `photo.processing.completed`. */
 export const EVENT_TYPE_REGEX = /^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$/;
 export const MAX_EVENT_TYPE_LENGTH = 255;
+/** Injection token of the resolved `EventBusHealthModule` options. */
+export const EVENT_BUS_HEALTH_OPTIONS = 'event-bus:health_options';

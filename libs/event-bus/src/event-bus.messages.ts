@@ -40,4 +40,8 @@ export const messages = {
   invalidRetry: (field: string, value: unknown) =>
     `Retry option "${field}" is ${JSON.stringify(value)}: it must be a finite number >= 0.`,
   invalidFilter: (reason: string) => `Invalid event filter: ${reason}.`,
+  missingOptionalPackage: (name: string, range: string, feature: string) =>
+    `${feature} needs the package "${name}", which is not installed: install it (npm i ${name}@${range}) or leave the feature off.`,
+  metricAlreadyRegistered: (name: string) =>
+    `Metric "${name}" is already registered in the Prometheus registry: is a second event bus running in this process? Give each bus its own metrics.registry or metrics.prefix.`,
 };

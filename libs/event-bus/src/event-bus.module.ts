@@ -13,6 +13,7 @@ import {
 } from './event-bus.module-definition.js';
 import { EventBusService } from './event-bus.service.js';
 import type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
+import { PrometheusExporter } from './metrics/prometheus.exporter.js';
 import { createTransport } from './transports/create-transport.js';
 import { EventValidator } from './validation/event-validator.service.js';
 
@@ -48,6 +49,12 @@ import { EventValidator } from './validation/event-validator.service.js';
     EventBusService,
     EventMetadataAccessor,
     EventHandlersExplorer,
+    {
+      // null unless metrics.enabled; prom-client is only imported then.
+      provide: PrometheusExporter,
+      useFactory: PrometheusExporter.create,
+      inject: [EVENT_BUS_CONFIG, EventBusMetrics, EVENT_BUS_TRANSPORT, EventBusService, DurableManager],
+    },
   ],
   exports: [EventBusService, EventValidator, MODULE_OPTIONS_TOKEN],
 })

@@ -45,6 +45,19 @@ import { EventValidator } from './validation/event-validator.service.js';
 type Target = Pick<EventMetadata, 'room' | 'userId' | 'broadcast'>;
 
 const MALFORMED_LOG_BURST = 10;
+
+let isoMs = -1;
+let isoText = '';
+
+/** `new Date().toISOString()`, made once per millisecond: a burst of publishes shares the string. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoText = new Date(ms).toISOString();
+    isoMs = ms;
+  }
+  return isoText;
+}
 const MALFORMED_LOG_WINDOW_MS = 10_000;
 
 /**
@@ -299,7 +312,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
       id,
       name,
       pattern,
-      call,
+      call: this.metrics.instrument(call),
       retry: resolveRetry(this.config.retry, options.retry),
       timeout: options.timeout ?? defaults.timeout,
       filter: options.filter ? compileFilter(options.filter) : undefined,
@@ -338,7 +351,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     const causationId = options.causationId ?? trace?.eventId;
     const metadata: EventMetadata = {
       source: this.config.serviceName,
-      timestamp: new Date().toISOString(),
+      timestamp: isoNow(),
       traceId,
       correlationId: options.correlationId ?? trace?.correlationId ?? traceId,
       ...(causationId ? { causationId } : {}),
@@ -356,7 +369,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
       if (error instanceof EventBusError) throw error;
       throw new EventBusUnavailableError(messages.publishFailed(type, (error as Error).message));
     }
-    this.metrics.published++;
+    this.metrics.recordPublished(type);
     return { success: true, eventId: envelope.id, type, traceId, timestamp: metadata.timestamp };
   }
 
@@ -366,7 +379,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     this.metrics.received++;
     const decoded = this.codec.decode(payload);
     if (!decoded.ok || decoded.envelope.type !== type) {
-      this.metrics.malformed++;
+      this.metrics.recordMalformed(type);
       this.reportMalformed(channel, payload, decoded.ok ? `envelope type "${decoded.envelope.type}" does not match the channel` : decoded.reason);
       return;
     }

@@ -1,6 +1,7 @@
 export * from './decorators/index.js';
 export * from './errors/index.js';
 export * from './events/index.js';
+export * from './health/index.js';
 export * from './interfaces/index.js';
 export * from './transports/index.js';
 export { EventBusModule } from './event-bus.module.js';

@@ -125,7 +125,7 @@ export class HandlerInvoker {
         this.metrics.inFlight--;
       }
       if (error === undefined) {
-        this.metrics.recordDelivery(Date.now() - Date.parse(event.metadata.timestamp));
+        this.metrics.recordDelivery(Date.now() - Date.parse(event.metadata.timestamp), event.type);
         return { status: 'delivered', attempts: attempt };
       }
       if (isGuardRejection(error)) {
@@ -137,7 +137,7 @@ export class HandlerInvoker {
       firstFailureAt ??= now;
       const reason = error instanceof Error ? error.message : String(error);
       if (attempt > record.retry.maxRetries) {
-        this.metrics.failed++;
+        this.metrics.recordFailure(event.type);
         this.logger.error(
           `Handler ${record.name} failed on ${eventTag(event)} after ${attempt} attempt(s): ${reason}`,
           error instanceof Error ? error.stack : undefined,
@@ -148,7 +148,7 @@ export class HandlerInvoker {
         this.logger.warn(`Shutting down: gave up retrying ${record.name} on ${eventTag(event)} after ${attempt} attempt(s).`);
         return { status: 'aborted', attempts: attempt };
       }
-      this.metrics.retried++;
+      this.metrics.recordRetry(event.type);
       const delay = backoffDelay(record.retry, attempt);
       this.logger.warn(
         `Handler ${record.name} failed on ${eventTag(event)} (attempt ${attempt} of ${record.retry.maxRetries + 1}): ${reason}. Retrying in ${delay} ms.`,
@@ -161,14 +161,24 @@ export class HandlerInvoker {
   private callWithTimeout(record: HandlerRecord, event: EventEnvelope): unknown {
     const result = record.call(event);
     if (!record.timeout || !(result instanceof Promise)) return result;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise((_, reject) => {
-      timer = setTimeout(
+    // NOTE: one promise and one timer per call, not Promise.race + finally (several promises, each
+    // run through the async hooks AsyncLocalStorage enables on Node 20): this is the hot path.
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
         () => reject(new HandlerTimeoutError(messages.handlerTimeout(record.name, record.timeout))),
         record.timeout,
       );
+      result.then(
+        value => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     });
-    return Promise.race([result, timeout]).finally(() => clearTimeout(timer));
   }
 
   private sleep(ms: number): Promise<void> {

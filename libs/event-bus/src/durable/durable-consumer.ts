@@ -173,7 +173,7 @@ export class DurableConsumer {
     }
     const decoded = this.codec.decode(entry.payload);
     if (!decoded.ok) {
-      this.metrics.malformed++;
+      this.metrics.recordMalformed(undefined);
       await this.deadLetter(entry, `malformed entry: ${decoded.reason}`, 0);
       return;
     }
@@ -219,7 +219,7 @@ export class DurableConsumer {
           firstFailureAt: outcome.firstFailureAt,
           lastFailureAt: outcome.lastFailureAt,
         });
-        this.metrics.deadLettered++;
+        this.metrics.recordDeadLetter(event.type);
         this.logger.warn(`Dead-lettered ${eventTag(event)} for group ${group} after ${outcome.attempts} attempt(s): ${error.message}`);
       }
     }
@@ -235,7 +235,7 @@ export class DurableConsumer {
       firstFailureAt: now,
       lastFailureAt: now,
     });
-    this.metrics.deadLettered++;
+    this.metrics.recordDeadLetter(event?.type);
     this.logger.warn(`Dead-lettered ${event ? eventTag(event) : `entry ${entry.id}`} of stream "${this.stream}" for group ${this.settings.group}: ${reason}`);
   }
 }

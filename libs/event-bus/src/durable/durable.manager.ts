@@ -149,6 +149,14 @@ export class DurableManager {
     return this.unwrap().countDeadLetters(stream);
   }
 
+  /** Dead letters per stream, for every stream that has received durable events. */
+  async countDeadLettersByStream(): Promise<Map<string, number>> {
+    const store = this.unwrap();
+    const counts = new Map<string, number>();
+    for (const stream of await store.streams()) counts.set(stream, await store.countDeadLetters(stream));
+    return counts;
+  }
+
   getDeadLetter(stream: string, id: string): Promise<DeadLetter | undefined> {
     return findDeadLetter(this.unwrap(), stream, id);
   }
@@ -175,6 +183,13 @@ export class DurableManager {
     if (!this.store || this.closed) return;
     try {
       const patterns = await this.store.patterns();
+      for (const { record, group } of this.registrations) {
+        if (patterns.has(record.pattern)) continue;
+        // NOTE: a Redis that restarted without persistence lost the registry; unless each process
+        // puts its patterns back, publishers stop appending and durable handlers starve, silently.
+        patterns.set(record.pattern, await this.store.registerPattern(record.pattern, group));
+        this.logger.warn(`Durable pattern "${record.pattern}" was missing from Redis (restarted without persistence?): registered it again.`);
+      }
       this.matchers = [...patterns.keys()].map(compilePattern);
       this.appendCache.clear();
       const needsAll = this.registrations.some(r => !r.segment);

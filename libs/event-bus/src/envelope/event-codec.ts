@@ -55,24 +55,23 @@ export class EventCodec {
         'data',
       );
     }
-    const dataBytes = byteLength(dataJson);
-    if (dataBytes > this.limits.maxDataBytes) {
-      throw new EventValidationError(
-        messages.dataTooLarge(type, dataBytes, this.limits.maxDataBytes),
-        'data',
-        this.limits.maxDataBytes,
-      );
+    // NOTE: UTF-8 takes at most 3 bytes per UTF-16 unit; when that bound is within the limits the
+    // exact byte counts are not needed (the common case: an event far below the limits).
+    const { maxDataBytes, maxEventBytes } = this.limits;
+    const dataSurelyFits = dataJson.length * 3 <= maxDataBytes;
+    const dataBytes = dataSurelyFits ? -1 : byteLength(dataJson);
+    if (dataBytes > maxDataBytes) {
+      throw new EventValidationError(messages.dataTooLarge(type, dataBytes, maxDataBytes), 'data', maxDataBytes);
     }
     // id and type are validated to plain ASCII without quotes, so they need no escaping.
     const head = `{"id":"${id}","type":"${type}","data":`;
     const tail = `,"metadata":${JSON.stringify(metadata)},"version":${version}}`;
-    const total = dataBytes + head.length + byteLength(tail);
-    if (total > this.limits.maxEventBytes) {
-      throw new EventValidationError(
-        messages.eventTooLarge(type, total, this.limits.maxEventBytes),
-        'envelope',
-        this.limits.maxEventBytes,
-      );
+    if (dataSurelyFits && head.length + (dataJson.length + tail.length) * 3 <= maxEventBytes) {
+      return head + dataJson + tail;
+    }
+    const total = (dataSurelyFits ? byteLength(dataJson) : dataBytes) + head.length + byteLength(tail);
+    if (total > maxEventBytes) {
+      throw new EventValidationError(messages.eventTooLarge(type, total, maxEventBytes), 'envelope', maxEventBytes);
     }
     return head + dataJson + tail;
   }

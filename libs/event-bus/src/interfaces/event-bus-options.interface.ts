@@ -153,6 +153,72 @@ export interface DurableModuleOptions {
 }
 
 /**
+ * The subset of a prom-client `Registry` the bus uses, typed here so that the
+ * library's types do not require prom-client.
+ *
+ * @publicApi
+ */
+export interface MetricsRegistry {
+  registerMetric(metric: unknown): void;
+  removeSingleMetric(name: string): void;
+  getSingleMetric(name: string): unknown;
+}
+
+/**
+ * Prometheus metrics (prom-client, an optional peer dependency: `npm i prom-client@^15`).
+ *
+ * Counters by event type: published, delivered, failed, retried, dead-lettered,
+ * malformed; a handler duration histogram; gauges read on scrape: handlers in
+ * flight, subscriptions, transport connected, durable pending and lag per group,
+ * dead letters; and transport reconnects. They are fed by the same calls as
+ * `getStats()`, so both always agree.
+ *
+ * @publicApi
+ */
+export interface MetricsModuleOptions {
+  /**
+   * Register the metrics. Off, the bus neither loads prom-client nor counts by type.
+   * @default false
+   */
+  enabled?: boolean;
+  /**
+   * Prefix of every metric name.
+   * @default 'eventbus_'
+   */
+  prefix?: string;
+  /**
+   * The `type` label is the first N segments of the event type, so that types
+   * carrying ids (`order.42.paid`) do not make a series each:
+   * `photo.processing.progress` → `photo.processing` with 2.
+   * @default 2
+   */
+  typeSegments?: number;
+  /**
+   * Patterns whose events get their own `type` label (the pattern itself, e.g.
+   * `photo.*`); every other type is counted under `_other`. Replaces `typeSegments`.
+   * @default undefined (labels from typeSegments)
+   * @example ['photo.uploaded', 'photo.processing.*', 'notification.*']
+   */
+  typeAllowlist?: string[];
+  /**
+   * Most distinct `type` labels; events of further labels are counted under `_other`.
+   * @default 100
+   */
+  maxTypeLabels?: number;
+  /**
+   * Upper bounds of the handler duration histogram, in seconds.
+   * @default [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+   */
+  durationBuckets?: number[];
+  /**
+   * The prom-client registry to register in. Give each bus its own registry (or
+   * prefix) when a process runs several.
+   * @default prom-client's global `register`
+   */
+  registry?: MetricsRegistry;
+}
+
+/**
  * Options of `EventBusModule.forRoot()` / `forRootAsync()`.
  *
  * @publicApi
@@ -189,4 +255,10 @@ export interface EventBusModuleOptions {
    * @default 10000
    */
   shutdownTimeout?: number;
+  /**
+   * Prometheus metrics through prom-client.
+   * @default { enabled: false }
+   * @example { enabled: true, prefix: 'eventbus_', typeSegments: 2 }
+   */
+  metrics?: MetricsModuleOptions;
 }

@@ -7,3 +7,4 @@ export * from './publish.interface.js';
 export * from './retry-options.interface.js';
 export * from './stats.interface.js';
 export * from './transport.interface.js';
+export * from './event-bus-health-options.interface.js';
