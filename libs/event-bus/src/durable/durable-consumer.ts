@@ -36,6 +36,8 @@ export class DurableConsumer {
   /** True while a taken-over entry runs: reading pauses so a poison event runs alone. */
   private suspectRunning = false;
   private slotWaiters: Array<() => void> = [];
+  private ackQueue: string[] = [];
+  private ackFlush?: Promise<void>;
   private idleWaiters: Array<() => void> = [];
   private readonly match: TypeMatcher;
   private readonly logger: EventBusLogger;
@@ -92,10 +94,13 @@ export class DurableConsumer {
 
   private async readLoop(): Promise<void> {
     const { group, consumer, batchSize, blockMs, concurrency } = this.settings;
+    // NOTE: read again only when half the slots are free (or all, when idle), so a busy consumer
+    // fetches batches instead of one entry per round trip as each handler finishes.
+    const minFree = Math.max(1, Math.floor(Math.min(concurrency, batchSize) / 2));
     let failures = 0;
     while (!this.stopped) {
       const free = concurrency - this.running;
-      if (free <= 0 || this.suspectRunning) {
+      if ((free < minFree && this.running > 0) || free <= 0 || this.suspectRunning) {
         await new Promise<void>(resolve => this.slotWaiters.push(resolve));
         continue;
       }
@@ -203,7 +208,7 @@ export class DurableConsumer {
       case 'delivered':
       case 'filtered':
         if (dedupKey) await this.store.ackAndMarkDone(this.stream, group, entry.id, dedupKey, idempotencyWindowMs);
-        else await this.store.ack(this.stream, group, [entry.id]);
+        else await this.ack(entry.id);
         return;
       case 'aborted':
         // Shutting down mid-retry: leave it pending for another consumer.
@@ -223,6 +228,21 @@ export class DurableConsumer {
         this.logger.warn(`Dead-lettered ${eventTag(event)} for group ${group} after ${outcome.attempts} attempt(s): ${error.message}`);
       }
     }
+  }
+
+  /**
+   * Acknowledges with one XACK per turn of the event loop for every entry that
+   * finished in it, instead of one command per entry.
+   */
+  private ack(id: string): Promise<void> {
+    this.ackQueue.push(id);
+    this.ackFlush ??= new Promise<void>(resolve => setImmediate(resolve)).then(() => {
+      const ids = this.ackQueue;
+      this.ackQueue = [];
+      this.ackFlush = undefined;
+      return this.store.ack(this.stream, this.settings.group, ids);
+    });
+    return this.ackFlush;
   }
 
   private async deadLetter(entry: StreamEntry, reason: string, attempts: number, event?: EventEnvelope): Promise<void> {
