@@ -3,3 +3,4 @@ export * from './event-bus-unavailable.error.js';
 export * from './event-validation.error.js';
 export * from './handler-timeout.error.js';
 export * from './invalid-configuration.error.js';
+export * from './request-response-not-supported.error.js';

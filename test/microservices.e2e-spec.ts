@@ -1,0 +1,170 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { INestApplicationContext, INestMicroservice, Provider, Type } from '@nestjs/common';
+import { ClientsModule, type ClientProxy } from '@nestjs/microservices';
+import { Test } from '@nestjs/testing';
+import {
+  EventBusClientProxy,
+  EventBusModule,
+  EventBusServer,
+  EventBusService,
+  EventValidationError,
+  RequestResponseNotSupportedError,
+} from '@shared-infra/event-bus';
+import { lastValueFrom } from 'rxjs';
+import { Deliveries, type Delivery } from './fixtures/microservices/deliveries.service.js';
+import { DurableOrdersController } from './fixtures/microservices/durable-orders.controller.js';
+import { FlakyController } from './fixtures/microservices/flaky.controller.js';
+import { ImageEventsController } from './fixtures/microservices/image-events.controller.js';
+import { QuoteRequestController } from './fixtures/microservices/quote-request.controller.js';
+import { RelayAuditConsumer } from './fixtures/microservices/relay-audit.consumer.js';
+import { BUS_CLIENT, RelayController } from './fixtures/microservices/relay.controller.js';
+import { RedisServer } from './setup/redis-server.js';
+import { waitUntil } from './utils/collector.js';
+
+const handled = (items: Delivery[]) => items.map(d => `${d.handler} ${d.envelope.type}`).sort();
+
+/** `@EventPattern` controllers and `ClientProxy.emit` on the event bus, over a real Redis. */
+describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', () => {
+  let redis: RedisServer;
+  let channelPrefix: string;
+  const apps: INestApplicationContext[] = [];
+
+  /** A microservice as a team would write it for Transport.REDIS, with the strategy swapped. */
+  async function microservice(controllers: Type[], providers: Provider[] = [], serviceName = 'ms-e2e'): Promise<INestMicroservice> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        EventBusModule.forRoot({ serviceName, transport: 'redis', logLevel: 'error', redis: { url: redis.url, channelPrefix } }),
+        ClientsModule.registerAsync([
+          { name: BUS_CLIENT, inject: [EventBusService], useFactory: (bus: EventBusService) => ({ customClass: EventBusClientProxy, options: { bus } }) },
+        ]),
+      ],
+      controllers,
+      providers: [Deliveries, ...providers],
+    }).compile();
+    const app = moduleRef.createNestMicroservice({ strategy: new EventBusServer(moduleRef.get(EventBusService)), logger: false });
+    apps.push(app);
+    // NOTE: listen() alone, as in Nest's docs: in Nest 12.1 init() before listen() runs the bootstrap hooks twice.
+    await app.listen();
+    return app;
+  }
+
+  /** A second app that only publishes, so every event crosses Redis. */
+  async function publisher(): Promise<EventBusService> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [EventBusModule.forRoot({ serviceName: 'publisher', transport: 'redis', logLevel: 'error', redis: { url: redis.url, channelPrefix } })],
+    }).compile();
+    const app = await moduleRef.init();
+    apps.push(app);
+    return app.get(EventBusService);
+  }
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+
+  beforeEach(() => {
+    channelPrefix = `ms${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}:`;
+  });
+
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map(app => app.close()));
+  });
+
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  it('EventBusService.publish reaches @EventPattern handlers: data as payload, the envelope through EventBusContext', async () => {
+    const app = await microservice([ImageEventsController]);
+    const deliveries = app.get(Deliveries);
+    const bus = await publisher();
+
+    const result = await bus.publish('image.uploaded', { photoId: 'p1' });
+    await deliveries.waitFor(2);
+    const items = await deliveries.settle();
+    expect(handled(items)).toEqual(['any(image.*) image.uploaded', 'uploaded image.uploaded']);
+    for (const item of items) {
+      expect(item.payload).toEqual({ photoId: 'p1' });
+      expect(item.envelope.id).toBe(result.eventId);
+      expect(item.envelope.metadata.traceId).toBe(result.traceId);
+      expect(item.envelope.metadata.source).toBe('publisher');
+    }
+  });
+
+  it('matches wildcard patterns with the bus grammar: image.* is one segment', async () => {
+    const app = await microservice([ImageEventsController]);
+    const deliveries = app.get(Deliveries);
+    const bus = await publisher();
+
+    await bus.publish('image.deleted', { photoId: 'p1' });
+    await bus.publish('image.processing.started', { photoId: 'p1' });
+    await bus.publish('images.deleted', { photoId: 'p1' });
+    await bus.publish('image', { photoId: 'p1' });
+    await deliveries.waitFor(1);
+    expect(handled(await deliveries.settle(300))).toEqual(['any(image.*) image.deleted']);
+  });
+
+  it('ClientProxy.emit publishes on the bus: @OnEvent handlers get it, inside the trace of the handled event', async () => {
+    const app = await microservice([RelayController], [RelayAuditConsumer]);
+    const deliveries = app.get(Deliveries);
+    const bus = await publisher();
+
+    const start = await bus.publish('relay.start', { n: 7 });
+    await deliveries.waitFor(2);
+    const items = await deliveries.settle();
+    expect(handled(items)).toEqual(['audit relay.done', 'relay relay.start']);
+    const done = items.find(d => d.handler === 'audit')!.envelope;
+    expect(done.data).toEqual({ n: 7 });
+    expect(done.metadata.source).toBe('ms-e2e');
+    expect(done.metadata.traceId).toBe(start.traceId);
+    expect(done.metadata.causationId).toBe(start.eventId);
+  });
+
+  it('emit() validates through the bus and resolves the publish result', async () => {
+    const app = await microservice([]);
+    const client = app.get<ClientProxy>(BUS_CLIENT);
+
+    await expect(lastValueFrom(client.emit('Not A Type', {}))).rejects.toBeInstanceOf(EventValidationError);
+    const result = await lastValueFrom(client.emit('relay.done', { n: 1 }));
+    expect(result).toMatchObject({ success: true, type: 'relay.done' });
+  });
+
+  it('durable extras: two instances in one group handle each event exactly once between them', async () => {
+    const a = await microservice([DurableOrdersController], [], 'billing-service');
+    const b = await microservice([DurableOrdersController], [], 'billing-service');
+    const bus = a.get(EventBusService);
+
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await bus.publish('order.placed', { i })).eventId);
+    const both = () => [...a.get(Deliveries).items, ...b.get(Deliveries).items];
+    await waitUntil(() => both().length >= 20, 10_000, '20 durable deliveries');
+    await new Promise(r => setTimeout(r, 300));
+    expect(both().map(d => d.envelope.id).sort()).toEqual([...ids].sort());
+    const lag = await bus.getDurableLag();
+    expect(lag).toEqual([expect.objectContaining({ stream: 'order', group: 'billing', pending: 0 })]);
+  });
+
+  it('a handler error reaches the bus, which retries it with the extras retry policy', async () => {
+    const app = await microservice([FlakyController]);
+    const deliveries = app.get(Deliveries);
+    const bus = await publisher();
+
+    await bus.publish('job.run', { id: 1 });
+    await bus.publish('job.run', { id: 2 });
+    await deliveries.waitFor(4);
+    expect((await deliveries.settle(300)).map(d => d.handler).sort()).toEqual(['attempt-failed', 'attempt-failed', 'attempt-ok', 'attempt-ok']);
+    await new Promise(r => setTimeout(r, 50));
+    expect(app.get(EventBusService).getStats()).toMatchObject({ eventsRetried: 2, eventsFailed: 0 });
+  });
+
+  it('refuses request/response: @MessagePattern fails listen() and send() errors, both saying what to use instead', async () => {
+    await expect(microservice([QuoteRequestController])).rejects.toThrow(RequestResponseNotSupportedError);
+    await expect(microservice([QuoteRequestController])).rejects.toThrow(/@MessagePattern "price.quote".*Use @EventPattern and publish a follow-up event/);
+
+    const app = await microservice([]);
+    const client = app.get<ClientProxy>(BUS_CLIENT);
+    const sent = lastValueFrom(client.send('price.quote', { sku: 'a' }));
+    await expect(sent).rejects.toBeInstanceOf(RequestResponseNotSupportedError);
+    await expect(sent).rejects.toThrow(/not supported.*Use emit\(\)/);
+  });
+});
