@@ -13,7 +13,7 @@ import { HandlerInvoker } from './delivery/handler-invoker.js';
 import type { HandlerRecord } from './delivery/handler-record.js';
 import { resolveRetry } from './delivery/retry-policy.js';
 import { EventCodec } from './envelope/event-codec.js';
-import { createEventId } from './envelope/event-id.util.js';
+import { createEventId, createTraceId } from './envelope/event-id.util.js';
 import { currentTrace } from './envelope/trace-context.js';
 import { EventBusError } from './errors/event-bus.error.js';
 import { EventBusUnavailableError } from './errors/event-bus-unavailable.error.js';
@@ -347,7 +347,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     if (this.closed) throw new EventBusUnavailableError(messages.closed());
     this.validator.validateType(type);
     const trace = currentTrace();
-    const traceId = options.traceId ?? trace?.traceId ?? randomUUID();
+    const traceId = options.traceId ?? trace?.traceId ?? createTraceId();
     const causationId = options.causationId ?? trace?.eventId;
     const metadata: EventMetadata = {
       source: this.config.serviceName,
@@ -363,8 +363,12 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     const envelope: EventEnvelope = { id: createEventId(), type, data, metadata, version: ENVELOPE_VERSION };
     const payload = this.codec.encode(envelope);
     try {
-      // Both in one tick, so ioredis pipelines XADD and PUBLISH into one round trip.
-      await Promise.all([this.durable.append(type, payload), this.transport.publish(type, payload)]);
+      if (this.durable.wants(type)) {
+        // Both in one tick, so ioredis pipelines XADD and PUBLISH into one round trip.
+        await Promise.all([this.durable.append(type, payload), this.transport.publish(type, payload)]);
+      } else {
+        await this.transport.publish(type, payload);
+      }
     } catch (error) {
       if (error instanceof EventBusError) throw error;
       throw new EventBusUnavailableError(messages.publishFailed(type, (error as Error).message));

@@ -79,16 +79,21 @@ export class DurableManager {
     return this.store;
   }
 
-  /** Appends the event to its stream when a durable pattern wants it. */
-  async append(type: string, payload: string): Promise<void> {
-    if (!this.store || this.matchers.length === 0) return;
+  /** True when some registered durable pattern matches `type` (cached per type). */
+  wants(type: string): boolean {
+    if (!this.store || this.matchers.length === 0) return false;
     let wanted = this.appendCache.get(type);
     if (wanted === undefined) {
       wanted = this.matchers.some(match => match(type));
       if (this.appendCache.size > 10_000) this.appendCache.clear();
       this.appendCache.set(type, wanted);
     }
-    if (wanted) await this.store.append(streamOf(type), payload);
+    return wanted;
+  }
+
+  /** Appends the event to its stream; call it when `wants(type)`. */
+  async append(type: string, payload: string): Promise<void> {
+    await this.unwrap().append(streamOf(type), payload);
   }
 
   /** Starts durable delivery for one handler. */

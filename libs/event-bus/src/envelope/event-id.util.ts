@@ -19,6 +19,17 @@ function fillRandom(target: Uint8Array): void {
   poolOffset += target.length;
 }
 
+/**
+ * A new trace id: 128 random bits as 32 hex characters (the W3C trace-context
+ * format), from the same pooled randomness as event ids, so a publish outside a
+ * handler does not pay for `randomUUID()`'s temporary strings.
+ */
+export function createTraceId(): string {
+  const bytes = Buffer.allocUnsafe(16);
+  fillRandom(bytes);
+  return bytes.toString('hex');
+}
+
 function incrementRandom(): void {
   for (let i = lastRandom.length - 1; i >= 0; i--) {
     if (lastRandom[i] < 255) {

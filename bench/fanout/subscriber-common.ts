@@ -1,0 +1,79 @@
+import { cpuSince, memory, now, onCommand, report } from '../lib/ipc.js';
+
+/**
+ * Counts deliveries on the subscriber side and reports the time of the last
+ * one of a phase. The hot path is the same for the bus and raw ioredis: one
+ * increment and one comparison per event.
+ */
+export class DeliveryCounter {
+  private count = 0;
+  private target = -1;
+  private phase = '';
+  private strays = 0;
+  private wireBytes = 0;
+  private cpuAtArm: NodeJS.CpuUsage = process.cpuUsage();
+
+  /** True until one message size was recorded (checked once per event by both sides). */
+  needsSample = true;
+
+  /** Starts a phase: the next `target` deliveries belong to it. */
+  arm(phase: string, target: number): void {
+    this.phase = phase;
+    this.target = target;
+    this.count = 0;
+    this.cpuAtArm = process.cpuUsage();
+  }
+
+  /** Records the size of one message as it travelled (bytes of its JSON). */
+  sample(bytes: number): void {
+    this.wireBytes = bytes;
+    this.needsSample = false;
+  }
+
+  /** One event reached the handler. */
+  hit(): void {
+    if (this.target < 0) {
+      this.strays++;
+      return;
+    }
+    if (++this.count === this.target) {
+      const tLast = now();
+      const cpuUs = cpuSince(this.cpuAtArm);
+      this.target = -1;
+      report({
+        kind: 'done',
+        phase: this.phase,
+        count: this.count,
+        tLast,
+        cpuUs,
+        strays: this.strays,
+        wireBytes: this.wireBytes,
+        ...memory(),
+      });
+    }
+  }
+}
+
+/**
+ * Runs a subscriber child: `start` subscribes (feeding `counter`) and returns its close function;
+ * then the parent arms phases with `{ kind: 'expect', phase, count }`.
+ */
+export async function runSubscriber(
+  counter: DeliveryCounter,
+  start: () => Promise<() => Promise<void>>,
+): Promise<void> {
+  const close = await start();
+  onCommand(async message => {
+    if (message.kind === 'expect') {
+      counter.arm(String(message.phase), Number(message.count));
+      report({ kind: 'armed', phase: message.phase });
+    } else if (message.kind === 'exit') {
+      await Promise.race([
+        close(),
+        new Promise(resolve => setTimeout(resolve, 3000)),
+      ]);
+      process.exit(0);
+    }
+  });
+  report({ kind: 'ready', ...memory() });
+}

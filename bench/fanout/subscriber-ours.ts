@@ -1,0 +1,49 @@
+/**
+ * Subscriber child, the bus side: a Nest application context with
+ * EventBusModule on Redis and one provider whose `@OnEvent('bench.*')` method
+ * counts events. env: REDIS_URL.
+ */
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  EventBusModule,
+  OnEvent,
+  type EventEnvelope,
+} from '@shared-infra/event-bus';
+import { fail } from '../lib/ipc.js';
+import { EVENT_PATTERN } from './payload.js';
+import { DeliveryCounter, runSubscriber } from './subscriber-common.js';
+
+const counter = new DeliveryCounter();
+
+@Injectable()
+class BenchConsumer {
+  @OnEvent(EVENT_PATTERN)
+  onTick(event: EventEnvelope): void {
+    // The envelope's JSON is byte for byte what travelled: the codec writes the same keys in the same order.
+    if (counter.needsSample)
+      counter.sample(Buffer.byteLength(JSON.stringify(event)));
+    if ((event.data as { seq?: unknown }).seq !== undefined) counter.hit();
+  }
+}
+
+@Module({
+  imports: [
+    EventBusModule.forRoot({
+      serviceName: 'bench-subscriber',
+      transport: 'redis',
+      redis: { url: process.env.REDIS_URL },
+      logLevel: 'warn',
+    }),
+  ],
+  providers: [BenchConsumer],
+})
+class SubscriberModule {}
+
+runSubscriber(counter, async () => {
+  const app = await NestFactory.createApplicationContext(SubscriberModule, {
+    logger: ['error', 'warn'],
+  });
+  return () => app.close();
+}).catch(fail);

@@ -1,0 +1,55 @@
+import { cpus, release, totalmem } from 'node:os';
+
+/** Median of the values (mean of the middle two when even); NaN when empty. */
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? sorted[middle]
+    : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Rounds to `digits` decimals. */
+export function round(value: number, digits = 0): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+export interface MachineInfo {
+  cpuModel: string;
+  cpuCount: number;
+  totalMemGb: number;
+  platform: string;
+  node: string;
+  redis: string;
+}
+
+/** The machine a run was made on. */
+export function machineInfo(redisVersion: string): MachineInfo {
+  const list = cpus();
+  return {
+    cpuModel: list[0]?.model.trim() ?? 'unknown',
+    cpuCount: list.length,
+    totalMemGb: round(totalmem() / 1024 ** 3, 1),
+    platform: `${process.platform} ${release()} ${process.arch}`,
+    node: process.version,
+    redis: redisVersion,
+  };
+}
+
+/** A plain-text table with right-aligned columns after the first. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)),
+  );
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ');
+  return [
+    line(header),
+    widths.map(w => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+  ].join('\n');
+}

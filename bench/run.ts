@@ -1,0 +1,406 @@
+/**
+ * Bench runner: `npm run bench` (full) or `npm run bench:quick`.
+ *
+ * Starts its own redis-server on a free loopback port, runs each scenario with
+ * the bus and its baseline alternating inside every repetition, prints progress
+ * and a table of medians, and writes bench/results/<scenario>.json (a quick run
+ * writes <scenario>.quick.tmp.json, so it never replaces the full figures).
+ * Full: 7 repetitions of 100,000 events (+10,000 warm-up) per side; quick: 3 of
+ * 40,000 (+4,000), under a minute with the build.
+ *
+ * Flags: --quick, --reps=N, --events=N, --warmup=N, --window=N,
+ * --only=ours|baseline, --cpu-prof=DIR (children run with node --cpu-prof),
+ * --child-node-arg=FLAG (repeatable, e.g. --child-node-arg=--trace-gc).
+ * A run with any of these flags other than --quick writes a .tmp.json file.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { RedisServer } from '../test/setup/redis-server.js';
+import { killAllChildren } from './lib/child.js';
+import { machineInfo, median, round, table } from './lib/stats.js';
+import {
+  runFanoutSide,
+  type FanoutRun,
+  type Side,
+} from './fanout/fanout-throughput.js';
+import {
+  CHANNEL,
+  CHANNEL_GLOB,
+  EVENT_PATTERN,
+  EVENT_TYPE,
+  PAYLOAD_BYTES,
+} from './fanout/payload.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const RESULTS = join(ROOT, 'bench', 'results');
+const SCENARIO = 'fanout-throughput';
+const TARGET_RATIO = 0.7;
+
+interface Params {
+  mode: 'full' | 'quick';
+  reps: number;
+  events: number;
+  warmupEvents: number;
+  window: number;
+  sides: Side[];
+  cpuProfDir?: string;
+  childNodeArgs: string[];
+  /** True when a flag other than --quick changed the run: it is not the reference run. */
+  custom: boolean;
+}
+
+function flag(name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return process.argv.find(arg => arg.startsWith(prefix))?.slice(prefix.length);
+}
+
+function intFlag(name: string, fallback: number): number {
+  const raw = flag(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`--${name}=${raw}: expected a whole number >= 0`);
+  return value;
+}
+
+function readParams(): Params {
+  const quick = process.argv.includes('--quick');
+  const only = flag('only');
+  if (only !== undefined && only !== 'ours' && only !== 'baseline')
+    throw new Error(`--only=${only}: expected ours or baseline`);
+  const cpuProf = flag('cpu-prof');
+  return {
+    mode: quick ? 'quick' : 'full',
+    reps: Math.max(1, intFlag('reps', quick ? 3 : 7)),
+    events: Math.max(1, intFlag('events', quick ? 40_000 : 100_000)),
+    warmupEvents: intFlag('warmup', quick ? 4_000 : 10_000),
+    window: Math.max(1, intFlag('window', 1000)),
+    sides: only ? [only] : ['ours', 'baseline'],
+    cpuProfDir: cpuProf ? resolve(cpuProf) : undefined,
+    childNodeArgs: process.argv
+      .filter(arg => arg.startsWith('--child-node-arg='))
+      .map(arg => arg.slice('--child-node-arg='.length)),
+    custom: process.argv.slice(2).some(arg => arg !== '--quick'),
+  };
+}
+
+const log = (line: string): void => console.log(`[bench] ${line}`);
+const fmt = (value: number, digits = 0): string =>
+  Number.isFinite(value)
+    ? value.toLocaleString('en-US', {
+        maximumFractionDigits: digits,
+        minimumFractionDigits: digits,
+      })
+    : 'n/a';
+
+function describe(run: FanoutRun): string {
+  const cpu = run.cpuUsPerEvent;
+  const mem = run.subscriber;
+  return (
+    `${fmt(run.events)} events in ${fmt(run.elapsedMs / 1000, 2)} s = ${fmt(run.eventsPerSecond)} events/s ` +
+    `(publishing ${fmt(run.publishMs / 1000, 2)} s, ${run.wireBytes} B/message); ` +
+    `CPU us/event: publisher ${fmt(cpu.publisher, 1)}, subscriber ${fmt(cpu.subscriber, 1)}, redis ${fmt(cpu.redis, 1)}; ` +
+    `subscriber RSS ${fmt(mem.rssEndMb, 1)} MB (idle ${fmt(mem.rssIdleMb, 1)}, peak ${fmt(mem.maxRssMb, 1)})`
+  );
+}
+
+function summarize(runs: FanoutRun[], side: Side) {
+  const mine = runs.filter(run => run.side === side);
+  const med = (pick: (run: FanoutRun) => number, digits: number): number =>
+    round(median(mine.map(pick)), digits);
+  return {
+    eventsPerSecond: med(r => r.eventsPerSecond, 0),
+    elapsedMs: med(r => r.elapsedMs, 1),
+    publishMs: med(r => r.publishMs, 1),
+    wireBytes: med(r => r.wireBytes, 0),
+    cpuUsPerEvent: {
+      publisher: med(r => r.cpuUsPerEvent.publisher, 2),
+      subscriber: med(r => r.cpuUsPerEvent.subscriber, 2),
+      redis: med(r => r.cpuUsPerEvent.redis, 2),
+    },
+    subscriberRssEndMb: med(r => r.subscriber.rssEndMb, 1),
+    subscriberRssIdleMb: med(r => r.subscriber.rssIdleMb, 1),
+    subscriberMaxRssMb: med(r => r.subscriber.maxRssMb, 1),
+  };
+}
+
+/** Configures the bench's redis-server and reads its version. */
+async function prepareRedis(admin: Redis): Promise<string> {
+  // A subscriber that falls behind must not be disconnected mid-run by the default
+  // pubsub output-buffer limit (32 MB hard): both sides run with it off.
+  await admin.config('SET', 'client-output-buffer-limit', 'pubsub 0 0 0');
+  const info = await admin.info('server');
+  return /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+}
+
+/** CPU time redis-server has used since it started (user + system, all threads), in microseconds. */
+async function redisCpuUs(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  const field = (name: string): number =>
+    Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
+}
+
+async function main(): Promise<void> {
+  const params = readParams();
+  const execArgv = [
+    ...(params.cpuProfDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${params.cpuProfDir}`]
+      : []),
+    ...params.childNodeArgs,
+  ];
+  log(
+    `${SCENARIO}: ${params.mode} run, ${params.reps} repetitions of ${fmt(params.events)} events (+${fmt(params.warmupEvents)} warm-up), ${PAYLOAD_BYTES} B JSON data, <= ${params.window} publishes in flight`,
+  );
+  let server: RedisServer | undefined;
+  let admin: Redis | undefined;
+  const stop = async (): Promise<void> => {
+    killAllChildren();
+    admin?.disconnect();
+    admin = undefined;
+    const running = server;
+    server = undefined;
+    await running?.stop();
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log(`${signal}: stopping children and redis-server`);
+    void stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    server = await RedisServer.start();
+    const redis = new Redis(server.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+    });
+    admin = redis;
+    await redis.connect();
+    const machine = machineInfo(await prepareRedis(redis));
+    log(
+      `redis-server ${machine.redis} on ${server.url}; ${machine.cpuCount} x ${machine.cpuModel}, node ${machine.node}`,
+    );
+    const runs: FanoutRun[] = [];
+    for (let rep = 1; rep <= params.reps; rep++) {
+      // Alternate who goes first, so warming of the machine and of redis-server favours neither.
+      const order: Side[] =
+        rep % 2 === 1 ? params.sides : [...params.sides].reverse();
+      for (const [index, side] of order.entries()) {
+        log(
+          `repetition ${rep}/${params.reps}, ${SCENARIO}, ${side === 'ours' ? 'ours (event bus)' : 'baseline (raw ioredis)'}...`,
+        );
+        const run = await runFanoutSide(side, rep, index + 1, {
+          redisUrl: server.url,
+          events: params.events,
+          warmupEvents: params.warmupEvents,
+          window: params.window,
+          execArgv,
+          redisCpuUs: () => redisCpuUs(redis),
+        });
+        runs.push(run);
+        log(`  ${describe(run)}`);
+      }
+    }
+
+    const ours = summarize(runs, 'ours');
+    const baseline = summarize(runs, 'baseline');
+    const ratioOf = (o: number, r: number): number => round(o / r, 3);
+    const ratio = {
+      eventsPerSecond: ratioOf(ours.eventsPerSecond, baseline.eventsPerSecond),
+      publisherCpuPerEvent: ratioOf(
+        ours.cpuUsPerEvent.publisher,
+        baseline.cpuUsPerEvent.publisher,
+      ),
+      subscriberCpuPerEvent: ratioOf(
+        ours.cpuUsPerEvent.subscriber,
+        baseline.cpuUsPerEvent.subscriber,
+      ),
+      subscriberRssEnd: ratioOf(
+        ours.subscriberRssEndMb,
+        baseline.subscriberRssEndMb,
+      ),
+      subscriberMaxRss: ratioOf(
+        ours.subscriberMaxRssMb,
+        baseline.subscriberMaxRssMb,
+      ),
+    };
+    const pairedRatios = Array.from({ length: params.reps }, (_, i) => {
+      const o = runs.find(r => r.rep === i + 1 && r.side === 'ours');
+      const b = runs.find(r => r.rep === i + 1 && r.side === 'baseline');
+      return o && b ? o.eventsPerSecond / b.eventsPerSecond : NaN;
+    }).filter(Number.isFinite);
+
+    // label, ours, baseline, decimals, ours/raw ratio (when meaningful), target
+    const row = (
+      label: string,
+      o: number,
+      r: number,
+      digits: number,
+      showRatio = false,
+      target = '',
+    ): string[] => [
+      label,
+      fmt(o, digits),
+      fmt(r, digits),
+      showRatio ? fmt(o / r, 2) : '',
+      target,
+    ];
+    const rows = [
+      row(
+        'events/s',
+        ours.eventsPerSecond,
+        baseline.eventsPerSecond,
+        0,
+        true,
+        `>= ${TARGET_RATIO}`,
+      ),
+      [
+        '  ours/raw per repetition',
+        '',
+        '',
+        pairedRatios.map(r => fmt(r, 2)).join(' '),
+        '',
+      ],
+      row(
+        'first publish to last delivery, s',
+        ours.elapsedMs / 1000,
+        baseline.elapsedMs / 1000,
+        2,
+      ),
+      row(
+        'publishing alone, s',
+        ours.publishMs / 1000,
+        baseline.publishMs / 1000,
+        2,
+      ),
+      row(
+        'bytes per message on the wire',
+        ours.wireBytes,
+        baseline.wireBytes,
+        0,
+        true,
+      ),
+      row(
+        'publisher CPU per event, us',
+        ours.cpuUsPerEvent.publisher,
+        baseline.cpuUsPerEvent.publisher,
+        1,
+        true,
+      ),
+      row(
+        'subscriber CPU per event, us',
+        ours.cpuUsPerEvent.subscriber,
+        baseline.cpuUsPerEvent.subscriber,
+        1,
+        true,
+      ),
+      row(
+        'redis-server CPU per event, us',
+        ours.cpuUsPerEvent.redis,
+        baseline.cpuUsPerEvent.redis,
+        1,
+        true,
+      ),
+      row(
+        'subscriber RSS at end, MB',
+        ours.subscriberRssEndMb,
+        baseline.subscriberRssEndMb,
+        1,
+        true,
+      ),
+      row(
+        'subscriber RSS idle (before events), MB',
+        ours.subscriberRssIdleMb,
+        baseline.subscriberRssIdleMb,
+        1,
+        true,
+      ),
+      row(
+        'subscriber peak RSS, MB',
+        ours.subscriberMaxRssMb,
+        baseline.subscriberMaxRssMb,
+        1,
+        true,
+      ),
+    ];
+    console.log('');
+    console.log(
+      `${SCENARIO} (${params.mode}: ${params.reps} reps x ${fmt(params.events)} events; medians)`,
+    );
+    console.log(
+      table(
+        ['', 'ours (event bus)', 'raw ioredis', 'ours/raw', 'target'],
+        rows,
+      ),
+    );
+    console.log('');
+
+    const result = {
+      scenario: SCENARIO,
+      description:
+        'Events per second published by one process and delivered to a pattern handler in another, through Redis pub/sub, 1 KB JSON data: the event bus (@OnEvent) beside raw ioredis (PUBLISH / PSUBSCRIBE + JSON.parse).',
+      date: new Date().toISOString(),
+      mode: params.mode,
+      machine,
+      params: {
+        reps: params.reps,
+        events: params.events,
+        warmupEvents: params.warmupEvents,
+        payloadBytes: PAYLOAD_BYTES,
+        window: params.window,
+        eventType: EVENT_TYPE,
+        pattern: EVENT_PATTERN,
+        channel: CHANNEL,
+        redisGlob: CHANNEL_GLOB,
+        autoPipelining: { ours: true, baseline: true },
+        redisConfig: { 'client-output-buffer-limit': 'pubsub 0 0 0' },
+        childNodeArgs: execArgv,
+        custom: params.custom,
+      },
+      runs: runs.map(run => ({
+        ...run,
+        elapsedMs: round(run.elapsedMs, 1),
+        eventsPerSecond: round(run.eventsPerSecond),
+        publishMs: round(run.publishMs, 1),
+        cpuUsPerEvent: {
+          publisher: round(run.cpuUsPerEvent.publisher, 2),
+          subscriber: round(run.cpuUsPerEvent.subscriber, 2),
+          redis: round(run.cpuUsPerEvent.redis, 2),
+        },
+        subscriber: {
+          rssIdleMb: round(run.subscriber.rssIdleMb, 1),
+          rssEndMb: round(run.subscriber.rssEndMb, 1),
+          maxRssMb: round(run.subscriber.maxRssMb, 1),
+          heapUsedMb: round(run.subscriber.heapUsedMb, 1),
+        },
+      })),
+      median: { ours, baseline },
+      ratio,
+      pairedRatios: pairedRatios.map(r => round(r, 3)),
+      target: {
+        eventsPerSecondRatio: TARGET_RATIO,
+        met: ratio.eventsPerSecond >= TARGET_RATIO,
+      },
+    };
+    mkdirSync(RESULTS, { recursive: true });
+    const file = join(
+      RESULTS,
+      params.mode === 'full' && !params.custom
+        ? `${SCENARIO}.json`
+        : `${SCENARIO}.${params.custom ? 'custom' : params.mode}.tmp.json`,
+    );
+    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    log(`wrote ${file}`);
+  } finally {
+    await stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+main().catch(error => {
+  console.error(`[bench] failed: ${(error as Error).stack ?? String(error)}`);
+  process.exitCode = 1;
+});
