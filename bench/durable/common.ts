@@ -1,5 +1,6 @@
 import { cpuSince, memory, now, onCommand, report } from '../lib/ipc.js';
 import { makeData, type BenchData } from '../fanout/payload.js';
+import { runSubscriber } from '../fanout/subscriber-common.js';
 
 /** Stream and group both sides use: the bus' own key for type `bench.job`, so Redis does the same work. */
 export const DURABLE_TYPE = 'bench.job';
@@ -57,26 +58,8 @@ export class LatencyCounter {
   }
 }
 
-/** A consumer child: `start` begins consuming into `counter`; the parent arms phases. */
-export async function runConsumer(
-  counter: LatencyCounter,
-  start: () => Promise<() => Promise<void>>,
-): Promise<void> {
-  const close = await start();
-  onCommand(async message => {
-    if (message.kind === 'expect') {
-      counter.arm(String(message.phase), Number(message.count));
-      report({ kind: 'armed', phase: message.phase });
-    } else if (message.kind === 'exit') {
-      await Promise.race([
-        close(),
-        new Promise(resolve => setTimeout(resolve, 3000)),
-      ]);
-      process.exit(0);
-    }
-  });
-  report({ kind: 'ready', ...memory() });
-}
+/** A consumer child: `start` begins consuming into `counter`; the parent arms phases (as for fan-out). */
+export const runConsumer = runSubscriber;
 
 /**
  * A producer child. `{ kind: 'publish', count, window, rate? }`: without `rate`,

@@ -59,7 +59,7 @@ export class DeliveryCounter {
  * then the parent arms phases with `{ kind: 'expect', phase, count }`.
  */
 export async function runSubscriber(
-  counter: DeliveryCounter,
+  counter: Pick<DeliveryCounter, 'arm'>,
   start: () => Promise<() => Promise<void>>,
 ): Promise<void> {
   const close = await start();
