@@ -120,6 +120,27 @@ describe.each<TransportCase>(['memory', 'redis', 'cluster'])('durable delivery o
     expect(await a.replayDeadLetter('payment', letter.id)).toBe(false);
   });
 
+  it('retries a durable handler that fails twice, then acks it once it succeeds', async () => {
+    const a = await instance('svc');
+    const attempts = new Collector<string>();
+    const done = new Collector<string>();
+    await a.subscribe(
+      'shipment.booked',
+      event => {
+        attempts.push(event.id);
+        if (attempts.items.filter(id => id === event.id).length <= 2) throw new Error('carrier busy');
+        done.push(event.id);
+      },
+      { durable: true, group: 'shipping', retry: { maxRetries: 3 } },
+    );
+    const { eventId } = await a.publish('shipment.booked', {});
+    expect(await done.waitFor(1)).toEqual([eventId]);
+    expect(await attempts.settle(300)).toEqual([eventId, eventId, eventId]);
+    expect(await a.countDeadLetters('shipment')).toBe(0);
+    // Published (1) = handled (1) + dead-lettered (0); nothing left pending.
+    await waitUntil(async () => (await a.getDurableLag()).every(l => l.pending === 0), 5000, 'the ack');
+  });
+
   it('replays a dead letter to its original group only', async () => {
     const a = await instance('svc');
     const failing = new Collector<string>();
