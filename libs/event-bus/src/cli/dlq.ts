@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { parseArgs } from 'node:util';
-import { replayDeadLetter, findDeadLetter } from '../durable/dead-letters.js';
+import { replayDeadLetter } from '../durable/dead-letters.js';
 import { RedisStreamStore } from '../durable/redis-stream.store.js';
 import type { DeadLetter } from '../durable/stream-store.interface.js';
 
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       case 'show': {
         const [stream, id] = args;
         if (!stream || !id) fail('show needs <stream> <id>; see "list" for both.');
-        const letter = await findDeadLetter(store, stream, id);
+        const letter = await store.getDeadLetter(stream, id);
         if (!letter) fail(`No dead letter ${id} in stream "${stream}".`);
         print(letter, JSON.stringify({ ...letter, payload: JSON.parse(letter.payload) as unknown }, null, 2));
         break;

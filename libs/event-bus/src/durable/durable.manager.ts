@@ -11,7 +11,7 @@ import { EventBusLogger } from '../event-bus.logger.js';
 import type { OnEventOptions } from '../interfaces/on-event-options.interface.js';
 import type { EventTransport } from '../interfaces/transport.interface.js';
 import { compilePattern, type TypeMatcher } from '../matching/pattern-matcher.js';
-import { findDeadLetter, replayDeadLetter } from './dead-letters.js';
+import { replayDeadLetter } from './dead-letters.js';
 import { DurableConsumer } from './durable-consumer.js';
 import type { DeadLetter, GroupLag, StreamStore } from './stream-store.interface.js';
 
@@ -163,7 +163,7 @@ export class DurableManager {
   }
 
   getDeadLetter(stream: string, id: string): Promise<DeadLetter | undefined> {
-    return findDeadLetter(this.unwrap(), stream, id);
+    return this.unwrap().getDeadLetter(stream, id);
   }
 
   /**

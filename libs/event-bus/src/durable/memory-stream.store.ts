@@ -235,6 +235,10 @@ export class MemoryStreamStore implements StreamStore {
     return names.reduce((sum, name) => sum + (this.streamsByName.get(name)?.dead.length ?? 0), 0);
   }
 
+  async getDeadLetter(name: string, id: string): Promise<DeadLetter | undefined> {
+    return this.streamsByName.get(name)?.dead.find(d => d.id === id);
+  }
+
   async deleteDeadLetter(name: string, id: string): Promise<boolean> {
     const dead = this.streamsByName.get(name)?.dead;
     const index = dead?.findIndex(d => d.id === id) ?? -1;

@@ -241,6 +241,17 @@ export class RedisStreamStore implements StreamStore {
     return total;
   }
 
+  async getDeadLetter(stream: string, id: string): Promise<DeadLetter | undefined> {
+    let raw: RawEntry[];
+    try {
+      raw = (await this.options.command.call('XRANGE', this.deadKey(stream), id, id)) as RawEntry[];
+    } catch {
+      // Not a stream id (a typo on the command line): there is no such dead letter.
+      return undefined;
+    }
+    return raw.length ? toDeadLetter(stream, raw[0][0], fieldsToMap(raw[0][1])) : undefined;
+  }
+
   async deleteDeadLetter(stream: string, id: string): Promise<boolean> {
     return Number(await this.options.command.call('XDEL', this.deadKey(stream), id)) === 1;
   }

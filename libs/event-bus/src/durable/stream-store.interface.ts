@@ -94,6 +94,8 @@ export interface StreamStore {
   lag(stream: string, group: string): Promise<GroupLag>;
   listDeadLetters(options: { stream?: string; count?: number }): Promise<DeadLetter[]>;
   countDeadLetters(stream?: string): Promise<number>;
+  /** One dead letter by id, or undefined. */
+  getDeadLetter(stream: string, id: string): Promise<DeadLetter | undefined>;
   deleteDeadLetter(stream: string, id: string): Promise<boolean>;
   /** Deletes every dead letter (of one stream, or all); returns how many. */
   purgeDeadLetters(stream?: string): Promise<number>;
