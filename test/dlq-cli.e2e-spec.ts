@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { EventBusModule, EventBusService, type DeadLetter } from '@shared-infra/event-bus';
+import { EventBusService, type DeadLetter } from '@shared-infra/event-bus';
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { RedisServer } from './setup/redis-server.js';
+import { startBusApp } from './utils/bus-app.js';
 import { Collector, waitUntil } from './utils/collector.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'libs', 'event-bus', 'dist', 'cli', 'dlq.js');
@@ -30,10 +30,7 @@ describe('dlq command line', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    const moduleRef = await Test.createTestingModule({
-      imports: [EventBusModule.forRoot({ serviceName: 'cli', transport: 'redis', redis: { url: redis.url }, logLevel: 'error' })],
-    }).compile();
-    app = await moduleRef.init();
+    app = await startBusApp(redis.url, { serviceName: 'cli' });
     bus = app.get(EventBusService);
     await bus.subscribe(
       'refund.*',

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { EventBusModule, EventBusService } from '@shared-infra/event-bus';
+import { EventBusService } from '@shared-infra/event-bus';
 import { RedisServer } from './setup/redis-server.js';
+import { startBusApp } from './utils/bus-app.js';
 import { ChildApp } from './utils/child-app.js';
 import { waitUntil } from './utils/collector.js';
 
@@ -36,10 +36,7 @@ describe('durable delivery across processes on real Redis', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start({ config: { appendonly: 'yes', appendfsync: 'always' } });
-    const moduleRef = await Test.createTestingModule({
-      imports: [EventBusModule.forRoot({ serviceName: 'publisher', transport: 'redis', redis: { url: redis.url }, logLevel: 'error' })],
-    }).compile();
-    publisherApp = await moduleRef.init();
+    publisherApp = await startBusApp(redis.url, { serviceName: 'publisher' });
     bus = publisherApp.get(EventBusService);
   });
 

@@ -1,33 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import {
-  EventBusModule,
   EventBusService,
   EventBusUnavailableError,
-  type EventBusModuleOptions,
   type EventEnvelope,
 } from '@shared-infra/event-bus';
 import { Redis } from 'ioredis';
 import { RedisServer } from './setup/redis-server.js';
+import { startBusApp } from './utils/bus-app.js';
 import { ChildApp } from './utils/child-app.js';
 import { Collector, waitUntil } from './utils/collector.js';
-
-async function startBus(options: Partial<EventBusModuleOptions> & { url: string }): Promise<INestApplicationContext> {
-  const { url, redis, ...rest } = options;
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      EventBusModule.forRoot({
-        serviceName: 'redis-e2e',
-        transport: 'redis',
-        logLevel: 'error',
-        ...rest,
-        redis: { url, ...redis },
-      }),
-    ],
-  }).compile();
-  return moduleRef.init();
-}
 
 describe('redis transport across processes', () => {
   let redis: RedisServer;
@@ -102,7 +84,7 @@ describe('redis transport connections and failures', () => {
   });
 
   it('holds one publisher and one subscriber connection, and one Redis subscription per pattern', async () => {
-    app = await startBus({ url: redis.url, serviceName: 'conn-count' });
+    app = await startBusApp(redis.url, { serviceName: 'conn-count' });
     const bus = app.get(EventBusService);
     const seen = new Collector();
     for (let i = 0; i < 5; i++) await bus.subscribe('orders.*', seen.push);
@@ -118,7 +100,7 @@ describe('redis transport connections and failures', () => {
   });
 
   it('drops garbage that a foreign client publishes on its channels, counts it, and keeps serving', async () => {
-    app = await startBus({ url: redis.url, serviceName: 'garbage' });
+    app = await startBusApp(redis.url, { serviceName: 'garbage' });
     const bus = app.get(EventBusService);
     const seen = new Collector<EventEnvelope>();
     await bus.subscribe('photo.*', seen.push);
@@ -143,7 +125,7 @@ describe('redis transport connections and failures', () => {
   });
 
   it('reconnects and resubscribes after Redis is killed and restarted on the same port', async () => {
-    app = await startBus({ url: redis.url, serviceName: 'restart' });
+    app = await startBusApp(redis.url, { serviceName: 'restart' });
     const bus = app.get(EventBusService);
     const seen = new Collector<EventEnvelope>();
     await bus.subscribe('photo.*', seen.push);
@@ -174,7 +156,7 @@ describe('redis transport connections and failures', () => {
   });
 
   it('refuses publishes at once when Redis is down and the buffer is full', async () => {
-    app = await startBus({ url: redis.url, serviceName: 'full-buffer', redis: { maxBufferedPublishes: 3 } });
+    app = await startBusApp(redis.url, { serviceName: 'full-buffer', redis: { maxBufferedPublishes: 3 } });
     const bus = app.get(EventBusService);
     await redis.kill();
     raw.disconnect();
@@ -189,7 +171,7 @@ describe('redis transport connections and failures', () => {
   });
 
   it('closes its connections on application shutdown', async () => {
-    app = await startBus({ url: redis.url, serviceName: 'closing' });
+    app = await startBusApp(redis.url, { serviceName: 'closing' });
     await app.close();
     app = undefined;
     await waitUntil(async () => {

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { EventBusModule, EventBusService } from '@shared-infra/event-bus';
+import { EventBusService } from '@shared-infra/event-bus';
 import { Redis } from 'ioredis';
 import { RedisServer } from './setup/redis-server.js';
+import { startBusApp } from './utils/bus-app.js';
 import { ChildApp } from './utils/child-app.js';
 import { waitUntil } from './utils/collector.js';
 
@@ -51,10 +51,7 @@ describe('SIGTERM during a slow durable handler loses nothing', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     admin = new Redis(redis.url);
-    const moduleRef = await Test.createTestingModule({
-      imports: [EventBusModule.forRoot({ serviceName: 'publisher', transport: 'redis', redis: { url: redis.url }, logLevel: 'error' })],
-    }).compile();
-    publisherApp = await moduleRef.init();
+    publisherApp = await startBusApp(redis.url, { serviceName: 'publisher' });
     bus = publisherApp.get(EventBusService);
   });
 
