@@ -45,6 +45,7 @@ import { EventValidator } from './validation/event-validator.service.js';
 type Target = Pick<EventMetadata, 'room' | 'userId' | 'broadcast'>;
 
 const MALFORMED_LOG_BURST = 10;
+const MALFORMED_LOG_WINDOW_MS = 10_000;
 
 let isoMs = -1;
 let isoText = '';
@@ -58,7 +59,6 @@ function isoNow(): string {
   }
   return isoText;
 }
-const MALFORMED_LOG_WINDOW_MS = 10_000;
 
 /**
  * Publishes events and routes received ones to handlers. Inject it anywhere once
