@@ -8,6 +8,7 @@ const common = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@shared-infra/event-bus$': '<rootDir>/libs/event-bus/src/index.ts',
+    '^@shared-infra/event-bus/gateway$': '<rootDir>/libs/event-bus/src/gateway/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

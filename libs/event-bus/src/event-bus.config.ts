@@ -14,6 +14,7 @@ import { isValidPattern } from './matching/pattern-matcher.js';
 import type { RetryOptions } from './interfaces/retry-options.interface.js';
 import { DEFAULT_RETRY, resolveRetry } from './delivery/retry-policy.js';
 import type { TrimPolicy } from './durable/stream-store.interface.js';
+import type { ResolvedRoomHistoryOptions } from './rooms/room-history.interface.js';
 
 /** Injection token of the resolved configuration (internal). */
 export const EVENT_BUS_CONFIG = 'event-bus:config';
@@ -55,6 +56,7 @@ export interface EventBusConfig {
   logLevel: 'debug' | 'log' | 'warn' | 'error';
   shutdownTimeout: number;
   metrics: ResolvedMetricsOptions;
+  roomHistory: ResolvedRoomHistoryOptions;
 }
 
 function positive(name: string, value: number): number {
@@ -109,6 +111,16 @@ export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
     logLevel: options.logLevel ?? 'log',
     shutdownTimeout: positive('shutdownTimeout', options.shutdownTimeout ?? 10_000),
     metrics: resolveMetrics(options.metrics ?? {}),
+    roomHistory: resolveRoomHistory(options.roomHistory),
+  };
+}
+
+function resolveRoomHistory(options: EventBusModuleOptions['roomHistory']): ResolvedRoomHistoryOptions {
+  if (options === false) return { enabled: false, maxLength: 0, maxAgeMs: 0 };
+  return {
+    enabled: true,
+    maxLength: Math.max(1, Math.floor(positive('roomHistory.maxLength', options?.maxLength ?? 100))),
+    maxAgeMs: Math.max(1000, positive('roomHistory.maxAgeMs', options?.maxAgeMs ?? 300_000)),
   };
 }
 

@@ -5,6 +5,8 @@
 export const messages = {
   invalidType: (type: unknown) =>
     `Event type ${JSON.stringify(type)} is invalid: use lower-case dot-separated segments of [a-z0-9_-], e.g. "photo.uploaded" (at most 255 characters).`,
+  invalidRoom: (room: unknown) =>
+    `Room ${JSON.stringify(room)} is invalid: use 1 to 128 characters of letters, digits and "_ - . : @", e.g. "photo:42" or "user:alice".`,
   invalidPattern: (pattern: unknown) =>
     `Event pattern ${JSON.stringify(pattern)} is invalid: use dot-separated segments where "*" is exactly one segment and "**" any number, e.g. "photo.*" or "photo.**".`,
   dataTooLarge: (type: string, bytes: number, limit: number) =>

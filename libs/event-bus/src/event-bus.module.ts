@@ -56,6 +56,6 @@ import { EventValidator } from './validation/event-validator.service.js';
       inject: [EVENT_BUS_CONFIG, EventBusMetrics, EVENT_BUS_TRANSPORT, EventBusService, DurableManager],
     },
   ],
-  exports: [EventBusService, EventValidator, MODULE_OPTIONS_TOKEN],
+  exports: [EventBusService, EventValidator, MODULE_OPTIONS_TOKEN, EVENT_BUS_CONFIG, EVENT_BUS_TRANSPORT],
 })
 export class EventBusModule extends ConfigurableModuleClass {}

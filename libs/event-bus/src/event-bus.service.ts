@@ -41,6 +41,8 @@ import type { EventTransport } from './interfaces/transport.interface.js';
 import { compileFilter } from './matching/event-filter.js';
 import { isValidPattern } from './matching/pattern-matcher.js';
 import { EventValidator } from './validation/event-validator.service.js';
+import type { RoomHistoryStore, RoomReplay } from './rooms/room-history.interface.js';
+import { targetRoom } from './rooms/room-names.js';
 
 type Target = Pick<EventMetadata, 'room' | 'userId' | 'broadcast'>;
 
@@ -81,6 +83,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
   private closed = false;
   private malformedLogged = 0;
   private malformedWindowStart = 0;
+  private history?: RoomHistoryStore;
 
   constructor(
     @Inject(EVENT_BUS_CONFIG) private readonly config: EventBusConfig,
@@ -362,10 +365,16 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     if (this.validator.hasSchema(type)) await this.validator.validateData(type, data);
     const envelope: EventEnvelope = { id: createEventId(), type, data, metadata, version: ENVELOPE_VERSION };
     const payload = this.codec.encode(envelope);
+    const room = target && this.config.roomHistory.enabled ? targetRoom(metadata) : undefined;
     try {
-      if (this.durable.wants(type)) {
-        // Both in one tick, so ioredis pipelines XADD and PUBLISH into one round trip.
-        await Promise.all([this.durable.append(type, payload), this.transport.publish(type, payload)]);
+      if (room !== undefined || this.durable.wants(type)) {
+        // All in one tick, so ioredis pipelines XADD and PUBLISH into one round trip,
+        // the stores' commands first: a subscriber that hears the event finds it stored.
+        const writes: Promise<void>[] = [];
+        if (room !== undefined) writes.push(this.roomHistory().append(room, envelope.id, payload));
+        if (this.durable.wants(type)) writes.push(this.durable.append(type, payload));
+        writes.push(this.transport.publish(type, payload));
+        await Promise.all(writes);
       } else {
         await this.transport.publish(type, payload);
       }
@@ -375,6 +384,20 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     }
     this.metrics.recordPublished(type);
     return { success: true, eventId: envelope.id, type, traceId, timestamp: metadata.timestamp };
+  }
+
+  /**
+   * The events published to `room` after `lastEventId`, from the room history.
+   * Used by the gateway to recover a reconnecting socket.
+   * @internal
+   */
+  async replayRoom(room: string, lastEventId: string): Promise<RoomReplay> {
+    if (!this.config.roomHistory.enabled) return { recovered: false, payloads: [] };
+    return this.roomHistory().since(room, lastEventId);
+  }
+
+  private roomHistory(): RoomHistoryStore {
+    return (this.history ??= this.transport.createRoomHistory(this.config.roomHistory));
   }
 
   private onMessage(pattern: string, type: string, payload: string, channel: string): void {

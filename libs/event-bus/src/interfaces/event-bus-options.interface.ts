@@ -261,4 +261,31 @@ export interface EventBusModuleOptions {
    * @example { enabled: true, prefix: 'eventbus_', typeSegments: 2 }
    */
   metrics?: MetricsModuleOptions;
+  /**
+   * History of the events published to rooms (`publishToRoom`, `publishToUser`
+   * into `user:{id}`, `broadcast` into `global`), kept so that a socket that
+   * reconnects with the id of the last event it saw gets the ones it missed.
+   * The publisher writes it next to the publish (one extra command in the same
+   * round trip). `false` turns it off.
+   * @default { maxLength: 100, maxAgeMs: 300000 }
+   */
+  roomHistory?: RoomHistoryOptions | false;
+}
+
+/**
+ * Limits of the per-room history (`roomHistory`).
+ *
+ * @publicApi
+ */
+export interface RoomHistoryOptions {
+  /**
+   * Events kept per room; older ones are trimmed.
+   * @default 100
+   */
+  maxLength?: number;
+  /**
+   * How long an event stays recoverable, in ms.
+   * @default 300000 (5 minutes)
+   */
+  maxAgeMs?: number;
 }

@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { ResolvedDurableOptions } from '../event-bus.config.js';
 import type { StreamStore } from '../durable/stream-store.interface.js';
+import type { ResolvedRoomHistoryOptions, RoomHistoryStore } from '../rooms/room-history.interface.js';
 import type { ConnectionHealth } from './stats.interface.js';
 
 /**
@@ -50,4 +51,6 @@ export interface EventTransport {
   readonly reconnects: number;
   /** The storage for durable delivery on this transport (called once, after connect). */
   createStreamStore(options: ResolvedDurableOptions): StreamStore;
+  /** The per-room event history on this transport (called once, on first use). */
+  createRoomHistory(options: ResolvedRoomHistoryOptions): RoomHistoryStore;
 }

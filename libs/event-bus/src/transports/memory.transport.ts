@@ -11,6 +11,8 @@ import type {
   TransportStatus,
 } from '../interfaces/transport.interface.js';
 import { compilePattern, type TypeMatcher } from '../matching/pattern-matcher.js';
+import { MemoryRoomHistory } from '../rooms/memory-room-history.js';
+import type { ResolvedRoomHistoryOptions, RoomHistoryStore } from '../rooms/room-history.interface.js';
 
 interface Pending {
   type: string;
@@ -74,6 +76,10 @@ export class MemoryTransport implements EventTransport {
 
   createStreamStore(options: ResolvedDurableOptions): StreamStore {
     return new MemoryStreamStore(options.trim, options.deadLetterMaxLength);
+  }
+
+  createRoomHistory(options: ResolvedRoomHistoryOptions): RoomHistoryStore {
+    return new MemoryRoomHistory(options);
   }
 
   async ping(): Promise<ConnectionHealth[]> {

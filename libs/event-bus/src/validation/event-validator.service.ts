@@ -1,3 +1,4 @@
+import { isValidRoomName, userRoom } from '../rooms/room-names.js';
 import { Inject, Injectable, type Type } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
@@ -78,6 +79,12 @@ export class EventValidator {
           MAX_METADATA_STRING,
         );
       }
+    }
+    if (metadata.room !== undefined && !isValidRoomName(metadata.room)) {
+      throw new EventValidationError(messages.invalidRoom(metadata.room), 'metadata.room');
+    }
+    if (metadata.userId !== undefined && !isValidRoomName(userRoom(metadata.userId))) {
+      throw new EventValidationError(messages.invalidRoom(userRoom(metadata.userId)), 'metadata.userId');
     }
     this.validateTimestamp(metadata.timestamp);
   }

@@ -19,11 +19,19 @@ import { RedisStreamStore } from '../../durable/redis-stream.store.js';
 import type { StreamStore } from '../../durable/stream-store.interface.js';
 import type { ResolvedDurableOptions } from '../../event-bus.config.js';
 import { redisKeys } from './redis-keys.util.js';
+import { RedisRoomHistory } from '../../rooms/redis-room-history.js';
+import type { ResolvedRoomHistoryOptions, RoomHistoryStore } from '../../rooms/room-history.interface.js';
 
 type RedisConfig = NonNullable<EventBusConfig['redis']>;
 
 /** One Redis (standalone or Sentinel) or a Redis Cluster client; both speak the same commands. */
 type RedisClient = Redis | Cluster;
+
+/**
+ * What a connection is for: the bus' publisher and subscriber, a durable
+ * stream reader, or the gateway's commands and socket.io adapter subscriber.
+ */
+export type RedisClientRole = 'pub' | 'sub' | 'stream' | 'gateway' | 'gateway-sub';
 
 interface GlobRoute {
   match: TypeMatcher;
@@ -195,11 +203,16 @@ export class RedisTransport implements EventTransport {
     });
   }
 
+  /** Room history on this Redis, on the publisher connection (XADD pipelines with PUBLISH). */
+  createRoomHistory(options: ResolvedRoomHistoryOptions): RoomHistoryStore {
+    return new RedisRoomHistory(this.unwrap(), this.prefix, options);
+  }
+
   /**
    * Builds an ioredis client, with our retry and naming: a `Redis` from the URL
    * and options, or a `Cluster` from `redis.cluster`.
    */
-  createClient(role: 'pub' | 'sub' | 'stream'): RedisClient {
+  createClient(role: RedisClientRole): RedisClient {
     const connectionName = `${this.serviceName}:event-bus:${role}`;
     let client: RedisClient;
     if (this.config.cluster) {
@@ -211,7 +224,7 @@ export class RedisTransport implements EventTransport {
         slotsRefreshInterval: 5000,
         ...clusterOptions,
         lazyConnect: true,
-        enableAutoPipelining: role === 'pub',
+        enableAutoPipelining: role === 'pub' || role === 'gateway',
         redisOptions: {
           connectionName,
           maxRetriesPerRequest: this.config.maxRetriesPerRequest,
@@ -235,8 +248,9 @@ export class RedisTransport implements EventTransport {
         ...this.config.options,
         lazyConnect: true,
         // NOTE: we resubscribe ourselves on `ready`, so patterns added while down are included.
-        autoResubscribe: false,
-        enableAutoPipelining: role === 'pub',
+        // The socket.io adapter's subscriber relies on ioredis doing it.
+        autoResubscribe: role === 'gateway-sub',
+        enableAutoPipelining: role === 'pub' || role === 'gateway',
       };
       client = this.config.url ? new Redis(this.config.url, options) : new Redis(options);
     }
@@ -254,7 +268,7 @@ export class RedisTransport implements EventTransport {
     client.on('ready', () => {
       if (reported) this.logger.log(`Redis ${role} connection is back.`);
       reported = false;
-      if (role !== 'stream') this.readyCount++;
+      if (role === 'pub' || role === 'sub') this.readyCount++;
       this.updateStatus();
     });
     client.on('reconnecting', () => this.updateStatus());

@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { EventBusService } from '../event-bus.service.js';
+import type { EventData } from '../interfaces/event-map.interface.js';
+import type { PublishOptions, PublishResult } from '../interfaces/publish.interface.js';
+import { userRoom } from '../rooms/room-names.js';
+import { EventBusGateway } from './event-bus.gateway.js';
+import type { GatewayStats, RoomMember, SocketIdentity } from './interfaces.js';
+
+/**
+ * The server side of the gateway. Sends go through the bus (so every instance
+ * delivers to its own sockets and the room history keeps them); room changes
+ * and disconnects reach sockets on any instance through the socket.io adapter.
+ *
+ * @example
+ * await this.gateway.addUserToRoom(userId, `chat:${chatId}`);
+ * await this.gateway.broadcastToRoom(`chat:${chatId}`, 'chat.message', message);
+ *
+ * @publicApi
+ */
+@Injectable()
+export class EventBusGatewayService {
+  constructor(
+    private readonly bus: EventBusService,
+    private readonly gateway: EventBusGateway,
+  ) {}
+
+  /** Every socket of `userId`, on every instance. */
+  sendToUser<K extends string>(userId: string, type: K, data: EventData<K>, options?: PublishOptions): Promise<PublishResult> {
+    return this.bus.publishToUser(userId, type, data, options);
+  }
+
+  /** Every socket in `room`, on every instance. */
+  broadcastToRoom<K extends string>(room: string, type: K, data: EventData<K>, options?: PublishOptions): Promise<PublishResult> {
+    return this.bus.publishToRoom(room, type, data, options);
+  }
+
+  /**
+   * Puts every socket `userId` has now, on any instance, in `room`. Sockets
+   * that connect later are not: join them again (or let them `subscribe`).
+   */
+  async addUserToRoom(userId: string, room: string): Promise<void> {
+    this.gateway.server.in(userRoom(userId)).socketsJoin(room);
+  }
+
+  /** Takes every socket of `userId`, on any instance, out of `room`. */
+  async removeUserFromRoom(userId: string, room: string): Promise<void> {
+    this.gateway.server.in(userRoom(userId)).socketsLeave(room);
+  }
+
+  /** The sockets in `room` on every instance (asks the others through Redis; up to 5 s). */
+  async getRoomMembers(room: string): Promise<RoomMember[]> {
+    const sockets = await this.gateway.server.in(room).fetchSockets();
+    return sockets.map(socket => {
+      const identity = (socket.data as { identity?: SocketIdentity }).identity;
+      return {
+        socketId: socket.id,
+        userId: identity?.userId ?? '',
+        clientId: identity?.clientId ?? '',
+        ...(identity?.sessionId ? { sessionId: identity.sessionId } : {}),
+      };
+    });
+  }
+
+  /** True while the user has a session on any instance. */
+  isUserOnline(userId: string): Promise<boolean> {
+    return this.gateway.presenceTracker.isOnline(userId);
+  }
+
+  /** When the user's last session ended (ISO-8601), if it has. */
+  getLastSeen(userId: string): Promise<string | undefined> {
+    return this.gateway.presenceTracker.lastSeen(userId);
+  }
+
+  /** Disconnects every socket of `userId` on any instance (they may reconnect: revoke their token too). */
+  async disconnectUser(userId: string): Promise<void> {
+    this.gateway.server.in(userRoom(userId)).disconnectSockets(true);
+  }
+
+  /** This instance's figures. */
+  getStats(): GatewayStats {
+    return this.gateway.getStats();
+  }
+}

@@ -1,0 +1,365 @@
+import {
+  Inject,
+  Logger,
+  UseFilters,
+  UsePipes,
+  ValidationPipe,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { Server, Socket } from 'socket.io';
+import { EVENT_BUS_CONFIG, type EventBusConfig } from '../event-bus.config.js';
+import { EVENT_BUS_TRANSPORT } from '../event-bus.constants.js';
+import { EventBusService } from '../event-bus.service.js';
+import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
+import type { Subscription } from '../interfaces/publish.interface.js';
+import type { EventTransport } from '../interfaces/transport.interface.js';
+import { targetRoom } from '../rooms/room-names.js';
+import { RedisTransport } from '../transports/redis/redis.transport.js';
+import { SubscribeRequest, UnsubscribeRequest } from './dto/room-request.dto.js';
+import { GatewayAckError } from './gateway-ack.error.js';
+import { GatewayAckFilter } from './gateway-ack.filter.js';
+import { GATEWAY_CONFIG, type ResolvedGatewayConfig } from './gateway.config.js';
+import { CLIENT_MESSAGES, ROOM_AUTHORIZER, SERVER_EVENTS, SOCKET_AUTHENTICATOR } from './gateway.constants.js';
+import type { ClientEvent, GatewayAck, GatewayStats, RoomAuthorizer, SocketAuthenticator, SocketIdentity } from './interfaces.js';
+import { MemoryPresenceStore, RedisPresenceStore } from './presence.store.js';
+import { PresenceTracker } from './presence.tracker.js';
+import { defaultRooms } from './room-authorizer.js';
+import { SocketAuthError } from './socket-auth.error.js';
+import { TokenBucket } from './token-bucket.js';
+
+type RedisClient = ReturnType<RedisTransport['createClient']>;
+
+/** A client message as socket.io middleware sees it: [event, ...args, ack?]. */
+type Packet = [string, ...unknown[]];
+
+const SAFE_ID = /^[A-Za-z0-9_\-.@]{1,100}$/;
+
+/** What the gateway keeps on `socket.data`. */
+interface GatewaySocketData {
+  identity: SocketIdentity;
+}
+
+/** `ClientEvent` of an envelope, for the room it goes to. */
+export function toClientEvent(event: EventEnvelope, room: string): ClientEvent {
+  return { id: event.id, type: event.type, data: event.data, timestamp: event.metadata.timestamp, room };
+}
+
+/**
+ * The socket.io side of the bus. Authenticates handshakes, puts each socket in
+ * its own rooms, answers `subscribe` / `unsubscribe` / `ping`, and emits every
+ * event published to a room (or user, or broadcast) to the sockets of this
+ * instance that are in it. Every instance hears every event on the bus, so
+ * each socket gets each event once, from the instance it is connected to;
+ * `@socket.io/redis-adapter` links the instances for the server-side API
+ * (`addUserToRoom`, `getRoomMembers`, `disconnectUser` on any instance).
+ *
+ * Enabled by importing `EventBusGatewayModule.forRoot()`; it attaches to the
+ * app's HTTP server.
+ *
+ * @publicApi
+ */
+@WebSocketGateway({ transports: ['websocket', 'polling'] })
+@UseFilters(GatewayAckFilter)
+@UsePipes(new ValidationPipe({ whitelist: true, forbidUnknownValues: true }))
+export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnApplicationBootstrap, BeforeApplicationShutdown {
+  @WebSocketServer()
+  server!: Server;
+
+  readonly instanceId = randomUUID();
+  private readonly logger = new Logger('EventBusGateway');
+  private readonly presence: PresenceTracker;
+  private readonly redisClients: RedisClient[] = [];
+  /** Presence commands and the adapter's publishes (redis transport only). */
+  private commands?: RedisClient;
+  /** room → socket id → live events held back while that socket's missed ones are replayed. */
+  private readonly recovering = new Map<string, Map<string, ClientEvent[]>>();
+  private subscription?: Subscription;
+  private started = false;
+  private accepting = true;
+  private readonly counters = { eventsEmitted: 0, eventsReplayed: 0, unauthorized: 0, rateLimited: 0, forbidden: 0, invalid: 0, disconnectedForAbuse: 0 };
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: ResolvedGatewayConfig,
+    @Inject(EVENT_BUS_CONFIG) private readonly busConfig: EventBusConfig,
+    @Inject(EVENT_BUS_TRANSPORT) private readonly transport: EventTransport,
+    @Inject(SOCKET_AUTHENTICATOR) private readonly authenticator: SocketAuthenticator,
+    @Inject(ROOM_AUTHORIZER) private readonly authorizer: RoomAuthorizer,
+    private readonly bus: EventBusService,
+  ) {
+    const store = transport instanceof RedisTransport
+      ? new RedisPresenceStore((this.commands = this.redisClient('gateway')), busConfig.redis!.channelPrefix)
+      : new MemoryPresenceStore();
+    this.presence = new PresenceTracker(this.instanceId, store, bus, config.presence, busConfig.logLevel);
+  }
+
+  afterInit(server: Server): void {
+    this.configureEngine(server);
+    if (this.commands) {
+      const prefix = this.busConfig.redis!.channelPrefix;
+      server.adapter(createAdapter(this.commands, this.redisClient('gateway-sub'), { key: `${prefix}socket.io` }));
+    }
+    server.use((socket, next) => {
+      this.authenticate(socket).then(
+        () => next(),
+        (error: Error) => next(error),
+      );
+    });
+  }
+
+  /** Starts after every module's init: the bus is connected by then. */
+  async onApplicationBootstrap(): Promise<void> {
+    // NOTE: Nest 12.1 runs bootstrap hooks twice when init() precedes listen().
+    if (this.started) return;
+    this.started = true;
+    this.subscription = await this.bus.subscribe('**', event => this.deliver(event), {
+      name: 'EventBusGateway',
+      retry: { maxRetries: 0 },
+      concurrency: 1000,
+    });
+    await this.presence.start();
+    this.logger.log(`Gateway instance ${this.instanceId} ready (${this.transport.kind} transport).`);
+  }
+
+  handleConnection(socket: Socket): void {
+    const identity = (socket.data as Partial<GatewaySocketData>).identity;
+    if (!identity) {
+      // Only reachable if the middleware was bypassed; never serve an anonymous socket.
+      socket.disconnect(true);
+      return;
+    }
+    const rooms = defaultRooms(identity);
+    void socket.join(rooms);
+    this.presence.connected(socket.id, identity);
+    socket.emit(SERVER_EVENTS.established, {
+      socketId: socket.id,
+      userId: identity.userId,
+      clientId: identity.clientId,
+      ...(identity.sessionId ? { sessionId: identity.sessionId } : {}),
+      rooms,
+      instanceId: this.instanceId,
+      serverTime: new Date().toISOString(),
+    });
+  }
+
+  handleDisconnect(socket: Socket): void {
+    for (const waiting of this.recovering.values()) waiting.delete(socket.id);
+    void this.presence.disconnected(socket.id);
+  }
+
+  /**
+   * Joins a room the authorizer allows. With `lastEventId`, first replays the
+   * room's events after it, in order, then live ones (none lost or doubled in
+   * between); `recovered: false` when that id is no longer kept.
+   */
+  @SubscribeMessage(CLIENT_MESSAGES.subscribe)
+  async subscribe(@ConnectedSocket() socket: Socket, @MessageBody() request: SubscribeRequest): Promise<GatewayAck> {
+    const { identity } = socket.data as GatewaySocketData;
+    const { room, lastEventId } = request;
+    if (!(await this.authorizer.canJoin(identity, room))) {
+      this.counters.forbidden++;
+      throw new GatewayAckError('forbidden', `not allowed to join room "${room}"`);
+    }
+    const joined = socket.rooms.size - 1; // socket.io puts every socket in a room of its own id
+    if (!socket.rooms.has(room) && joined >= this.config.maxRoomsPerSocket) {
+      throw new GatewayAckError('too_many_rooms', `a socket may be in at most ${this.config.maxRoomsPerSocket} rooms; unsubscribe from one first`);
+    }
+    if (!lastEventId) {
+      await socket.join(room);
+      return { ok: true };
+    }
+    return this.recover(socket, room, lastEventId);
+  }
+
+  @SubscribeMessage(CLIENT_MESSAGES.unsubscribe)
+  async unsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() request: UnsubscribeRequest): Promise<GatewayAck> {
+    await socket.leave(request.room);
+    return { ok: true };
+  }
+
+  @SubscribeMessage(CLIENT_MESSAGES.ping)
+  ping(): GatewayAck {
+    return { ok: true, serverTime: new Date().toISOString() };
+  }
+
+  getStats(): GatewayStats {
+    const c = this.counters;
+    return {
+      instanceId: this.instanceId,
+      sockets: this.server?.of('/').sockets.size ?? 0,
+      users: this.presence.localUsers,
+      eventsEmitted: c.eventsEmitted,
+      eventsReplayed: c.eventsReplayed,
+      rejected: { unauthorized: c.unauthorized, rateLimited: c.rateLimited, forbidden: c.forbidden, invalid: c.invalid, disconnectedForAbuse: c.disconnectedForAbuse },
+    };
+  }
+
+  /** @internal used by EventBusGatewayService */
+  get presenceTracker(): PresenceTracker {
+    return this.presence;
+  }
+
+  /**
+   * Tells this instance's clients it is going away, stops taking connections,
+   * records their sessions as gone and closes the adapter's Redis connections.
+   * Runs before the bus shuts down, so the presence events still go out.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.accepting) return;
+    this.accepting = false;
+    await this.subscription?.unsubscribe().catch(() => undefined);
+    if (this.server) {
+      this.server.local.emit(SERVER_EVENTS.shutdown, { message: 'Server is shutting down; reconnect to another instance.', instanceId: this.instanceId, timestamp: new Date().toISOString() });
+      this.server.local.disconnectSockets(true);
+    }
+    await this.presence.stop();
+    const adapter = this.server?.of('/').adapter as { close?: () => Promise<void> | void } | undefined;
+    await adapter?.close?.();
+    await Promise.all(this.redisClients.map(client => client.quit().catch(() => client.disconnect())));
+  }
+
+  private async recover(socket: Socket, room: string, lastEventId: string): Promise<GatewayAck> {
+    // Held back until the replay is out: the socket is not in the room meanwhile.
+    if (socket.rooms.has(room)) await socket.leave(room);
+    let waiting = this.recovering.get(room);
+    if (!waiting) this.recovering.set(room, (waiting = new Map()));
+    const held: ClientEvent[] = [];
+    waiting.set(socket.id, held);
+    let replay: { recovered: boolean; payloads: string[] };
+    try {
+      replay = await this.bus.replayRoom(room, lastEventId);
+    } catch (error) {
+      this.logger.warn(`Could not read the history of room "${room}": ${(error as Error).message}.`);
+      replay = { recovered: false, payloads: [] };
+    } finally {
+      waiting.delete(socket.id);
+      if (waiting.size === 0) this.recovering.delete(room);
+    }
+    if (!socket.connected) return { ok: false, code: 'unavailable', error: 'disconnected' };
+    const sent = new Set<string>();
+    for (const payload of replay.payloads) {
+      const event = JSON.parse(payload) as EventEnvelope;
+      sent.add(event.id);
+      socket.emit(event.type, toClientEvent(event, room));
+    }
+    for (const event of held) if (!sent.has(event.id)) socket.emit(event.type, event);
+    this.counters.eventsReplayed += sent.size;
+    // Same tick as the flush above: no live event can fall in between.
+    void socket.join(room);
+    return { ok: true, recovered: replay.recovered, replayed: sent.size };
+  }
+
+  private deliver(event: EventEnvelope): void {
+    const room = targetRoom(event.metadata);
+    if (room === undefined || !this.server) return;
+    const payload = toClientEvent(event, room);
+    const waiting = this.recovering.get(room);
+    if (waiting) for (const held of waiting.values()) held.push(payload);
+    try {
+      // local: every instance hears the bus itself; the adapter must not fan it out again.
+      this.server.local.to(room).emit(event.type, payload);
+      this.counters.eventsEmitted++;
+    } catch (error) {
+      this.logger.warn(`Could not emit ${event.type} to room "${room}": ${(error as Error).message}.`);
+    }
+  }
+
+  private async authenticate(socket: Socket): Promise<void> {
+    let identity: SocketIdentity;
+    try {
+      identity = await this.authenticator.authenticate(socket.handshake);
+      if (!identity || typeof identity.userId !== 'string' || !SAFE_ID.test(identity.userId)) {
+        throw new SocketAuthError('the authenticator returned no valid userId (1-100 characters of letters, digits and "_ - . @")');
+      }
+      if (!identity.clientId || !SAFE_ID.test(identity.clientId)) identity = { ...identity, clientId: socket.id.replace(/[^A-Za-z0-9_\-.@]/g, '_') };
+      if (identity.sessionId !== undefined && !SAFE_ID.test(identity.sessionId)) identity = { ...identity, sessionId: undefined };
+      identity.permissions ??= [];
+      identity.claims ??= {};
+    } catch (error) {
+      this.counters.unauthorized++;
+      const reason = error instanceof SocketAuthError ? error.reason : 'authentication failed';
+      if (!(error instanceof SocketAuthError)) this.logger.warn(`Socket authenticator threw: ${(error as Error)?.message}`);
+      throw Object.assign(new Error('unauthorized'), { data: { reason } });
+    }
+    (socket.data as GatewaySocketData).identity = identity;
+    const { burst, perSecond, disconnectAfter } = this.config.rateLimit;
+    const bucket = new TokenBucket(burst, perSecond);
+    socket.use((packet: Packet, next) => {
+      if (bucket.take()) return next();
+      this.counters.rateLimited++;
+      const ack = packet[packet.length - 1];
+      if (typeof ack === 'function') {
+        (ack as (reply: GatewayAck) => void)({ ok: false, code: 'rate_limited', error: `more than ${perSecond} messages per second (burst ${burst}); slow down` });
+      }
+      if (bucket.refusedInARow >= disconnectAfter) {
+        this.counters.disconnectedForAbuse++;
+        this.logger.warn(`Disconnected socket ${socket.id} of user ${identity.userId}: ${bucket.refusedInARow} messages in a row over the rate limit.`);
+        socket.disconnect(true);
+      }
+    });
+  }
+
+  /** Message size, transports and origins: options Nest's decorator cannot take from the module. */
+  private configureEngine(server: Server): void {
+    const engine = server.engine as unknown as {
+      opts: { maxHttpBufferSize: number; transports: string[]; allowRequest?: (req: IncomingMessage, cb: (err: string | null | undefined, ok: boolean) => void) => void };
+      ws?: { options: { maxPayload: number } };
+      use(middleware: (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void): void;
+    };
+    engine.opts.maxHttpBufferSize = this.config.maxHttpBufferSize;
+    // engine.io built its WebSocket server with the default limit already.
+    if (engine.ws?.options) engine.ws.options.maxPayload = this.config.maxHttpBufferSize;
+    engine.opts.transports = [...this.config.transports];
+    engine.opts.allowRequest = (req, callback) => {
+      if (!this.accepting) return callback('server is shutting down', false);
+      const origin = req.headers.origin;
+      if (origin && !this.isAllowedOrigin(origin, req)) return callback(`origin ${origin} is not allowed (gateway option corsOrigins)`, false);
+      callback(null, true);
+    };
+    engine.use((req, res, next) => {
+      const origin = req.headers.origin;
+      if (origin && this.isAllowedOrigin(origin, req)) {
+        res.setHeader('Access-Control-Allow-Origin', origin);
+        res.setHeader('Access-Control-Allow-Credentials', 'true');
+        res.setHeader('Vary', 'Origin');
+        if (req.method === 'OPTIONS') {
+          res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
+          res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+          res.writeHead(204);
+          res.end();
+          return;
+        }
+      }
+      next();
+    });
+  }
+
+  private isAllowedOrigin(origin: string, req: IncomingMessage): boolean {
+    const allowed = this.config.corsOrigins;
+    if (allowed === '*') return true;
+    if (allowed.includes(origin)) return true;
+    // Same origin: the page was served by this host.
+    const host = req.headers.host;
+    return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+  }
+
+  private redisClient(role: 'gateway' | 'gateway-sub'): RedisClient {
+    const client = (this.transport as RedisTransport).createClient(role);
+    void client.connect().catch(() => undefined);
+    this.redisClients.push(client);
+    return client;
+  }
+}

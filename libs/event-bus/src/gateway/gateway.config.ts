@@ -1,0 +1,66 @@
+import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
+import type { EventBusGatewayOptions } from './interfaces.js';
+
+/** Injection token of the resolved gateway configuration (internal). */
+export const GATEWAY_CONFIG = 'event-bus:gateway-config';
+
+/** Gateway options with defaults applied and values checked. */
+export interface ResolvedGatewayConfig {
+  options: EventBusGatewayOptions;
+  corsOrigins: string[] | '*';
+  maxHttpBufferSize: number;
+  maxRoomsPerSocket: number;
+  rateLimit: { burst: number; perSecond: number; disconnectAfter: number };
+  presence: { heartbeatMs: number; ttlMs: number };
+  transports: Array<'websocket' | 'polling'>;
+}
+
+function whole(name: string, value: number, min: number): number {
+  if (!Number.isFinite(value) || value < min) {
+    throw new InvalidConfigurationError(`Gateway option "${name}" is ${JSON.stringify(value)}: it must be a number >= ${min}.`);
+  }
+  return value;
+}
+
+export function resolveGatewayConfig(options: EventBusGatewayOptions): ResolvedGatewayConfig {
+  if (!options?.jwt && !options?.authenticator) {
+    throw new InvalidConfigurationError(
+      'EventBusGatewayModule needs a way to authenticate sockets: give jwt: { secret } (or publicKey) or an authenticator.',
+    );
+  }
+  if (options.jwt && !options.jwt.secret && !options.jwt.publicKey && !options.authenticator) {
+    throw new InvalidConfigurationError('Gateway option "jwt" needs a secret (HS256) or a publicKey (RS256/ES256).');
+  }
+  const corsOrigins = options.corsOrigins ?? [];
+  if (corsOrigins !== '*' && (!Array.isArray(corsOrigins) || !corsOrigins.every(o => typeof o === 'string'))) {
+    throw new InvalidConfigurationError(
+      `Gateway option "corsOrigins" is ${JSON.stringify(corsOrigins)}: give '*' or a list of origins, e.g. ['https://app.example.com'].`,
+    );
+  }
+  const transports = options.transports ?? ['websocket', 'polling'];
+  if (transports.length === 0 || transports.some(t => t !== 'websocket' && t !== 'polling')) {
+    throw new InvalidConfigurationError(`Gateway option "transports" is ${JSON.stringify(transports)}: use 'websocket' and/or 'polling'.`);
+  }
+  const rate = options.rateLimit ?? {};
+  const presence = options.presence ?? {};
+  const heartbeatMs = whole('presence.heartbeatMs', presence.heartbeatMs ?? 5000, 50);
+  const ttlMs = whole('presence.ttlMs', presence.ttlMs ?? 15_000, 100);
+  if (ttlMs <= heartbeatMs) {
+    throw new InvalidConfigurationError(
+      `Gateway option "presence.ttlMs" (${ttlMs}) must be longer than "presence.heartbeatMs" (${heartbeatMs}); three heartbeats per TTL is a good ratio.`,
+    );
+  }
+  return {
+    options,
+    corsOrigins,
+    maxHttpBufferSize: whole('maxHttpBufferSize', options.maxHttpBufferSize ?? 128 * 1024, 1024),
+    maxRoomsPerSocket: whole('maxRoomsPerSocket', options.maxRoomsPerSocket ?? 50, 4),
+    rateLimit: {
+      burst: whole('rateLimit.burst', rate.burst ?? 20, 1),
+      perSecond: whole('rateLimit.perSecond', rate.perSecond ?? 10, 0.001),
+      disconnectAfter: whole('rateLimit.disconnectAfter', rate.disconnectAfter ?? 100, 1),
+    },
+    presence: { heartbeatMs, ttlMs },
+    transports,
+  };
+}

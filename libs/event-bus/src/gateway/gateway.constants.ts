@@ -1,0 +1,13 @@
+/** Injection token of the socket authenticator (internal). */
+export const SOCKET_AUTHENTICATOR = 'event-bus:socket-authenticator';
+/** Injection token of the room authorizer (internal). */
+export const ROOM_AUTHORIZER = 'event-bus:room-authorizer';
+
+/** Client → server messages the gateway answers. */
+export const CLIENT_MESSAGES = { subscribe: 'subscribe', unsubscribe: 'unsubscribe', ping: 'ping' } as const;
+
+/** Server → client events of the gateway itself (the rest are named after event types). */
+export const SERVER_EVENTS = {
+  established: 'connection:established',
+  shutdown: 'system.shutdown',
+} as const;

@@ -1,0 +1,12 @@
+export { EventBusGatewayModule } from './event-bus-gateway.module.js';
+export { EVENT_BUS_GATEWAY_OPTIONS } from './event-bus-gateway.module-definition.js';
+export { EventBusGatewayService } from './event-bus-gateway.service.js';
+export { EventBusGateway, toClientEvent } from './event-bus.gateway.js';
+export { GatewayAckFilter } from './gateway-ack.filter.js';
+export { GatewayAckError } from './gateway-ack.error.js';
+export { SocketAuthError } from './socket-auth.error.js';
+export { DefaultRoomAuthorizer, defaultRooms } from './room-authorizer.js';
+export { extractToken, identityFromClaims, JwtSocketAuthenticator } from './jwt-socket.authenticator.js';
+export { SubscribeRequest, UnsubscribeRequest } from './dto/room-request.dto.js';
+export { CLIENT_MESSAGES, SERVER_EVENTS } from './gateway.constants.js';
+export type * from './interfaces.js';

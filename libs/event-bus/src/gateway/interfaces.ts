@@ -1,0 +1,181 @@
+import type { Type } from '@nestjs/common';
+import type { Socket } from 'socket.io';
+
+/**
+ * Who is behind a socket: set by the authenticator before `connection`, read
+ * with `socket.data.identity`.
+ *
+ * @publicApi
+ */
+export interface SocketIdentity {
+  userId: string;
+  /** The device or tab; a user may have several at once. */
+  clientId: string;
+  sessionId?: string;
+  permissions: string[];
+  /** Every claim of the token (or what a custom authenticator returns). */
+  claims: Record<string, unknown>;
+}
+
+/** The handshake as an authenticator sees it. @publicApi */
+export type SocketHandshake = Pick<Socket['handshake'], 'auth' | 'headers' | 'query' | 'address'>;
+
+/**
+ * Turns a handshake into an identity, or throws `SocketAuthError` with the
+ * reason the client will see. The default verifies a JWT.
+ *
+ * @publicApi
+ */
+export interface SocketAuthenticator {
+  authenticate(handshake: SocketHandshake): Promise<SocketIdentity> | SocketIdentity;
+}
+
+/**
+ * Decides whether a socket may join a room through `subscribe`.
+ *
+ * @publicApi
+ */
+export interface RoomAuthorizer {
+  canJoin(identity: SocketIdentity, room: string): Promise<boolean> | boolean;
+}
+
+/**
+ * Settings of `EventBusGatewayModule.forRoot()`.
+ *
+ * @publicApi
+ */
+export interface EventBusGatewayOptions {
+  /**
+   * JWT verification of `auth.token` (or `Authorization: Bearer`), with
+   * `@nestjs/jwt`. Claims: `sub` or `userId`; `clientId` (else the client's
+   * `auth.clientId`, else the socket id); `sessionId` or `sid`; `permissions`
+   * (array) or `scope` (space-separated). Required unless `authenticator` is given.
+   * @example { secret: process.env.JWT_SECRET }
+   */
+  jwt?: GatewayJwtOptions;
+  /**
+   * Another authentication scheme: a class (instantiated with Nest DI, so it
+   * can inject services) or an instance. Replaces `jwt`.
+   */
+  authenticator?: Type<SocketAuthenticator> | SocketAuthenticator;
+  /**
+   * Which rooms other than a socket's own (`user:`, `client:`, `session:` of its
+   * identity, and `global`) it may join. Not given: none. Other users' `user:`,
+   * `client:` and `session:` rooms are always refused.
+   * @example (identity, room) => room.startsWith('photo:') && photos.isOwner(identity.userId, room.slice(6))
+   */
+  authorizeRoom?: (identity: SocketIdentity, room: string) => Promise<boolean> | boolean;
+  /** Replaces the default room authorizer altogether (class or instance). */
+  roomAuthorizer?: Type<RoomAuthorizer> | RoomAuthorizer;
+  /**
+   * Origins allowed to connect from a browser (CORS for long-polling, and the
+   * `Origin` header of WebSocket upgrades). `'*'` allows any. Clients that send
+   * no `Origin` (servers, native apps) are always let through.
+   * @default [] (no browser origin but the page's own: same-origin requests carry no CORS)
+   */
+  corsOrigins?: string[] | '*';
+  /**
+   * Largest message a client may send, in bytes; larger ones close its connection.
+   * @default 131072 (128 KB)
+   */
+  maxHttpBufferSize?: number;
+  /** Rooms a socket may be in, its own rooms included. @default 50 */
+  maxRoomsPerSocket?: number;
+  /** Token bucket per socket over every client message. */
+  rateLimit?: GatewayRateLimitOptions;
+  /** Heartbeats that let other instances clean up after one that died. */
+  presence?: GatewayPresenceOptions;
+  /**
+   * Transports offered; polling needs sticky sessions behind a load balancer.
+   * @default ['websocket', 'polling']
+   */
+  transports?: Array<'websocket' | 'polling'>;
+}
+
+/** @publicApi */
+export interface GatewayJwtOptions {
+  /** HMAC secret (HS256 …). */
+  secret?: string;
+  /** PEM public key (RS256, ES256 …). */
+  publicKey?: string | Buffer;
+  /** @default ['HS256'] with a secret, ['RS256', 'ES256'] with a public key */
+  algorithms?: string[];
+  issuer?: string;
+  audience?: string;
+}
+
+/** @publicApi */
+export interface GatewayRateLimitOptions {
+  /** Messages a socket may send in a burst. @default 20 */
+  burst?: number;
+  /** Messages per second refilled. @default 10 */
+  perSecond?: number;
+  /** Refused messages in a row after which the socket is disconnected. @default 100 */
+  disconnectAfter?: number;
+}
+
+/** @publicApi */
+export interface GatewayPresenceOptions {
+  /** How often an instance renews its heartbeat, in ms. @default 5000 */
+  heartbeatMs?: number;
+  /** After how long without a heartbeat an instance counts as dead, in ms. @default 15000 */
+  ttlMs?: number;
+}
+
+/**
+ * What a client's `subscribe`, `unsubscribe` and `ping` are answered with.
+ *
+ * @publicApi
+ */
+export interface GatewayAck {
+  ok: boolean;
+  /** On failure: `invalid`, `forbidden`, `rate_limited`, `too_many_rooms`, `unavailable`, `internal`. */
+  code?: GatewayAckCode;
+  error?: string;
+  /** For `subscribe` with `lastEventId`: whether the missed events were replayed. */
+  recovered?: boolean;
+  /** For `subscribe` with `lastEventId`: how many were. */
+  replayed?: number;
+  /** For `ping`: the server time (ISO-8601). */
+  serverTime?: string;
+}
+
+/** @publicApi */
+export type GatewayAckCode = 'invalid' | 'forbidden' | 'rate_limited' | 'too_many_rooms' | 'too_large' | 'unavailable' | 'internal';
+
+/**
+ * An event as a socket receives it, under the event's type as the socket.io event name.
+ *
+ * @publicApi
+ */
+export interface ClientEvent<TData = unknown> {
+  id: string;
+  type: string;
+  data: TData;
+  /** When it was published (ISO-8601). */
+  timestamp: string;
+  /** The room it was sent to: give its `id` back as `lastEventId` to recover. */
+  room: string;
+}
+
+/** A member of a room as `getRoomMembers` lists it. @publicApi */
+export interface RoomMember {
+  socketId: string;
+  userId: string;
+  clientId: string;
+  sessionId?: string;
+}
+
+/** @publicApi */
+export interface GatewayStats {
+  instanceId: string;
+  /** Sockets connected to this instance. */
+  sockets: number;
+  /** Distinct users connected to this instance. */
+  users: number;
+  /** Events this instance emitted to rooms (one per event and room, not per socket). */
+  eventsEmitted: number;
+  /** Missed events replayed to recovering sockets. */
+  eventsReplayed: number;
+  rejected: { unauthorized: number; rateLimited: number; forbidden: number; invalid: number; disconnectedForAbuse: number };
+}

@@ -1,0 +1,79 @@
+import type * as NestJwt from '@nestjs/jwt';
+import { loadOptionalPackage } from '../optional-package.util.js';
+import type { GatewayJwtOptions, SocketAuthenticator, SocketHandshake, SocketIdentity } from './interfaces.js';
+import { SocketAuthError } from './socket-auth.error.js';
+
+/** Ids from tokens and handshakes: they end up in room names and Redis keys. */
+const SAFE_ID = /^[A-Za-z0-9_\-.@]{1,100}$/;
+
+/** The token of a handshake: `auth.token`, else an `Authorization: Bearer` header. */
+export function extractToken(handshake: SocketHandshake): string | undefined {
+  const fromAuth = (handshake.auth as Record<string, unknown> | undefined)?.token;
+  const raw = typeof fromAuth === 'string' ? fromAuth : handshake.headers?.authorization;
+  if (typeof raw !== 'string' || raw.length === 0) return undefined;
+  return raw.startsWith('Bearer ') ? raw.slice(7).trim() : raw.trim();
+}
+
+/**
+ * Maps verified claims to an identity. `fallbackClientId` is used when the
+ * token names no client: the handshake's `auth.clientId` if well-formed, else
+ * the socket id.
+ */
+export function identityFromClaims(claims: Record<string, unknown>, handshake: SocketHandshake, fallbackClientId: string): SocketIdentity {
+  const userId = claims.sub ?? claims.userId;
+  if (typeof userId !== 'string' || !SAFE_ID.test(userId)) {
+    throw new SocketAuthError('token has no valid subject: set "sub" (or "userId") to 1-100 characters of letters, digits and "_ - . @"');
+  }
+  const asked = (handshake.auth as Record<string, unknown> | undefined)?.clientId;
+  const clientId = pickId(claims.clientId ?? claims.client_id) ?? pickId(asked) ?? fallbackClientId;
+  const sessionId = pickId(claims.sessionId ?? claims.sid);
+  const permissions = Array.isArray(claims.permissions)
+    ? claims.permissions.filter((p): p is string => typeof p === 'string')
+    : typeof claims.scope === 'string'
+      ? claims.scope.split(' ').filter(Boolean)
+      : [];
+  return { userId, clientId, ...(sessionId ? { sessionId } : {}), permissions, claims };
+}
+
+function pickId(value: unknown): string | undefined {
+  return typeof value === 'string' && SAFE_ID.test(value) ? value : undefined;
+}
+
+/**
+ * The default authenticator: verifies a JWT with `@nestjs/jwt` (imported when
+ * the gateway starts, so apps without a gateway need not install it).
+ */
+export class JwtSocketAuthenticator implements SocketAuthenticator {
+  private constructor(
+    private readonly jwt: NestJwt.JwtService,
+    private readonly options: GatewayJwtOptions,
+  ) {}
+
+  static async create(options: GatewayJwtOptions): Promise<JwtSocketAuthenticator> {
+    const pkg = await loadOptionalPackage<typeof NestJwt>('@nestjs/jwt', '^12', 'the gateway\'s JWT authentication', () => import('@nestjs/jwt'));
+    return new JwtSocketAuthenticator(new pkg.JwtService({}), options);
+  }
+
+  async authenticate(handshake: SocketHandshake): Promise<SocketIdentity> {
+    const token = extractToken(handshake);
+    if (!token) throw new SocketAuthError('missing token: pass it as auth.token (or an Authorization: Bearer header)');
+    if (token.length > 8192) throw new SocketAuthError('invalid token: longer than 8192 characters');
+    const { secret, publicKey, issuer, audience } = this.options;
+    const algorithms = this.options.algorithms ?? (secret ? ['HS256'] : ['RS256', 'ES256']);
+    let claims: Record<string, unknown>;
+    try {
+      claims = await this.jwt.verifyAsync<Record<string, unknown>>(token, {
+        ...(secret ? { secret } : { publicKey }),
+        algorithms: algorithms as NestJwt.JwtVerifyOptions['algorithms'],
+        ...(issuer ? { issuer } : {}),
+        ...(audience ? { audience } : {}),
+      });
+    } catch (error) {
+      const { name, message } = error as Error;
+      if (name === 'TokenExpiredError') throw new SocketAuthError('token expired');
+      if (name === 'NotBeforeError') throw new SocketAuthError('token not active yet');
+      throw new SocketAuthError(`invalid token: ${message}`);
+    }
+    return identityFromClaims(claims, handshake, '');
+  }
+}

@@ -1,0 +1,42 @@
+import { DefaultRoomAuthorizer, defaultRooms } from './room-authorizer.js';
+import type { SocketIdentity } from './interfaces.js';
+
+const alice: SocketIdentity = { userId: 'alice', clientId: 'laptop', sessionId: 's1', permissions: [], claims: {} };
+
+describe('DefaultRoomAuthorizer', () => {
+  it('puts a socket in its user, client, session and global rooms', () => {
+    expect(defaultRooms(alice)).toEqual(['user:alice', 'client:laptop', 'session:s1', 'global']);
+    expect(defaultRooms({ ...alice, sessionId: undefined })).toEqual(['user:alice', 'client:laptop', 'global']);
+  });
+
+  it.each([
+    ['user:alice', true],
+    ['client:laptop', true],
+    ['session:s1', true],
+    ['global', true],
+    ['user:bob', false],
+    ['client:phone', false],
+    ['session:s2', false],
+    ['user:alice2', false],
+    ['photo:1', false],
+  ])('without a policy, %s → %s', async (room, allowed) => {
+    expect(await new DefaultRoomAuthorizer().canJoin(alice, room)).toBe(allowed);
+  });
+
+  it('asks the policy for other rooms, never for other users\' rooms', async () => {
+    const asked: string[] = [];
+    const authorizer = new DefaultRoomAuthorizer((identity, room) => {
+      asked.push(room);
+      return room === `photo:${identity.userId}-1`;
+    });
+    expect(await authorizer.canJoin(alice, 'photo:alice-1')).toBe(true);
+    expect(await authorizer.canJoin(alice, 'photo:bob-1')).toBe(false);
+    expect(await authorizer.canJoin(alice, 'user:bob')).toBe(false);
+    expect(asked).toEqual(['photo:alice-1', 'photo:bob-1']);
+  });
+
+  it('treats anything but true from the policy as a refusal', async () => {
+    const authorizer = new DefaultRoomAuthorizer(() => 'yes' as unknown as boolean);
+    expect(await authorizer.canJoin(alice, 'photo:1')).toBe(false);
+  });
+});

@@ -1,0 +1,27 @@
+import { GLOBAL_ROOM } from '../rooms/room-names.js';
+import type { EventBusGatewayOptions, RoomAuthorizer, SocketIdentity } from './interfaces.js';
+
+const OWN_ROOM_PREFIXES = ['user:', 'client:', 'session:'] as const;
+
+/** The rooms every socket is put in on connect. */
+export function defaultRooms(identity: SocketIdentity): string[] {
+  const rooms = [`user:${identity.userId}`, `client:${identity.clientId}`];
+  if (identity.sessionId) rooms.push(`session:${identity.sessionId}`);
+  rooms.push(GLOBAL_ROOM);
+  return rooms;
+}
+
+/**
+ * The default room policy: a socket may join its own `user:`, `client:` and
+ * `session:` rooms and `global`; never anybody else's; any other room only
+ * when the app's `authorizeRoom` says so (no `authorizeRoom`: refused).
+ */
+export class DefaultRoomAuthorizer implements RoomAuthorizer {
+  constructor(private readonly policy?: EventBusGatewayOptions['authorizeRoom']) {}
+
+  async canJoin(identity: SocketIdentity, room: string): Promise<boolean> {
+    if (defaultRooms(identity).includes(room)) return true;
+    if (OWN_ROOM_PREFIXES.some(prefix => room.startsWith(prefix))) return false;
+    return this.policy ? (await this.policy(identity, room)) === true : false;
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * Thrown by an authenticator to turn a handshake away. The client gets
+ * `connect_error` with message `unauthorized` and `data.reason` set to `reason`.
+ *
+ * @publicApi
+ */
+export class SocketAuthError extends Error {
+  constructor(public readonly reason: string) {
+    super(reason);
+    this.name = 'SocketAuthError';
+  }
+}

@@ -1,0 +1,30 @@
+import type { EventMetadata } from '../interfaces/event-envelope.interface.js';
+
+/** The room every socket joins, where `broadcast` events go. */
+export const GLOBAL_ROOM = 'global';
+
+/**
+ * Room names: letters, digits and `_ - . : @`, 1 to 128 characters. No braces
+ * (Redis Cluster hash tags), spaces, globs or control characters, so a name is
+ * safe inside a Redis key as it is.
+ */
+export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_\-.:@]{1,128}$/;
+
+export function isValidRoomName(room: unknown): room is string {
+  return typeof room === 'string' && ROOM_NAME_PATTERN.test(room);
+}
+
+export const userRoom = (userId: string): string => `user:${userId}`;
+export const clientRoom = (clientId: string): string => `client:${clientId}`;
+export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
+
+/**
+ * The room an event is meant for: `metadata.room` (publishToRoom), the user's
+ * room (publishToUser) or `global` (broadcast); undefined for plain events,
+ * which stay on the bus.
+ */
+export function targetRoom(metadata: EventMetadata): string | undefined {
+  if (metadata.room !== undefined) return metadata.room;
+  if (metadata.userId !== undefined) return userRoom(metadata.userId);
+  return metadata.broadcast ? GLOBAL_ROOM : undefined;
+}
