@@ -48,6 +48,9 @@ type Packet = [string, ...unknown[]];
 
 const SAFE_ID = /^[A-Za-z0-9_\-.@]{1,100}$/;
 
+/** How long ids replayed to a socket are kept from reaching it live again. */
+const REPLAYED_IDS_TTL_MS = 10_000;
+
 /** What the gateway keeps on `socket.data`. */
 interface GatewaySocketData {
   identity: SocketIdentity;
@@ -87,6 +90,12 @@ export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private commands?: RedisClient;
   /** room → socket id → live events held back while that socket's missed ones are replayed. */
   private readonly recovering = new Map<string, Map<string, ClientEvent[]>>();
+  /**
+   * room → socket id → ids just replayed to it. An event can be in the history
+   * yet reach this instance live only after the replay (PUBLISH trails XADD):
+   * for a while those ids skip that socket.
+   */
+  private readonly replayed = new Map<string, Map<string, Set<string>>>();
   private subscription?: Subscription;
   private started = false;
   private accepting = true;
@@ -259,7 +268,18 @@ export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     this.counters.eventsReplayed += sent.size;
     // Same tick as the flush above: no live event can fall in between.
     void socket.join(room);
+    if (sent.size > 0) this.rememberReplayed(room, socket.id, sent);
     return { ok: true, recovered: replay.recovered, replayed: sent.size };
+  }
+
+  private rememberReplayed(room: string, socketId: string, ids: Set<string>): void {
+    let sockets = this.replayed.get(room);
+    if (!sockets) this.replayed.set(room, (sockets = new Map()));
+    sockets.set(socketId, ids);
+    setTimeout(() => {
+      if (sockets.get(socketId) === ids) sockets.delete(socketId);
+      if (sockets.size === 0 && this.replayed.get(room) === sockets) this.replayed.delete(room);
+    }, REPLAYED_IDS_TTL_MS).unref();
   }
 
   private deliver(event: EventEnvelope): void {
@@ -270,7 +290,10 @@ export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     if (waiting) for (const held of waiting.values()) held.push(payload);
     try {
       // local: every instance hears the bus itself; the adapter must not fan it out again.
-      this.server.local.to(room).emit(event.type, payload);
+      let target = this.server.local.to(room);
+      const replayed = this.replayed.get(room);
+      if (replayed) for (const [socketId, ids] of replayed) if (ids.has(event.id)) target = target.except(socketId);
+      target.emit(event.type, payload);
       this.counters.eventsEmitted++;
     } catch (error) {
       this.logger.warn(`Could not emit ${event.type} to room "${room}": ${(error as Error).message}.`);

@@ -16,6 +16,8 @@ export class PresenceTracker {
   private readonly local = new Map<string, SessionRecord>();
   /** The add of each socket, so that its remove waits for it. */
   private readonly adding = new Map<string, Promise<void>>();
+  /** Removes under way, so that stop() waits for them. */
+  private readonly removing = new Set<Promise<void>>();
   private timer?: NodeJS.Timeout;
   private beating?: Promise<void>;
 
@@ -52,10 +54,16 @@ export class PresenceTracker {
   }
 
   /** Records a socket gone; publishes `user.offline` if it was the user's last session. */
-  async disconnected(socketId: string): Promise<void> {
+  disconnected(socketId: string): Promise<void> {
     const session = this.local.get(socketId);
-    if (!session) return;
+    if (!session) return Promise.resolve();
     this.local.delete(socketId);
+    const done = this.remove(socketId, session).finally(() => this.removing.delete(done));
+    this.removing.add(done);
+    return done;
+  }
+
+  private async remove(socketId: string, session: SessionRecord): Promise<void> {
     await this.adding.get(socketId);
     try {
       const { removed, remaining } = await this.store.remove(this.instanceId, session);
@@ -88,6 +96,7 @@ export class PresenceTracker {
     if (this.timer) clearInterval(this.timer);
     await this.beating;
     await Promise.all([...this.local.keys()].map(id => this.disconnected(id)));
+    await Promise.all([...this.removing]);
     await this.store.leave(this.instanceId).catch(() => undefined);
   }
 
