@@ -5,6 +5,7 @@ import { HealthModule } from './health/health.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { PhotoUploadedDto } from './photos/dto/photo-uploaded.dto.js';
 import { PhotosModule } from './photos/photos.module.js';
+import { RealtimeModule } from './realtime/realtime.module.js';
 
 const redisUrl = process.env.REDIS_URL;
 
@@ -22,6 +23,7 @@ const redisUrl = process.env.REDIS_URL;
     ActivityModule,
     HealthModule,
     MetricsModule,
+    RealtimeModule,
   ],
 })
 export class AppModule {}

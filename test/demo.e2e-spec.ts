@@ -5,6 +5,7 @@ import { RedisServer } from './setup/redis-server.js';
 import { waitUntil } from './utils/collector.js';
 import { DemoProcess } from './utils/demo-process.js';
 import { parseMetrics, sampleValue } from './utils/prometheus.js';
+import { connectClient, connectError } from './utils/gateway-client.js';
 
 const photo = { userId: 'user-456', filename: 'vacation.jpg', size: 1_024_000, mimeType: 'image/jpeg' };
 
@@ -89,6 +90,41 @@ describe('demo app (npm start)', () => {
     } finally {
       expect(await demo.stop()).toEqual({ code: null, signal: 'SIGTERM' });
       expect(demo.output.join('')).toMatch(/Shut down cleanly/);
+    }
+  });
+
+  it('pushes a photo\'s progress to its owner\'s browser socket, and to nobody else', async () => {
+    const demo = await DemoProcess.start(await freePort(), { REDIS_URL: redis.url });
+    try {
+      const tokenOf = async (userId: string) =>
+        (await demo.json<{ token: string }>('/auth/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) })).body.token;
+      const owner = await connectClient(demo.url(''), { token: await tokenOf('user-456') });
+      const other = await connectClient(demo.url(''), { token: await tokenOf('someone-else') });
+      expect((await connectError(demo.url(''), { token: 'forged' })).message).toBe('unauthorized');
+      const created = await demo.json<{ photoId: string }>('/photos', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(photo),
+      });
+      const room = `photo:${created.body.photoId}`;
+      expect(await other.request('subscribe', { room })).toMatchObject({ ok: false, code: 'forbidden' });
+      const ack = await owner.request('subscribe', { room });
+      expect(ack).toEqual({ ok: true });
+      // The notification goes to the owner's own room, the rest to the photo's room.
+      const events = await owner.events.waitFor(7, 15_000).catch(() => owner.events.items);
+      const types = events.map(e => e.type);
+      expect(types).toContain('photo.processing.completed');
+      expect(types).toContain('notification.new');
+      expect(events.filter(e => e.type === 'photo.processing.progress').map(e => (e.data as { progress: number }).progress)).toEqual(
+        expect.arrayContaining([100]),
+      );
+      expect(await other.events.settle(100)).toEqual([]);
+      owner.close();
+      other.close();
+      const bad = await demo.json('/auth/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'has spaces' }) });
+      expect(bad.status).toBe(400);
+    } finally {
+      expect(await demo.stop()).toEqual({ code: null, signal: 'SIGTERM' });
     }
   });
 });

@@ -235,8 +235,11 @@ export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       this.server.local.disconnectSockets(true);
     }
     await this.presence.stop();
-    const adapter = this.server?.of('/').adapter as { close?: () => Promise<void> | void } | undefined;
-    await adapter?.close?.();
+    const adapter = this.server?.of('/').adapter as { close?: () => unknown } | undefined;
+    // NOTE: quitting the subscriber below ends the adapter's subscriptions. Its own close(),
+    // which Nest calls later, would UNSUBSCRIBE on a closed connection and the rejected
+    // promises (unhandled inside the adapter) would crash the process.
+    if (adapter && this.redisClients.length > 0) adapter.close = () => undefined;
     await Promise.all(this.redisClients.map(client => client.quit().catch(() => client.disconnect())));
   }
 

@@ -1,0 +1,26 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { IsString, Matches } from 'class-validator';
+
+export class DemoTokenRequest {
+  @IsString()
+  @Matches(/^[A-Za-z0-9_\-.@]{1,100}$/, { message: 'userId must be 1-100 characters of letters, digits and "_ - . @"' })
+  userId!: string;
+}
+
+/**
+ * DEMO ONLY: hands out a socket token for any user id, so that the demo page
+ * can connect without an identity provider. A real app gets its tokens from
+ * its login.
+ */
+@Controller('auth')
+export class DemoTokenController {
+  constructor(private readonly jwt: JwtService) {}
+
+  @Post('token')
+  @HttpCode(200)
+  issue(@Body() body: DemoTokenRequest): { token: string; expiresIn: number } {
+    const expiresIn = 3600;
+    return { token: this.jwt.sign({ sub: body.userId }, { expiresIn }), expiresIn };
+  }
+}
