@@ -1,4 +1,6 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, Provider } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { MessageLog, NoLobbyForMallory } from './fixtures/gateway/enhancers.js';
 import { NestFactory } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { EventBusService } from '@shared-infra/event-bus';
@@ -27,10 +29,10 @@ describe('Gateway on one instance', () => {
     return client;
   };
 
-  const start = async (options: Partial<EventBusGatewayOptions> = {}) => {
+  const start = async (options: Partial<EventBusGatewayOptions> = {}, providers: Provider[] = []) => {
     await app?.close();
     app = await NestFactory.create(
-      GatewayAppModule.forRoot({ transport: 'memory' }, { rateLimit: { burst: 30, perSecond: 20, disconnectAfter: 200 }, maxHttpBufferSize: 16 * 1024, ...options }),
+      GatewayAppModule.forRoot({ transport: 'memory' }, { rateLimit: { burst: 30, perSecond: 20, disconnectAfter: 200 }, maxHttpBufferSize: 16 * 1024, ...options }, providers),
       { logger: ['error'], abortOnError: false },
     );
     await app.listen(0, '127.0.0.1');
@@ -135,6 +137,45 @@ describe('Gateway on one instance', () => {
       expect(await alice.request('subscribe', { room: 'r2' })).toEqual({ ok: true });
       expect(await alice.request('subscribe', { room: 'r3' })).toMatchObject({ ok: false, code: 'too_many_rooms' });
       expect(await alice.request('subscribe', { room: 'r2' })).toEqual({ ok: true });
+      await start();
+    });
+  });
+
+  describe('app enhancers and transports', () => {
+    it('runs the app\'s global guards and interceptors on the gateway\'s messages', async () => {
+      await start({}, [
+        { provide: APP_GUARD, useClass: NoLobbyForMallory },
+        { provide: APP_INTERCEPTOR, useClass: MessageLog },
+      ]);
+      const mallory = await connect('mallory');
+      const alice = await connect('alice');
+      expect(await mallory.request('subscribe', { room: 'lobby' })).toMatchObject({ ok: false, code: 'forbidden' });
+      expect(await alice.request('subscribe', { room: 'lobby' })).toEqual({ ok: true });
+      expect(await alice.request('ping')).toMatchObject({ ok: true });
+      expect(MessageLog.seen).toEqual(['subscribe', 'ping']);
+      await start();
+    });
+
+    it('falls back to long-polling, with the same events and size limit', async () => {
+      const client = await connectClient(url, { token: tokenFor('polly') }, { transports: ['polling'] });
+      clients.push(client);
+      expect(client.socket.io.engine.transport.name).toBe('polling');
+      await bus.publishToUser('polly', 'notification.created', { text: 'over polling' } as never);
+      const [event] = await client.events.waitFor(1);
+      expect(event.data).toEqual({ text: 'over polling' });
+      const closed = new Promise(resolve => client.socket.once('disconnect', resolve));
+      client.socket.emit('subscribe', { room: 'lobby', padding: 'x'.repeat(20 * 1024) });
+      expect(await closed).toMatch(/transport (close|error)/);
+    });
+
+    it('lets browsers in only from allowed origins', async () => {
+      await start({ corsOrigins: ['https://app.example.com'] });
+      const handshake = (origin: string) =>
+        fetch(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { origin } }).then(async res => ({ status: res.status, allow: res.headers.get('access-control-allow-origin') }));
+      expect(await handshake('https://app.example.com')).toEqual({ status: 200, allow: 'https://app.example.com' });
+      expect((await handshake('https://evil.example.com')).status).toBe(403);
+      const preflight = await fetch(`${url}/socket.io/?EIO=4&transport=polling`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com' } });
+      expect(preflight.status).toBe(204);
       await start();
     });
   });
