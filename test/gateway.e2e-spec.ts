@@ -3,7 +3,9 @@ import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { MessageLog, NoLobbyForMallory } from './fixtures/gateway/enhancers.js';
 import { NestFactory } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
-import { EventBusService } from '@shared-infra/event-bus';
+import { EventBusService, type EventBusModuleOptions } from '@shared-infra/event-bus';
+import { Registry } from 'prom-client';
+import { parseMetrics, sampleValue } from './utils/prometheus.js';
 import { EventBusGatewayService, type EventBusGatewayOptions } from '@shared-infra/event-bus/gateway';
 import type { AddressInfo } from 'node:net';
 import { io } from 'socket.io-client';
@@ -29,10 +31,10 @@ describe('Gateway on one instance', () => {
     return client;
   };
 
-  const start = async (options: Partial<EventBusGatewayOptions> = {}, providers: Provider[] = []) => {
+  const start = async (options: Partial<EventBusGatewayOptions> = {}, providers: Provider[] = [], busOptions: Partial<EventBusModuleOptions> = {}) => {
     await app?.close();
     app = await NestFactory.create(
-      GatewayAppModule.forRoot({ transport: 'memory' }, { rateLimit: { burst: 30, perSecond: 20, disconnectAfter: 200 }, maxHttpBufferSize: 16 * 1024, ...options }, providers),
+      GatewayAppModule.forRoot({ transport: 'memory', ...busOptions }, { rateLimit: { burst: 30, perSecond: 20, disconnectAfter: 200 }, maxHttpBufferSize: 16 * 1024, ...options }, providers),
       { logger: ['error'], abortOnError: false },
     );
     await app.listen(0, '127.0.0.1');
@@ -166,6 +168,25 @@ describe('Gateway on one instance', () => {
       const closed = new Promise(resolve => client.socket.once('disconnect', resolve));
       client.socket.emit('subscribe', { room: 'lobby', padding: 'x'.repeat(20 * 1024) });
       expect(await closed).toMatch(/transport (close|error)/);
+    });
+
+    it('reports sockets, emitted events and refusals in the bus\' Prometheus registry', async () => {
+      const registry = new Registry();
+      await start({}, [], { metrics: { enabled: true, registry } });
+      const alice = await connect('alice');
+      await connect('alice', { clientId: 'phone' });
+      await connect('bob');
+      await connectError(url, { token: 'nope' });
+      expect(await alice.request('subscribe', { room: 'user:bob' })).toMatchObject({ code: 'forbidden' });
+      await bus.publishToUser('alice', 'notification.created', { text: 'x' } as never);
+      await alice.events.waitFor(1);
+      const samples = parseMetrics(await registry.metrics());
+      expect(sampleValue(samples, 'eventbus_gateway_sockets')).toBe(3);
+      expect(sampleValue(samples, 'eventbus_gateway_users')).toBe(2);
+      expect(sampleValue(samples, 'eventbus_gateway_events_emitted_total')).toBe(1);
+      expect(sampleValue(samples, 'eventbus_gateway_rejected_total', { reason: 'unauthorized' })).toBe(1);
+      expect(sampleValue(samples, 'eventbus_gateway_rejected_total', { reason: 'forbidden' })).toBe(1);
+      await start();
     });
 
     it('lets browsers in only from allowed origins', async () => {

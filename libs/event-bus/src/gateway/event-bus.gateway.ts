@@ -32,6 +32,7 @@ import { RedisTransport } from '../transports/redis/redis.transport.js';
 import { SubscribeRequest, UnsubscribeRequest } from './dto/room-request.dto.js';
 import { GatewayAckError } from './gateway-ack.error.js';
 import { GatewayAckFilter } from './gateway-ack.filter.js';
+import { GatewayMetrics } from './gateway.metrics.js';
 import { GATEWAY_CONFIG, type ResolvedGatewayConfig } from './gateway.config.js';
 import { CLIENT_MESSAGES, ROOM_AUTHORIZER, SERVER_EVENTS, SOCKET_AUTHENTICATOR } from './gateway.constants.js';
 import type { ClientEvent, GatewayAck, GatewayStats, RoomAuthorizer, SocketAuthenticator, SocketIdentity } from './interfaces.js';
@@ -97,6 +98,7 @@ export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGa
    */
   private readonly replayed = new Map<string, Map<string, Set<string>>>();
   private subscription?: Subscription;
+  private metrics?: GatewayMetrics;
   private started = false;
   private accepting = true;
   private readonly counters = { eventsEmitted: 0, eventsReplayed: 0, unauthorized: 0, rateLimited: 0, forbidden: 0, invalid: 0, disconnectedForAbuse: 0 };
@@ -140,6 +142,7 @@ export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       concurrency: 1000,
     });
     await this.presence.start();
+    this.metrics = await GatewayMetrics.create(this.busConfig.metrics, () => this.getStats());
     this.logger.log(`Gateway instance ${this.instanceId} ready (${this.transport.kind} transport).`);
   }
 
@@ -229,6 +232,7 @@ export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.accepting) return;
     this.accepting = false;
+    this.metrics?.remove();
     await this.subscription?.unsubscribe().catch(() => undefined);
     if (this.server) {
       this.server.local.emit(SERVER_EVENTS.shutdown, { message: 'Server is shutting down; reconnect to another instance.', instanceId: this.instanceId, timestamp: new Date().toISOString() });
