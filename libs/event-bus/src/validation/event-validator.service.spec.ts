@@ -107,7 +107,18 @@ describe('EventValidator.validateMetadata', () => {
   );
 
   it('accepts optional fields of exactly 256 characters', () => {
-    expect(() => validator().validateMetadata(metadata({ room: 'x'.repeat(256) }))).not.toThrow();
+    expect(() => validator().validateMetadata(metadata({ causationId: 'x'.repeat(256) }))).not.toThrow();
+  });
+
+  it.each([
+    ['room', { room: 'has space' }, 'metadata.room'],
+    ['room', { room: 'x'.repeat(129) }, 'metadata.room'],
+    ['room', { room: '{tag}' }, 'metadata.room'],
+    ['userId', { userId: 'a b' }, 'metadata.userId'],
+  ])('rejects a %s that cannot name a room: %j', (_what, fields, field) => {
+    const error = thrown(() => validator().validateMetadata(metadata(fields)));
+    expect(error.field).toBe(field);
+    expect(error.message).toMatch(/letters, digits/);
   });
 
   it.each([
