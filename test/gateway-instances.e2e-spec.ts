@@ -170,6 +170,27 @@ describe('Gateway across two instances (separate processes, one Redis)', () => {
     expect((await again.events.settle(300)).map(e => (e.data as { n: number }).n)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
   });
 
+  it('client events reach handlers in other processes; signals reach the other instance and never the sender', async () => {
+    const heard: EventEnvelope[] = [];
+    const sub = await service.get(EventBusService).subscribe('chat.*', e => void heard.push(e));
+    const alice = await connect(urlA, 'alice', { clientId: 'laptop' });
+    const bob = await connect(urlB, 'bob');
+    const ack = await alice.request('publish', { type: 'chat.message', data: { text: 'hi bob' } });
+    expect(ack).toMatchObject({ ok: true });
+    await waitUntil(() => heard.length === 1, 5000, 'the chat message in the service');
+    expect(heard[0]).toMatchObject({ id: ack.eventId, metadata: { source: 'gateway', userId: 'alice', clientId: 'laptop' } });
+    expect(await alice.request('publish', { type: 'chat.message', data: { text: { nested: true } } })).toMatchObject({ code: 'invalid' });
+    await sub.unsubscribe();
+
+    await alice.request('subscribe', { room: 'lobby' });
+    await bob.request('subscribe', { room: 'lobby' });
+    await alice.request('signal', { room: 'lobby', kind: 'typing' });
+    const [started, stopped] = await bob.events.waitFor(2, 5000);
+    expect(started).toMatchObject({ room: 'lobby', kind: 'typing', state: 'started', from: { userId: 'alice', clientId: 'laptop' } });
+    expect(stopped).toMatchObject({ kind: 'typing', state: 'stopped' });
+    expect(await alice.events.settle(100)).toEqual([]);
+  });
+
   it('the server-side API reaches sockets on the other instance', async () => {
     const onB = await connect(urlB, 'hank');
     await a.request({ cmd: 'addUserToRoom', userId: 'hank', room: 'team:red' });

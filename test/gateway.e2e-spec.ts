@@ -3,10 +3,10 @@ import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { MessageLog, NoLobbyForMallory } from './fixtures/gateway/enhancers.js';
 import { NestFactory } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
-import { EventBusService, type EventBusModuleOptions } from '@shared-infra/event-bus';
+import { EventBusService, type EventBusModuleOptions, type EventEnvelope } from '@shared-infra/event-bus';
 import { Registry } from 'prom-client';
 import { parseMetrics, sampleValue } from './utils/prometheus.js';
-import { EventBusGatewayService, type EventBusGatewayOptions } from '@shared-infra/event-bus/gateway';
+import { EventBusGatewayService, type EventBusGatewayOptions, type RoomSignal } from '@shared-infra/event-bus/gateway';
 import type { AddressInfo } from 'node:net';
 import { io } from 'socket.io-client';
 import { GatewayAppModule } from './fixtures/gateway/gateway-app.module.js';
@@ -34,7 +34,7 @@ describe('Gateway on one instance', () => {
   const start = async (options: Partial<EventBusGatewayOptions> = {}, providers: Provider[] = [], busOptions: Partial<EventBusModuleOptions> = {}) => {
     await app?.close();
     app = await NestFactory.create(
-      GatewayAppModule.forRoot({ transport: 'memory', ...busOptions }, { rateLimit: { burst: 30, perSecond: 20, disconnectAfter: 200 }, maxHttpBufferSize: 16 * 1024, ...options }, providers),
+      GatewayAppModule.forRoot({ transport: 'memory', ...busOptions }, { rateLimit: { burst: 30, perSecond: 20, disconnectAfter: 200 }, maxHttpBufferSize: 32 * 1024, ...options }, providers),
       { logger: ['error'], abortOnError: false },
     );
     await app.listen(0, '127.0.0.1');
@@ -166,7 +166,7 @@ describe('Gateway on one instance', () => {
       const [event] = await client.events.waitFor(1);
       expect(event.data).toEqual({ text: 'over polling' });
       const closed = new Promise(resolve => client.socket.once('disconnect', resolve));
-      client.socket.emit('subscribe', { room: 'lobby', padding: 'x'.repeat(20 * 1024) });
+      client.socket.emit('subscribe', { room: 'lobby', padding: 'x'.repeat(40 * 1024) });
       expect(await closed).toMatch(/transport (close|error)/);
     });
 
@@ -250,7 +250,7 @@ describe('Gateway on one instance', () => {
     it('closes the connection of a client that sends an oversize message', async () => {
       const alice = await connect('alice');
       const disconnected = new Promise(resolve => alice.socket.once('disconnect', resolve));
-      alice.socket.emit('subscribe', { room: 'lobby', padding: 'x'.repeat(20 * 1024) });
+      alice.socket.emit('subscribe', { room: 'lobby', padding: 'x'.repeat(40 * 1024) });
       expect(await disconnected).toBe('transport close');
       const again = await connect('alice');
       expect(await again.request('ping')).toMatchObject({ ok: true });
@@ -287,6 +287,84 @@ describe('Gateway on one instance', () => {
       expect(await fresh.request('ping')).toMatchObject({ ok: true });
       await bus.publishToUser('fresh', 'still.alive', {} as never);
       await fresh.events.waitFor(1);
+    });
+  });
+
+  describe('client events and signals', () => {
+    it('puts an allowed client event on the bus with the sender in its metadata', async () => {
+      const received: EventEnvelope[] = [];
+      const sub = await bus.subscribe('**', e => void received.push(e));
+      const alice = await connect('alice', { clientId: 'laptop', sessionId: 's9' });
+      const ack = await alice.request('publish', { type: 'chat.message', data: { text: 'hello' } });
+      expect(ack).toEqual({ ok: true, eventId: expect.stringMatching(/^[0-9A-Z]{26}$/) });
+      await waitUntil(() => received.some(e => e.id === ack.eventId), 3000, 'the client event on the bus');
+      const event = received.find(e => e.id === ack.eventId)!;
+      expect(event).toMatchObject({ type: 'chat.message', data: { text: 'hello' }, metadata: { source: 'gateway', userId: 'alice', clientId: 'laptop', sessionId: 's9' } });
+      // An event from a client is not addressed to the sender's devices.
+      expect(await alice.events.settle(100)).toEqual([]);
+      await sub.unsubscribe();
+    });
+
+    it('refuses forbidden, invalid and oversize client events, and none reaches a handler', async () => {
+      const received: EventEnvelope[] = [];
+      const sub = await bus.subscribe('**', e => void received.push(e));
+      const alice = await connect('alice');
+      const writer = await connect('walter', { permissions: ['photos:write'] });
+      expect(await alice.request('publish', { type: 'photo.delete.requested', data: { photoId: '1' } })).toMatchObject({ ok: false, code: 'forbidden' });
+      expect(await alice.request('publish', { type: 'system.shutdown', data: {} })).toMatchObject({ ok: false, code: 'forbidden' });
+      expect(await alice.request('publish', { type: 'chat.message', data: { text: 42 } })).toMatchObject({ ok: false, code: 'invalid' });
+      expect(await alice.request('publish', { type: 'Not A Type', data: {} })).toMatchObject({ ok: false, code: 'invalid' });
+      expect(await alice.request('publish', { type: 'chat.message', data: { text: 'x'.repeat(17 * 1024) } })).toMatchObject({ ok: false, code: 'too_large' });
+      await new Promise(r => setTimeout(r, 100));
+      expect(received.filter(e => e.metadata.source === 'gateway')).toEqual([]);
+      expect(await writer.request('publish', { type: 'photo.delete.requested', data: { photoId: '1' } })).toMatchObject({ ok: true });
+      await sub.unsubscribe();
+    });
+
+    it('relays signals to the other members of the room only, and typing stops by itself', async () => {
+      const alice = await connect('alice');
+      const bob = await connect('bob');
+      const carol = await connect('carol');
+      await alice.request('subscribe', { room: 'lobby' });
+      await bob.request('subscribe', { room: 'lobby' });
+      const signals = (client: TestClient) => client.events.items.filter(e => (e as unknown as RoomSignal).kind !== undefined) as unknown as RoomSignal[];
+
+      expect(await carol.request('signal', { room: 'lobby', kind: 'typing' })).toMatchObject({ ok: false, code: 'forbidden' });
+      expect(await alice.request('signal', { room: 'lobby', kind: 'Bad Kind' })).toMatchObject({ ok: false, code: 'invalid' });
+      expect(await alice.request('signal', { room: 'lobby', kind: 'read', data: { big: 'x'.repeat(2000) } })).toMatchObject({ ok: false, code: 'too_large' });
+
+      const started = Date.now();
+      expect(await alice.request('signal', { room: 'lobby', kind: 'typing' })).toEqual({ ok: true });
+      await waitUntil(() => signals(bob).length === 1, 3000, 'typing started at bob');
+      expect(signals(bob)[0]).toMatchObject({ room: 'lobby', kind: 'typing', state: 'started', from: { userId: 'alice' } });
+      await waitUntil(() => signals(bob).length === 2, 3000, 'typing stopped at bob');
+      expect(signals(bob)[1]).toMatchObject({ kind: 'typing', state: 'stopped' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+
+      const [last] = await (async () => {
+        await bus.publishToRoom('lobby', 'lobby.message', { text: 'hi' } as never);
+        return bob.events.waitFor(3).then(items => items.slice(-1));
+      })();
+      expect(await bob.request('signal', { room: 'lobby', kind: 'read', data: { lastEventId: last.id } })).toEqual({ ok: true });
+      await waitUntil(() => signals(alice).length === 1, 3000, 'read receipt at alice');
+      expect(signals(alice)[0]).toMatchObject({ kind: 'read', data: { lastEventId: last.id }, from: { userId: 'bob' } });
+
+      // The sender never hears its own signals; carol, outside the room, hears none.
+      expect(signals(alice).every(s => s.from.userId !== 'alice')).toBe(true);
+      expect(signals(bob).every(s => s.from.userId !== 'bob')).toBe(true);
+      expect(signals(carol)).toEqual([]);
+    });
+
+    it('sends typing stopped when the typist disconnects', async () => {
+      const alice = await connect('alice');
+      const bob = await connect('bob');
+      await alice.request('subscribe', { room: 'lobby' });
+      await bob.request('subscribe', { room: 'lobby' });
+      await alice.request('signal', { room: 'lobby', kind: 'typing' });
+      await bob.events.waitFor(1);
+      alice.close();
+      const [, stopped] = await bob.events.waitFor(2, 400);
+      expect(stopped).toMatchObject({ kind: 'typing', state: 'stopped', from: { userId: 'alice' } });
     });
   });
 

@@ -45,6 +45,11 @@ import type { RoomHistoryStore, RoomReplay } from './rooms/room-history.interfac
 import { targetRoom } from './rooms/room-names.js';
 
 type Target = Pick<EventMetadata, 'room' | 'userId' | 'broadcast'>;
+/** Who published an event through the gateway. */
+type Origin = Pick<EventMetadata, 'userId' | 'clientId' | 'sessionId'>;
+
+/** `metadata.source` of events that sockets publish through the gateway. */
+export const GATEWAY_SOURCE = 'gateway';
 
 const MALFORMED_LOG_BURST = 10;
 const MALFORMED_LOG_WINDOW_MS = 10_000;
@@ -341,11 +346,21 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     return { id, pattern, unsubscribe: () => this.unsubscribe(id) };
   }
 
+  /**
+   * Publishes an event a socket sent through the gateway: `source` is
+   * `gateway` and `userId`, `clientId`, `sessionId` name the sender.
+   * @internal
+   */
+  publishFromClient(type: string, data: unknown, origin: Origin): Promise<PublishResult> {
+    return this.send(type, data, undefined, undefined, origin);
+  }
+
   private async send(
     type: string,
     data: unknown,
     options: PublishOptions = {},
     target: Target | undefined,
+    origin?: Origin,
   ): Promise<PublishResult> {
     if (this.closed) throw new EventBusUnavailableError(messages.closed());
     this.validator.validateType(type);
@@ -353,13 +368,14 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     const traceId = options.traceId ?? trace?.traceId ?? createTraceId();
     const causationId = options.causationId ?? trace?.eventId;
     const metadata: EventMetadata = {
-      source: this.config.serviceName,
+      source: origin ? GATEWAY_SOURCE : this.config.serviceName,
       timestamp: isoNow(),
       traceId,
       correlationId: options.correlationId ?? trace?.correlationId ?? traceId,
       ...(causationId ? { causationId } : {}),
       ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
       ...target,
+      ...origin,
     };
     this.validator.validateMetadata(metadata);
     if (this.validator.hasSchema(type)) await this.validator.validateData(type, data);

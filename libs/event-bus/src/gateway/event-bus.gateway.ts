@@ -29,13 +29,15 @@ import type { Subscription } from '../interfaces/publish.interface.js';
 import type { EventTransport } from '../interfaces/transport.interface.js';
 import { targetRoom } from '../rooms/room-names.js';
 import { RedisTransport } from '../transports/redis/redis.transport.js';
-import { SubscribeRequest, UnsubscribeRequest } from './dto/room-request.dto.js';
+import { PublishRequest, SignalRequest, SubscribeRequest, UnsubscribeRequest } from './dto/room-request.dto.js';
+import { EventValidationError } from '../errors/event-validation.error.js';
+import { EventBusUnavailableError } from '../errors/event-bus-unavailable.error.js';
 import { GatewayAckError } from './gateway-ack.error.js';
 import { GatewayAckFilter } from './gateway-ack.filter.js';
 import { GatewayMetrics } from './gateway.metrics.js';
 import { GATEWAY_CONFIG, type ResolvedGatewayConfig } from './gateway.config.js';
 import { CLIENT_MESSAGES, ROOM_AUTHORIZER, SERVER_EVENTS, SOCKET_AUTHENTICATOR } from './gateway.constants.js';
-import type { ClientEvent, GatewayAck, GatewayStats, RoomAuthorizer, SocketAuthenticator, SocketIdentity } from './interfaces.js';
+import type { ClientEvent, GatewayAck, GatewayStats, RoomAuthorizer, RoomSignal, SocketAuthenticator, SocketIdentity } from './interfaces.js';
 import { MemoryPresenceStore, RedisPresenceStore } from './presence.store.js';
 import { PresenceTracker } from './presence.tracker.js';
 import { defaultRooms } from './room-authorizer.js';
@@ -55,6 +57,16 @@ const REPLAYED_IDS_TTL_MS = 10_000;
 /** What the gateway keeps on `socket.data`. */
 interface GatewaySocketData {
   identity: SocketIdentity;
+}
+
+/** Bytes of a value as JSON (0 for undefined; oversize for what JSON cannot hold). */
+function jsonSize(value: unknown): number {
+  if (value === undefined) return 0;
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? '');
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 /** `ClientEvent` of an envelope, for the room it goes to. */
@@ -101,7 +113,9 @@ export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private metrics?: GatewayMetrics;
   private started = false;
   private accepting = true;
-  private readonly counters = { eventsEmitted: 0, eventsReplayed: 0, unauthorized: 0, rateLimited: 0, forbidden: 0, invalid: 0, disconnectedForAbuse: 0 };
+  /** socket id → room → expiry timer of its `typing` signal there. */
+  private readonly typing = new Map<string, Map<string, NodeJS.Timeout>>();
+  private readonly counters = { eventsEmitted: 0, eventsReplayed: 0, clientEventsPublished: 0, signalsRelayed: 0, unauthorized: 0, rateLimited: 0, forbidden: 0, invalid: 0, disconnectedForAbuse: 0 };
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: ResolvedGatewayConfig,
@@ -169,6 +183,8 @@ export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGa
 
   handleDisconnect(socket: Socket): void {
     for (const waiting of this.recovering.values()) waiting.delete(socket.id);
+    const typing = this.typing.get(socket.id);
+    if (typing) for (const room of [...typing.keys()]) this.stopTyping(socket, room);
     void this.presence.disconnected(socket.id);
   }
 
@@ -198,7 +214,66 @@ export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGa
 
   @SubscribeMessage(CLIENT_MESSAGES.unsubscribe)
   async unsubscribe(@ConnectedSocket() socket: Socket, @MessageBody() request: UnsubscribeRequest): Promise<GatewayAck> {
+    this.stopTyping(socket, request.room);
     await socket.leave(request.room);
+    return { ok: true };
+  }
+
+  /**
+   * Puts an event on the bus for the socket, if the policy lets it publish the
+   * type: with `source: 'gateway'` and the sender in `userId`, `clientId`,
+   * `sessionId`, checked against the type's DTO. `@OnEvent` handlers get it like
+   * any other event.
+   */
+  @SubscribeMessage(CLIENT_MESSAGES.publish)
+  async publish(@ConnectedSocket() socket: Socket, @MessageBody() request: PublishRequest): Promise<GatewayAck> {
+    const { identity } = socket.data as GatewaySocketData;
+    const { type, data } = request;
+    if (!(await this.canPublish(identity, type))) {
+      this.counters.forbidden++;
+      throw new GatewayAckError('forbidden', `not allowed to publish "${type}"`);
+    }
+    const size = jsonSize(data);
+    if (size > this.config.clientEvents.maxDataBytes) {
+      throw new GatewayAckError('too_large', `data is ${size} bytes, over the limit of ${this.config.clientEvents.maxDataBytes}`);
+    }
+    try {
+      const result = await this.bus.publishFromClient(type, data, { userId: identity.userId, clientId: identity.clientId, sessionId: identity.sessionId });
+      this.counters.clientEventsPublished++;
+      return { ok: true, eventId: result.eventId };
+    } catch (error) {
+      if (error instanceof EventValidationError) {
+        this.counters.invalid++;
+        throw new GatewayAckError(error.limit !== undefined && /bytes/.test(error.message) ? 'too_large' : 'invalid', error.message);
+      }
+      if (error instanceof EventBusUnavailableError) throw new GatewayAckError('unavailable', 'the event bus is unavailable; try again');
+      throw error;
+    }
+  }
+
+  /**
+   * Relays an ephemeral signal to the other members of a room the socket is in,
+   * on every instance; nothing is stored. `typing` is followed by a `stopped`
+   * when not renewed within `signals.typingTimeoutMs`, when stopped with
+   * `data: { stopped: true }`, or when the sender leaves.
+   */
+  @SubscribeMessage(CLIENT_MESSAGES.signal)
+  signal(@ConnectedSocket() socket: Socket, @MessageBody() request: SignalRequest): GatewayAck {
+    const { room, kind, data } = request;
+    if (!socket.rooms.has(room)) {
+      this.counters.forbidden++;
+      throw new GatewayAckError('forbidden', `subscribe to room "${room}" before signalling in it`);
+    }
+    const size = jsonSize(data);
+    if (size > this.config.signals.maxDataBytes) {
+      throw new GatewayAckError('too_large', `signal data is ${size} bytes, over the limit of ${this.config.signals.maxDataBytes}`);
+    }
+    if (kind === 'typing') {
+      if ((data as { stopped?: unknown } | undefined)?.stopped === true) this.stopTyping(socket, room);
+      else this.startTyping(socket, room);
+      return { ok: true };
+    }
+    this.relay(socket, { room, kind, ...(data !== undefined ? { data } : {}) });
     return { ok: true };
   }
 
@@ -215,6 +290,8 @@ export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       users: this.presence.localUsers,
       eventsEmitted: c.eventsEmitted,
       eventsReplayed: c.eventsReplayed,
+      clientEventsPublished: c.clientEventsPublished,
+      signalsRelayed: c.signalsRelayed,
       rejected: { unauthorized: c.unauthorized, rateLimited: c.rateLimited, forbidden: c.forbidden, invalid: c.invalid, disconnectedForAbuse: c.disconnectedForAbuse },
     };
   }
@@ -277,6 +354,43 @@ export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     void socket.join(room);
     if (sent.size > 0) this.rememberReplayed(room, socket.id, sent);
     return { ok: true, recovered: replay.recovered, replayed: sent.size };
+  }
+
+  private async canPublish(identity: SocketIdentity, type: string): Promise<boolean> {
+    const custom = this.config.options.clientEvents?.canPublish;
+    if (custom) return (await custom(identity, type)) === true;
+    return this.config.clientEvents.allow.some(([match, permission]) => match(type) && (permission === null || identity.permissions.includes(permission)));
+  }
+
+  private startTyping(socket: Socket, room: string): void {
+    let rooms = this.typing.get(socket.id);
+    if (!rooms) this.typing.set(socket.id, (rooms = new Map()));
+    const running = rooms.get(room);
+    if (running) clearTimeout(running);
+    else this.relay(socket, { room, kind: 'typing', state: 'started' });
+    const timer = setTimeout(() => this.stopTyping(socket, room), this.config.signals.typingTimeoutMs);
+    timer.unref();
+    rooms.set(room, timer);
+  }
+
+  private stopTyping(socket: Socket, room: string): void {
+    const rooms = this.typing.get(socket.id);
+    const timer = rooms?.get(room);
+    if (!rooms || !timer) return;
+    clearTimeout(timer);
+    rooms.delete(room);
+    if (rooms.size === 0) this.typing.delete(socket.id);
+    this.relay(socket, { room, kind: 'typing', state: 'stopped' });
+  }
+
+  /** To the room's other sockets on every instance (through the adapter), never back to the sender. */
+  private relay(socket: Socket, signal: Omit<RoomSignal, 'from' | 'at'>): void {
+    const { identity } = socket.data as GatewaySocketData;
+    const payload: RoomSignal = { ...signal, from: { userId: identity.userId, clientId: identity.clientId }, at: new Date().toISOString() };
+    // A disconnected socket has left its rooms: send from the server, leaving it out.
+    if (socket.connected) socket.to(signal.room).emit(SERVER_EVENTS.signal, payload);
+    else this.server.to(signal.room).except(socket.id).emit(SERVER_EVENTS.signal, payload);
+    this.counters.signalsRelayed++;
   }
 
   private rememberReplayed(room: string, socketId: string, ids: Set<string>): void {

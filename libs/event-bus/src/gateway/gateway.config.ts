@@ -1,4 +1,5 @@
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
+import { compilePattern, isValidPattern } from '../matching/pattern-matcher.js';
 import type { EventBusGatewayOptions } from './interfaces.js';
 
 /** Injection token of the resolved gateway configuration (internal). */
@@ -13,6 +14,8 @@ export interface ResolvedGatewayConfig {
   rateLimit: { burst: number; perSecond: number; disconnectAfter: number };
   presence: { heartbeatMs: number; ttlMs: number };
   transports: Array<'websocket' | 'polling'>;
+  clientEvents: { allow: Array<[match: (type: string) => boolean, permission: string | null]>; maxDataBytes: number };
+  signals: { typingTimeoutMs: number; maxDataBytes: number };
 }
 
 function whole(name: string, value: number, min: number): number {
@@ -50,8 +53,21 @@ export function resolveGatewayConfig(options: EventBusGatewayOptions): ResolvedG
       `Gateway option "presence.ttlMs" (${ttlMs}) must be longer than "presence.heartbeatMs" (${heartbeatMs}); three heartbeats per TTL is a good ratio.`,
     );
   }
+  const allow = Object.entries(options.clientEvents?.allow ?? {}).map(([pattern, permission]) => {
+    if (!isValidPattern(pattern) || (permission !== null && typeof permission !== 'string')) {
+      throw new InvalidConfigurationError(
+        `Gateway option "clientEvents.allow" has ${JSON.stringify(pattern)}: ${JSON.stringify(permission)}; give event patterns with a permission or null, e.g. { 'chat.message': null }.`,
+      );
+    }
+    return [compilePattern(pattern), permission] as [(type: string) => boolean, string | null];
+  });
   return {
     options,
+    clientEvents: { allow, maxDataBytes: whole('clientEvents.maxDataBytes', options.clientEvents?.maxDataBytes ?? 16 * 1024, 2) },
+    signals: {
+      typingTimeoutMs: whole('signals.typingTimeoutMs', options.signals?.typingTimeoutMs ?? 3000, 100),
+      maxDataBytes: whole('signals.maxDataBytes', options.signals?.maxDataBytes ?? 1024, 2),
+    },
     corsOrigins,
     maxHttpBufferSize: whole('maxHttpBufferSize', options.maxHttpBufferSize ?? 128 * 1024, 1024),
     maxRoomsPerSocket: whole('maxRoomsPerSocket', options.maxRoomsPerSocket ?? 50, 4),

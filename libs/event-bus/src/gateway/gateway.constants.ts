@@ -4,10 +4,11 @@ export const SOCKET_AUTHENTICATOR = 'event-bus:socket-authenticator';
 export const ROOM_AUTHORIZER = 'event-bus:room-authorizer';
 
 /** Client → server messages the gateway answers. */
-export const CLIENT_MESSAGES = { subscribe: 'subscribe', unsubscribe: 'unsubscribe', ping: 'ping' } as const;
+export const CLIENT_MESSAGES = { subscribe: 'subscribe', unsubscribe: 'unsubscribe', ping: 'ping', publish: 'publish', signal: 'signal' } as const;
 
 /** Server → client events of the gateway itself (the rest are named after event types). */
 export const SERVER_EVENTS = {
   established: 'connection:established',
   shutdown: 'system.shutdown',
+  signal: 'signal',
 } as const;

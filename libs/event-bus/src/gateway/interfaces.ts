@@ -83,6 +83,13 @@ export interface EventBusGatewayOptions {
   maxRoomsPerSocket?: number;
   /** Token bucket per socket over every client message. */
   rateLimit?: GatewayRateLimitOptions;
+  /**
+   * Event types sockets may publish onto the bus (`publish` { type, data }).
+   * Not given: none.
+   */
+  clientEvents?: GatewayClientEventsOptions;
+  /** Ephemeral signals between the members of a room (`signal` { room, kind, data }). */
+  signals?: GatewaySignalsOptions;
   /** Heartbeats that let other instances clean up after one that died. */
   presence?: GatewayPresenceOptions;
   /**
@@ -102,6 +109,43 @@ export interface GatewayJwtOptions {
   algorithms?: string[];
   issuer?: string;
   audience?: string;
+}
+
+/** @publicApi */
+export interface GatewayClientEventsOptions {
+  /**
+   * Type patterns sockets may publish, each with the permission the token must
+   * carry (in `permissions` or `scope`), or null for any signed-in user.
+   * @example { 'chat.message': null, 'photo.delete.requested': 'photos:write' }
+   */
+  allow: Record<string, string | null>;
+  /** Replaces the allowlist check (the DTO and size checks still apply). */
+  canPublish?: (identity: SocketIdentity, type: string) => Promise<boolean> | boolean;
+  /** Largest `data` a socket may publish, in bytes (JSON). @default 16384 */
+  maxDataBytes?: number;
+}
+
+/** @publicApi */
+export interface GatewaySignalsOptions {
+  /** A `typing` signal not renewed within this many ms is followed by `stopped`. @default 3000 */
+  typingTimeoutMs?: number;
+  /** Largest signal `data`, in bytes (JSON). @default 1024 */
+  maxDataBytes?: number;
+}
+
+/**
+ * A signal as the other members of a room receive it (socket.io event `signal`).
+ *
+ * @publicApi
+ */
+export interface RoomSignal {
+  room: string;
+  kind: string;
+  /** For `typing`: `started`, then `stopped` when it expires, is stopped, or the sender leaves. */
+  state?: 'started' | 'stopped';
+  data?: unknown;
+  from: { userId: string; clientId: string };
+  at: string;
 }
 
 /** @publicApi */
@@ -138,6 +182,8 @@ export interface GatewayAck {
   replayed?: number;
   /** For `ping`: the server time (ISO-8601). */
   serverTime?: string;
+  /** For `publish`: the id of the event that entered the bus. */
+  eventId?: string;
 }
 
 /** @publicApi */
@@ -177,5 +223,9 @@ export interface GatewayStats {
   eventsEmitted: number;
   /** Missed events replayed to recovering sockets. */
   eventsReplayed: number;
+  /** Events sockets published onto the bus through this instance. */
+  clientEventsPublished: number;
+  /** Signals relayed from this instance's sockets. */
+  signalsRelayed: number;
   rejected: { unauthorized: number; rateLimited: number; forbidden: number; invalid: number; disconnectedForAbuse: number };
 }

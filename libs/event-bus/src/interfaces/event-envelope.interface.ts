@@ -18,8 +18,15 @@ export interface EventMetadata {
   causationId?: string;
   /** Target socket.io room, set by `publishToRoom`. */
   room?: string;
-  /** Target user, set by `publishToUser`. */
+  /**
+   * Target user, set by `publishToUser`. On an event a socket published
+   * through the gateway (`clientId` set), the user who sent it instead.
+   */
   userId?: string;
+  /** The device that published the event through the gateway (`source: 'gateway'`). */
+  clientId?: string;
+  /** Its session, when the token named one. */
+  sessionId?: string;
   /** Set by `broadcast`: meant for every connected client. */
   broadcast?: boolean;
   /** Publisher-supplied key for durable handlers' idempotency window (defaults to `id`). */

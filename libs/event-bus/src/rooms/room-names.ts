@@ -21,10 +21,11 @@ export const sessionRoom = (sessionId: string): string => `session:${sessionId}`
 /**
  * The room an event is meant for: `metadata.room` (publishToRoom), the user's
  * room (publishToUser) or `global` (broadcast); undefined for plain events,
- * which stay on the bus.
+ * which stay on the bus. An event a socket published (`clientId` set) names its
+ * sender in `userId`, not a recipient.
  */
 export function targetRoom(metadata: EventMetadata): string | undefined {
   if (metadata.room !== undefined) return metadata.room;
-  if (metadata.userId !== undefined) return userRoom(metadata.userId);
+  if (metadata.userId !== undefined && metadata.clientId === undefined) return userRoom(metadata.userId);
   return metadata.broadcast ? GLOBAL_ROOM : undefined;
 }

@@ -69,7 +69,7 @@ export class EventValidator {
         );
       }
     }
-    for (const field of ['source', 'traceId', 'correlationId', 'causationId', 'room', 'userId', 'idempotencyKey'] as const) {
+    for (const field of ['source', 'traceId', 'correlationId', 'causationId', 'room', 'userId', 'clientId', 'sessionId', 'idempotencyKey'] as const) {
       const value = metadata[field];
       if (value === undefined) continue;
       if (typeof value !== 'string' || value.length === 0 || value.length > MAX_METADATA_STRING) {

@@ -1,4 +1,5 @@
-import { IsOptional, IsString, Matches } from 'class-validator';
+import { Allow, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { EVENT_TYPE_REGEX, MAX_EVENT_TYPE_LENGTH } from '../../event-bus.constants.js';
 import { ROOM_NAME_PATTERN as ROOM } from '../../rooms/room-names.js';
 /** A ULID: 26 characters of Crockford base 32. */
 const EVENT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -20,4 +21,30 @@ export class UnsubscribeRequest {
   @IsString()
   @Matches(ROOM, { message: 'room must be 1-128 characters of letters, digits and "_ - . : @"' })
   room!: string;
+}
+
+/** Payload of a client's `publish`. @publicApi */
+export class PublishRequest {
+  @IsString()
+  @MaxLength(MAX_EVENT_TYPE_LENGTH)
+  @Matches(EVENT_TYPE_REGEX, { message: 'type must be lower-case dot-separated segments, e.g. "chat.message"' })
+  type!: string;
+
+  /** Any JSON; checked against the type's DTO when one is registered. */
+  @Allow()
+  data?: unknown;
+}
+
+/** Payload of a client's `signal`. @publicApi */
+export class SignalRequest {
+  @IsString()
+  @Matches(ROOM, { message: 'room must be 1-128 characters of letters, digits and "_ - . : @"' })
+  room!: string;
+
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_.-]{0,31}$/, { message: 'kind must be 1-32 lower-case letters, digits and "_ . -", e.g. "typing" or "read"' })
+  kind!: string;
+
+  @Allow()
+  data?: unknown;
 }

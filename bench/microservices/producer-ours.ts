@@ -1,0 +1,55 @@
+/**
+ * Producer child, our transport: a Nest application context with
+ * EventBusModule on Redis and a `ClientsModule` client whose class is
+ * `EventBusClientProxy`; each event is `client.emit('bench.event', data)`
+ * (awaited with `lastValueFrom`), i.e. `EventBusService.publish`. The bus'
+ * publisher connection has ioredis auto-pipelining on. env: REDIS_URL.
+ */
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ClientsModule, type ClientProxy } from '@nestjs/microservices';
+import {
+  EventBusClientProxy,
+  EventBusModule,
+  EventBusService,
+} from '@shared-infra/event-bus';
+import { lastValueFrom } from 'rxjs';
+import { makeData } from '../fanout/payload.js';
+import { runPublisher } from '../fanout/publisher-common.js';
+import { fail } from '../lib/ipc.js';
+import { CLIENT, EVENT_NAME } from './common.js';
+
+@Module({
+  imports: [
+    EventBusModule.forRoot({
+      serviceName: 'bench-producer',
+      transport: 'redis',
+      redis: { url: process.env.REDIS_URL },
+      logLevel: 'warn',
+    }),
+    ClientsModule.registerAsync([
+      {
+        name: CLIENT,
+        inject: [EventBusService],
+        useFactory: (bus: EventBusService) => ({
+          customClass: EventBusClientProxy,
+          options: { bus },
+        }),
+      },
+    ]),
+  ],
+})
+class ProducerModule {}
+
+runPublisher(async () => {
+  const app = await NestFactory.createApplicationContext(ProducerModule, {
+    logger: ['error', 'warn'],
+  });
+  const client = app.get<ClientProxy>(CLIENT);
+  await client.connect();
+  return {
+    publish: seq => lastValueFrom(client.emit(EVENT_NAME, makeData(seq))),
+    close: () => app.close(),
+  };
+}).catch(fail);
