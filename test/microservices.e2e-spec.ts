@@ -127,6 +127,15 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
     await expect(lastValueFrom(client.emit('Not A Type', {}))).rejects.toBeInstanceOf(EventValidationError);
     const result = await lastValueFrom(client.emit('relay.done', { n: 1 }));
     expect(result).toMatchObject({ success: true, type: 'relay.done' });
+    // Nest's own checks stay: no data is an InvalidMessageException.
+    await expect(lastValueFrom(client.emit('relay.done', undefined))).rejects.toThrow(/invalid data or message pattern/i);
+    // Hot: the event goes out without a subscriber, and a late subscriber still gets the result.
+    const unobserved = client.emit('relay.done', { n: 2 });
+    await new Promise(r => setTimeout(r, 50));
+    expect(await lastValueFrom(unobserved)).toMatchObject({ success: true, type: 'relay.done' });
+    // An unobserved failure does not surface as an unhandled rejection.
+    client.emit('Not A Type', {});
+    await new Promise(r => setTimeout(r, 20));
   });
 
   it('durable extras: two instances in one group handle each event exactly once between them', async () => {
