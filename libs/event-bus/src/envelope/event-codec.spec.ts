@@ -42,6 +42,15 @@ describe('EventCodec.encode', () => {
     expect(JSON.parse(codec.encode(input))).toEqual(input);
   });
 
+  it('writes the same bytes from metadata JSON (the publish fast path) as from the object', () => {
+    const input = envelope();
+    const { source, timestamp, traceId } = input.metadata;
+    // The template sendPlain uses, with the fields in the object's order.
+    const metadataJson = `{"source":${JSON.stringify(source)},"timestamp":"${timestamp}","traceId":"${traceId}","correlationId":"${traceId}"}`;
+    const { room: _room, ...plain } = input.metadata;
+    expect(codec.encodeParts(input.id, input.type, input.data, metadataJson, 1)).toBe(codec.encode({ ...input, metadata: plain }));
+  });
+
   it('rejects data over maxDataBytes, naming the limit', () => {
     const small = new EventCodec({ maxDataBytes: 100, maxEventBytes: 10_000 });
     const error = thrown(() => small.encode(envelope({ text: 'x'.repeat(200) })));

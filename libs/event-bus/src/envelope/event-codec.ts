@@ -37,6 +37,14 @@ export class EventCodec {
   /** Serializes an envelope; throws `EventValidationError` on size or JSON trouble. */
   encode(envelope: EventEnvelope): string {
     const { id, type, data, metadata, version } = envelope;
+    return this.encodeParts(id, type, data, JSON.stringify(metadata), version);
+  }
+
+  /**
+   * `encode` for an envelope whose metadata is already JSON (the publish fast
+   * path writes it from a template). `metadataJson` must be a JSON object.
+   */
+  encodeParts(id: string, type: string, data: unknown, metadataJson: string, version: number): string {
     if (data === undefined) {
       throw new EventValidationError(messages.dataUndefined(type), 'data');
     }
@@ -65,7 +73,7 @@ export class EventCodec {
     }
     // id and type are validated to plain ASCII without quotes, so they need no escaping.
     const head = `{"id":"${id}","type":"${type}","data":`;
-    const tail = `,"metadata":${JSON.stringify(metadata)},"version":${version}}`;
+    const tail = `,"metadata":${metadataJson},"version":${version}}`;
     if (dataSurelyFits && head.length + (dataJson.length + tail.length) * 3 <= maxEventBytes) {
       return head + dataJson + tail;
     }

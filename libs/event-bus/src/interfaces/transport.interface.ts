@@ -41,7 +41,7 @@ export interface EventTransport {
   close(): Promise<void>;
   isConnected(): boolean;
   /** Sends one serialized envelope on the channel of `type`. */
-  publish(type: string, payload: string): Promise<void>;
+  publish(type: string, payload: string): Promise<unknown>;
   /** Starts delivering messages whose type matches `pattern` to `listener`. */
   subscribe(pattern: string, listener: TransportListener): Promise<void>;
   unsubscribe(pattern: string): Promise<void>;

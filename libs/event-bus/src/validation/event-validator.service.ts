@@ -61,6 +61,12 @@ export class EventValidator {
 
   /** Throws `EventValidationError` on missing or malformed metadata. */
   validateMetadata(metadata: EventMetadata): void {
+    this.validateMetadataFields(metadata);
+    this.validateTimestamp(metadata.timestamp);
+  }
+
+  /** `validateMetadata` without the timestamp (for metadata whose timestamp the bus just made). */
+  validateMetadataFields(metadata: EventMetadata): void {
     for (const field of ['source', 'timestamp', 'traceId', 'correlationId'] as const) {
       if (typeof metadata[field] !== 'string' || metadata[field].length === 0) {
         throw new EventValidationError(
@@ -86,7 +92,6 @@ export class EventValidator {
     if (metadata.userId !== undefined && !isValidRoomName(userRoom(metadata.userId))) {
       throw new EventValidationError(messages.invalidRoom(userRoom(metadata.userId)), 'metadata.userId');
     }
-    this.validateTimestamp(metadata.timestamp);
   }
 
   /** Throws `EventValidationError` unless `value` is an ISO-8601 date within a day of now. */
