@@ -4,6 +4,8 @@ import { EventBusGatewayModule } from '@shared-infra/event-bus/gateway';
 import { PhotoOwners } from '../photos/photo-owners.service.js';
 import { PhotosModule } from '../photos/photos.module.js';
 import { DemoTokenController } from './demo-token.controller.js';
+import { PhotoStatusGateway } from './photo-status.gateway.js';
+import { PhotoStatusTracker } from './photo-status.service.js';
 
 const DEV_SECRET = 'demo-secret-change-me-demo-secret-change-me';
 
@@ -34,6 +36,6 @@ function jwtSecret(): string {
     }),
   ],
   controllers: [DemoTokenController],
-  providers: [{ provide: JwtService, useFactory: () => new JwtService({ secret: jwtSecret() }) }],
+  providers: [{ provide: JwtService, useFactory: () => new JwtService({ secret: jwtSecret() }) }, PhotoStatusTracker, PhotoStatusGateway],
 })
 export class RealtimeModule {}
