@@ -45,6 +45,7 @@ export function resolveGatewayConfig(options: EventBusGatewayOptions): ResolvedG
     throw new InvalidConfigurationError(`Gateway option "transports" is ${JSON.stringify(transports)}: use 'websocket' and/or 'polling'.`);
   }
   const rate = options.rateLimit ?? {};
+  const maxRoomsPerSocket = whole('maxRoomsPerSocket', options.maxRoomsPerSocket ?? 50, 4);
   const presence = options.presence ?? {};
   const heartbeatMs = whole('presence.heartbeatMs', presence.heartbeatMs ?? 5000, 50);
   const ttlMs = whole('presence.ttlMs', presence.ttlMs ?? 15_000, 100);
@@ -70,9 +71,10 @@ export function resolveGatewayConfig(options: EventBusGatewayOptions): ResolvedG
     },
     corsOrigins,
     maxHttpBufferSize: whole('maxHttpBufferSize', options.maxHttpBufferSize ?? 128 * 1024, 1024),
-    maxRoomsPerSocket: whole('maxRoomsPerSocket', options.maxRoomsPerSocket ?? 50, 4),
+    maxRoomsPerSocket,
     rateLimit: {
-      burst: whole('rateLimit.burst', rate.burst ?? 20, 1),
+      // A client that reconnects subscribes again to every room it was in, at once.
+      burst: whole('rateLimit.burst', rate.burst ?? maxRoomsPerSocket + 10, 1),
       perSecond: whole('rateLimit.perSecond', rate.perSecond ?? 10, 0.001),
       disconnectAfter: whole('rateLimit.disconnectAfter', rate.disconnectAfter ?? 100, 1),
     },

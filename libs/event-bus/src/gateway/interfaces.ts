@@ -150,7 +150,11 @@ export interface RoomSignal {
 
 /** @publicApi */
 export interface GatewayRateLimitOptions {
-  /** Messages a socket may send in a burst. @default 20 */
+  /**
+   * Messages a socket may send in a burst: enough for a reconnecting client to
+   * subscribe again to all its rooms at once.
+   * @default maxRoomsPerSocket + 10 (60)
+   */
   burst?: number;
   /** Messages per second refilled. @default 10 */
   perSecond?: number;
