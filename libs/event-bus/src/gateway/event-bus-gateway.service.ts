@@ -4,7 +4,7 @@ import type { EventData } from '../interfaces/event-map.interface.js';
 import type { PublishOptions, PublishResult } from '../interfaces/publish.interface.js';
 import { userRoom } from '../rooms/room-names.js';
 import { EventBusGateway } from './event-bus.gateway.js';
-import type { GatewayStats, RoomMember, SocketIdentity } from './interfaces.js';
+import type { GatewayHealth, GatewayStats, RoomMember, SocketIdentity } from './interfaces.js';
 
 /**
  * The server side of the gateway. Sends go through the bus (so every instance
@@ -74,6 +74,17 @@ export class EventBusGatewayService {
   /** Disconnects every socket of `userId` on any instance (they may reconnect: revoke their token too). */
   async disconnectUser(userId: string): Promise<void> {
     this.gateway.server.in(userRoom(userId)).disconnectSockets(true);
+  }
+
+  /**
+   * Whether this instance can serve sockets (started, not shutting down, Redis
+   * connections up), for a readiness check.
+   *
+   * @example
+   * () => { const h = gateway.health(); return h.healthy ? indicators.check('gateway').up(h) : indicators.check('gateway').down(h); }
+   */
+  health(): GatewayHealth {
+    return this.gateway.health();
   }
 
   /** This instance's figures. */

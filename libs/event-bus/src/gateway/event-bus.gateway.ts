@@ -37,7 +37,7 @@ import { GatewayAckFilter } from './gateway-ack.filter.js';
 import { GatewayMetrics } from './gateway.metrics.js';
 import { GATEWAY_CONFIG, type ResolvedGatewayConfig } from './gateway.config.js';
 import { CLIENT_MESSAGES, ROOM_AUTHORIZER, SERVER_EVENTS, SOCKET_AUTHENTICATOR } from './gateway.constants.js';
-import type { ClientEvent, GatewayAck, GatewayStats, RoomAuthorizer, RoomSignal, SocketAuthenticator, SocketIdentity } from './interfaces.js';
+import type { ClientEvent, GatewayAck, GatewayHealth, GatewayStats, RoomAuthorizer, RoomSignal, SocketAuthenticator, SocketIdentity } from './interfaces.js';
 import { MemoryPresenceStore, RedisPresenceStore } from './presence.store.js';
 import { PresenceTracker } from './presence.tracker.js';
 import { defaultRooms } from './room-authorizer.js';
@@ -294,6 +294,19 @@ export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       signalsRelayed: c.signalsRelayed,
       rejected: { unauthorized: c.unauthorized, rateLimited: c.rateLimited, forbidden: c.forbidden, invalid: c.invalid, disconnectedForAbuse: c.disconnectedForAbuse },
     };
+  }
+
+  /**
+   * Whether this instance can serve sockets: it takes handshakes and, on Redis,
+   * its command and adapter connections are up.
+   */
+  health(): GatewayHealth {
+    const sockets = this.server?.of('/').sockets.size ?? 0;
+    if (!this.server || !this.started) return { healthy: false, sockets, reason: 'the gateway has not started' };
+    if (!this.accepting) return { healthy: false, sockets, reason: 'the gateway is shutting down' };
+    const down = this.redisClients.filter(client => client.status !== 'ready');
+    if (down.length > 0) return { healthy: false, sockets, reason: `${down.length} gateway Redis connection(s) not ready` };
+    return { healthy: true, sockets };
   }
 
   /** @internal used by EventBusGatewayService */

@@ -233,3 +233,12 @@ export interface GatewayStats {
   signalsRelayed: number;
   rejected: { unauthorized: number; rateLimited: number; forbidden: number; invalid: number; disconnectedForAbuse: number };
 }
+
+/** What `EventBusGatewayService.health()` says. @publicApi */
+export interface GatewayHealth {
+  healthy: boolean;
+  /** Sockets connected to this instance. */
+  sockets: number;
+  /** Why not healthy. */
+  reason?: string;
+}
