@@ -6,7 +6,7 @@ import { JwtService } from '@nestjs/jwt';
 import { EventBusService, type EventBusModuleOptions, type EventEnvelope } from '@shared-infra/event-bus';
 import { Registry } from 'prom-client';
 import { parseMetrics, sampleValue } from './utils/prometheus.js';
-import { EventBusGatewayService, type EventBusGatewayOptions, type RoomSignal } from '@shared-infra/event-bus/gateway';
+import { EventBusGatewayService, EventBusIoAdapter, type EventBusGatewayOptions, type RoomSignal } from '@shared-infra/event-bus/gateway';
 import type { AddressInfo } from 'node:net';
 import { io } from 'socket.io-client';
 import { GatewayAppModule } from './fixtures/gateway/gateway-app.module.js';
@@ -156,6 +156,14 @@ describe('Gateway on one instance', () => {
       expect(await alice.request('ping')).toMatchObject({ ok: true });
       expect(MessageLog.seen).toEqual(['subscribe', 'ping']);
       await start();
+    });
+
+    it('binds message handlers with EventBusIoAdapter (lighter per socket) when the app set no adapter', async () => {
+      const adapter = (app as unknown as { config: { getIoAdapter(): unknown } }).config.getIoAdapter();
+      expect(adapter).toBeInstanceOf(EventBusIoAdapter);
+      // Handlers answer through it: acks, validation errors and guards were checked above.
+      const alice = await connect('alice');
+      expect(await alice.request('ping')).toMatchObject({ ok: true });
     });
 
     it('falls back to long-polling, with the same events and size limit', async () => {

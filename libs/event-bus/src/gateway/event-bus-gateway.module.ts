@@ -1,10 +1,11 @@
 import { Module, type Type } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { installIoAdapter } from './event-bus-io.adapter.js';
 import { EventBusGateway } from './event-bus.gateway.js';
 import { EventBusGatewayService } from './event-bus-gateway.service.js';
 import { EVENT_BUS_GATEWAY_OPTIONS, GatewayConfigurableModuleClass } from './event-bus-gateway.module-definition.js';
 import { GATEWAY_CONFIG, resolveGatewayConfig, type ResolvedGatewayConfig } from './gateway.config.js';
-import { ROOM_AUTHORIZER, SOCKET_AUTHENTICATOR } from './gateway.constants.js';
+import { IO_ADAPTER_INSTALLED, ROOM_AUTHORIZER, SOCKET_AUTHENTICATOR } from './gateway.constants.js';
 import type { RoomAuthorizer, SocketAuthenticator } from './interfaces.js';
 import { JwtSocketAuthenticator } from './jwt-socket.authenticator.js';
 import { DefaultRoomAuthorizer } from './room-authorizer.js';
@@ -51,6 +52,12 @@ async function instantiate<T extends object>(moduleRef: ModuleRef, value: Type<T
         return roomAuthorizer ? instantiate(moduleRef, roomAuthorizer) : Promise.resolve(new DefaultRoomAuthorizer(authorizeRoom));
       },
       inject: [GATEWAY_CONFIG, ModuleRef],
+    },
+    {
+      // Before Nest mounts the gateway: the lighter per-socket binding, unless the app has an adapter.
+      provide: IO_ADAPTER_INSTALLED,
+      useFactory: installIoAdapter,
+      inject: [ModuleRef, HttpAdapterHost],
     },
     EventBusGateway,
     EventBusGatewayService,

@@ -3,6 +3,7 @@ export { EVENT_BUS_GATEWAY_OPTIONS } from './event-bus-gateway.module-definition
 export { EventBusGatewayService } from './event-bus-gateway.service.js';
 export { EventBusGateway, toClientEvent } from './event-bus.gateway.js';
 export { GatewayAckFilter } from './gateway-ack.filter.js';
+export { EventBusIoAdapter } from './event-bus-io.adapter.js';
 export { GatewayAckError } from './gateway-ack.error.js';
 export { SocketAuthError } from './socket-auth.error.js';
 export { DefaultRoomAuthorizer, defaultRooms } from './room-authorizer.js';
