@@ -1,15 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent, type EventOf } from '@shared-infra/event-bus';
+import { PhotoStore } from './photo-store.service.js';
 
 /**
  * Who owns which photo, learned from `photo.uploaded` on the bus, so that every
- * instance can tell whether a socket may watch a photo's room.
- * The demo keeps it in memory (bounded); a real app would ask its database.
+ * instance can tell whether a socket may watch a photo's room. In memory
+ * (bounded), with the photo's record in the shared DATA_DIR behind it for
+ * photos this instance has not heard of (it started later, or restarted).
  */
 @Injectable()
 export class PhotoOwners {
   private static readonly MAX = 10_000;
   private readonly owners = new Map<string, string>();
+
+  constructor(private readonly store: PhotoStore) {}
 
   @OnEvent('photo.uploaded', { name: 'PhotoOwners.remember' })
   remember(event: EventOf<'photo.uploaded'>): void {
@@ -21,7 +25,12 @@ export class PhotoOwners {
     if (this.owners.size > PhotoOwners.MAX) this.owners.delete(this.owners.keys().next().value!);
   }
 
-  isOwner(userId: string, photoId: string): boolean {
-    return this.owners.get(photoId) === userId;
+  async isOwner(userId: string, photoId: string): Promise<boolean> {
+    const known = this.owners.get(photoId);
+    if (known !== undefined) return known === userId;
+    const stored = await this.store.get(photoId);
+    if (!stored) return false;
+    this.record(photoId, stored.userId);
+    return stored.userId === userId;
   }
 }

@@ -1,23 +1,13 @@
-import { Logger, Module } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
+import { Module } from '@nestjs/common';
 import { EventBusGatewayModule } from '@shared-infra/event-bus/gateway';
+import { AuthModule } from '../auth/auth.module.js';
+import { jwtSecret } from '../auth/jwt-secret.js';
 import { PhotoOwners } from '../photos/photo-owners.service.js';
 import { PhotosModule } from '../photos/photos.module.js';
-import { DemoTokenController } from './demo-token.controller.js';
+import { DevicesController } from './devices.controller.js';
+import { DevicePresenceForwarder } from './device-presence.forwarder.js';
 import { PhotoStatusGateway } from './photo-status.gateway.js';
 import { PhotoStatusTracker } from './photo-status.service.js';
-
-const DEV_SECRET = 'demo-secret-change-me-demo-secret-change-me';
-
-let warned = false;
-
-function jwtSecret(): string {
-  const secret = process.env.JWT_SECRET;
-  if (secret) return secret;
-  if (!warned) new Logger('Realtime').warn('JWT_SECRET is not set: using the demo secret. Set JWT_SECRET anywhere but on a laptop.');
-  warned = true;
-  return DEV_SECRET;
-}
 
 /**
  * The browser side: the bus' socket.io gateway on the app's HTTP port. Sockets
@@ -25,6 +15,7 @@ function jwtSecret(): string {
  */
 @Module({
   imports: [
+    AuthModule,
     EventBusGatewayModule.forRootAsync({
       imports: [PhotosModule],
       inject: [PhotoOwners],
@@ -35,7 +26,7 @@ function jwtSecret(): string {
       }),
     }),
   ],
-  controllers: [DemoTokenController],
-  providers: [{ provide: JwtService, useFactory: () => new JwtService({ secret: jwtSecret() }) }, PhotoStatusTracker, PhotoStatusGateway],
+  controllers: [DevicesController],
+  providers: [PhotoStatusTracker, PhotoStatusGateway, DevicePresenceForwarder],
 })
 export class RealtimeModule {}

@@ -1,6 +1,6 @@
 import { IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
-/** Body of `POST /photos` (JSON for now; multipart uploads come with the full demo). */
+/** JSON body of `POST /photos`: registers a photo by its metadata alone (uploads are multipart). */
 export class CreatePhotoDto {
   @IsString()
   @IsNotEmpty()
