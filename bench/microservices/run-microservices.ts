@@ -27,6 +27,7 @@ import { PAYLOAD_BYTES } from '../fanout/payload.js';
 import { BenchChild, killAllChildren } from '../lib/child.js';
 import type { BenchMessage } from '../lib/ipc.js';
 import { machineInfo, median, round, table } from '../lib/stats.js';
+import { prepareRedis, redisCpuUs } from '../lib/redis-admin.js';
 import { CHANNELS, EVENT_NAME } from './common.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -314,23 +315,6 @@ function summarize(runs: Run[], side: Side) {
     consumerRssIdleMb: med(r => r.consumer.rssIdleMb, 1),
     consumerMaxRssMb: med(r => r.consumer.maxRssMb, 1),
   };
-}
-
-/** Configures the bench's redis-server and reads its version. */
-async function prepareRedis(admin: Redis): Promise<string> {
-  // A consumer that falls behind must not be disconnected mid-run by the default
-  // pubsub output-buffer limit (32 MB hard): both sides run with it off.
-  await admin.config('SET', 'client-output-buffer-limit', 'pubsub 0 0 0');
-  const info = await admin.info('server');
-  return /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
-}
-
-/** CPU time redis-server has used since it started (user + system, all threads), in microseconds. */
-async function redisCpuUs(admin: Redis): Promise<number> {
-  const info = await admin.info('cpu');
-  const field = (name: string): number =>
-    Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
-  return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
 }
 
 async function main(): Promise<void> {
