@@ -7,6 +7,7 @@ import { EventBusService, type EventBusModuleOptions, type EventEnvelope } from 
 import { Registry } from 'prom-client';
 import { parseMetrics, sampleValue } from './utils/prometheus.js';
 import { EventBusGatewayService, EventBusIoAdapter, type EventBusGatewayOptions, type RoomSignal } from '@shared-infra/event-bus/gateway';
+import { generateKeyPairSync } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { io } from 'socket.io-client';
 import { GatewayAppModule } from './fixtures/gateway/gateway-app.module.js';
@@ -76,6 +77,20 @@ describe('Gateway on one instance', () => {
       const error = await connectError(url, auth as Record<string, unknown> | undefined);
       expect(error.message).toBe('unauthorized');
       expect(error.data?.reason).toMatch(reason);
+    });
+  });
+
+  describe('handshake with a public key (RS256)', () => {
+    it('accepts tokens signed with the private key, refuses HS256 tokens made with the public key as a secret', async () => {
+      const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+      await start({ jwt: { publicKey } });
+      const signed = new JwtService({ privateKey, signOptions: { algorithm: 'RS256' } }).sign({ sub: 'rita' });
+      const client = await connectClient(url, { token: signed });
+      clients.push(client);
+      expect(client.established.userId).toBe('rita');
+      const confused = new JwtService({ secret: publicKey }).sign({ sub: 'mallory' });
+      expect((await connectError(url, { token: confused })).data?.reason).toMatch(/invalid token/);
+      await start();
     });
   });
 

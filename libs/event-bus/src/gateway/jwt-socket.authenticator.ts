@@ -1,4 +1,5 @@
 import type * as NestJwt from '@nestjs/jwt';
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { loadOptionalPackage } from '../optional-package.util.js';
 import type { GatewayJwtOptions, SocketAuthenticator, SocketHandshake, SocketIdentity } from './interfaces.js';
 import { SocketAuthError } from './socket-auth.error.js';
@@ -44,10 +45,19 @@ function pickId(value: unknown): string | undefined {
  * the gateway starts, so apps without a gateway need not install it).
  */
 export class JwtSocketAuthenticator implements SocketAuthenticator {
+  /**
+   * The key, made once. Given a string, jsonwebtoken first tries it as a public
+   * key (which throws) and builds a key object on every verification; that was
+   * most of a connection's cost (about 0.5 ms against 20 µs).
+   */
+  private readonly key: KeyObject;
+
   private constructor(
     private readonly jwt: NestJwt.JwtService,
     private readonly options: GatewayJwtOptions,
-  ) {}
+  ) {
+    this.key = options.secret ? createSecretKey(Buffer.from(options.secret)) : createPublicKey(options.publicKey!);
+  }
 
   static async create(options: GatewayJwtOptions): Promise<JwtSocketAuthenticator> {
     const pkg = await loadOptionalPackage<typeof NestJwt>('@nestjs/jwt', '^12', 'the gateway\'s JWT authentication', () => import('@nestjs/jwt'));
@@ -58,12 +68,13 @@ export class JwtSocketAuthenticator implements SocketAuthenticator {
     const token = extractToken(handshake);
     if (!token) throw new SocketAuthError('missing token: pass it as auth.token (or an Authorization: Bearer header)');
     if (token.length > 8192) throw new SocketAuthError('invalid token: longer than 8192 characters');
-    const { secret, publicKey, issuer, audience } = this.options;
+    const { secret, issuer, audience } = this.options;
     const algorithms = this.options.algorithms ?? (secret ? ['HS256'] : ['RS256', 'ES256']);
     let claims: Record<string, unknown>;
     try {
       claims = await this.jwt.verifyAsync<Record<string, unknown>>(token, {
-        ...(secret ? { secret } : { publicKey }),
+        // The typings say string | Buffer; jsonwebtoken takes a KeyObject as it is.
+        ...(secret ? { secret: this.key as unknown as string } : { publicKey: this.key as unknown as string }),
         algorithms: algorithms as NestJwt.JwtVerifyOptions['algorithms'],
         ...(issuer ? { issuer } : {}),
         ...(audience ? { audience } : {}),
