@@ -364,7 +364,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
 
   private send(type: string, data: unknown, options: PublishOptions | undefined, target: Target | undefined, origin?: Origin): Promise<PublishResult> {
     // NOTE: not async: the fast path hands back the transport's promise with one `then`.
-    if (options === undefined && target === undefined && origin === undefined && !this.closed && isValidEventType(type) && !this.validator.hasSchema(type) && currentTrace() === undefined) {
+    if ((options === undefined || !hasMetadataOptions(options)) && target === undefined && origin === undefined && !this.closed && isValidEventType(type) && !this.validator.hasSchema(type) && currentTrace() === undefined) {
       try {
         return this.sendPlain(type, data);
       } catch (error) {

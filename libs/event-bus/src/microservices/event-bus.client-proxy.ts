@@ -90,8 +90,9 @@ export class EventBusClientProxy extends ClientProxyBase<Record<string, never>, 
 
   /** `emit()` lands here: one `publish` on the bus. */
   protected dispatchEvent<T = PublishResult>(packet: ReadPacket): Promise<T> {
-    const options: PublishOptions = {};
-    for (const key of TRACE_KEYS) if (packet.metadata?.[key]) options[key] = packet.metadata[key];
+    let options: PublishOptions | undefined;
+    const metadata = packet.metadata;
+    if (metadata) for (const key of TRACE_KEYS) if (metadata[key]) (options ??= {})[key] = metadata[key];
     return this.bus.publish(this.normalizePattern(packet.pattern), packet.data, options) as Promise<T>;
   }
 }
