@@ -37,6 +37,9 @@ interface Run {
   side: Side;
   rep: number;
   eventsPerSecond?: number;
+  /** CPU time per event of the measured phase, µs. */
+  producerCpuUs?: number;
+  consumerCpuUs?: number;
   p50?: number;
   p99?: number;
   consumerRssMb?: number;
@@ -90,6 +93,8 @@ async function runOnce(
         side,
         rep: 0,
         eventsPerSecond: (params.throughputEvents / elapsed) * 1000,
+        producerCpuUs: Number(p.cpuUs) / params.throughputEvents,
+        consumerCpuUs: Number(d.cpuUs) / params.throughputEvents,
         consumerRssMb: Number(d.rssMb),
       };
     }
@@ -127,7 +132,7 @@ async function main(): Promise<void> {
           runs.push(run);
           process.stdout.write(
             mode === 'throughput'
-              ? `${round(run.eventsPerSecond!)} events/s\n`
+              ? `${round(run.eventsPerSecond!)} events/s (CPU µs/event: producer ${round(run.producerCpuUs!, 1)}, consumer ${round(run.consumerCpuUs!, 1)})\n`
               : `p50 ${round(run.p50!, 2)} ms, p99 ${round(run.p99!, 2)} ms\n`,
           );
         }
