@@ -16,11 +16,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { RedisServer } from '../test/setup/redis-server.js';
-import { killAllChildren } from './lib/child.js';
-import { machineInfo, median, round, table } from './lib/stats.js';
-import { prepareRedis, redisCpuUs } from './lib/redis-admin.js';
+import { median, round, table } from './lib/stats.js';
+import { benchLifecycle, redisCpuUs } from './lib/redis-admin.js';
 import {
   runFanoutSide,
   type FanoutRun,
@@ -138,34 +135,9 @@ async function main(): Promise<void> {
   log(
     `${SCENARIO}: ${params.mode} run, ${params.reps} repetitions of ${fmt(params.events)} events (+${fmt(params.warmupEvents)} warm-up), ${PAYLOAD_BYTES} B JSON data, <= ${params.window} publishes in flight`,
   );
-  let server: RedisServer | undefined;
-  let admin: Redis | undefined;
-  const stop = async (): Promise<void> => {
-    killAllChildren();
-    admin?.disconnect();
-    admin = undefined;
-    const running = server;
-    server = undefined;
-    await running?.stop();
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    log(`${signal}: stopping children and redis-server`);
-    void stop().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const lifecycle = benchLifecycle(log);
   try {
-    server = await RedisServer.start();
-    const redis = new Redis(server.url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-    });
-    admin = redis;
-    await redis.connect();
-    const machine = machineInfo(await prepareRedis(redis));
-    log(
-      `redis-server ${machine.redis} on ${server.url}; ${machine.cpuCount} x ${machine.cpuModel}, node ${machine.node}`,
-    );
+    const { url, admin: redis, machine } = await lifecycle.startRedis();
     const runs: FanoutRun[] = [];
     for (let rep = 1; rep <= params.reps; rep++) {
       // Alternate who goes first, so warming of the machine and of redis-server favours neither.
@@ -176,7 +148,7 @@ async function main(): Promise<void> {
           `repetition ${rep}/${params.reps}, ${SCENARIO}, ${side === 'ours' ? 'ours (event bus)' : 'baseline (raw ioredis)'}...`,
         );
         const run = await runFanoutSide(side, rep, index + 1, {
-          redisUrl: server.url,
+          redisUrl: url,
           events: params.events,
           warmupEvents: params.warmupEvents,
           window: params.window,
@@ -378,9 +350,7 @@ async function main(): Promise<void> {
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
     log(`wrote ${file}`);
   } finally {
-    await stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    await lifecycle.stop();
   }
 }
 

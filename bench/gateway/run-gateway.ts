@@ -30,11 +30,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RedisServer } from '../../test/setup/redis-server.js';
 import { BenchChild, killAllChildren } from '../lib/child.js';
 import { now, type BenchMessage } from '../lib/ipc.js';
-import { machineInfo, median, round, table } from '../lib/stats.js';
+import { median, round, table } from '../lib/stats.js';
 import { DATA_BYTES, Histogram, type SerializedHistogram } from './common.js';
+import { benchLifecycle } from '../lib/redis-admin.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 // dist/bench/gateway → the repository's bench/results.
@@ -729,42 +729,14 @@ async function main(): Promise<void> {
     `${params.mode} run: ${params.reps} repetitions, ${fmt(params.sockets)} sockets in ${params.clientProcesses} client processes, ` +
       `~${DATA_BYTES} B data; latency at ${params.latencyRate} ev/s; steps ${params.stepMs} ms`,
   );
-  let server: RedisServer | undefined;
-  let admin: Redis | undefined;
-  const stop = async (): Promise<void> => {
-    killAllChildren();
-    admin?.disconnect();
-    admin = undefined;
-    const running = server;
-    server = undefined;
-    await running?.stop();
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    log(`${signal}: stopping children and redis-server`);
-    void stop().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const lifecycle = benchLifecycle(log);
   const started = Date.now();
   const loadAtStart = loadavg();
   log(
     `load average ${loadAtStart.map(l => l.toFixed(2)).join(' ')} (1/5/15 min); the figures mean most on an otherwise idle machine`,
   );
   try {
-    server = await RedisServer.start();
-    const redis = new Redis(server.url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-    });
-    admin = redis;
-    await redis.connect();
-    await redis.config('SET', 'client-output-buffer-limit', 'pubsub 0 0 0');
-    const version =
-      /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
-    const machine = machineInfo(version);
-    log(
-      `redis-server ${version} on ${server.url}; ${machine.cpuCount} x ${machine.cpuModel}, node ${machine.node}`,
-    );
+    const { url, admin: redis, machine } = await lifecycle.startRedis();
     const runs: SideRun[] = [];
     for (let rep = 1; rep <= params.reps; rep++) {
       const order: Side[] =
@@ -781,7 +753,7 @@ async function main(): Promise<void> {
       log(
         `repetition ${rep}/${params.reps}: ${order.map(side => LABEL[side]).join(', then ')}; ramps from ${fmt(startRate, 1)} ev/s`,
       );
-      runs.push(...(await runRep(rep, order, server.url, redis, startRate)));
+      runs.push(...(await runRep(rep, order, url, redis, startRate)));
     }
     const summary = Object.fromEntries(
       params.sides.map(side => [side, summarize(runs, side)]),
@@ -989,7 +961,7 @@ async function main(): Promise<void> {
     }
     log(`wrote ${file} (${fmt((Date.now() - started) / 1000)} s)`);
   } finally {
-    await stop();
+    await lifecycle.stop();
   }
 }
 

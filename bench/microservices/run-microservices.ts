@@ -22,12 +22,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { RedisServer } from '../../test/setup/redis-server.js';
 import { PAYLOAD_BYTES } from '../fanout/payload.js';
-import { BenchChild, killAllChildren } from '../lib/child.js';
+import { BenchChild } from '../lib/child.js';
 import type { BenchMessage } from '../lib/ipc.js';
-import { machineInfo, median, round, table } from '../lib/stats.js';
-import { prepareRedis, redisCpuUs } from '../lib/redis-admin.js';
+import { median, round, table } from '../lib/stats.js';
+import { benchLifecycle, redisCpuUs } from '../lib/redis-admin.js';
 import { CHANNELS, EVENT_NAME } from './common.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -332,34 +331,9 @@ async function main(): Promise<void> {
         ? ', built-in with enableAutoPipelining'
         : ''),
   );
-  let server: RedisServer | undefined;
-  let admin: Redis | undefined;
-  const stop = async (): Promise<void> => {
-    killAllChildren();
-    admin?.disconnect();
-    admin = undefined;
-    const running = server;
-    server = undefined;
-    await running?.stop();
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    log(`${signal}: stopping children and redis-server`);
-    void stop().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const lifecycle = benchLifecycle(log);
   try {
-    server = await RedisServer.start();
-    const redis = new Redis(server.url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-    });
-    admin = redis;
-    await redis.connect();
-    const machine = machineInfo(await prepareRedis(redis));
-    log(
-      `redis-server ${machine.redis} on ${server.url}; ${machine.cpuCount} x ${machine.cpuModel}, node ${machine.node}`,
-    );
+    const { url, admin: redis, machine } = await lifecycle.startRedis();
     const runs: Run[] = [];
     for (let rep = 1; rep <= params.reps; rep++) {
       // Alternate who goes first, so warming of the machine and of redis-server favours neither.
@@ -374,7 +348,7 @@ async function main(): Promise<void> {
           rep,
           index + 1,
           params,
-          server.url,
+          url,
           redis,
           execArgv,
         );
@@ -580,9 +554,7 @@ async function main(): Promise<void> {
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
     log(`wrote ${file}`);
   } finally {
-    await stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    await lifecycle.stop();
   }
 }
 
