@@ -1,5 +1,6 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { IDENTITY_ID_PATTERN } from '@shared-infra/event-bus';
 
 /** What the demo's HTTP routes need to know about the caller. */
 export interface DemoUser {
@@ -30,7 +31,7 @@ export class BearerAuth {
       throw new UnauthorizedException(`${expired ? 'The token has expired' : 'The token is not valid'}: ${SIGN_IN_HINT}.`);
     }
     const userId = typeof claims.sub === 'string' ? claims.sub : typeof claims.userId === 'string' ? claims.userId : undefined;
-    if (!userId || !/^[A-Za-z0-9_\-.@]{1,100}$/.test(userId)) throw new UnauthorizedException(`The token names no valid user: ${SIGN_IN_HINT}.`);
+    if (!userId || !IDENTITY_ID_PATTERN.test(userId)) throw new UnauthorizedException(`The token names no valid user: ${SIGN_IN_HINT}.`);
     return { userId };
   }
 

@@ -1,10 +1,11 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
+import { IDENTITY_ID_PATTERN } from '@shared-infra/event-bus';
 import { IsString, Matches } from 'class-validator';
 
 export class DemoTokenRequest {
   @IsString()
-  @Matches(/^[A-Za-z0-9_\-.@]{1,100}$/, { message: 'userId must be 1-100 characters of letters, digits and "_ - . @"' })
+  @Matches(IDENTITY_ID_PATTERN, { message: 'userId must be 1-100 characters of letters, digits and "_ - . @"' })
   userId!: string;
 }
 

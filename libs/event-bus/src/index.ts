@@ -14,4 +14,4 @@ export { compilePattern, isValidEventType, isValidPattern } from './matching/pat
 export { compileFilter } from './matching/event-filter.js';
 export { createEventId, eventIdTime } from './envelope/event-id.util.js';
 export type { DeadLetter, GroupLag } from './durable/stream-store.interface.js';
-export { GLOBAL_ROOM, isValidRoomName, targetRoom } from './rooms/room-names.js';
+export { GLOBAL_ROOM, IDENTITY_ID_PATTERN, isValidRoomName, targetRoom } from './rooms/room-names.js';

@@ -27,7 +27,7 @@ import { EventBusService } from '../event-bus.service.js';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
 import type { Subscription } from '../interfaces/publish.interface.js';
 import type { EventTransport } from '../interfaces/transport.interface.js';
-import { targetRoom } from '../rooms/room-names.js';
+import { IDENTITY_ID_PATTERN, targetRoom } from '../rooms/room-names.js';
 import { RedisTransport } from '../transports/redis/redis.transport.js';
 import { PublishRequest, SignalRequest, SubscribeRequest, UnsubscribeRequest } from './dto/room-request.dto.js';
 import { EventValidationError } from '../errors/event-validation.error.js';
@@ -49,7 +49,6 @@ type RedisClient = ReturnType<RedisTransport['createClient']>;
 /** A client message as socket.io middleware sees it: [event, ...args, ack?]. */
 type Packet = [string, ...unknown[]];
 
-const SAFE_ID = /^[A-Za-z0-9_\-.@]{1,100}$/;
 
 /** How long ids replayed to a socket are kept from reaching it live again. */
 const REPLAYED_IDS_TTL_MS = 10_000;
@@ -438,11 +437,11 @@ export class EventBusGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     let identity: SocketIdentity;
     try {
       identity = await this.authenticator.authenticate(socket.handshake);
-      if (!identity || typeof identity.userId !== 'string' || !SAFE_ID.test(identity.userId)) {
+      if (!identity || typeof identity.userId !== 'string' || !IDENTITY_ID_PATTERN.test(identity.userId)) {
         throw new SocketAuthError('the authenticator returned no valid userId (1-100 characters of letters, digits and "_ - . @")');
       }
-      if (!identity.clientId || !SAFE_ID.test(identity.clientId)) identity = { ...identity, clientId: socket.id.replace(/[^A-Za-z0-9_\-.@]/g, '_') };
-      if (identity.sessionId !== undefined && !SAFE_ID.test(identity.sessionId)) identity = { ...identity, sessionId: undefined };
+      if (!identity.clientId || !IDENTITY_ID_PATTERN.test(identity.clientId)) identity = { ...identity, clientId: socket.id.replace(/[^A-Za-z0-9_\-.@]/g, '_') };
+      if (identity.sessionId !== undefined && !IDENTITY_ID_PATTERN.test(identity.sessionId)) identity = { ...identity, sessionId: undefined };
       identity.permissions ??= [];
       identity.claims ??= {};
     } catch (error) {

@@ -4,8 +4,7 @@ import { loadOptionalPackage } from '../optional-package.util.js';
 import type { GatewayJwtOptions, SocketAuthenticator, SocketHandshake, SocketIdentity } from './interfaces.js';
 import { SocketAuthError } from './socket-auth.error.js';
 
-/** Ids from tokens and handshakes: they end up in room names and Redis keys. */
-const SAFE_ID = /^[A-Za-z0-9_\-.@]{1,100}$/;
+import { IDENTITY_ID_PATTERN } from '../rooms/room-names.js';
 
 /** The token of a handshake: `auth.token`, else an `Authorization: Bearer` header. */
 export function extractToken(handshake: SocketHandshake): string | undefined {
@@ -22,7 +21,7 @@ export function extractToken(handshake: SocketHandshake): string | undefined {
  */
 export function identityFromClaims(claims: Record<string, unknown>, handshake: SocketHandshake, fallbackClientId: string): SocketIdentity {
   const userId = claims.sub ?? claims.userId;
-  if (typeof userId !== 'string' || !SAFE_ID.test(userId)) {
+  if (typeof userId !== 'string' || !IDENTITY_ID_PATTERN.test(userId)) {
     throw new SocketAuthError('token has no valid subject: set "sub" (or "userId") to 1-100 characters of letters, digits and "_ - . @"');
   }
   const asked = (handshake.auth as Record<string, unknown> | undefined)?.clientId;
@@ -37,7 +36,7 @@ export function identityFromClaims(claims: Record<string, unknown>, handshake: S
 }
 
 function pickId(value: unknown): string | undefined {
-  return typeof value === 'string' && SAFE_ID.test(value) ? value : undefined;
+  return typeof value === 'string' && IDENTITY_ID_PATTERN.test(value) ? value : undefined;
 }
 
 /**

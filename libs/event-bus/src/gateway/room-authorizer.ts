@@ -1,12 +1,12 @@
-import { GLOBAL_ROOM } from '../rooms/room-names.js';
+import { GLOBAL_ROOM, clientRoom, sessionRoom, userRoom } from '../rooms/room-names.js';
 import type { EventBusGatewayOptions, RoomAuthorizer, SocketIdentity } from './interfaces.js';
 
 const OWN_ROOM_PREFIXES = ['user:', 'client:', 'session:'] as const;
 
 /** The rooms every socket is put in on connect. */
 export function defaultRooms(identity: SocketIdentity): string[] {
-  const rooms = [`user:${identity.userId}`, `client:${identity.clientId}`];
-  if (identity.sessionId) rooms.push(`session:${identity.sessionId}`);
+  const rooms = [userRoom(identity.userId), clientRoom(identity.clientId)];
+  if (identity.sessionId) rooms.push(sessionRoom(identity.sessionId));
   rooms.push(GLOBAL_ROOM);
   return rooms;
 }

@@ -10,6 +10,12 @@ export const GLOBAL_ROOM = 'global';
  */
 export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_\-.:@]{1,128}$/;
 
+/**
+ * User, client and session ids (from tokens and handshakes): letters, digits and
+ * `_ - . @`, 1 to 100 characters, so that `user:{id}` is a valid room name.
+ */
+export const IDENTITY_ID_PATTERN = /^[A-Za-z0-9_\-.@]{1,100}$/;
+
 export function isValidRoomName(room: unknown): room is string {
   return typeof room === 'string' && ROOM_NAME_PATTERN.test(room);
 }
