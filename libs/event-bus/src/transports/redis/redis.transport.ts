@@ -117,7 +117,9 @@ export class RedisTransport implements EventTransport {
   publish(type: string, payload: string): Promise<unknown> {
     const pub = this.pub;
     // NOTE: the hot path hands back ioredis' own promise: no async wrapper, no extra tick.
-    if (pub?.status === 'ready') return pub.publish(redisKeys.channel(this.prefix, type), payload);
+    // Both connections must be ready: when one notices an outage first, the other's socket
+    // is as good as dead, and what is sent on it counts against maxBufferedPublishes too.
+    if (pub?.status === 'ready' && this.sub?.status === 'ready') return pub.publish(redisKeys.channel(this.prefix, type), payload);
     return this.publishWhileDown(type, payload);
   }
 
