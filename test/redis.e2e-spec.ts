@@ -180,3 +180,102 @@ describe('redis transport connections and failures', () => {
     }, 5000, 'connections to close');
   });
 });
+
+describe('redis transport: no PUBLISH for types nobody listens to', () => {
+  let redis: RedisServer;
+  let raw: Redis;
+  let app: INestApplicationContext | undefined;
+  const children: ChildApp[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    raw = new Redis(redis.url);
+  });
+
+  afterEach(async () => {
+    await Promise.all(children.splice(0).map(child => child.stop()));
+    await app?.close();
+    app = undefined;
+  });
+
+  afterAll(async () => {
+    raw.disconnect();
+    await redis.stop();
+  });
+
+  const publishCalls = async (): Promise<number> =>
+    Number(/cmdstat_publish:calls=(\d+)/.exec(await raw.info('commandstats'))?.[1] ?? 0);
+
+  /** PUBLISH commands Redis ran while `burst` events of `type` were published back to back. */
+  async function publishedDuring(bus: EventBusService, type: string, burst: number): Promise<number> {
+    const before = await publishCalls();
+    for (let i = 0; i < burst; i++) await bus.publish(type, { i });
+    return (await publishCalls()) - before;
+  }
+
+  /** Publishes `type` in bursts until one burst of 20 needed at most 2 PUBLISH (probes): the type is unheard. */
+  async function publishUntilUnheard(bus: EventBusService, type: string): Promise<void> {
+    for (let round = 0; round < 100; round++) {
+      if ((await publishedDuring(bus, type, 20)) <= 2) return;
+      await new Promise(resolve => setTimeout(resolve, 100));
+    }
+    throw new Error(`${type} was still PUBLISHed after 100 rounds`);
+  }
+
+  it('stops PUBLISHing a type nobody hears, and still appends it to its durable stream', async () => {
+    app = await startBusApp(redis.url, { serviceName: 'quiet' });
+    const bus = app.get(EventBusService);
+    const handled = new Collector<EventEnvelope>();
+    await bus.subscribe('ledger.*', handled.push, { durable: true, group: 'ledger-writers' });
+    await publishUntilUnheard(bus, 'ledger.entry');
+    // Every event went to the stream, PUBLISHed or not.
+    const published = bus.getStats().eventsPublished;
+    await handled.waitFor(published, 10_000);
+    expect(await handled.settle()).toHaveLength(published);
+  });
+
+  it('a bus that subscribes in another process gets the first event published after its subscribe() resolved', async () => {
+    app = await startBusApp(redis.url, { serviceName: 'quiet-publisher' });
+    const bus = app.get(EventBusService);
+    const listener = await ChildApp.start('bus-app.main', { REDIS_URL: redis.url, SERVICE_NAME: 'late-listener' });
+    children.push(listener);
+    for (const type of ['audit.read', 'audit.write', 'audit.delete']) {
+      await publishUntilUnheard(bus, type);
+      await listener.request({ cmd: 'subscribe', pattern: type });
+      const sent = await bus.publish(type, { first: true });
+      const [got] = await listener.events.waitFor(1);
+      expect(got.event.id).toBe(sent.eventId);
+      listener.events.clear();
+    }
+  });
+
+  it('notices a foreign subscriber (raw PSUBSCRIBE, no announcement) by its probe, then publishes everything', async () => {
+    app = await startBusApp(redis.url, { serviceName: 'quiet-probe' });
+    const bus = app.get(EventBusService);
+    await publishUntilUnheard(bus, 'metrics.sampled');
+    const foreign = new Redis(redis.url);
+    const heard: string[] = [];
+    foreign.on('pmessage', (_glob: string, _channel: string, message: string) => heard.push(message));
+    await foreign.psubscribe('eventbus:metrics.*');
+    try {
+      await waitUntil(async () => {
+        await bus.publish('metrics.sampled', { probe: true });
+        return heard.length > 0;
+      }, 5000, 'a probe PUBLISH to reach the foreign subscriber');
+      expect(await publishedDuring(bus, 'metrics.sampled', 20)).toBe(20);
+      const burst = () => heard.filter(message => (JSON.parse(message) as EventEnvelope<string, { i?: number }>).data.i !== undefined);
+      await waitUntil(() => burst().length === 20, 5000, 'all 20 events at the foreign subscriber');
+    } finally {
+      foreign.disconnect();
+    }
+  });
+
+  it('with skipUnheardPublishes: false, PUBLISHes every event', async () => {
+    app = await startBusApp(redis.url, { serviceName: 'loud', redis: { skipUnheardPublishes: false } });
+    const bus = app.get(EventBusService);
+    const started = Date.now();
+    while (Date.now() - started < 1500) {
+      expect(await publishedDuring(bus, 'noise.made', 20)).toBe(20);
+    }
+  });
+});

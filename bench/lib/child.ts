@@ -57,9 +57,11 @@ export class BenchChild {
         `${script} is missing: run "npm run build" first (npm run bench does it).`,
       );
     }
+    // BENCH_CHILD_ARGS adds node flags to every child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const extra = process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? [];
     const child = fork(script, [], {
       env: { ...process.env, ...env },
-      execArgv,
+      execArgv: [...execArgv, ...extra],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     live.add(child);

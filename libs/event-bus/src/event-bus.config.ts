@@ -46,7 +46,7 @@ export interface ResolvedMetricsOptions {
 export interface EventBusConfig {
   serviceName: string;
   transport: 'memory' | 'redis';
-  redis?: Required<Pick<RedisTransportOptions, 'channelPrefix' | 'maxBufferedPublishes' | 'maxRetriesPerRequest'>> &
+  redis?: Required<Pick<RedisTransportOptions, 'channelPrefix' | 'maxBufferedPublishes' | 'maxRetriesPerRequest' | 'skipUnheardPublishes'>> &
     RedisTransportOptions;
   limits: { maxEventBytes: number; maxDataBytes: number };
   retry: RetryOptions;
@@ -97,6 +97,7 @@ export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
           channelPrefix: options.redis.channelPrefix ?? 'eventbus:',
           maxBufferedPublishes: positive('redis.maxBufferedPublishes', options.redis.maxBufferedPublishes ?? 1000),
           maxRetriesPerRequest: positive('redis.maxRetriesPerRequest', options.redis.maxRetriesPerRequest ?? 20),
+          skipUnheardPublishes: options.redis.skipUnheardPublishes ?? true,
         }
       : undefined,
     limits,

@@ -32,6 +32,9 @@ export class DurableConsumer {
   private stopped = false;
   private loop?: Promise<void>;
   private claimTimer?: NodeJS.Timeout;
+  private heartbeatTimer?: NodeJS.Timeout;
+  /** Ids of the entries whose handlers are running, whose claims the heartbeat keeps fresh. */
+  private readonly runningIds = new Set<string>();
   private claiming = false;
   /** True while a taken-over entry runs: reading pauses so a poison event runs alone. */
   private suspectRunning = false;
@@ -68,6 +71,16 @@ export class DurableConsumer {
     this.loop = this.readLoop();
     this.claimTimer = setInterval(() => void this.claimIdle(), this.settings.claimIntervalMs);
     this.claimTimer.unref();
+    // Keep the claims of running entries fresh, so nobody takes one over from under its handler:
+    // one timer and one XCLAIM JUSTID for all of them, every third of the idle time.
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), Math.max(20, Math.floor(this.settings.claimIdleMs / 3)));
+    this.heartbeatTimer.unref();
+  }
+
+  private heartbeat(): void {
+    if (this.runningIds.size === 0) return;
+    const { group, consumer } = this.settings;
+    void this.store.touch(this.stream, group, consumer, [...this.runningIds]).catch(() => undefined);
   }
 
   /**
@@ -78,6 +91,8 @@ export class DurableConsumer {
   async stop(timeoutMs: number): Promise<boolean> {
     this.stopped = true;
     clearInterval(this.claimTimer);
+    // The heartbeat goes on while handlers still run (handle() clears it after the last one).
+    if (this.running === 0) clearInterval(this.heartbeatTimer);
     for (const wake of this.slotWaiters.splice(0)) wake();
     let timer: NodeJS.Timeout | undefined;
     const idle = this.running === 0 ? Promise.resolve(true) : new Promise<boolean>(resolve => this.idleWaiters.push(() => resolve(true)));
@@ -150,23 +165,20 @@ export class DurableConsumer {
 
   private async handle(entry: StreamEntry, deliveries: number): Promise<void> {
     this.running++;
-    const { group, consumer, claimIdleMs } = this.settings;
-    // Keep the claim fresh while the handler runs, so nobody takes the entry over from under it.
-    const heartbeat = setInterval(
-      () => void this.store.touch(this.stream, group, consumer, [entry.id]).catch(() => undefined),
-      Math.max(20, Math.floor(claimIdleMs / 3)),
-    );
-    heartbeat.unref();
+    this.runningIds.add(entry.id);
     try {
       await this.process(entry, deliveries);
     } catch (error) {
       // Store trouble (Redis down): the entry stays pending and comes back after claimIdleMs.
-      this.logger.warn(`Entry ${entry.id} of stream "${this.stream}" stays pending for group ${group}: ${(error as Error).message}`);
+      this.logger.warn(`Entry ${entry.id} of stream "${this.stream}" stays pending for group ${this.settings.group}: ${(error as Error).message}`);
     } finally {
-      clearInterval(heartbeat);
+      this.runningIds.delete(entry.id);
       this.running--;
       this.slotWaiters.shift()?.();
-      if (this.running === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      if (this.running === 0) {
+        for (const wake of this.idleWaiters.splice(0)) wake();
+        if (this.stopped) clearInterval(this.heartbeatTimer);
+      }
     }
   }
 

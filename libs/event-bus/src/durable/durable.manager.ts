@@ -92,8 +92,8 @@ export class DurableManager {
   }
 
   /** Appends the event to its stream; call it when `wants(type)`. */
-  async append(type: string, payload: string): Promise<void> {
-    await this.unwrap().append(streamOf(type), payload);
+  append(type: string, payload: string): Promise<unknown> {
+    return this.unwrap().append(streamOf(type), payload);
   }
 
   /** Starts durable delivery for one handler. */

@@ -33,11 +33,17 @@ function fieldsToMap(fields: string[] | null): Map<string, string> {
   return map;
 }
 
+/** A stream entry from XREADGROUP/XAUTOCLAIM (hot path: scans the fields without building a map). */
 function toEntry([id, fields]: RawEntry): StreamEntry | undefined {
-  const map = fieldsToMap(fields);
-  const payload = map.get('e');
+  let payload: string | undefined;
+  let targetGroup: string | undefined;
+  if (fields) {
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if (fields[i] === 'e') payload = fields[i + 1];
+      else if (fields[i] === 'g') targetGroup = fields[i + 1];
+    }
+  }
   if (payload === undefined) return undefined;
-  const targetGroup = map.get('g');
   return targetGroup ? { id, payload, targetGroup } : { id, payload };
 }
 
@@ -68,16 +74,30 @@ export class RedisStreamStore implements StreamStore {
       : ['MINID', '~', `${Math.max(0, Date.now() - trim.maxAgeMs)}-0`];
   }
 
-  async append(stream: string, payload: string, targetGroup?: string): Promise<string> {
+  append(stream: string, payload: string, targetGroup?: string): Promise<string> {
+    // NOTE: not async, and the XADD is sent in this tick: the publisher pipelines it with its PUBLISH.
+    if (!this.knownStreams.has(stream)) return this.announceAndAppend(stream, payload, targetGroup);
+    return this.xadd(stream, payload, targetGroup);
+  }
+
+  private xadd(stream: string, payload: string, targetGroup?: string): Promise<string> {
+    const { command, trim } = this.options;
+    const key = this.key(stream);
+    if (targetGroup) return command.call('XADD', key, ...this.trimArgs(), '*', 'e', payload, 'g', targetGroup) as Promise<string>;
+    return (
+      trim.strategy === 'maxlen'
+        ? command.call('XADD', key, 'MAXLEN', '~', trim.maxLength, '*', 'e', payload)
+        : command.call('XADD', key, ...this.trimArgs(), '*', 'e', payload)
+    ) as Promise<string>;
+  }
+
+  /** The first append to a stream in this process: records the stream, so consumers of wildcard patterns find it. */
+  private async announceAndAppend(stream: string, payload: string, targetGroup?: string): Promise<string> {
     const { command, prefix } = this.options;
-    if (!this.knownStreams.has(stream)) {
-      // NOTE: once per stream per process; consumers of wildcard patterns discover streams here.
-      const added = await command.sadd(durableKeys.streams(prefix), stream);
-      this.knownStreams.add(stream);
-      if (added === 1) await command.publish(durableKeys.control(prefix), `stream:${stream}`);
-    }
-    const fields = targetGroup ? ['e', payload, 'g', targetGroup] : ['e', payload];
-    return (await command.call('XADD', this.key(stream), ...this.trimArgs(), '*', ...fields)) as string;
+    const added = await command.sadd(durableKeys.streams(prefix), stream);
+    this.knownStreams.add(stream);
+    if (added === 1) await command.publish(durableKeys.control(prefix), `stream:${stream}`);
+    return this.xadd(stream, payload, targetGroup);
   }
 
   async ensureGroup(stream: string, group: string, startId: string): Promise<void> {

@@ -49,6 +49,15 @@ export interface RedisTransportOptions {
    * @default 20
    */
   maxRetriesPerRequest?: number;
+  /**
+   * Skip the pub/sub PUBLISH of an event type nobody has listened to for a
+   * second (PUBLISH reached no subscriber). Durable appends are unaffected. A
+   * bus that subscribes announces it, and publishers resume at once; a foreign
+   * subscriber (raw `PSUBSCRIBE`) is noticed by a probe PUBLISH every 250 ms.
+   * Always off on Redis Cluster, where PUBLISH counts only one node's subscribers.
+   * @default true
+   */
+  skipUnheardPublishes?: boolean;
 }
 
 /**

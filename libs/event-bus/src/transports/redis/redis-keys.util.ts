@@ -39,3 +39,6 @@ export const durableKeys = {
    */
   control: (prefix: string): string => `${prefix.replace(/:$/, '')}#durable`,
 };
+
+/** Control channel on which a bus announces new fan-out subscriptions (outside the event namespace, like the durable one). */
+export const fanOutControlChannel = (prefix: string): string => `${prefix.replace(/:$/, '')}#fanout`;

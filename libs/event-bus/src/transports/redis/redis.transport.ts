@@ -18,7 +18,7 @@ import {
 import { RedisStreamStore } from '../../durable/redis-stream.store.js';
 import type { StreamStore } from '../../durable/stream-store.interface.js';
 import type { ResolvedDurableOptions } from '../../event-bus.config.js';
-import { redisKeys } from './redis-keys.util.js';
+import { fanOutControlChannel, redisKeys } from './redis-keys.util.js';
 import { RedisRoomHistory } from '../../rooms/redis-room-history.js';
 import type { ResolvedRoomHistoryOptions, RoomHistoryStore } from '../../rooms/room-history.interface.js';
 
@@ -36,6 +36,22 @@ export type RedisClientRole = 'pub' | 'sub' | 'stream' | 'gateway' | 'gateway-su
 interface GlobRoute {
   match: TypeMatcher;
   listener: TransportListener;
+}
+
+/** How long PUBLISH of a type must have reached nobody before the type counts as unheard. */
+const UNHEARD_AFTER_MS = 1000;
+/** While a type is unheard, one real PUBLISH per interval checks whether someone listens now. */
+const UNHEARD_PROBE_MS = 250;
+/** Types whose audience is tracked at most (a bound on memory; past it the tracking starts over). */
+const MAX_TRACKED_TYPES = 10_000;
+const SKIPPED = Promise.resolve(0);
+/** Longest a subscribe() waits for its announcement to come back. */
+const ANNOUNCE_TIMEOUT_MS = 500;
+
+/** Since when PUBLISH of a type reached nobody; `probeAt` is set once the type counts as unheard. */
+interface Silence {
+  since: number;
+  probeAt?: number;
 }
 
 /**
@@ -58,7 +74,13 @@ export class RedisTransport implements EventTransport {
   private readonly exact = new Map<string, TransportListener>();
   private readonly globs = new Map<string, Map<string, GlobRoute>>();
   /** Internal channels (durable registry changes), outside the event namespace. */
-  private readonly control = new Map<string, () => void>();
+  private readonly control = new Map<string, (message: string) => void>();
+  /** Event types whose PUBLISH lately reached no subscriber (see `skipUnheardPublishes`). */
+  private readonly silences = new Map<string, Silence>();
+  private readonly skipUnheard: boolean;
+  /** Announcements of our own subscriptions waiting for their echo, by token. */
+  private readonly announcing = new Map<string, () => void>();
+  private announcements = 0;
   private pub?: RedisClient;
   private sub?: RedisClient;
   private waiting = 0;
@@ -73,6 +95,15 @@ export class RedisTransport implements EventTransport {
   ) {
     this.prefix = config.channelPrefix;
     this.logger = new EventBusLogger('EventBus:redis', logLevel);
+    // NOTE: on Cluster a PUBLISH reply counts the subscribers of one node only, so "nobody" is unknowable.
+    this.skipUnheard = config.skipUnheardPublishes !== false && !config.cluster;
+    // Some bus subscribed to something: every type may have an audience again.
+    if (!config.cluster) {
+      this.control.set(fanOutControlChannel(this.prefix), token => {
+        this.silences.clear();
+        this.announcing.get(token)?.();
+      });
+    }
   }
 
   /** Reconnections since start (every `ready` after the first of each connection). */
@@ -119,8 +150,60 @@ export class RedisTransport implements EventTransport {
     // NOTE: the hot path hands back ioredis' own promise: no async wrapper, no extra tick.
     // Both connections must be ready: when one notices an outage first, the other's socket
     // is as good as dead, and what is sent on it counts against maxBufferedPublishes too.
-    if (pub?.status === 'ready' && this.sub?.status === 'ready') return pub.publish(redisKeys.channel(this.prefix, type), payload);
+    if (pub?.status === 'ready' && this.sub?.status === 'ready') {
+      if (!this.skipUnheard) return pub.publish(redisKeys.channel(this.prefix, type), payload);
+      const silence = this.silences.get(type);
+      if (silence?.probeAt !== undefined) {
+        const now = Date.now();
+        if (now < silence.probeAt) return SKIPPED;
+        silence.probeAt = now + UNHEARD_PROBE_MS;
+      }
+      return pub.publish(redisKeys.channel(this.prefix, type), payload).then(receivers => this.noteAudience(type, receivers));
+    }
     return this.publishWhileDown(type, payload);
+  }
+
+  /** Follows whether PUBLISH of `type` reaches anyone; a type nobody heard for UNHEARD_AFTER_MS is skipped. */
+  private noteAudience(type: string, receivers: number): number {
+    if (receivers > 0) {
+      if (this.silences.size > 0) this.silences.delete(type);
+      return receivers;
+    }
+    const now = Date.now();
+    const silence = this.silences.get(type);
+    if (silence === undefined) {
+      if (this.silences.size >= MAX_TRACKED_TYPES) this.silences.clear();
+      this.silences.set(type, { since: now });
+    } else if (silence.probeAt === undefined && now - silence.since >= UNHEARD_AFTER_MS) {
+      silence.probeAt = now + UNHEARD_PROBE_MS;
+      this.logger.debug(`Nobody has listened to "${type}" for ${UNHEARD_AFTER_MS} ms: skipping its PUBLISH until someone subscribes.`);
+    }
+    return receivers;
+  }
+
+  /**
+   * Tells every bus on this Redis that a new fan-out subscription exists, so
+   * none skips its types any longer. Resolves once our own subscriber heard the
+   * announcement (Redis has then handed it to every bus) and the event loop has
+   * read what else arrived with it, or after ANNOUNCE_TIMEOUT_MS.
+   */
+  private announceSubscription(): Promise<void> {
+    // On Cluster nobody skips (see skipUnheard), so there is nobody to tell.
+    if (this.config.cluster) return Promise.resolve();
+    const token = `${process.pid}:${++this.announcements}`;
+    return new Promise<void>(resolve => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.announcing.delete(token);
+        // Two turns of the loop: one more poll phase reads the other connections' copies.
+        setImmediate(() => setImmediate(resolve));
+      };
+      const timer = setTimeout(done, ANNOUNCE_TIMEOUT_MS);
+      this.announcing.set(token, done);
+      this.unwrap()
+        .publish(fanOutControlChannel(this.prefix), token)
+        .catch(done);
+    });
   }
 
   private async publishWhileDown(type: string, payload: string): Promise<void> {
@@ -142,7 +225,10 @@ export class RedisTransport implements EventTransport {
     if (isExactPattern(pattern)) {
       const isNew = !this.exact.has(pattern);
       this.exact.set(pattern, listener);
-      if (isNew && sub.status === 'ready') await sub.subscribe(redisKeys.channel(this.prefix, pattern));
+      if (isNew && sub.status === 'ready') {
+        await sub.subscribe(redisKeys.channel(this.prefix, pattern));
+        await this.announceSubscription();
+      }
       return;
     }
     const glob = redisKeys.glob(this.prefix, pattern);
@@ -151,7 +237,10 @@ export class RedisTransport implements EventTransport {
     if (!routes) this.globs.set(glob, (routes = new Map()));
     routes.set(pattern, { match: compilePattern(pattern), listener });
     // NOTE: when not ready, the `ready` handler subscribes everything in the maps.
-    if (isNew && sub.status === 'ready') await sub.psubscribe(glob);
+    if (isNew && sub.status === 'ready') {
+      await sub.psubscribe(glob);
+      await this.announceSubscription();
+    }
   }
 
   async unsubscribe(pattern: string): Promise<void> {
@@ -294,7 +383,7 @@ export class RedisTransport implements EventTransport {
     return (channel, message) => {
       const controlListener = this.control.get(channel);
       if (controlListener) {
-        controlListener();
+        controlListener(message);
         return;
       }
       const type = redisKeys.typeOf(this.prefix, channel);
@@ -317,12 +406,15 @@ export class RedisTransport implements EventTransport {
   private async resubscribe(): Promise<void> {
     const sub = this.sub;
     if (!sub || this.closed) return;
+    // Announcements made while this connection was down were missed.
+    this.silences.clear();
     try {
       const channels = [...this.exact.keys()].map(type => redisKeys.channel(this.prefix, type));
       channels.push(...this.control.keys());
       const globs = [...this.globs.keys()];
       if (channels.length) await sub.subscribe(...channels);
       if (globs.length) await sub.psubscribe(...globs);
+      if (this.exact.size + globs.length > 0) void this.announceSubscription();
       if (channels.length + globs.length > 0) {
         this.logger.debug(`Subscribed to ${channels.length} channels and ${globs.length} patterns.`);
       }
