@@ -1,4 +1,4 @@
-import type { CustomTransportStrategy, MessageHandler } from '@nestjs/microservices';
+import type { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
 import { RequestResponseNotSupportedError } from '../errors/request-response-not-supported.error.js';
@@ -49,6 +49,7 @@ export class EventBusServer extends ServerBase<Record<string, never>, EventBusSe
   private readonly bus: EventBusService;
   private readonly routes: EventRoute[] = [];
   private subscriptions: Subscription[] = [];
+  private hooked = false;
 
   /** @param options the app's `EventBusService`, or `{ bus }` */
   constructor(options: EventBusTransportOptions) {
@@ -120,9 +121,28 @@ export class EventBusServer extends ServerBase<Record<string, never>, EventBusSe
     });
   }
 
+  /** Records that processing hooks (tracing instrumentation) were set: events then run inside them. */
+  override setOnProcessingStartHook(hook: Parameters<Server['setOnProcessingStartHook']>[0]): void {
+    this.hooked = true;
+    super.setOnProcessingStartHook(hook);
+  }
+
+  override setOnProcessingEndHook(hook: Parameters<Server['setOnProcessingEndHook']>[0]): void {
+    this.hooked = true;
+    super.setOnProcessingEndHook(hook);
+  }
+
   /** Runs one handler inside Nest's processing hooks; resolves or rejects with it, for the bus' retries. */
   private invoke(route: EventRoute, event: EventEnvelope): Promise<void> {
     const context = new EventBusContext([event, route.pattern]);
+    // NOTE: without hooks, Nest's runWithProcessingHooks only adds promises: call the handler straight.
+    if (!this.hooked) {
+      try {
+        return settle(route.handler(event.data, context));
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : toError(error));
+      }
+    }
     return new Promise<void>((resolve, reject) => {
       const started: unknown = this.runWithProcessingHooks(context, async runEndHook => {
         try {
@@ -142,6 +162,18 @@ export class EventBusServer extends ServerBase<Record<string, never>, EventBusSe
 }
 
 /** Nest's RPC exception filter rethrows `{ status, message }` objects; the bus logs errors. */
+/** A handler's result as the bus wants it: resolved when done (an observable: when it completes), rejected with an Error. */
+function settle(result: unknown): Promise<void> {
+  // NOTE: one `then`, no async wrapper: this runs for every event.
+  return Promise.resolve(result).then(value => (isObservable(value) ? lastValueFrom(value, { defaultValue: undefined }).then(noop, rethrow) : undefined), rethrow);
+}
+
+function noop(): void {}
+
+function rethrow(error: unknown): never {
+  throw error instanceof Error ? error : toError(error);
+}
+
 function toError(error: unknown): Error {
   const message = typeof error === 'object' && error && 'message' in error ? String((error as { message: unknown }).message) : String(error);
   return Object.assign(new Error(message), { cause: error });

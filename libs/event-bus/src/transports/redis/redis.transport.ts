@@ -42,17 +42,24 @@ interface GlobRoute {
 const UNHEARD_AFTER_MS = 1000;
 /** While a type is unheard, one real PUBLISH per interval checks whether someone listens now. */
 const UNHEARD_PROBE_MS = 250;
+/** While a type is heard, the receiver count of one PUBLISH per interval is looked at (not every reply: it costs a `then`). */
+const AUDIENCE_SAMPLE_MS = 100;
 /** Types whose audience is tracked at most (a bound on memory; past it the tracking starts over). */
 const MAX_TRACKED_TYPES = 10_000;
 const SKIPPED = Promise.resolve(0);
-/** Longest a subscribe() waits for its announcement to come back. */
-const ANNOUNCE_TIMEOUT_MS = 500;
 
-/** Since when PUBLISH of a type reached nobody; `probeAt` is set once the type counts as unheard. */
-interface Silence {
-  since: number;
+/** What the sampled PUBLISH replies of one type said about its audience. */
+interface Audience {
+  /** When the next reply is to be looked at. */
+  sampleAt: number;
+  /** Since when the sampled replies counted no receiver. */
+  silentSince?: number;
+  /** Set while the type is unheard: PUBLISH is skipped until then, and one probe goes out. */
   probeAt?: number;
 }
+
+/** Longest a subscribe() waits for its announcement to come back. */
+const ANNOUNCE_TIMEOUT_MS = 500;
 
 /**
  * Fan-out over Redis pub/sub. One publisher and one subscriber connection per
@@ -75,8 +82,8 @@ export class RedisTransport implements EventTransport {
   private readonly globs = new Map<string, Map<string, GlobRoute>>();
   /** Internal channels (durable registry changes), outside the event namespace. */
   private readonly control = new Map<string, (message: string) => void>();
-  /** Event types whose PUBLISH lately reached no subscriber (see `skipUnheardPublishes`). */
-  private readonly silences = new Map<string, Silence>();
+  /** What PUBLISH replies said of each type's audience (see `skipUnheardPublishes`). */
+  private readonly audiences = new Map<string, Audience>();
   private readonly skipUnheard: boolean;
   /** Announcements of our own subscriptions waiting for their echo, by token. */
   private readonly announcing = new Map<string, () => void>();
@@ -100,7 +107,7 @@ export class RedisTransport implements EventTransport {
     // Some bus subscribed to something: every type may have an audience again.
     if (!config.cluster) {
       this.control.set(fanOutControlChannel(this.prefix), token => {
-        this.silences.clear();
+        this.audiences.clear();
         this.announcing.get(token)?.();
       });
     }
@@ -151,31 +158,39 @@ export class RedisTransport implements EventTransport {
     // Both connections must be ready: when one notices an outage first, the other's socket
     // is as good as dead, and what is sent on it counts against maxBufferedPublishes too.
     if (pub?.status === 'ready' && this.sub?.status === 'ready') {
-      if (!this.skipUnheard) return pub.publish(redisKeys.channel(this.prefix, type), payload);
-      const silence = this.silences.get(type);
-      if (silence?.probeAt !== undefined) {
-        const now = Date.now();
-        if (now < silence.probeAt) return SKIPPED;
-        silence.probeAt = now + UNHEARD_PROBE_MS;
+      const channel = redisKeys.channel(this.prefix, type);
+      if (!this.skipUnheard) return pub.publish(channel, payload);
+      const now = Date.now();
+      const audience = this.audiences.get(type);
+      if (audience === undefined) {
+        if (this.audiences.size >= MAX_TRACKED_TYPES) this.audiences.clear();
+        this.audiences.set(type, { sampleAt: now + AUDIENCE_SAMPLE_MS });
+      } else if (audience.probeAt !== undefined) {
+        if (now < audience.probeAt) return SKIPPED;
+        audience.probeAt = now + UNHEARD_PROBE_MS;
+      } else if (now < audience.sampleAt) {
+        return pub.publish(channel, payload);
+      } else {
+        audience.sampleAt = now + AUDIENCE_SAMPLE_MS;
       }
-      return pub.publish(redisKeys.channel(this.prefix, type), payload).then(receivers => this.noteAudience(type, receivers));
+      return pub.publish(channel, payload).then(receivers => this.noteAudience(type, receivers));
     }
     return this.publishWhileDown(type, payload);
   }
 
   /** Follows whether PUBLISH of `type` reaches anyone; a type nobody heard for UNHEARD_AFTER_MS is skipped. */
   private noteAudience(type: string, receivers: number): number {
+    const audience = this.audiences.get(type);
+    if (audience === undefined) return receivers;
     if (receivers > 0) {
-      if (this.silences.size > 0) this.silences.delete(type);
+      audience.silentSince = undefined;
+      audience.probeAt = undefined;
       return receivers;
     }
     const now = Date.now();
-    const silence = this.silences.get(type);
-    if (silence === undefined) {
-      if (this.silences.size >= MAX_TRACKED_TYPES) this.silences.clear();
-      this.silences.set(type, { since: now });
-    } else if (silence.probeAt === undefined && now - silence.since >= UNHEARD_AFTER_MS) {
-      silence.probeAt = now + UNHEARD_PROBE_MS;
+    audience.silentSince ??= now;
+    if (audience.probeAt === undefined && now - audience.silentSince >= UNHEARD_AFTER_MS) {
+      audience.probeAt = now + UNHEARD_PROBE_MS;
       this.logger.debug(`Nobody has listened to "${type}" for ${UNHEARD_AFTER_MS} ms: skipping its PUBLISH until someone subscribes.`);
     }
     return receivers;
@@ -407,7 +422,7 @@ export class RedisTransport implements EventTransport {
     const sub = this.sub;
     if (!sub || this.closed) return;
     // Announcements made while this connection was down were missed.
-    this.silences.clear();
+    this.audiences.clear();
     try {
       const channels = [...this.exact.keys()].map(type => redisKeys.channel(this.prefix, type));
       channels.push(...this.control.keys());
