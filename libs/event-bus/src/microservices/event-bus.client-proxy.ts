@@ -1,5 +1,5 @@
 import type { ReadPacket, WritePacket } from '@nestjs/microservices';
-import { from, type Observable } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 import { RequestResponseNotSupportedError } from '../errors/request-response-not-supported.error.js';
 import type { EventBusService } from '../event-bus.service.js';
 import type { PublishOptions, PublishResult } from '../interfaces/publish.interface.js';
@@ -76,10 +76,7 @@ export class EventBusClientProxy extends ClientProxyBase<Record<string, never>, 
   override emit<TResult = PublishResult, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
     // null / undefined pattern or data: Nest's own InvalidMessageException.
     if (pattern === null || pattern === undefined || data === null || data === undefined) return super.emit(pattern, data);
-    const result = this.dispatchEvent<TResult>(this.createPacket(pattern, data));
-    // An emit nobody subscribes to stays as silent on failure as Nest's (its Subject swallows it).
-    result.catch(() => undefined);
-    return from(result);
+    return observeSettled(this.dispatchEvent<TResult>(this.createPacket(pattern, data)));
   }
 
   /** `send()` lands here: refused, see `RequestResponseNotSupportedError`. */
@@ -95,4 +92,50 @@ export class EventBusClientProxy extends ClientProxyBase<Record<string, never>, 
     if (metadata) for (const key of TRACE_KEYS) if (metadata[key]) (options ??= {})[key] = metadata[key];
     return this.bus.publish(this.normalizePattern(packet.pattern), packet.data, options) as Promise<T>;
   }
+}
+
+/**
+ * A hot observable of one promise's outcome, for late subscribers too. One
+ * `then` (rxjs' `from` adds two, plus a `catch` to keep an emit nobody
+ * subscribes to as silent on failure as Nest's): it runs for every emit.
+ */
+function observeSettled<T>(promise: Promise<T>): Observable<T> {
+  let state: 'pending' | 'resolved' | 'rejected' = 'pending';
+  let outcome: unknown;
+  let waiting: Array<Subscriber<T>> | undefined;
+  promise.then(
+    value => {
+      state = 'resolved';
+      outcome = value;
+      const subscribers = waiting ?? [];
+      waiting = undefined;
+      for (const subscriber of subscribers) {
+        subscriber.next(value);
+        subscriber.complete();
+      }
+    },
+    (error: unknown) => {
+      state = 'rejected';
+      outcome = error;
+      const subscribers = waiting ?? [];
+      waiting = undefined;
+      for (const subscriber of subscribers) subscriber.error(error);
+    },
+  );
+  return new Observable<T>(subscriber => {
+    if (state === 'resolved') {
+      subscriber.next(outcome as T);
+      subscriber.complete();
+      return undefined;
+    }
+    if (state === 'rejected') {
+      subscriber.error(outcome);
+      return undefined;
+    }
+    (waiting ??= []).push(subscriber);
+    return () => {
+      const at = waiting?.indexOf(subscriber) ?? -1;
+      if (at >= 0) waiting!.splice(at, 1);
+    };
+  });
 }
