@@ -48,6 +48,14 @@ describe('createEventId', () => {
     const muchLater = createEventId(FUTURE + 86_400_000);
     expect([muchLater, later, earlier].sort()).toEqual([earlier, later, muchLater]);
   });
+
+  // Last: it moves the generator's clock furthest ahead.
+  it('adds one to the 80-bit random part for each id in one millisecond, carrying across digits', () => {
+    const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+    const value = (id: string) => [...id.slice(10)].reduce((n, c) => n * 32n + BigInt(ALPHABET.indexOf(c)), 0n);
+    const ids = Array.from({ length: 100 }, () => createEventId(FUTURE + 10 * 86_400_000));
+    for (let i = 1; i < ids.length; i++) expect(value(ids[i]) - value(ids[i - 1])).toBe(1n);
+  });
 });
 
 describe('eventIdTime', () => {

@@ -7,7 +7,6 @@ const POOL_SIZE = 16 * 1024;
 let pool = Buffer.allocUnsafe(0);
 let poolOffset = 0;
 let lastTime = -1;
-const lastRandom = new Uint8Array(10);
 
 /** Hands out `length` fresh random bytes of the pool; returns where they start. */
 function takeRandom(length: number): number {
@@ -21,11 +20,6 @@ function takeRandom(length: number): number {
   return start;
 }
 
-function fillRandom(target: Uint8Array): void {
-  const start = takeRandom(target.length);
-  pool.copy(target, 0, start, start + target.length);
-}
-
 /**
  * A new trace id: 128 random bits as 32 hex characters (the W3C trace-context
  * format), read straight from the pooled randomness of event ids, so a publish
@@ -36,56 +30,56 @@ export function createTraceId(): string {
   return pool.toString('hex', start, start + 16);
 }
 
-function incrementRandom(): void {
-  for (let i = lastRandom.length - 1; i >= 0; i--) {
-    if (lastRandom[i] < 255) {
-      lastRandom[i]++;
-      return;
-    }
-    lastRandom[i] = 0;
-  }
-}
+/** Base32 digits (0–31) of the last id: 10 of time, then 16 of randomness. */
+const digits = new Uint8Array(26);
+/** The last id's first 25 characters; most ids differ from the last one in the 26th only. */
+let prefix = '';
 
-function encodeTime(time: number): string {
+function rebuildPrefix(): void {
   let out = '';
-  for (let i = 0; i < 10; i++) {
-    out = ALPHABET[time % 32] + out;
-    time = Math.floor(time / 32);
-  }
-  return out;
-}
-
-function encodeRandom(bytes: Uint8Array): string {
-  // 80 bits → 16 characters of 5 bits each.
-  let out = '';
-  let buffer = 0;
-  let bits = 0;
-  for (const byte of bytes) {
-    buffer = (buffer << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += ALPHABET[(buffer >> bits) & 31];
-    }
-    buffer &= (1 << bits) - 1;
-  }
-  return out;
+  for (let i = 0; i < 25; i++) out += ALPHABET[digits[i]];
+  prefix = out;
 }
 
 /**
  * A new ULID: 48 bits of milliseconds and 80 random bits, 26 characters.
- * Ids made in the same millisecond by this process increase monotonically, so
- * string order is creation order within a process and time order across them.
+ * Ids made in the same millisecond by this process increase monotonically
+ * (the random part plus one), so string order is creation order within a
+ * process and time order across them.
  */
 export function createEventId(now: number = Date.now()): string {
+  // NOTE: on the hot path: in the same millisecond the id is the cached prefix plus one
+  // character, instead of 26 characters encoded (and as many strings allocated) each time.
   if (now <= lastTime) {
-    incrementRandom();
-    now = lastTime;
+    let i = 25;
+    while (i >= 10 && digits[i] === 31) digits[i--] = 0;
+    // 80 bits of randomness exhausted within one millisecond: wraps around (never in practice).
+    if (i >= 10) digits[i]++;
+    if (i < 25) rebuildPrefix();
   } else {
     lastTime = now;
-    fillRandom(lastRandom);
+    let time = now;
+    for (let i = 9; i >= 0; i--) {
+      digits[i] = time % 32;
+      time = Math.floor(time / 32);
+    }
+    // 80 random bits → 16 digits of 5 bits each.
+    const start = takeRandom(10);
+    let buffer = 0;
+    let bits = 0;
+    let at = 10;
+    for (let b = start; b < start + 10; b++) {
+      buffer = (buffer << 8) | pool[b];
+      bits += 8;
+      while (bits >= 5) {
+        bits -= 5;
+        digits[at++] = (buffer >> bits) & 31;
+      }
+      buffer &= (1 << bits) - 1;
+    }
+    rebuildPrefix();
   }
-  return encodeTime(now) + encodeRandom(lastRandom);
+  return prefix + ALPHABET[digits[25]];
 }
 
 /** Milliseconds since the epoch encoded in a ULID, or NaN when it is not one. */
