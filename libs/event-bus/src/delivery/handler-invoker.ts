@@ -37,6 +37,8 @@ export class HandlerInvoker {
   private readonly logger: EventBusLogger;
   private closing = false;
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  private parsedTimestamp = '';
+  private parsedTime = NaN;
 
   constructor(
     @Inject(EVENT_BUS_CONFIG) config: EventBusConfig,
@@ -165,7 +167,13 @@ export class HandlerInvoker {
   }
 
   private recordDelivered(event: EventEnvelope): void {
-    this.metrics.recordDelivery(Date.now() - Date.parse(event.metadata.timestamp), event.type);
+    const timestamp = event.metadata.timestamp;
+    // NOTE: events of one publisher in one millisecond share their timestamp: parse it once.
+    if (timestamp !== this.parsedTimestamp) {
+      this.parsedTimestamp = timestamp;
+      this.parsedTime = Date.parse(timestamp);
+    }
+    this.metrics.recordDelivery(Date.now() - this.parsedTime, event.type);
   }
 
   /** After a failed first attempt: guard refusals, retries with backoff, and the final failure. */
