@@ -30,7 +30,12 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
   const apps: INestApplicationContext[] = [];
 
   /** A microservice as a team would write it for Transport.REDIS, with the strategy swapped. */
-  async function microservice(controllers: Type[], providers: Provider[] = [], serviceName = 'ms-e2e'): Promise<INestMicroservice> {
+  async function microservice(
+    controllers: Type[],
+    providers: Provider[] = [],
+    serviceName = 'ms-e2e',
+    configure: (server: EventBusServer) => void = () => undefined,
+  ): Promise<INestMicroservice> {
     const moduleRef = await Test.createTestingModule({
       imports: [
         EventBusModule.forRoot({ serviceName, transport: 'redis', logLevel: 'error', redis: { url: redis.url, channelPrefix } }),
@@ -41,7 +46,9 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
       controllers,
       providers: [Deliveries, ...providers],
     }).compile();
-    const app = moduleRef.createNestMicroservice({ strategy: new EventBusServer(moduleRef.get(EventBusService)), logger: false });
+    const server = new EventBusServer(moduleRef.get(EventBusService));
+    configure(server);
+    const app = moduleRef.createNestMicroservice({ strategy: server, logger: false });
     apps.push(app);
     // NOTE: listen() alone, as in Nest's docs: in Nest 12.1 init() before listen() runs the bootstrap hooks twice.
     await app.listen();
@@ -89,6 +96,25 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
       expect(item.envelope.metadata.traceId).toBe(result.traceId);
       expect(item.envelope.metadata.source).toBe('publisher');
     }
+  });
+
+  it('runs processing hooks (tracing instrumentation) around each handler when they are set', async () => {
+    const steps: string[] = [];
+    const app = await microservice([ImageEventsController], [], 'ms-hooks', server => {
+      server.setOnProcessingStartHook((transportId, context, done) => {
+        steps.push(`start ${(context as { getPattern(): string }).getPattern()}`);
+        return done();
+      });
+      server.setOnProcessingEndHook((transportId, context) => {
+        steps.push(`end ${(context as { getPattern(): string }).getPattern()}`);
+      });
+    });
+    const deliveries = app.get(Deliveries);
+    const bus = await publisher();
+    await bus.publish('image.uploaded', { photoId: 'p9' });
+    await deliveries.waitFor(2);
+    await waitUntil(() => steps.length === 4, 5000, 'both end hooks');
+    expect(steps.sort()).toEqual(['end image.*', 'end image.uploaded', 'start image.*', 'start image.uploaded']);
   });
 
   it('matches wildcard patterns with the bus grammar: image.* is one segment', async () => {
