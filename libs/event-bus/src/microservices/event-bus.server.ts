@@ -161,7 +161,6 @@ export class EventBusServer extends ServerBase<Record<string, never>, EventBusSe
   }
 }
 
-/** Nest's RPC exception filter rethrows `{ status, message }` objects; the bus logs errors. */
 /** A handler's result as the bus wants it: resolved when done (an observable: when it completes), rejected with an Error. */
 function settle(result: unknown): Promise<void> {
   // NOTE: one `then`, no async wrapper: this runs for every event.
@@ -174,6 +173,7 @@ function rethrow(error: unknown): never {
   throw error instanceof Error ? error : toError(error);
 }
 
+/** Nest's RPC exception filter rethrows `{ status, message }` objects; the bus logs errors. */
 function toError(error: unknown): Error {
   const message = typeof error === 'object' && error && 'message' in error ? String((error as { message: unknown }).message) : String(error);
   return Object.assign(new Error(message), { cause: error });
