@@ -52,21 +52,35 @@ export class DeliveryCounter {
       });
     }
   }
+
+  /** Where the current phase stands, for a timeout's error message. */
+  progress(): { phase: string; count: number; target: number } {
+    return { phase: this.phase, count: this.count, target: this.target };
+  }
 }
 
+/** What a subscriber child's `start` hands back: its close function, or that and extra progress figures. */
+export type SubscriberHandle =
+  | (() => Promise<void>)
+  | { close: () => Promise<void>; extra?: () => Record<string, unknown> };
+
 /**
- * Runs a subscriber child: `start` subscribes (feeding `counter`) and returns its close function;
- * then the parent arms phases with `{ kind: 'expect', phase, count }`.
+ * Runs a subscriber child: `start` subscribes (feeding `counter`) and returns its close function
+ * (and, optionally, extra figures for progress reports); then the parent arms phases with
+ * `{ kind: 'expect', phase, count }` and may ask `{ kind: 'progress' }` when the counter tells it.
  */
 export async function runSubscriber(
-  counter: Pick<DeliveryCounter, 'arm'>,
-  start: () => Promise<() => Promise<void>>,
+  counter: Pick<DeliveryCounter, 'arm'> & Partial<Pick<DeliveryCounter, 'progress'>>,
+  start: () => Promise<SubscriberHandle>,
 ): Promise<void> {
-  const close = await start();
+  const handle = await start();
+  const { close, extra } = typeof handle === 'function' ? { close: handle, extra: undefined } : handle;
   onCommand(async message => {
     if (message.kind === 'expect') {
       counter.arm(String(message.phase), Number(message.count));
       report({ kind: 'armed', phase: message.phase });
+    } else if (message.kind === 'progress' && counter.progress) {
+      report({ kind: 'progress', ...counter.progress(), ...extra?.() });
     } else if (message.kind === 'exit') {
       await Promise.race([
         close(),

@@ -4,7 +4,6 @@
  * and command loop. The producer side reuses the fan-out publisher
  * (`runPublisher`: a window of concurrent emits).
  */
-import { cpuSince, memory, now, onCommand, report } from '../lib/ipc.js';
 
 /** The `@EventPattern` of both consumers and the pattern both producers emit: an exact name. */
 export const EVENT_NAME = 'bench.event';
@@ -40,90 +39,5 @@ export function builtinRedisOptions(): {
   };
 }
 
-/**
- * Counts events reaching the `@EventPattern` handler and reports the time of
- * the last one of a phase. One increment and one comparison per event, the
- * same on both sides.
- */
-export class HandledCounter {
-  private count = 0;
-  private target = -1;
-  private phase = '';
-  private strays = 0;
-  private wireBytes = 0;
-  private cpuAtArm: NodeJS.CpuUsage = process.cpuUsage();
-
-  /** True until one message size was recorded. */
-  needsSample = true;
-
-  arm(phase: string, target: number): void {
-    this.phase = phase;
-    this.target = target;
-    this.count = 0;
-    this.cpuAtArm = process.cpuUsage();
-  }
-
-  /** Records the size of one message as it travelled (bytes of its JSON). */
-  sample(bytes: number): void {
-    this.wireBytes = bytes;
-    this.needsSample = false;
-  }
-
-  /** One event reached the handler. */
-  hit(): void {
-    if (this.target < 0) {
-      this.strays++;
-      return;
-    }
-    if (++this.count === this.target) {
-      const tLast = now();
-      const cpuUs = cpuSince(this.cpuAtArm);
-      this.target = -1;
-      report({
-        kind: 'done',
-        phase: this.phase,
-        count: this.count,
-        tLast,
-        cpuUs,
-        strays: this.strays,
-        wireBytes: this.wireBytes,
-        ...memory(),
-      });
-    }
-  }
-
-  /** Where the current phase stands, for a timeout's error message. */
-  progress(): { phase: string; count: number; target: number } {
-    return { phase: this.phase, count: this.count, target: this.target };
-  }
-}
-
-/**
- * Runs a consumer child: `start` starts the microservice (listening) and
- * returns its close function and, optionally, extra figures for a progress
- * report (the bus' dropped/failed counters). Commands: `expect`, `progress`, `exit`.
- */
-export async function runConsumer(
-  counter: HandledCounter,
-  start: () => Promise<{
-    close: () => Promise<void>;
-    extra?: () => Record<string, unknown>;
-  }>,
-): Promise<void> {
-  const { close, extra } = await start();
-  onCommand(async message => {
-    if (message.kind === 'expect') {
-      counter.arm(String(message.phase), Number(message.count));
-      report({ kind: 'armed', phase: message.phase });
-    } else if (message.kind === 'progress') {
-      report({ kind: 'progress', ...counter.progress(), ...extra?.() });
-    } else if (message.kind === 'exit') {
-      await Promise.race([
-        close(),
-        new Promise(resolve => setTimeout(resolve, 3000)),
-      ]);
-      process.exit(0);
-    }
-  });
-  report({ kind: 'ready', ...memory() });
-}
+/** The consumer side's counter and command loop are the fan-out subscriber's. */
+export { DeliveryCounter as HandledCounter, runSubscriber as runConsumer } from '../fanout/subscriber-common.js';
