@@ -30,6 +30,7 @@ import {
   EVENT_TYPE,
   PAYLOAD_BYTES,
 } from './fanout/payload.js';
+import { flag, intFlag } from './lib/flags.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -47,20 +48,6 @@ interface Params {
   childNodeArgs: string[];
   /** True when a flag other than --quick changed the run: it is not the reference run. */
   custom: boolean;
-}
-
-function flag(name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return process.argv.find(arg => arg.startsWith(prefix))?.slice(prefix.length);
-}
-
-function intFlag(name: string, fallback: number): number {
-  const raw = flag(name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0)
-    throw new Error(`--${name}=${raw}: expected a whole number >= 0`);
-  return value;
 }
 
 function readParams(): Params {

@@ -35,6 +35,7 @@ import { now, type BenchMessage } from '../lib/ipc.js';
 import { median, round, table } from '../lib/stats.js';
 import { DATA_BYTES, Histogram, type SerializedHistogram } from './common.js';
 import { benchLifecycle } from '../lib/redis-admin.js';
+import { flag, numberFlag } from '../lib/flags.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 // dist/bench/gateway → the repository's bench/results.
@@ -54,20 +55,6 @@ const LABEL: Record<Side, string> = {
   ours: 'ours (gateway)',
   baseline: 'baseline (socket.io + redis-adapter)',
 };
-
-function flag(name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return process.argv.find(arg => arg.startsWith(prefix))?.slice(prefix.length);
-}
-
-function numberFlag(name: string, fallback: number): number {
-  const raw = flag(name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`--${name}=${raw}: expected a number > 0`);
-  return value;
-}
 
 const quick = process.argv.includes('--quick');
 const only = flag('only');

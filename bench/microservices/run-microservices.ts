@@ -28,6 +28,7 @@ import type { BenchMessage } from '../lib/ipc.js';
 import { median, round, table } from '../lib/stats.js';
 import { benchLifecycle, redisCpuUs } from '../lib/redis-admin.js';
 import { CHANNELS, EVENT_NAME } from './common.js';
+import { flag, intFlag } from '../lib/flags.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 // dist/bench/microservices → the repository's bench/results.
@@ -90,20 +91,6 @@ interface Run {
     maxRssMb: number;
     heapUsedMb: number;
   };
-}
-
-function flag(name: string): string | undefined {
-  const prefix = `--${name}=`;
-  return process.argv.find(arg => arg.startsWith(prefix))?.slice(prefix.length);
-}
-
-function intFlag(name: string, fallback: number): number {
-  const raw = flag(name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0)
-    throw new Error(`--${name}=${raw}: expected a whole number >= 0`);
-  return value;
 }
 
 function readParams(): Params {
