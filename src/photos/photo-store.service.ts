@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { ErrorInfo, PhotoMetadata, StorageInfo, ThumbnailInfo } from '@shared-infra/event-bus';
+import type { ErrorInfo, PhotoMetadata, PhotoUploadedEvent, StorageInfo, ThumbnailInfo } from '@shared-infra/event-bus';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -14,14 +14,8 @@ export const PHOTO_FILES = {
   display: 'display.webp',
 } as const;
 
-/** What the demo knows about a photo: kept as `photo.json` in its folder. */
-export interface PhotoRecord {
-  photoId: string;
-  userId: string;
-  filename: string;
-  size: number;
-  mimeType: string;
-  uploadedAt: string;
+/** What the demo knows about a photo (what `photo.uploaded` said, and since): kept as `photo.json` in its folder. */
+export interface PhotoRecord extends PhotoUploadedEvent {
   /** The uploaded file's name in the photo's folder; absent for photos registered by metadata only. */
   original?: string;
   status: 'uploaded' | 'processing' | 'completed' | 'failed';
