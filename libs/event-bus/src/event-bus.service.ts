@@ -405,13 +405,14 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     const envelope: EventEnvelope = { id: createEventId(), type, data, metadata, version: ENVELOPE_VERSION };
     const payload = this.codec.encode(envelope);
     const room = target && this.config.roomHistory.enabled ? targetRoom(metadata) : undefined;
+    const durable = this.durable.wants(type);
     try {
-      if (room !== undefined || this.durable.wants(type)) {
+      if (room !== undefined || durable) {
         // All in one tick, so ioredis pipelines XADD and PUBLISH into one round trip,
         // the stores' commands first: a subscriber that hears the event finds it stored.
         const writes: Promise<unknown>[] = [];
         if (room !== undefined) writes.push(this.roomHistory().append(room, envelope.id, payload));
-        if (this.durable.wants(type)) writes.push(this.durable.append(type, payload));
+        if (durable) writes.push(this.durable.append(type, payload));
         writes.push(this.transport.publish(type, payload));
         await Promise.all(writes);
       } else {
