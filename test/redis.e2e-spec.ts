@@ -270,6 +270,16 @@ describe('redis transport: no PUBLISH for types nobody listens to', () => {
     }
   });
 
+  it('takes junk on its announcement channel as an announcement: sends again, keeps serving', async () => {
+    app = await startBusApp(redis.url, { serviceName: 'quiet-junk' });
+    const bus = app.get(EventBusService);
+    await publishUntilUnheard(bus, 'audit.junk');
+    for (const junk of ['', 'not a token', '\u0000\u0001', 'x'.repeat(100_000)]) await raw.publish('eventbus#fanout', junk);
+    await waitUntil(async () => (await publishedDuring(bus, 'audit.junk', 1)) === 1, 5000, 'PUBLISH to resume after the announcements');
+    expect(await publishedDuring(bus, 'audit.junk', 20)).toBe(20);
+    expect(bus.isConnected()).toBe(true);
+  });
+
   it('with skipUnheardPublishes: false, PUBLISHes every event', async () => {
     app = await startBusApp(redis.url, { serviceName: 'loud', redis: { skipUnheardPublishes: false } });
     const bus = app.get(EventBusService);
