@@ -289,3 +289,129 @@ describe('redis transport: no PUBLISH for types nobody listens to', () => {
     }
   });
 });
+
+describe('redis transport: the publishes of one tick go out as one script call', () => {
+  let redis: RedisServer;
+  let raw: Redis;
+  let listener: Redis;
+  let app: INestApplicationContext | undefined;
+  const heard: string[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    raw = new Redis(redis.url);
+    listener = new Redis(redis.url);
+    listener.on('pmessage', (_glob: string, _channel: string, message: string) => heard.push(message));
+    await listener.psubscribe('eventbus:*');
+  });
+
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    heard.length = 0;
+  });
+
+  afterAll(async () => {
+    listener.disconnect();
+    raw.disconnect();
+    await redis.stop();
+  });
+
+  /** Calls of `command` Redis has run so far (INFO commandstats). */
+  const calls = async (command: string): Promise<number> =>
+    Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(await raw.info('commandstats'))?.[1] ?? 0);
+
+  const heardData = <T>(): T[] => heard.map(message => (JSON.parse(message) as EventEnvelope<string, T>).data);
+
+  /** A Redis user allowed `channels` only (plus the bus' announcement channel), with `extra` ACL rules; its URL. */
+  async function limitedUser(name: string, channels: string[], extra: string[] = []): Promise<string> {
+    await raw.call('ACL', 'SETUSER', name, 'reset', 'on', '>secret', '~*', '&eventbus#fanout', '&eventbus#durable', ...channels.map(channel => `&${channel}`), '+@all', ...extra);
+    const url = new URL(redis.url);
+    url.username = name;
+    url.password = 'secret';
+    return url.toString();
+  }
+
+  it('sends 500 publishes of one tick in a few EVALs, each PUBLISHed once, in order', async () => {
+    app = await startBusApp(redis.url, { serviceName: 'batched' });
+    const bus = app.get(EventBusService);
+    const [evalsBefore, publishesBefore] = [await calls('eval'), await calls('publish')];
+    // Mixed sizes: the 100 KB events split batches on size as well as on count.
+    const results = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => bus.publish(i % 2 ? 'batch.odd' : 'batch.even', { i, pad: i % 100 === 0 ? 'x'.repeat(100_000) : '' })),
+    );
+    expect(new Set(results.map(result => result.eventId)).size).toBe(500);
+    expect((await calls('publish')) - publishesBefore).toBe(500);
+    const evals = (await calls('eval')) - evalsBefore;
+    expect(evals).toBeGreaterThanOrEqual(Math.ceil(500 / 64));
+    expect(evals).toBeLessThan(50);
+    await waitUntil(() => heard.length === 500, 5000, 'all 500 events at the raw subscriber');
+    expect(heardData<{ i: number }>().map(data => data.i)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+  });
+
+  it('fails only the events of a channel Redis refuses (ACL), and delivers the rest of their batch', async () => {
+    app = await startBusApp(await limitedUser('events-writer', ['eventbus:allowed.*']), { serviceName: 'acl-channels' });
+    const bus = app.get(EventBusService);
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => bus.publish(i % 4 === 0 ? 'denied.event' : 'allowed.event', { i })));
+    const refused = outcomes.flatMap((outcome, i) => (outcome.status === 'rejected' ? [i] : []));
+    expect(refused).toEqual([0, 4, 8, 12, 16]);
+    for (const i of refused) {
+      const { reason } = outcomes[i] as PromiseRejectedResult;
+      expect(reason).toBeInstanceOf(EventBusUnavailableError);
+      expect((reason as Error).message).toMatch(/"denied\.event" failed: .*(NOPERM|can't publish to the channel)/);
+    }
+    await waitUntil(() => heard.length === 15, 5000, 'the 15 allowed events');
+    expect(heardData<{ i: number }>().map(data => data.i)).toEqual([1, 2, 3, 5, 6, 7, 9, 10, 11, 13, 14, 15, 17, 18, 19]);
+    expect(bus.isConnected()).toBe(true);
+  });
+
+  it('falls back to one PUBLISH per event when Redis refuses scripts, losing nothing', async () => {
+    app = await startBusApp(await limitedUser('no-scripts', ['eventbus:*'], ['-@scripting']), { serviceName: 'no-scripts' });
+    const bus = app.get(EventBusService);
+    const evalsBefore = await calls('eval');
+    await Promise.all(Array.from({ length: 100 }, (_, i) => bus.publish('plain.event', { i })));
+    await Promise.all(Array.from({ length: 100 }, (_, i) => bus.publish('plain.event', { i: 100 + i })));
+    await waitUntil(() => heard.length === 200, 5000, 'all 200 events');
+    expect(heardData<{ i: number }>().map(data => data.i)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    // Refused calls are not counted as calls: no script ever ran.
+    expect(await calls('eval')).toBe(evalsBefore);
+  });
+
+  it('starts and delivers when Redis refuses its control channels (ACL); a durable subscribe says which ACL rule is missing', async () => {
+    // PSUBSCRIBE needs its glob allowed literally, hence the second channel rule.
+    await raw.call('ACL', 'SETUSER', 'events-only', 'reset', 'on', '>secret', '~*', '&eventbus:*', '&eventbus:chat.*', '+@all');
+    const url = new URL(redis.url);
+    url.username = 'events-only';
+    url.password = 'secret';
+    app = await startBusApp(url.toString(), { serviceName: 'no-control' });
+    const bus = app.get(EventBusService);
+    const handled = new Collector<EventEnvelope>();
+    await expect(bus.subscribe('ledger.*', handled.push, { durable: true, group: 'ledger' })).rejects.toThrow(
+      /control channel "eventbus#durable" \(NOPERM.*ACL "&eventbus#durable"/,
+    );
+    await bus.subscribe('chat.*', handled.push);
+    await bus.publish('chat.message', { n: 2 });
+    await handled.waitFor(1, 5000);
+    expect(bus.isConnected()).toBe(true);
+  });
+
+  it('sends what was published in the tick of close() before it quits', async () => {
+    app = await startBusApp(redis.url, { serviceName: 'closing' });
+    const bus = app.get(EventBusService);
+    const sent = Array.from({ length: 10 }, (_, i) => bus.publish('last.words', { i }));
+    await app.close();
+    app = undefined;
+    await Promise.all(sent);
+    await waitUntil(() => heard.length === 10, 5000, 'the 10 events published just before close()');
+  });
+
+  it('with batchPublishes: false, sends one PUBLISH per event and no script', async () => {
+    app = await startBusApp(redis.url, { serviceName: 'unbatched', redis: { batchPublishes: false } });
+    const bus = app.get(EventBusService);
+    const evalsBefore = await calls('eval');
+    await Promise.all(Array.from({ length: 100 }, (_, i) => bus.publish('one.by.one', { i })));
+    await waitUntil(() => heard.length === 100, 5000, 'all 100 events');
+    expect(heardData<{ i: number }>().map(data => data.i)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(await calls('eval')).toBe(evalsBefore);
+  });
+});

@@ -46,7 +46,7 @@ export interface ResolvedMetricsOptions {
 export interface EventBusConfig {
   serviceName: string;
   transport: 'memory' | 'redis';
-  redis?: Required<Pick<RedisTransportOptions, 'channelPrefix' | 'maxBufferedPublishes' | 'maxRetriesPerRequest' | 'skipUnheardPublishes'>> &
+  redis?: Required<Pick<RedisTransportOptions, 'channelPrefix' | 'maxBufferedPublishes' | 'maxRetriesPerRequest' | 'skipUnheardPublishes' | 'batchPublishes'>> &
     RedisTransportOptions;
   limits: { maxEventBytes: number; maxDataBytes: number };
   retry: RetryOptions;
@@ -98,6 +98,7 @@ export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
           maxBufferedPublishes: positive('redis.maxBufferedPublishes', options.redis.maxBufferedPublishes ?? 1000),
           maxRetriesPerRequest: positive('redis.maxRetriesPerRequest', options.redis.maxRetriesPerRequest ?? 20),
           skipUnheardPublishes: options.redis.skipUnheardPublishes ?? true,
+          batchPublishes: options.redis.batchPublishes ?? true,
         }
       : undefined,
     limits,

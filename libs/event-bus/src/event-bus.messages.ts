@@ -29,6 +29,8 @@ export const messages = {
     `Redis is unreachable and ${limit} publishes are already waiting (option redis.maxBufferedPublishes). This publish was not sent: retry later or raise the limit.`,
   publishFailed: (type: string, reason: string) =>
     `Publishing "${type}" failed: ${reason}. The event was not sent; it is safe to retry.`,
+  controlPublishFailed: (channel: string, reason: string) =>
+    `Could not announce on the bus' control channel "${channel}" (${reason}). Other instances rely on it to learn of durable patterns and streams: if Redis refused it (NOPERM), allow the channel for this Redis user (ACL "&${channel}").`,
   closed: () =>
     `The event bus is shut down: publish() and subscribe() are refused after onApplicationShutdown.`,
   requestScopedHandler: (className: string, method: string) =>

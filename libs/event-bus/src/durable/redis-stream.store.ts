@@ -1,4 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
+import { EventBusUnavailableError } from '../errors/event-bus-unavailable.error.js';
+import { messages } from '../event-bus.messages.js';
 import { durableKeys } from '../transports/redis/redis-keys.util.js';
 import type {
   ClaimedEntry,
@@ -96,7 +98,7 @@ export class RedisStreamStore implements StreamStore {
     const { command, prefix } = this.options;
     const added = await command.sadd(durableKeys.streams(prefix), stream);
     this.knownStreams.add(stream);
-    if (added === 1) await command.publish(durableKeys.control(prefix), `stream:${stream}`);
+    if (added === 1) await this.announce(`stream:${stream}`);
     return this.xadd(stream, payload, targetGroup);
   }
 
@@ -211,8 +213,18 @@ export class RedisStreamStore implements StreamStore {
     const groups = durableKeys.groups(prefix);
     await command.hsetnx(groups, group, now);
     const registeredAt = Number(await command.hget(groups, group));
-    await command.publish(durableKeys.control(prefix), `pattern:${pattern}`);
+    await this.announce(`pattern:${pattern}`);
     return registeredAt;
+  }
+
+  /** Tells every instance of a new stream or pattern, on the control channel. */
+  private async announce(message: string): Promise<void> {
+    const channel = durableKeys.control(this.options.prefix);
+    try {
+      await this.options.command.publish(channel, message);
+    } catch (error) {
+      throw new EventBusUnavailableError(messages.controlPublishFailed(channel, (error as Error).message));
+    }
   }
 
   async patterns(): Promise<Map<string, number>> {

@@ -58,6 +58,17 @@ export interface RedisTransportOptions {
    * @default true
    */
   skipUnheardPublishes?: boolean;
+  /**
+   * Send the PUBLISHes of one event-loop tick as one `EVAL` of a short Lua
+   * script that PUBLISHes them in order (at most 64 events or 256 KB each),
+   * instead of one command each: the publisher spends about half the CPU per
+   * event. Order, per-event results and errors are as with plain PUBLISH. A
+   * Redis that refuses scripts (ACL without `EVAL`) is noticed on the first
+   * batch, which is then sent as plain PUBLISHes, as is everything after it.
+   * Always off on Redis Cluster.
+   * @default true
+   */
+  batchPublishes?: boolean;
 }
 
 /**

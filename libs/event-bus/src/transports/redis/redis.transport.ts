@@ -19,6 +19,7 @@ import { RedisStreamStore } from '../../durable/redis-stream.store.js';
 import type { StreamStore } from '../../durable/stream-store.interface.js';
 import type { ResolvedDurableOptions } from '../../event-bus.config.js';
 import { fanOutControlChannel, redisKeys } from './redis-keys.util.js';
+import { PublishBatcher } from './publish-batcher.js';
 import { RedisRoomHistory } from '../../rooms/redis-room-history.js';
 import type { ResolvedRoomHistoryOptions, RoomHistoryStore } from '../../rooms/room-history.interface.js';
 
@@ -90,6 +91,8 @@ export class RedisTransport implements EventTransport {
   private announcements = 0;
   private pub?: RedisClient;
   private sub?: RedisClient;
+  /** Sends the PUBLISHes of a tick as one script call (see `batchPublishes`); none on Cluster. */
+  private batcher?: PublishBatcher;
   private waiting = 0;
   private readyCount = 0;
   private closed = false;
@@ -121,6 +124,12 @@ export class RedisTransport implements EventTransport {
   async connect(): Promise<void> {
     this.pub = this.createClient('pub');
     this.sub = this.createClient('sub');
+    // NOTE: on Cluster a script runs on one node; plain PUBLISH is left to ioredis' per-node pipelines.
+    if (this.config.batchPublishes !== false && this.pub instanceof Redis) {
+      this.batcher = new PublishBatcher(this.pub, reason =>
+        this.logger.warn(`Redis refused the publish batching script (${reason}): publishing one PUBLISH per event from now on. Allow EVAL for this user, or set redis.batchPublishes: false to silence this.`),
+      );
+    }
     this.sub.on('message', this.getMessageHandler());
     this.sub.on('pmessage', this.getPatternMessageHandler());
     this.sub.on('ready', () => void this.resubscribe());
@@ -130,6 +139,10 @@ export class RedisTransport implements EventTransport {
 
   async close(): Promise<void> {
     this.closed = true;
+    // What was published this tick goes out before QUIT: ioredis sends QUIT at once, but
+    // auto-pipelined commands only when the loop turns (setImmediate), so let it turn once.
+    this.batcher?.flush();
+    await new Promise(resolve => setImmediate(resolve));
     await Promise.all(
       [this.sub, this.pub].map(async client => {
         if (!client) return;
@@ -159,7 +172,7 @@ export class RedisTransport implements EventTransport {
     // is as good as dead, and what is sent on it counts against maxBufferedPublishes too.
     if (pub?.status === 'ready' && this.sub?.status === 'ready') {
       const channel = redisKeys.channel(this.prefix, type);
-      if (!this.skipUnheard) return pub.publish(channel, payload);
+      if (!this.skipUnheard) return this.send(pub, channel, payload);
       const now = Date.now();
       const audience = this.audiences.get(type);
       if (audience === undefined) {
@@ -169,13 +182,18 @@ export class RedisTransport implements EventTransport {
         if (now < audience.probeAt) return SKIPPED;
         audience.probeAt = now + UNHEARD_PROBE_MS;
       } else if (now < audience.sampleAt) {
-        return pub.publish(channel, payload);
+        return this.send(pub, channel, payload);
       } else {
         audience.sampleAt = now + AUDIENCE_SAMPLE_MS;
       }
-      return pub.publish(channel, payload).then(receivers => this.noteAudience(type, receivers));
+      return this.send(pub, channel, payload).then(receivers => this.noteAudience(type, receivers));
     }
     return this.publishWhileDown(type, payload);
+  }
+
+  /** PUBLISH on a ready connection: batched with the rest of the tick when batching is on. */
+  private send(pub: RedisClient, channel: string, payload: string): Promise<number> {
+    return this.batcher ? this.batcher.publish(channel, payload) : pub.publish(channel, payload);
   }
 
   /** Follows whether PUBLISH of `type` reaches anyone; a type nobody heard for UNHEARD_AFTER_MS is skipped. */
@@ -307,7 +325,11 @@ export class RedisTransport implements EventTransport {
       subscribeControl: async (channel, listener) => {
         this.control.set(channel, listener);
         const sub = this.unwrap('sub');
-        if (sub.status === 'ready') await sub.subscribe(channel);
+        if (sub.status !== 'ready') return;
+        // NOTE: the caller does not wait for this; a refusal (ACL) must not become an unhandled rejection.
+        await sub.subscribe(channel).catch((error: Error) =>
+          this.logger.warn(`Could not subscribe to the control channel "${channel}": ${error.message}. Durable patterns that other instances register are not announced to this one. Allow the channel for this Redis user (ACL "&${channel}").`),
+        );
       },
     });
   }
