@@ -27,17 +27,17 @@ function harness(max: number, maxQueued: number) {
   let running = 0;
   let peak = 0;
   const submit = (n: number): boolean =>
-    limiter.run(async () => {
+    limiter.run(done => {
       const gate = deferred();
       gates.set(n, gate);
       started.push(n);
       running++;
       peak = Math.max(peak, running);
-      try {
-        await gate.promise;
-      } finally {
+      const finish = () => {
         running--;
-      }
+        done();
+      };
+      gate.promise.then(finish, finish);
     });
   return {
     limiter,
@@ -107,6 +107,42 @@ describe('ConcurrencyLimiter.run', () => {
     h.gate(1).reject(new Error('again'));
     await h.limiter.onIdle();
     expect(h.limiter.running).toBe(0);
+  });
+});
+
+describe('ConcurrencyLimiter with tasks that finish before they return', () => {
+  it('runs a long queue of them in a loop, not by recursion (no stack overflow)', async () => {
+    const limiter = new ConcurrencyLimiter(1, 200_000);
+    const gate = deferred();
+    limiter.run(done => void gate.promise.then(done));
+    let ran = 0;
+    for (let i = 0; i < 100_000; i++) expect(limiter.run(done => (ran++, done()))).toBe(true);
+    expect(limiter.waiting).toBe(100_000);
+    gate.resolve();
+    await limiter.onIdle();
+    expect(ran).toBe(100_000);
+    expect(limiter.running).toBe(0);
+  });
+
+  it('frees the slot of a task that throws, and ignores a second done()', async () => {
+    const limiter = new ConcurrencyLimiter(1, 10);
+    const order: string[] = [];
+    limiter.run(() => {
+      order.push('throws');
+      throw new Error('task bug');
+    });
+    limiter.run(done => {
+      order.push('twice');
+      done();
+      done();
+    });
+    limiter.run(done => {
+      order.push('after');
+      done();
+    });
+    expect(order).toEqual(['throws', 'twice', 'after']);
+    expect(limiter.running).toBe(0);
+    await expect(limiter.onIdle()).resolves.toBeUndefined();
   });
 });
 

@@ -18,7 +18,6 @@ export type HandlerOutcome =
 
 /** The outcome of every event its handler took at the first attempt (shared: outcomes are only read). */
 const DELIVERED: HandlerOutcome = Object.freeze({ status: 'delivered', attempts: 1 });
-const DELIVERED_AT_ONCE = Promise.resolve(DELIVERED);
 
 // Nest's guards consumer throws exactly this when a guard returns false.
 const GUARD_REJECTION = 'Forbidden resource';
@@ -70,18 +69,17 @@ export class HandlerInvoker {
         return;
       }
     }
-    if (!record.limiter.run(() => this.runFanOut(record, event))) {
+    const runFanOut = (done: () => void): void =>
+      this.attempt(record, event, outcome => {
+        if (outcome.status === 'aborted') this.metrics.dropped++;
+        done();
+      });
+    if (!record.limiter.run(runFanOut)) {
       this.metrics.dropped++;
       this.logger.warn(
         `Dropped ${eventTag(event)} for ${record.name}: ${record.limiter.waiting} events already wait for it (option maxQueued). Raise concurrency or maxQueued, or make the handler faster.`,
       );
     }
-  }
-
-  private runFanOut(record: HandlerRecord, event: EventEnvelope): Promise<void> {
-    return this.run(record, event).then(outcome => {
-      if (outcome.status === 'aborted') this.metrics.dropped++;
-    });
   }
 
   /** Stops new deliveries, cancels pending retry waits and drops queued events. */
@@ -112,12 +110,20 @@ export class HandlerInvoker {
   /**
    * Runs one event through one handler with its timeout and retries, and says
    * how it ended. Never throws. Durable delivery acts on the outcome (ack, dead
-   * letter, leave pending); fan-out only counts it.
+   * letter, leave pending).
    */
   run(record: HandlerRecord, event: EventEnvelope): Promise<HandlerOutcome> {
-    // NOTE: the first attempt costs one promise and one `then` (a sync handler: none). With
-    // AsyncLocalStorage on, Node 20 runs a hook for every promise, so the hot path avoids
-    // `async`/`await` layers; retries take the plain loop in `retry`.
+    return new Promise(resolve => this.attempt(record, event, resolve));
+  }
+
+  /**
+   * `run` with a callback: fan-out calls it for every event, and the first
+   * attempt then costs no promise of ours (one `then` on an async handler's
+   * promise, nothing for a sync handler). With AsyncLocalStorage on, Node 20
+   * runs a hook for every promise; retries take the plain loop in `retry`.
+   * `settle` is called once, synchronously when a sync handler succeeded.
+   */
+  private attempt(record: HandlerRecord, event: EventEnvelope, settle: (outcome: HandlerOutcome) => void): void {
     const trace: TraceContext = {
       traceId: event.metadata.traceId,
       correlationId: event.metadata.correlationId ?? event.metadata.traceId,
@@ -126,44 +132,43 @@ export class HandlerInvoker {
     this.metrics.inFlight++;
     let result: unknown;
     try {
-      result = traceStorage.run(trace, () => record.call(event));
+      result = traceStorage.run(trace, record.call, event);
     } catch (error) {
       this.metrics.inFlight--;
-      return this.retry(record, event, trace, error);
+      void this.retry(record, event, trace, error).then(settle);
+      return;
     }
     if (!(result instanceof Promise)) {
       this.metrics.inFlight--;
       this.recordDelivered(event);
-      return DELIVERED_AT_ONCE;
+      settle(DELIVERED);
+      return;
     }
-    const pending = result;
-    return new Promise<HandlerOutcome>(resolve => {
-      let settled = false;
-      const timer = record.timeout
-        ? setTimeout(() => {
-            settled = true;
-            this.metrics.inFlight--;
-            resolve(this.retry(record, event, trace, new HandlerTimeoutError(messages.handlerTimeout(record.name, record.timeout))));
-          }, record.timeout)
-        : undefined;
-      pending.then(
-        () => {
-          if (settled) return;
+    let settled = false;
+    const timer = record.timeout
+      ? setTimeout(() => {
           settled = true;
-          clearTimeout(timer);
           this.metrics.inFlight--;
-          this.recordDelivered(event);
-          resolve(DELIVERED);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          this.metrics.inFlight--;
-          resolve(this.retry(record, event, trace, error));
-        },
-      );
-    });
+          void this.retry(record, event, trace, new HandlerTimeoutError(messages.handlerTimeout(record.name, record.timeout))).then(settle);
+        }, record.timeout)
+      : undefined;
+    result.then(
+      () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.metrics.inFlight--;
+        this.recordDelivered(event);
+        settle(DELIVERED);
+      },
+      (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.metrics.inFlight--;
+        void this.retry(record, event, trace, error).then(settle);
+      },
+    );
   }
 
   private recordDelivered(event: EventEnvelope): void {
