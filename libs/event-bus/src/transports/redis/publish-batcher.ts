@@ -18,7 +18,8 @@ export const MAX_BATCH_CHARS = 256 * 1024;
 type Reply = number | Error;
 
 interface Batch {
-  args: string[];
+  /** channel, payload, channel, payload, …: payloads as Buffers (see `publish`). */
+  args: Array<string | Buffer>;
   chars: number;
   replies: Promise<Reply[]>;
   resolve(replies: Reply[]): void;
@@ -59,7 +60,10 @@ export class PublishBatcher {
     }
     if (batch === undefined) batch = this.begin();
     const at = batch.args.length >> 1;
-    batch.args.push(channel, message);
+    // NOTE: as a Buffer the payload waits for its reply (ioredis keeps a command's arguments
+    // until then) outside the V8 heap: every scavenge while 1,000 publishes are in flight
+    // copies less, and less is promoted. The UTF-8 encoding is done once either way.
+    batch.args.push(channel, Buffer.from(message));
     batch.chars += message.length;
     return batch.replies.then(replies => {
       const reply = replies[at];
@@ -102,10 +106,10 @@ export class PublishBatcher {
     return batch;
   }
 
-  private publishEach(args: string[]): Promise<Reply[]> {
+  private publishEach(args: Array<string | Buffer>): Promise<Reply[]> {
     const sent: Array<Promise<Reply>> = [];
     for (let i = 0; i < args.length; i += 2) {
-      sent.push(this.client.publish(args[i], args[i + 1]).catch((error: Error) => error));
+      sent.push(this.client.publish(args[i] as string, args[i + 1]).catch((error: Error) => error));
     }
     return Promise.all(sent);
   }
