@@ -323,14 +323,18 @@ describe('redis transport: the publishes of one tick go out as one script call',
 
   const heardData = <T>(): T[] => heard.map(message => (JSON.parse(message) as EventEnvelope<string, T>).data);
 
-  /** A Redis user allowed `channels` only (plus the bus' announcement channel), with `extra` ACL rules; its URL. */
-  async function limitedUser(name: string, channels: string[], extra: string[] = []): Promise<string> {
-    await raw.call('ACL', 'SETUSER', name, 'reset', 'on', '>secret', '~*', '&eventbus#fanout', '&eventbus#durable', ...channels.map(channel => `&${channel}`), '+@all', ...extra);
+  /** The URL of a new Redis user with these ACL rules (any key, password `secret`). */
+  async function redisUser(name: string, rules: string[]): Promise<string> {
+    await raw.call('ACL', 'SETUSER', name, 'reset', 'on', '>secret', '~*', ...rules);
     const url = new URL(redis.url);
     url.username = name;
     url.password = 'secret';
     return url.toString();
   }
+
+  /** A Redis user allowed `channels` only (plus the bus' control channels), with `extra` ACL rules. */
+  const limitedUser = (name: string, channels: string[], extra: string[] = []): Promise<string> =>
+    redisUser(name, ['&eventbus#fanout', '&eventbus#durable', ...channels.map(channel => `&${channel}`), '+@all', ...extra]);
 
   it('sends 500 publishes of one tick in a few EVALs, each PUBLISHed once, in order', async () => {
     app = await startBusApp(redis.url, { serviceName: 'batched' });
@@ -379,11 +383,7 @@ describe('redis transport: the publishes of one tick go out as one script call',
 
   it('starts and delivers when Redis refuses its control channels (ACL); a durable subscribe says which ACL rule is missing', async () => {
     // PSUBSCRIBE needs its glob allowed literally, hence the second channel rule.
-    await raw.call('ACL', 'SETUSER', 'events-only', 'reset', 'on', '>secret', '~*', '&eventbus:*', '&eventbus:chat.*', '+@all');
-    const url = new URL(redis.url);
-    url.username = 'events-only';
-    url.password = 'secret';
-    app = await startBusApp(url.toString(), { serviceName: 'no-control' });
+    app = await startBusApp(await redisUser('events-only', ['&eventbus:*', '&eventbus:chat.*', '+@all']), { serviceName: 'no-control' });
     const bus = app.get(EventBusService);
     const handled = new Collector<EventEnvelope>();
     await expect(bus.subscribe('ledger.*', handled.push, { durable: true, group: 'ledger' })).rejects.toThrow(
