@@ -16,7 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, round, table } from './lib/stats.js';
+import { fmt, median, round, table } from './lib/stats.js';
 import { benchLifecycle, redisCpuUs } from './lib/redis-admin.js';
 import {
   runFanoutSide,
@@ -72,13 +72,6 @@ function readParams(): Params {
 }
 
 const log = (line: string): void => console.log(`[bench] ${line}`);
-const fmt = (value: number, digits = 0): string =>
-  Number.isFinite(value)
-    ? value.toLocaleString('en-US', {
-        maximumFractionDigits: digits,
-        minimumFractionDigits: digits,
-      })
-    : 'n/a';
 
 function describe(run: FanoutRun): string {
   const cpu = run.cpuUsPerEvent;

@@ -32,7 +32,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild, killAllChildren } from '../lib/child.js';
 import { now, type BenchMessage } from '../lib/ipc.js';
-import { median, round, table } from '../lib/stats.js';
+import { fmt, median, round, table } from '../lib/stats.js';
 import { DATA_BYTES, Histogram, type SerializedHistogram } from './common.js';
 import { benchLifecycle } from '../lib/redis-admin.js';
 import { flag, numberFlag } from '../lib/flags.js';
@@ -94,13 +94,6 @@ const params = {
 };
 
 const log = (line: string): void => console.log(`[gateway] ${line}`);
-const fmt = (value: number, digits = 0): string =>
-  Number.isFinite(value)
-    ? value.toLocaleString('en-US', {
-        maximumFractionDigits: digits,
-        minimumFractionDigits: digits,
-      })
-    : 'n/a';
 const sleep = (ms: number): Promise<void> =>
   new Promise(resolve => setTimeout(resolve, Math.max(0, ms)));
 

@@ -10,6 +10,15 @@ export function median(values: number[]): number {
     : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** `value` with thousands separators and exactly `digits` decimals; 'n/a' when not finite. */
+export const fmt = (value: number, digits = 0): string =>
+  Number.isFinite(value)
+    ? value.toLocaleString('en-US', {
+        maximumFractionDigits: digits,
+        minimumFractionDigits: digits,
+      })
+    : 'n/a';
+
 /** Rounds to `digits` decimals. */
 export function round(value: number, digits = 0): number {
   const scale = 10 ** digits;

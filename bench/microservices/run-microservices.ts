@@ -25,7 +25,7 @@ import { Redis } from 'ioredis';
 import { PAYLOAD_BYTES } from '../fanout/payload.js';
 import { BenchChild } from '../lib/child.js';
 import type { BenchMessage } from '../lib/ipc.js';
-import { median, round, table } from '../lib/stats.js';
+import { fmt, median, round, table } from '../lib/stats.js';
 import { benchLifecycle, redisCpuUs } from '../lib/redis-admin.js';
 import { CHANNELS, EVENT_NAME } from './common.js';
 import { flag, intFlag } from '../lib/flags.js';
@@ -116,13 +116,6 @@ function readParams(): Params {
 }
 
 const log = (line: string): void => console.log(`[bench] ${line}`);
-const fmt = (value: number, digits = 0): string =>
-  Number.isFinite(value)
-    ? value.toLocaleString('en-US', {
-        maximumFractionDigits: digits,
-        minimumFractionDigits: digits,
-      })
-    : 'n/a';
 
 const START_TIMEOUT_MS = 30_000;
 
