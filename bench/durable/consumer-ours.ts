@@ -5,11 +5,7 @@
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import {
-  EventBusModule,
-  OnEvent,
-  type EventEnvelope,
-} from '@shared-infra/event-bus';
+import { OnEvent, type EventEnvelope } from '@shared-infra/event-bus';
 import { fail } from '../lib/ipc.js';
 import {
   CONCURRENCY,
@@ -19,6 +15,7 @@ import {
   runConsumer,
   type DurableData,
 } from './common.js';
+import { benchBusModule } from '../lib/bus-app.js';
 
 const counter = new LatencyCounter();
 
@@ -37,11 +34,7 @@ class BenchWorker {
 
 @Module({
   imports: [
-    EventBusModule.forRoot({
-      serviceName: 'bench-consumer',
-      transport: 'redis',
-      redis: { url: process.env.REDIS_URL },
-      logLevel: 'warn',
+    benchBusModule('bench-consumer', {
       durable: { batchSize: CONCURRENCY, blockMs: 1000 },
     }),
   ],

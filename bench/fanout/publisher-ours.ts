@@ -4,32 +4,15 @@
  * The bus' publisher connection has ioredis auto-pipelining on. env: REDIS_URL.
  */
 import 'reflect-metadata';
-import { Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { EventBusModule, EventBusService } from '@shared-infra/event-bus';
+import { startBenchBus } from '../lib/bus-app.js';
 import { fail } from '../lib/ipc.js';
 import { EVENT_TYPE, makeData } from './payload.js';
 import { runPublisher } from './publisher-common.js';
 
-@Module({
-  imports: [
-    EventBusModule.forRoot({
-      serviceName: 'bench-publisher',
-      transport: 'redis',
-      redis: { url: process.env.REDIS_URL },
-      logLevel: 'warn',
-    }),
-  ],
-})
-class PublisherModule {}
-
 runPublisher(async () => {
-  const app = await NestFactory.createApplicationContext(PublisherModule, {
-    logger: ['error', 'warn'],
-  });
-  const bus = app.get(EventBusService);
+  const { bus, close } = await startBenchBus('bench-publisher');
   return {
     publish: seq => bus.publish(EVENT_TYPE, makeData(seq)),
-    close: () => app.close(),
+    close,
   };
 }).catch(fail);

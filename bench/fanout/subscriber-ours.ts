@@ -7,13 +7,13 @@ import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
-  EventBusModule,
   OnEvent,
   type EventEnvelope,
 } from '@shared-infra/event-bus';
 import { fail } from '../lib/ipc.js';
 import { EVENT_PATTERN } from './payload.js';
 import { DeliveryCounter, runSubscriber } from './subscriber-common.js';
+import { benchBusModule } from '../lib/bus-app.js';
 
 const counter = new DeliveryCounter();
 
@@ -30,12 +30,7 @@ class BenchConsumer {
 
 @Module({
   imports: [
-    EventBusModule.forRoot({
-      serviceName: 'bench-subscriber',
-      transport: 'redis',
-      redis: { url: process.env.REDIS_URL },
-      logLevel: 'warn',
-    }),
+    benchBusModule('bench-subscriber'),
   ],
   providers: [BenchConsumer],
 })

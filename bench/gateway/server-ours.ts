@@ -8,7 +8,6 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventBusModule } from '@shared-infra/event-bus';
 import {
   EventBusGatewayModule,
   EventBusGatewayService,
@@ -16,15 +15,11 @@ import {
 import type { AddressInfo } from 'node:net';
 import { canJoin, JWT_SECRET } from './common.js';
 import { runServer } from './server-common.js';
+import { benchBusModule } from '../lib/bus-app.js';
 
 @Module({
   imports: [
-    EventBusModule.forRoot({
-      serviceName: 'bench-gateway',
-      transport: 'redis',
-      redis: { url: process.env.REDIS_URL },
-      logLevel: 'warn',
-    }),
+    benchBusModule('bench-gateway'),
     EventBusGatewayModule.forRoot({
       jwt: { secret: JWT_SECRET },
       authorizeRoom: (_identity, room) => canJoin(room),

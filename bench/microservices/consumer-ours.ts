@@ -15,7 +15,6 @@ import {
   type AsyncMicroserviceOptions,
 } from '@nestjs/microservices';
 import {
-  EventBusModule,
   EventBusServer,
   EventBusService,
   type EventBusContext,
@@ -23,6 +22,7 @@ import {
 import type { BenchData } from '../fanout/payload.js';
 import { fail } from '../lib/ipc.js';
 import { EVENT_NAME, HandledCounter, runConsumer } from './common.js';
+import { benchBusModule } from '../lib/bus-app.js';
 
 const counter = new HandledCounter();
 
@@ -39,12 +39,7 @@ class BenchController {
 
 @Module({
   imports: [
-    EventBusModule.forRoot({
-      serviceName: 'bench-consumer',
-      transport: 'redis',
-      redis: { url: process.env.REDIS_URL },
-      logLevel: 'warn',
-    }),
+    benchBusModule('bench-consumer'),
   ],
   controllers: [BenchController],
 })

@@ -11,7 +11,6 @@ import { NestFactory } from '@nestjs/core';
 import { ClientsModule, type ClientProxy } from '@nestjs/microservices';
 import {
   EventBusClientProxy,
-  EventBusModule,
   EventBusService,
 } from '@shared-infra/event-bus';
 import { lastValueFrom } from 'rxjs';
@@ -19,15 +18,11 @@ import { makeData } from '../fanout/payload.js';
 import { runPublisher } from '../fanout/publisher-common.js';
 import { fail } from '../lib/ipc.js';
 import { CLIENT, EVENT_NAME } from './common.js';
+import { benchBusModule } from '../lib/bus-app.js';
 
 @Module({
   imports: [
-    EventBusModule.forRoot({
-      serviceName: 'bench-producer',
-      transport: 'redis',
-      redis: { url: process.env.REDIS_URL },
-      logLevel: 'warn',
-    }),
+    benchBusModule('bench-producer'),
     ClientsModule.registerAsync([
       {
         name: CLIENT,

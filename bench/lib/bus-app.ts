@@ -1,0 +1,37 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import {
+  EventBusModule,
+  EventBusService,
+  type EventBusModuleOptions,
+} from '@shared-infra/event-bus';
+
+/**
+ * The bus every bench child on our side imports: EventBusModule on the Redis
+ * at REDIS_URL, logging warnings and errors only, plus any `extra` options.
+ */
+export function benchBusModule(
+  serviceName: string,
+  extra: Partial<EventBusModuleOptions> = {},
+): DynamicModule {
+  return EventBusModule.forRoot({
+    serviceName,
+    transport: 'redis',
+    redis: { url: process.env.REDIS_URL },
+    logLevel: 'warn',
+    ...extra,
+  });
+}
+
+/** A Nest application context holding the bench bus alone: a publishing child's whole app. */
+export async function startBenchBus(
+  serviceName: string,
+): Promise<{ bus: EventBusService; close: () => Promise<void> }> {
+  @Module({ imports: [benchBusModule(serviceName)] })
+  class BenchBusModule {}
+
+  const app = await NestFactory.createApplicationContext(BenchBusModule, {
+    logger: ['error', 'warn'],
+  });
+  return { bus: app.get(EventBusService), close: () => app.close() };
+}
