@@ -49,7 +49,6 @@ type RedisClient = ReturnType<RedisTransport['createClient']>;
 /** A client message as socket.io middleware sees it: [event, ...args, ack?]. */
 type Packet = [string, ...unknown[]];
 
-
 /** How long ids replayed to a socket are kept from reaching it live again. */
 const REPLAYED_IDS_TTL_MS = 10_000;
 

@@ -1,10 +1,9 @@
 import type * as NestJwt from '@nestjs/jwt';
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { loadOptionalPackage } from '../optional-package.util.js';
+import { IDENTITY_ID_PATTERN } from '../rooms/room-names.js';
 import type { GatewayJwtOptions, SocketAuthenticator, SocketHandshake, SocketIdentity } from './interfaces.js';
 import { SocketAuthError } from './socket-auth.error.js';
-
-import { IDENTITY_ID_PATTERN } from '../rooms/room-names.js';
 
 /** The token of a handshake: `auth.token`, else an `Authorization: Bearer` header. */
 export function extractToken(handshake: SocketHandshake): string | undefined {
