@@ -57,7 +57,7 @@ describe('Gateway on one instance', () => {
   describe('handshake', () => {
     it('accepts a valid token and puts the socket in its own rooms', async () => {
       const client = await connect('alice', { clientId: 'laptop', sessionId: 's1' });
-      expect(client.established).toMatchObject({ userId: 'alice', clientId: 'laptop', rooms: ['user:alice', 'client:laptop', 'session:s1', 'global'] });
+      expect(client.established).toMatchObject({ userId: 'alice', clientId: 'laptop', rooms: ['user:alice', 'client:alice:laptop', 'session:alice:s1', 'global'] });
     });
 
     it('accepts the token from an Authorization header', async () => {

@@ -83,7 +83,7 @@ export interface ConnectionIdentity {
   userId: string;
   clientId: string;
   sessionId?: string;
-  /** The rooms the socket was put in on connect: `user:`, `client:`, `session:`, `global`. */
+  /** The rooms the socket was put in on connect: `user:<userId>`, `client:<userId>:<clientId>`, `session:<userId>:<sessionId>`, `global`. */
   rooms: string[];
   /** The gateway instance the socket is connected to. */
   instanceId: string;
@@ -101,7 +101,8 @@ export interface RoomSignal<TData = unknown> {
   /** For `typing`: `started`, then `stopped` when it was not renewed in time, was stopped, or the sender left. */
   state?: 'started' | 'stopped';
   data?: TData;
-  from: { userId: string; clientId: string };
+  /** The sender's user, nothing more (client and session ids are not shown to other users). */
+  from: { userId: string };
   /** When the server relayed it (ISO-8601). */
   at: string;
 }
@@ -135,14 +136,23 @@ export interface EventBusClient {
    * gateway acked; rejects `ClientAckError` (`forbidden`, `invalid`,
    * `too_many_rooms`, …) when it refused. Several handlers may share a room.
    */
-  subscribe(room: string, handler: (event: ClientEvent) => void): Promise<RoomSubscription>;
+  subscribe(
+    room: string,
+    handler: (event: ClientEvent) => void,
+  ): Promise<RoomSubscription>;
   /** `handler` for every event of `type`, whatever its room. Returns the off function. */
-  on<K extends string>(type: K, handler: (event: ClientEvent<EventData<K>>) => void): () => void;
+  on<K extends string>(
+    type: K,
+    handler: (event: ClientEvent<EventData<K>>) => void,
+  ): () => void;
   /**
    * Puts an event on the bus (if the gateway's `clientEvents` allow the type).
    * Rejects `ClientAckError`: `forbidden`, `invalid`, `too_large`, `rate_limited`, `unavailable`, `timeout` …
    */
-  publish<K extends string>(type: K, data: EventData<K>): Promise<{ eventId: string }>;
+  publish<K extends string>(
+    type: K,
+    data: EventData<K>,
+  ): Promise<{ eventId: string }>;
   /**
    * Sends an ephemeral signal to the other members of `room` (the client must
    * have subscribed to it). `typing` lasts ~3 s unless renewed; end it early with

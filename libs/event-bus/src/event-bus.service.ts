@@ -19,7 +19,10 @@ import { EventBusError } from './errors/event-bus.error.js';
 import { EventBusUnavailableError } from './errors/event-bus-unavailable.error.js';
 import { InvalidConfigurationError } from './errors/invalid-configuration.error.js';
 import { EVENT_BUS_CONFIG, type EventBusConfig } from './event-bus.config.js';
-import { ENVELOPE_VERSION, EVENT_BUS_TRANSPORT } from './event-bus.constants.js';
+import {
+  ENVELOPE_VERSION,
+  EVENT_BUS_TRANSPORT,
+} from './event-bus.constants.js';
 import { EventBusLogger } from './event-bus.logger.js';
 import { messages } from './event-bus.messages.js';
 import type {
@@ -39,12 +42,22 @@ import type {
 } from './interfaces/stats.interface.js';
 import type { EventTransport } from './interfaces/transport.interface.js';
 import { compileFilter } from './matching/event-filter.js';
-import { isValidEventType, isValidPattern } from './matching/pattern-matcher.js';
+import {
+  isValidEventType,
+  isValidPattern,
+} from './matching/pattern-matcher.js';
 import { EventValidator } from './validation/event-validator.service.js';
-import type { RoomHistoryStore, RoomReplay } from './rooms/room-history.interface.js';
+import type { RoomHistoryStore } from './rooms/room-history.interface.js';
 import { targetRoom } from './rooms/room-names.js';
 
 type Target = Pick<EventMetadata, 'room' | 'userId' | 'broadcast'>;
+/** A room's missed events, decoded: what `replayRoom` answers. */
+export interface RoomEvents {
+  /** False when `lastEventId` is no longer kept (too old, trimmed, or never seen). */
+  recovered: boolean;
+  /** The sound events after it, oldest first; unreadable entries are left out and counted as malformed. */
+  events: EventEnvelope[];
+}
 /** Who published an event through the gateway. */
 type Origin = Pick<EventMetadata, 'userId' | 'clientId' | 'sessionId'>;
 
@@ -58,7 +71,12 @@ let isoMs = -1;
 let isoText = '';
 
 function hasMetadataOptions(options: PublishOptions): boolean {
-  return options.traceId !== undefined || options.correlationId !== undefined || options.causationId !== undefined || options.idempotencyKey !== undefined;
+  return (
+    options.traceId !== undefined ||
+    options.correlationId !== undefined ||
+    options.causationId !== undefined ||
+    options.idempotencyKey !== undefined
+  );
 }
 
 /** `new Date().toISOString()`, made once per millisecond: a burst of publishes shares the string. */
@@ -113,7 +131,9 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     this.startedAt = Date.now();
     try {
       await this.transport.connect();
-      this.logger.log(`Connected: transport ${this.transport.kind}, service "${this.config.serviceName}".`);
+      this.logger.log(
+        `Connected: transport ${this.transport.kind}, service "${this.config.serviceName}".`,
+      );
       await this.durable.start();
     } catch (error) {
       // NOTE: the app still boots; the transport keeps reconnecting and health reports it down.
@@ -132,7 +152,11 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     if (this.closed) return;
     this.closed = true;
     const records = [...this.handlers.values()];
-    await Promise.allSettled([...this.routes.keys()].map(pattern => this.transport.unsubscribe(pattern)));
+    await Promise.allSettled(
+      [...this.routes.keys()].map(pattern =>
+        this.transport.unsubscribe(pattern),
+      ),
+    );
     this.invoker.close(records);
     // Durable consumers stop reading and let running handlers finish (ack or dead letter);
     // whatever is left stays pending for the group's other consumers.
@@ -142,12 +166,17 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     ]);
     const idle = fanOutIdle && durableIdle;
     if (!idle) {
-      this.logger.warn(`Shutdown: handlers still running after ${this.config.shutdownTimeout} ms (option shutdownTimeout); closing anyway.`);
+      this.logger.warn(
+        `Shutdown: handlers still running after ${this.config.shutdownTimeout} ms (option shutdownTimeout); closing anyway.`,
+      );
     }
     this.routes.clear();
     this.handlers.clear();
     await this.transport.close();
-    if (idle) this.logger.log(`Shut down cleanly: ${records.length} handlers drained, transport ${this.transport.kind} closed.`);
+    if (idle)
+      this.logger.log(
+        `Shut down cleanly: ${records.length} handlers drained, transport ${this.transport.kind} closed.`,
+      );
   }
 
   /**
@@ -157,7 +186,11 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
    * @param data JSON-serializable; checked against the type's DTO when one is registered
    * @throws EventValidationError when the event is invalid; EventBusUnavailableError when it could not be sent
    */
-  publish<K extends string>(type: K, data: EventData<K>, options?: PublishOptions): Promise<PublishResult> {
+  publish<K extends string>(
+    type: K,
+    data: EventData<K>,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
     return this.send(type, data, options, undefined);
   }
 
@@ -165,17 +198,31 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
    * Publishes an event meant for the sockets in `room` (through the gateway);
    * bus handlers of the type receive it too, with `metadata.room` set.
    */
-  publishToRoom<K extends string>(room: string, type: K, data: EventData<K>, options?: PublishOptions): Promise<PublishResult> {
+  publishToRoom<K extends string>(
+    room: string,
+    type: K,
+    data: EventData<K>,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
     return this.send(type, data, options, { room });
   }
 
   /** Publishes an event meant for every socket of `userId`; sets `metadata.userId`. */
-  publishToUser<K extends string>(userId: string, type: K, data: EventData<K>, options?: PublishOptions): Promise<PublishResult> {
+  publishToUser<K extends string>(
+    userId: string,
+    type: K,
+    data: EventData<K>,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
     return this.send(type, data, options, { userId });
   }
 
   /** Publishes an event meant for every connected client; sets `metadata.broadcast`. */
-  broadcast<K extends string>(type: K, data: EventData<K>, options?: PublishOptions): Promise<PublishResult> {
+  broadcast<K extends string>(
+    type: K,
+    data: EventData<K>,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
     return this.send(type, data, options, { broadcast: true });
   }
 
@@ -193,7 +240,13 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     options: OnEventOptions = {},
   ): Promise<Subscription> {
     const id = randomUUID();
-    return this.addHandler(pattern, handler as (event: EventEnvelope) => unknown, options, options.name ?? `subscribe(${pattern})#${id.slice(0, 8)}`, id);
+    return this.addHandler(
+      pattern,
+      handler as (event: EventEnvelope) => unknown,
+      options,
+      options.name ?? `subscribe(${pattern})#${id.slice(0, 8)}`,
+      id,
+    );
   }
 
   /** Removes a subscription by id; resolves false when there was none. */
@@ -222,10 +275,18 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
   /** Pings every connection the bus holds. Never throws. */
   async healthCheck(timeoutMs = 1000): Promise<HealthCheckResult> {
     const connections = this.closed
-      ? [{ name: this.transport.kind, status: 'down' as const, error: 'event bus is shut down' }]
+      ? [
+          {
+            name: this.transport.kind,
+            status: 'down' as const,
+            error: 'event bus is shut down',
+          },
+        ]
       : await this.transport.ping(timeoutMs);
     return {
-      status: connections.every(c => c.status === 'up') ? 'healthy' : 'unhealthy',
+      status: connections.every(c => c.status === 'up')
+        ? 'healthy'
+        : 'unhealthy',
       transport: this.transport.kind,
       connections,
       activeSubscriptions: this.handlers.size,
@@ -235,7 +296,9 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Dead letters, oldest first (of one stream, the first segment of the type, or all). */
-  listDeadLetters(options: { stream?: string; count?: number } = {}): Promise<DeadLetter[]> {
+  listDeadLetters(
+    options: { stream?: string; count?: number } = {},
+  ): Promise<DeadLetter[]> {
     return this.durable.listDeadLetters(options);
   }
 
@@ -307,7 +370,13 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     options: OnEventOptions,
     name: string,
   ): Promise<Subscription> {
-    return this.addHandler(pattern, call, options, options.name ?? name, randomUUID());
+    return this.addHandler(
+      pattern,
+      call,
+      options,
+      options.name ?? name,
+      randomUUID(),
+    );
   }
 
   private async addHandler(
@@ -318,9 +387,12 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     id: string,
   ): Promise<Subscription> {
     if (this.closed) throw new EventBusUnavailableError(messages.closed());
-    if (!isValidPattern(pattern)) throw new InvalidConfigurationError(messages.invalidPattern(pattern));
+    if (!isValidPattern(pattern))
+      throw new InvalidConfigurationError(messages.invalidPattern(pattern));
     if (typeof call !== 'function') {
-      throw new InvalidConfigurationError(`Handler for "${pattern}" is ${typeof call}: pass a function.`);
+      throw new InvalidConfigurationError(
+        `Handler for "${pattern}" is ${typeof call}: pass a function.`,
+      );
     }
     const defaults = this.config.handlerDefaults;
     const record: HandlerRecord = {
@@ -347,7 +419,9 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     if (!group) this.routes.set(pattern, (group = new Map()));
     group.set(id, record);
     if (isNewPattern) {
-      await this.transport.subscribe(pattern, (type, payload, channel) => this.onMessage(pattern, type, payload, channel));
+      await this.transport.subscribe(pattern, (type, payload, channel) =>
+        this.onMessage(pattern, type, payload, channel),
+      );
     }
     this.logger.debug(`Handler ${name} subscribed to "${pattern}".`);
     return { id, pattern, unsubscribe: () => this.unsubscribe(id) };
@@ -358,13 +432,31 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
    * `gateway` and `userId`, `clientId`, `sessionId` name the sender.
    * @internal
    */
-  publishFromClient(type: string, data: unknown, origin: Origin): Promise<PublishResult> {
+  publishFromClient(
+    type: string,
+    data: unknown,
+    origin: Origin,
+  ): Promise<PublishResult> {
     return this.send(type, data, undefined, undefined, origin);
   }
 
-  private send(type: string, data: unknown, options: PublishOptions | undefined, target: Target | undefined, origin?: Origin): Promise<PublishResult> {
+  private send(
+    type: string,
+    data: unknown,
+    options: PublishOptions | undefined,
+    target: Target | undefined,
+    origin?: Origin,
+  ): Promise<PublishResult> {
     // NOTE: not async: the fast path hands back the transport's promise with one `then`.
-    if ((options === undefined || !hasMetadataOptions(options)) && target === undefined && origin === undefined && !this.closed && isValidEventType(type) && !this.validator.hasSchema(type) && currentTrace() === undefined) {
+    if (
+      (options === undefined || !hasMetadataOptions(options)) &&
+      target === undefined &&
+      origin === undefined &&
+      !this.closed &&
+      isValidEventType(type) &&
+      !this.validator.hasSchema(type) &&
+      currentTrace() === undefined
+    ) {
       try {
         return this.sendPlain(type, data);
       } catch (error) {
@@ -392,26 +484,44 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
       traceId,
       correlationId: options.correlationId ?? trace?.correlationId ?? traceId,
       ...(causationId ? { causationId } : {}),
-      ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
+      ...(options.idempotencyKey
+        ? { idempotencyKey: options.idempotencyKey }
+        : {}),
       ...target,
       ...origin,
     };
     // The bus made source, timestamp and fresh ids itself: only what came from outside
     // (options, the handled event's trace, a target or a sender) needs checking.
-    if (trace !== undefined || target !== undefined || origin !== undefined || hasMetadataOptions(options)) {
+    if (
+      trace !== undefined ||
+      target !== undefined ||
+      origin !== undefined ||
+      hasMetadataOptions(options)
+    ) {
       this.validator.validateMetadataFields(metadata);
     }
-    if (this.validator.hasSchema(type)) await this.validator.validateData(type, data);
-    const envelope: EventEnvelope = { id: createEventId(), type, data, metadata, version: ENVELOPE_VERSION };
+    if (this.validator.hasSchema(type))
+      await this.validator.validateData(type, data);
+    const envelope: EventEnvelope = {
+      id: createEventId(),
+      type,
+      data,
+      metadata,
+      version: ENVELOPE_VERSION,
+    };
     const payload = this.codec.encode(envelope);
-    const room = target && this.config.roomHistory.enabled ? targetRoom(metadata) : undefined;
+    const room =
+      target && this.config.roomHistory.enabled
+        ? targetRoom(metadata)
+        : undefined;
     const durable = this.durable.wants(type);
     try {
       if (room !== undefined || durable) {
         // All in one tick, so ioredis pipelines XADD and PUBLISH into one round trip,
         // the stores' commands first: a subscriber that hears the event finds it stored.
         const writes: Promise<unknown>[] = [];
-        if (room !== undefined) writes.push(this.roomHistory().append(room, envelope.id, payload));
+        if (room !== undefined)
+          writes.push(this.roomHistory().append(room, envelope.id, payload));
         if (durable) writes.push(this.durable.append(type, payload));
         writes.push(this.transport.publish(type, payload));
         await Promise.all(writes);
@@ -420,10 +530,18 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
       }
     } catch (error) {
       if (error instanceof EventBusError) throw error;
-      throw new EventBusUnavailableError(messages.publishFailed(type, (error as Error).message));
+      throw new EventBusUnavailableError(
+        messages.publishFailed(type, (error as Error).message),
+      );
     }
     this.metrics.recordPublished(type);
-    return { success: true, eventId: envelope.id, type, traceId, timestamp: metadata.timestamp };
+    return {
+      success: true,
+      eventId: envelope.id,
+      type,
+      traceId,
+      timestamp: metadata.timestamp,
+    };
   }
 
   /**
@@ -436,9 +554,18 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     const timestamp = isoNow();
     const id = createEventId();
     const metadataJson = `${this.metadataHead}${timestamp}","traceId":"${traceId}","correlationId":"${traceId}"}`;
-    const payload = this.codec.encodeParts(id, type, data, metadataJson, ENVELOPE_VERSION);
+    const payload = this.codec.encodeParts(
+      id,
+      type,
+      data,
+      metadataJson,
+      ENVELOPE_VERSION,
+    );
     const sent = this.durable.wants(type)
-      ? Promise.all([this.durable.append(type, payload), this.transport.publish(type, payload)])
+      ? Promise.all([
+          this.durable.append(type, payload),
+          this.transport.publish(type, payload),
+        ])
       : this.transport.publish(type, payload);
     return sent.then(
       () => {
@@ -447,7 +574,9 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
       },
       (error: unknown) => {
         if (error instanceof EventBusError) throw error;
-        throw new EventBusUnavailableError(messages.publishFailed(type, (error as Error).message));
+        throw new EventBusUnavailableError(
+          messages.publishFailed(type, (error as Error).message),
+        );
       },
     );
   }
@@ -457,40 +586,82 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
    * Used by the gateway to recover a reconnecting socket.
    * @internal
    */
-  async replayRoom(room: string, lastEventId: string): Promise<RoomReplay> {
-    if (!this.config.roomHistory.enabled) return { recovered: false, payloads: [] };
-    return this.roomHistory().since(room, lastEventId);
+  async replayRoom(room: string, lastEventId: string): Promise<RoomEvents> {
+    if (!this.config.roomHistory.enabled)
+      return { recovered: false, events: [] };
+    const { recovered, payloads } = await this.roomHistory().since(
+      room,
+      lastEventId,
+    );
+    const events: EventEnvelope[] = [];
+    for (const payload of payloads) {
+      const decoded = this.codec.decode(payload);
+      // An entry the bus did not write for this room (corrupt, foreign, too deep) is skipped and counted.
+      if (decoded.ok && targetRoom(decoded.envelope.metadata) === room)
+        events.push(decoded.envelope);
+      else {
+        this.metrics.recordMalformed(undefined);
+        this.reportMalformed(
+          `the history of room "${room}"`,
+          payload,
+          decoded.ok ? `the event is not for room "${room}"` : decoded.reason,
+        );
+      }
+    }
+    return { recovered, events };
   }
 
   private roomHistory(): RoomHistoryStore {
-    return (this.history ??= this.transport.createRoomHistory(this.config.roomHistory));
+    return (this.history ??= this.transport.createRoomHistory(
+      this.config.roomHistory,
+    ));
   }
 
-  private onMessage(pattern: string, type: string, payload: string, channel: string): void {
+  private onMessage(
+    pattern: string,
+    type: string,
+    payload: string,
+    channel: string,
+  ): void {
     const group = this.routes.get(pattern);
     if (!group || group.size === 0) return;
     this.metrics.received++;
     const decoded = this.codec.decode(payload);
     if (!decoded.ok || decoded.envelope.type !== type) {
-      this.metrics.recordMalformed(type);
-      this.reportMalformed(channel, payload, decoded.ok ? `envelope type "${decoded.envelope.type}" does not match the channel` : decoded.reason);
+      // Labelled by the type only when it is the app's own exact pattern: a wildcard's channel names what the publisher chose.
+      this.metrics.recordMalformed(pattern === type ? type : undefined);
+      this.reportMalformed(
+        `channel "${channel}"`,
+        payload,
+        decoded.ok
+          ? `envelope type "${decoded.envelope.type}" does not match the channel`
+          : decoded.reason,
+      );
       return;
     }
-    for (const record of group.values()) this.invoker.dispatch(record, decoded.envelope);
+    for (const record of group.values())
+      this.invoker.dispatch(record, decoded.envelope);
   }
 
-  private reportMalformed(channel: string, payload: unknown, reason: string): void {
+  /** `where`: e.g. `channel "eventbus:photo.uploaded"`. */
+  private reportMalformed(
+    where: string,
+    payload: unknown,
+    reason: string,
+  ): void {
     const now = Date.now();
     if (now - this.malformedWindowStart > MALFORMED_LOG_WINDOW_MS) {
       if (this.malformedLogged > MALFORMED_LOG_BURST) {
-        this.logger.warn(`${this.malformedLogged - MALFORMED_LOG_BURST} more malformed messages were dropped without a log line.`);
+        this.logger.warn(
+          `${this.malformedLogged - MALFORMED_LOG_BURST} more malformed messages were dropped without a log line.`,
+        );
       }
       this.malformedWindowStart = now;
       this.malformedLogged = 0;
     }
     this.malformedLogged++;
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : 0;
-    const line = `Dropped a malformed message on channel "${channel}" (${size} bytes): ${reason}. Is a foreign client publishing on the bus' channels?`;
+    const line = `Dropped a malformed message on ${where} (${size} bytes): ${reason}. Is a foreign client writing to the bus' keys or channels?`;
     if (this.malformedLogged <= MALFORMED_LOG_BURST) this.logger.warn(line);
     else this.logger.debug(line);
   }

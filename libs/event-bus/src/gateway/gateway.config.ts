@@ -1,6 +1,8 @@
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
 import { compilePattern, isValidPattern } from '../matching/pattern-matcher.js';
+import { isValidRoomName } from '../rooms/room-names.js';
 import type { EventBusGatewayOptions } from './interfaces.js';
+import { receiveOnlyMatcher } from './room-authorizer.js';
 
 /** Injection token of the resolved gateway configuration (internal). */
 export const GATEWAY_CONFIG = 'event-bus:gateway-config';
@@ -14,69 +16,147 @@ export interface ResolvedGatewayConfig {
   rateLimit: { burst: number; perSecond: number; disconnectAfter: number };
   presence: { heartbeatMs: number; ttlMs: number };
   transports: Array<'websocket' | 'polling'>;
-  clientEvents: { allow: Array<[match: (type: string) => boolean, permission: string | null]>; maxDataBytes: number };
+  clientEvents: {
+    allow: Array<[match: (type: string) => boolean, permission: string | null]>;
+    maxDataBytes: number;
+  };
   signals: { typingTimeoutMs: number; maxDataBytes: number };
+  /** Whether clients only listen in a room (`global`, `receiveOnlyRooms`). */
+  isReceiveOnly: (room: string) => boolean;
 }
 
 function whole(name: string, value: number, min: number): number {
   if (!Number.isFinite(value) || value < min) {
-    throw new InvalidConfigurationError(`Gateway option "${name}" is ${JSON.stringify(value)}: it must be a number >= ${min}.`);
+    throw new InvalidConfigurationError(
+      `Gateway option "${name}" is ${JSON.stringify(value)}: it must be a number >= ${min}.`,
+    );
   }
   return value;
 }
 
-export function resolveGatewayConfig(options: EventBusGatewayOptions): ResolvedGatewayConfig {
+export function resolveGatewayConfig(
+  options: EventBusGatewayOptions,
+): ResolvedGatewayConfig {
   if (!options?.jwt && !options?.authenticator) {
     throw new InvalidConfigurationError(
       'EventBusGatewayModule needs a way to authenticate sockets: give jwt: { secret } (or publicKey) or an authenticator.',
     );
   }
-  if (options.jwt && !options.jwt.secret && !options.jwt.publicKey && !options.authenticator) {
-    throw new InvalidConfigurationError('Gateway option "jwt" needs a secret (HS256) or a publicKey (RS256/ES256).');
+  if (
+    options.jwt &&
+    !options.jwt.secret &&
+    !options.jwt.publicKey &&
+    !options.authenticator
+  ) {
+    throw new InvalidConfigurationError(
+      'Gateway option "jwt" needs a secret (HS256) or a publicKey (RS256/ES256).',
+    );
   }
   const corsOrigins = options.corsOrigins ?? [];
-  if (corsOrigins !== '*' && (!Array.isArray(corsOrigins) || !corsOrigins.every(o => typeof o === 'string'))) {
+  if (
+    corsOrigins !== '*' &&
+    (!Array.isArray(corsOrigins) ||
+      !corsOrigins.every(o => typeof o === 'string'))
+  ) {
     throw new InvalidConfigurationError(
       `Gateway option "corsOrigins" is ${JSON.stringify(corsOrigins)}: give '*' or a list of origins, e.g. ['https://app.example.com'].`,
     );
   }
   const transports = options.transports ?? ['websocket', 'polling'];
-  if (transports.length === 0 || transports.some(t => t !== 'websocket' && t !== 'polling')) {
-    throw new InvalidConfigurationError(`Gateway option "transports" is ${JSON.stringify(transports)}: use 'websocket' and/or 'polling'.`);
+  if (
+    transports.length === 0 ||
+    transports.some(t => t !== 'websocket' && t !== 'polling')
+  ) {
+    throw new InvalidConfigurationError(
+      `Gateway option "transports" is ${JSON.stringify(transports)}: use 'websocket' and/or 'polling'.`,
+    );
   }
   const rate = options.rateLimit ?? {};
-  const maxRoomsPerSocket = whole('maxRoomsPerSocket', options.maxRoomsPerSocket ?? 50, 4);
+  const maxRoomsPerSocket = whole(
+    'maxRoomsPerSocket',
+    options.maxRoomsPerSocket ?? 50,
+    4,
+  );
   const presence = options.presence ?? {};
-  const heartbeatMs = whole('presence.heartbeatMs', presence.heartbeatMs ?? 5000, 50);
+  const heartbeatMs = whole(
+    'presence.heartbeatMs',
+    presence.heartbeatMs ?? 5000,
+    50,
+  );
   const ttlMs = whole('presence.ttlMs', presence.ttlMs ?? 15_000, 100);
   if (ttlMs <= heartbeatMs) {
     throw new InvalidConfigurationError(
       `Gateway option "presence.ttlMs" (${ttlMs}) must be longer than "presence.heartbeatMs" (${heartbeatMs}); three heartbeats per TTL is a good ratio.`,
     );
   }
-  const allow = Object.entries(options.clientEvents?.allow ?? {}).map(([pattern, permission]) => {
-    if (!isValidPattern(pattern) || (permission !== null && typeof permission !== 'string')) {
-      throw new InvalidConfigurationError(
-        `Gateway option "clientEvents.allow" has ${JSON.stringify(pattern)}: ${JSON.stringify(permission)}; give event patterns with a permission or null, e.g. { 'chat.message': null }.`,
-      );
-    }
-    return [compilePattern(pattern), permission] as [(type: string) => boolean, string | null];
-  });
+  const allow = Object.entries(options.clientEvents?.allow ?? {}).map(
+    ([pattern, permission]) => {
+      if (
+        !isValidPattern(pattern) ||
+        (permission !== null && typeof permission !== 'string')
+      ) {
+        throw new InvalidConfigurationError(
+          `Gateway option "clientEvents.allow" has ${JSON.stringify(pattern)}: ${JSON.stringify(permission)}; give event patterns with a permission or null, e.g. { 'chat.message': null }.`,
+        );
+      }
+      return [compilePattern(pattern), permission] as [
+        (type: string) => boolean,
+        string | null,
+      ];
+    },
+  );
+  const receiveOnly = options.receiveOnlyRooms ?? [];
+  if (
+    !Array.isArray(receiveOnly) ||
+    !receiveOnly.every(
+      room =>
+        typeof room === 'string' &&
+        isValidRoomName(room.endsWith('*') ? `${room.slice(0, -1)}x` : room),
+    )
+  ) {
+    throw new InvalidConfigurationError(
+      `Gateway option "receiveOnlyRooms" is ${JSON.stringify(receiveOnly)}: give room names or prefixes ending in "*", e.g. ['announcements', 'status:*'].`,
+    );
+  }
   return {
     options,
-    clientEvents: { allow, maxDataBytes: whole('clientEvents.maxDataBytes', options.clientEvents?.maxDataBytes ?? 16 * 1024, 2) },
+    isReceiveOnly: receiveOnlyMatcher(receiveOnly),
+    clientEvents: {
+      allow,
+      maxDataBytes: whole(
+        'clientEvents.maxDataBytes',
+        options.clientEvents?.maxDataBytes ?? 16 * 1024,
+        2,
+      ),
+    },
     signals: {
-      typingTimeoutMs: whole('signals.typingTimeoutMs', options.signals?.typingTimeoutMs ?? 3000, 100),
-      maxDataBytes: whole('signals.maxDataBytes', options.signals?.maxDataBytes ?? 1024, 2),
+      typingTimeoutMs: whole(
+        'signals.typingTimeoutMs',
+        options.signals?.typingTimeoutMs ?? 3000,
+        100,
+      ),
+      maxDataBytes: whole(
+        'signals.maxDataBytes',
+        options.signals?.maxDataBytes ?? 1024,
+        2,
+      ),
     },
     corsOrigins,
-    maxHttpBufferSize: whole('maxHttpBufferSize', options.maxHttpBufferSize ?? 128 * 1024, 1024),
+    maxHttpBufferSize: whole(
+      'maxHttpBufferSize',
+      options.maxHttpBufferSize ?? 128 * 1024,
+      1024,
+    ),
     maxRoomsPerSocket,
     rateLimit: {
       // A client that reconnects subscribes again to every room it was in, at once.
       burst: whole('rateLimit.burst', rate.burst ?? maxRoomsPerSocket + 10, 1),
       perSecond: whole('rateLimit.perSecond', rate.perSecond ?? 10, 0.001),
-      disconnectAfter: whole('rateLimit.disconnectAfter', rate.disconnectAfter ?? 100, 1),
+      disconnectAfter: whole(
+        'rateLimit.disconnectAfter',
+        rate.disconnectAfter ?? 100,
+        1,
+      ),
     },
     presence: { heartbeatMs, ttlMs },
     transports,

@@ -18,7 +18,10 @@ export interface SocketIdentity {
 }
 
 /** The handshake as an authenticator sees it. @publicApi */
-export type SocketHandshake = Pick<Socket['handshake'], 'auth' | 'headers' | 'query' | 'address'>;
+export type SocketHandshake = Pick<
+  Socket['handshake'],
+  'auth' | 'headers' | 'query' | 'address'
+>;
 
 /**
  * Turns a handshake into an identity, or throws `SocketAuthError` with the
@@ -27,7 +30,9 @@ export type SocketHandshake = Pick<Socket['handshake'], 'auth' | 'headers' | 'qu
  * @publicApi
  */
 export interface SocketAuthenticator {
-  authenticate(handshake: SocketHandshake): Promise<SocketIdentity> | SocketIdentity;
+  authenticate(
+    handshake: SocketHandshake,
+  ): Promise<SocketIdentity> | SocketIdentity;
 }
 
 /**
@@ -59,14 +64,25 @@ export interface EventBusGatewayOptions {
    */
   authenticator?: Type<SocketAuthenticator> | SocketAuthenticator;
   /**
-   * Which rooms other than a socket's own (`user:`, `client:`, `session:` of its
-   * identity, and `global`) it may join. Not given: none. Other users' `user:`,
-   * `client:` and `session:` rooms are always refused.
+   * Which rooms other than a socket's own (`user:<userId>`,
+   * `client:<userId>:<clientId>`, `session:<userId>:<sessionId>` of its
+   * identity, and `global`) it may join. Not given: none. Any `user:`,
+   * `client:` or `session:` room but its own is always refused.
    * @example (identity, room) => room.startsWith('photo:') && photos.isOwner(identity.userId, room.slice(6))
    */
-  authorizeRoom?: (identity: SocketIdentity, room: string) => Promise<boolean> | boolean;
+  authorizeRoom?: (
+    identity: SocketIdentity,
+    room: string,
+  ) => Promise<boolean> | boolean;
   /** Replaces the default room authorizer altogether (class or instance). */
   roomAuthorizer?: Type<RoomAuthorizer> | RoomAuthorizer;
+  /**
+   * Rooms where clients only listen: a `signal` into one is refused with
+   * `forbidden` unless `signals.canSignal` allows it. `global` always is one.
+   * Exact names, or a prefix ending in `*`.
+   * @example ['announcements', 'status:*']
+   */
+  receiveOnlyRooms?: string[];
   /**
    * Origins allowed to connect from a browser (CORS for long-polling, and the
    * `Origin` header of WebSocket upgrades). `'*'` allows any. Clients that send
@@ -120,7 +136,10 @@ export interface GatewayClientEventsOptions {
    */
   allow: Record<string, string | null>;
   /** Replaces the allowlist check (the DTO and size checks still apply). */
-  canPublish?: (identity: SocketIdentity, type: string) => Promise<boolean> | boolean;
+  canPublish?: (
+    identity: SocketIdentity,
+    type: string,
+  ) => Promise<boolean> | boolean;
   /** Largest `data` a socket may publish, in bytes (JSON). @default 16384 */
   maxDataBytes?: number;
 }
@@ -131,6 +150,17 @@ export interface GatewaySignalsOptions {
   typingTimeoutMs?: number;
   /** Largest signal `data`, in bytes (JSON). @default 1024 */
   maxDataBytes?: number;
+  /**
+   * Replaces the default signal policy (a socket may signal in any room it is
+   * in that is not receive-only). Asked only for rooms the socket is in;
+   * anything but `true` refuses with `forbidden`.
+   * @example (identity, room, kind) => room !== 'global' || identity.permissions.includes('announce')
+   */
+  canSignal?: (
+    identity: SocketIdentity,
+    room: string,
+    kind: string,
+  ) => Promise<boolean> | boolean;
 }
 
 /**
@@ -144,7 +174,8 @@ export interface RoomSignal {
   /** For `typing`: `started`, then `stopped` when it expires, is stopped, or the sender leaves. */
   state?: 'started' | 'stopped';
   data?: unknown;
-  from: { userId: string; clientId: string };
+  /** The sender's user, nothing more: client and session ids are not shown to other users. */
+  from: { userId: string };
   at: string;
 }
 
@@ -191,7 +222,14 @@ export interface GatewayAck {
 }
 
 /** @publicApi */
-export type GatewayAckCode = 'invalid' | 'forbidden' | 'rate_limited' | 'too_many_rooms' | 'too_large' | 'unavailable' | 'internal';
+export type GatewayAckCode =
+  | 'invalid'
+  | 'forbidden'
+  | 'rate_limited'
+  | 'too_many_rooms'
+  | 'too_large'
+  | 'unavailable'
+  | 'internal';
 
 /**
  * An event as a socket receives it, under the event's type as the socket.io event name.
@@ -231,7 +269,13 @@ export interface GatewayStats {
   clientEventsPublished: number;
   /** Signals relayed from this instance's sockets. */
   signalsRelayed: number;
-  rejected: { unauthorized: number; rateLimited: number; forbidden: number; invalid: number; disconnectedForAbuse: number };
+  rejected: {
+    unauthorized: number;
+    rateLimited: number;
+    forbidden: number;
+    invalid: number;
+    disconnectedForAbuse: number;
+  };
 }
 
 /** What `EventBusGatewayService.health()` says. @publicApi */

@@ -21,8 +21,16 @@ export function isValidRoomName(room: unknown): room is string {
 }
 
 export const userRoom = (userId: string): string => `user:${userId}`;
-export const clientRoom = (clientId: string): string => `client:${clientId}`;
-export const sessionRoom = (sessionId: string): string => `session:${sessionId}`;
+/**
+ * A device's room, scoped by its user: client ids are chosen by clients and are
+ * not secret, so two users' `laptop` are two rooms. Ids cannot hold `:`, so the
+ * name reads back unambiguously.
+ */
+export const clientRoom = (userId: string, clientId: string): string =>
+  `client:${userId}:${clientId}`;
+/** A session's room, scoped by its user like `clientRoom`. */
+export const sessionRoom = (userId: string, sessionId: string): string =>
+  `session:${userId}:${sessionId}`;
 
 /**
  * The room an event is meant for: `metadata.room` (publishToRoom), the user's
@@ -32,6 +40,7 @@ export const sessionRoom = (sessionId: string): string => `session:${sessionId}`
  */
 export function targetRoom(metadata: EventMetadata): string | undefined {
   if (metadata.room !== undefined) return metadata.room;
-  if (metadata.userId !== undefined && metadata.clientId === undefined) return userRoom(metadata.userId);
+  if (metadata.userId !== undefined && metadata.clientId === undefined)
+    return userRoom(metadata.userId);
   return metadata.broadcast ? GLOBAL_ROOM : undefined;
 }

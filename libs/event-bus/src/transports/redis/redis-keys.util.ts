@@ -1,4 +1,9 @@
-import { escapeRedisGlob, toRedisGlob } from '../../matching/pattern-matcher.js';
+import {
+  escapeRedisGlob,
+  toRedisGlob,
+} from '../../matching/pattern-matcher.js';
+
+const HASH = '#'.charCodeAt(0);
 
 /**
  * Every Redis name the bus uses comes from here, so that a prefix change or a
@@ -8,10 +13,17 @@ export const redisKeys = {
   /** Pub/sub channel of an event type. */
   channel: (prefix: string, type: string): string => prefix + type,
   /** PSUBSCRIBE glob of a wildcard pattern (a superset; matched exactly afterwards). */
-  glob: (prefix: string, pattern: string): string => escapeRedisGlob(prefix) + toRedisGlob(pattern),
-  /** Event type of a channel, or undefined when the channel is not ours. */
+  glob: (prefix: string, pattern: string): string =>
+    escapeRedisGlob(prefix) + toRedisGlob(pattern),
+  /**
+   * Event type of a channel, or undefined when the channel is not an event's:
+   * not under the prefix, or in the `#` namespace of the control and socket.io
+   * channels (which a prefix without a trailing `:` would put under it).
+   */
   typeOf: (prefix: string, channel: string): string | undefined =>
-    channel.startsWith(prefix) ? channel.slice(prefix.length) : undefined,
+    channel.startsWith(prefix) && channel.charCodeAt(prefix.length) !== HASH
+      ? channel.slice(prefix.length)
+      : undefined,
 };
 
 /**
@@ -21,9 +33,11 @@ export const redisKeys = {
  */
 export const durableKeys = {
   /** Stream of every durable event whose type starts with `segment`. */
-  stream: (prefix: string, segment: string): string => `${prefix}{${segment}}:stream`,
+  stream: (prefix: string, segment: string): string =>
+    `${prefix}{${segment}}:stream`,
   /** Dead letters of that stream. */
-  dead: (prefix: string, segment: string): string => `${prefix}{${segment}}:dead`,
+  dead: (prefix: string, segment: string): string =>
+    `${prefix}{${segment}}:dead`,
   /** Idempotency mark of one event for one group. */
   done: (prefix: string, segment: string, group: string, key: string): string =>
     `${prefix}{${segment}}:done:${group}:${key}`,
@@ -41,4 +55,12 @@ export const durableKeys = {
 };
 
 /** Control channel on which a bus announces new fan-out subscriptions (outside the event namespace, like the durable one). */
-export const fanOutControlChannel = (prefix: string): string => `${prefix.replace(/:$/, '')}#fanout`;
+export const fanOutControlChannel = (prefix: string): string =>
+  `${prefix.replace(/:$/, '')}#fanout`;
+
+/**
+ * Key of the socket.io Redis adapter's channels: outside the event namespace,
+ * like the control channels, so that a `**` subscription never hears them.
+ */
+export const socketIoAdapterKey = (prefix: string): string =>
+  `${prefix.replace(/:$/, '')}#socket.io`;
