@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplicationContext } from '@nestjs/common';
+import type { INestApplication, INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import {
@@ -10,12 +11,16 @@ import {
   type EventBusModuleOptions,
   type EventEnvelope,
 } from '@shared-infra/event-bus';
+import { EventBusGateway } from '@shared-infra/event-bus/gateway';
 import { Redis } from 'ioredis';
+import type { AddressInfo } from 'node:net';
+import { GatewayHealthAppModule } from './fixtures/gateway/gateway-health-app.module.js';
 import { HealthConsumer } from './fixtures/health.consumer.js';
 import { freePort } from './setup/free-port.js';
 import { RedisServer } from './setup/redis-server.js';
 import { waitUntil } from './utils/collector.js';
 import { DemoProcess } from './utils/demo-process.js';
+import { connectClient, tokenFor, type TestClient } from './utils/gateway-client.js';
 import { parseMetrics, sampleValue } from './utils/prometheus.js';
 
 interface IndicatorResult {
@@ -67,6 +72,7 @@ describe('demo /health/live and /health/ready (Terminus) on real Redis', () => {
       deadLetters: 0,
       thresholds: { maxPending: 1000, maxLag: 10_000 },
     });
+    expect(ready.body.details.gateway).toEqual({ status: 'up', sockets: 0 });
   });
 
   it('ready turns 503 with the reason when Redis dies while live stays 200, and is 200 again when Redis is back, without a restart', async () => {
@@ -77,6 +83,8 @@ describe('demo /health/live and /health/ready (Terminus) on real Redis', () => {
     expect(ready.body.error!.eventBus.status).toBe('down');
     expect(ready.body.error!.eventBus.message).toMatch(/redis:publisher: connection is \w+.*redis:subscriber: connection is \w+/);
     expect(ready.body.error!.durable.message).toMatch(/not connected/);
+    await waitUntil(async () => (ready = await demo.json<HealthReport>('/health/ready')).body.error?.gateway !== undefined, 5000, 'the gateway to be down');
+    expect(ready.body.error!.gateway).toMatchObject({ status: 'down', message: expect.stringMatching(/gateway Redis connection\(s\) not ready/) });
     const live = await demo.json<HealthReport>('/health/live');
     expect(live.status).toBe(200);
     const down = parseMetrics((await demo.text('/metrics')).body);
@@ -85,6 +93,7 @@ describe('demo /health/live and /health/ready (Terminus) on real Redis', () => {
     await redis.start();
     await waitUntil(async () => (ready = await demo.json<HealthReport>('/health/ready')).status === 200, 15_000, 'ready to be 200 again');
     expect(ready.body.details.eventBus.status).toBe('up');
+    expect(ready.body.details.gateway.status).toBe('up');
     expect(demo.running).toBe(true);
     expect((await demo.json<HealthReport>('/health/live')).body.details.process.pid).toBe(live.body.details.process.pid);
     const up = parseMetrics((await demo.text('/metrics')).body);
@@ -100,14 +109,18 @@ describe('demo /health/live and /health/ready (Terminus) on real Redis', () => {
     } finally {
       admin.disconnect();
     }
+    const { token } = (
+      await demo.json<{ token: string }>('/auth/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'user-456' }) })
+    ).body;
+    const authorization = `Bearer ${token}`;
     const created = await demo.json<{ photoId: string }>('/photos', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userId: 'user-456', filename: 'after-restart.jpg', size: 1000, mimeType: 'image/jpeg' }),
+      headers: { 'content-type': 'application/json', authorization },
+      body: JSON.stringify({ filename: 'after-restart.jpg', size: 1000, mimeType: 'image/jpeg' }),
     });
     expect(created.status).toBe(202);
     await waitUntil(async () => {
-      const events = (await demo.json<EventEnvelope[]>('/events?limit=50')).body;
+      const events = (await demo.json<EventEnvelope[]>('/events?limit=50', { headers: { authorization } })).body;
       return events.some(e => e.type === 'photo.processing.completed' && (e.data as { photoId?: string }).photoId === created.body.photoId);
     }, 15_000, 'the upload to be processed');
     expect((await demo.json<HealthReport>('/health/ready')).status).toBe(200);
@@ -204,5 +217,56 @@ describe('EventBusHealthIndicator', () => {
     app = undefined;
     expect(await indicator.isHealthy('bus')).toMatchObject({ bus: { status: 'down', message: 'memory: event bus is shut down' } });
     expect(await indicator.isDurableHealthy('durable')).toMatchObject({ durable: { status: 'down', message: expect.stringMatching(/not connected/) } });
+  });
+});
+
+describe('EventBusGatewayHealthIndicator (an app with the gateway on real Redis)', () => {
+  let redis: RedisServer;
+  let app: INestApplication;
+  let url: string;
+  let client: TestClient | undefined;
+
+  const ready = async () => {
+    const response = await fetch(`${url}/health/ready`);
+    return { status: response.status, body: (await response.json()) as HealthReport };
+  };
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    app = await NestFactory.create(GatewayHealthAppModule.forRoot(redis.url), { logger: ['error'], abortOnError: false });
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await app?.close();
+    await redis.stop();
+  });
+
+  it('is in the readiness check, up with the sockets of this instance', async () => {
+    expect(await ready()).toEqual({ status: 200, body: expect.objectContaining({ status: 'ok', details: { gateway: { status: 'up', sockets: 0 } } }) });
+    client = await connectClient(url, { token: tokenFor('alice') });
+    expect((await ready()).body.details.gateway).toEqual({ status: 'up', sockets: 1 });
+  });
+
+  it("goes down while the gateway's Redis connections are, and up again when Redis is back", async () => {
+    client?.close();
+    await redis.kill();
+    let report = await ready();
+    await waitUntil(async () => (report = await ready()).status === 503, 5000, 'ready to turn 503');
+    expect(report.body.status).toBe('error');
+    expect(report.body.error!.gateway).toMatchObject({ status: 'down', message: expect.stringMatching(/^\d gateway Redis connection\(s\) not ready$/) });
+    await redis.start();
+    await waitUntil(async () => (report = await ready()).status === 200, 15_000, 'ready to be 200 again');
+    expect(report.body.details.gateway.status).toBe('up');
+  });
+
+  it('goes down once the gateway is shutting down', async () => {
+    // What Nest runs first when the app closes (SIGTERM): from then on the instance takes no sockets.
+    await app.get(EventBusGateway).beforeApplicationShutdown();
+    const report = await ready();
+    expect(report.status).toBe(503);
+    expect(report.body.error!.gateway).toEqual({ status: 'down', message: 'the gateway is shutting down', sockets: 0 });
   });
 });

@@ -1,8 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+} from '@nestjs/terminus';
 import { EventBusHealthIndicator } from '@shared-infra/event-bus';
-import { EventBusGatewayService } from '@shared-infra/event-bus/gateway';
+import { EventBusGatewayHealthIndicator } from '@shared-infra/event-bus/gateway';
 
 /**
  * Probes for an orchestrator: `live` says the process runs (restart it when not),
@@ -15,28 +18,30 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly eventBus: EventBusHealthIndicator,
-    private readonly moduleRef: ModuleRef,
+    private readonly gateway: EventBusGatewayHealthIndicator,
   ) {}
 
   /** The process only: a Redis outage must not get a healthy process restarted. */
   @Get('live')
   @HealthCheck()
   live() {
-    return this.health.check([() => this.indicators.check('process').up({ pid: process.pid, uptime: Math.round(process.uptime()) })]);
+    return this.health.check([
+      () =>
+        this.indicators.check('process').up({
+          pid: process.pid,
+          uptime: Math.round(process.uptime()),
+        }),
+    ]);
   }
 
   /** Every bus connection answers PING, durable groups are within their thresholds, the gateway serves. */
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.eventBus.isHealthy('eventBus'), () => this.eventBus.isDurableHealthy('durable'), () => this.gateway()]);
-  }
-
-  private gateway() {
-    const indicator = this.indicators.check('gateway');
-    // The gateway lives in RealtimeModule; found wherever it is registered.
-    const gateway = this.moduleRef.get(EventBusGatewayService, { strict: false });
-    const { healthy, ...details } = gateway.health();
-    return healthy ? indicator.up(details) : indicator.down(details);
+    return this.health.check([
+      () => this.eventBus.isHealthy('eventBus'),
+      () => this.eventBus.isDurableHealthy('durable'),
+      () => this.gateway.isHealthy('gateway'),
+    ]);
   }
 }

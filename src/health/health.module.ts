@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { EventBusHealthModule } from '@shared-infra/event-bus';
+import { RealtimeModule } from '../realtime/realtime.module.js';
 import { HealthController } from './health.controller.js';
 
 function limit(name: string, fallback?: number): number | undefined {
@@ -21,6 +22,8 @@ function limit(name: string, fallback?: number): number | undefined {
         maxDeadLetters: limit('HEALTH_MAX_DEAD_LETTERS'),
       },
     }),
+    // For the gateway's indicator (RealtimeModule re-exports the gateway module).
+    RealtimeModule,
   ],
   controllers: [HealthController],
 })

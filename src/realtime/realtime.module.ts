@@ -28,5 +28,7 @@ import { PhotoStatusTracker } from './photo-status.service.js';
   ],
   controllers: [DevicesController],
   providers: [PhotoStatusTracker, PhotoStatusGateway, DevicePresenceForwarder],
+  // The gateway's service and health indicator, for HealthModule.
+  exports: [EventBusGatewayModule],
 })
 export class RealtimeModule {}

@@ -29,4 +29,10 @@ describe('optional peer dependencies', () => {
     expect(packages.has('@nestjs/common')).toBe(true);
     for (const name of OPTIONAL) expect(packages.has(name)).toBe(false);
   });
+
+  it('are not imported statically from the gateway entry point either (its health indicator loads Terminus on use)', () => {
+    const packages = runtimePackages(join(SRC, 'gateway', 'index.ts'));
+    expect(packages.has('@nestjs/websockets')).toBe(true);
+    for (const name of OPTIONAL) expect(packages.has(name)).toBe(false);
+  });
 });

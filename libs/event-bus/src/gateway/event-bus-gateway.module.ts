@@ -2,6 +2,7 @@ import { Module, type Type } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { installIoAdapter } from './event-bus-io.adapter.js';
 import { EventBusGateway } from './event-bus.gateway.js';
+import { EventBusGatewayHealthIndicator } from './event-bus-gateway.health.js';
 import { EventBusGatewayService } from './event-bus-gateway.service.js';
 import { EVENT_BUS_GATEWAY_OPTIONS, GatewayConfigurableModuleClass } from './event-bus-gateway.module-definition.js';
 import { GATEWAY_CONFIG, resolveGatewayConfig, type ResolvedGatewayConfig } from './gateway.config.js';
@@ -19,7 +20,9 @@ async function instantiate<T extends object>(moduleRef: ModuleRef, value: Type<T
  * `publishToRoom`, `publishToUser` and `broadcast`, across instances when the
  * bus runs on Redis. Needs `EventBusModule` (global by default) and the
  * packages `@nestjs/websockets`, `@nestjs/platform-socket.io`,
- * `@socket.io/redis-adapter` and (for JWT) `@nestjs/jwt`.
+ * `@socket.io/redis-adapter` and (for JWT) `@nestjs/jwt`. Its Terminus
+ * indicator, `EventBusGatewayHealthIndicator`, imports `@nestjs/terminus` on
+ * its first check only, so apps without Terminus need not install it.
  *
  * @example
  * EventBusGatewayModule.forRoot({
@@ -61,7 +64,8 @@ async function instantiate<T extends object>(moduleRef: ModuleRef, value: Type<T
     },
     EventBusGateway,
     EventBusGatewayService,
+    EventBusGatewayHealthIndicator,
   ],
-  exports: [EventBusGatewayService, EventBusGateway],
+  exports: [EventBusGatewayService, EventBusGateway, EventBusGatewayHealthIndicator],
 })
 export class EventBusGatewayModule extends GatewayConfigurableModuleClass {}

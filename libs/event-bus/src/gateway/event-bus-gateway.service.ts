@@ -78,10 +78,11 @@ export class EventBusGatewayService {
 
   /**
    * Whether this instance can serve sockets (started, not shutting down, Redis
-   * connections up), for a readiness check.
+   * connections up), for a readiness check. With Terminus, use
+   * `EventBusGatewayHealthIndicator`, which reports this.
    *
    * @example
-   * () => { const h = gateway.health(); return h.healthy ? indicators.check('gateway').up(h) : indicators.check('gateway').down(h); }
+   * const { healthy, reason } = gateway.health();
    */
   health(): GatewayHealth {
     return this.gateway.health();

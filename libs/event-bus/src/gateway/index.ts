@@ -1,6 +1,7 @@
 export { EventBusGatewayModule } from './event-bus-gateway.module.js';
 export { EVENT_BUS_GATEWAY_OPTIONS } from './event-bus-gateway.module-definition.js';
 export { EventBusGatewayService } from './event-bus-gateway.service.js';
+export { EventBusGatewayHealthIndicator } from './event-bus-gateway.health.js';
 export { EventBusGateway, toClientEvent } from './event-bus.gateway.js';
 export { GatewayAckFilter } from './gateway-ack.filter.js';
 export { EventBusIoAdapter } from './event-bus-io.adapter.js';
