@@ -3,7 +3,9 @@ import { InvalidConfigurationError } from './errors/invalid-configuration.error.
 import { messages } from './event-bus.messages.js';
 import {
   DEFAULT_MAX_DATA_BYTES,
+  DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_EVENT_BYTES,
+  MAX_DEPTH_CEILING,
 } from './event-bus.constants.js';
 import type {
   EventBusModuleOptions,
@@ -48,7 +50,7 @@ export interface EventBusConfig {
   transport: 'memory' | 'redis';
   redis?: Required<Pick<RedisTransportOptions, 'channelPrefix' | 'maxBufferedPublishes' | 'maxRetriesPerRequest' | 'skipUnheardPublishes' | 'batchPublishes'>> &
     RedisTransportOptions;
-  limits: { maxEventBytes: number; maxDataBytes: number };
+  limits: { maxEventBytes: number; maxDataBytes: number; maxDepth: number };
   retry: RetryOptions;
   handlerDefaults: { timeout: number; concurrency: number; maxQueued: number };
   schemas: Record<string, Type<object>>;
@@ -62,6 +64,13 @@ export interface EventBusConfig {
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value < 0) {
     throw new InvalidConfigurationError(`Option "${name}" is ${JSON.stringify(value)}: it must be a finite number >= 0.`);
+  }
+  return value;
+}
+
+function depthLimit(value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > MAX_DEPTH_CEILING) {
+    throw new InvalidConfigurationError(messages.invalidMaxDepth(value, MAX_DEPTH_CEILING));
   }
   return value;
 }
@@ -86,6 +95,7 @@ export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
   const limits = {
     maxEventBytes: positive('limits.maxEventBytes', options.limits?.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES),
     maxDataBytes: positive('limits.maxDataBytes', options.limits?.maxDataBytes ?? DEFAULT_MAX_DATA_BYTES),
+    maxDepth: depthLimit(options.limits?.maxDepth ?? DEFAULT_MAX_DEPTH),
   };
   const defaults = options.handlerDefaults ?? {};
   return {

@@ -11,6 +11,13 @@ export const ENVELOPE_VERSION = 1;
 /** Default limits, from the product's original contract (1 MB envelope, 512 KB data). */
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_DATA_BYTES = 512 * 1024;
+/** Default deepest nesting of `data` (objects and arrays), far beyond real events. */
+export const DEFAULT_MAX_DEPTH = 64;
+/**
+ * Highest `limits.maxDepth` accepted: `JSON.stringify`, socket.io's encoder and class-transformer
+ * recurse and overflow the call stack a few thousand levels down (fewer inside a deep call).
+ */
+export const MAX_DEPTH_CEILING = 1000;
 /** Lower-case dot-separated segments: `photo.processing.completed`. */
 export const EVENT_TYPE_REGEX = /^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$/;
 export const MAX_EVENT_TYPE_LENGTH = 255;

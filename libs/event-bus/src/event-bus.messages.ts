@@ -13,6 +13,12 @@ export const messages = {
     `Event "${type}" data is ${bytes} bytes, over the limit of ${limit} bytes (field "data", option limits.maxDataBytes). Send a reference (an id or a URL) instead of the content.`,
   eventTooLarge: (type: string, bytes: number, limit: number) =>
     `Event "${type}" envelope is ${bytes} bytes, over the limit of ${limit} bytes (option limits.maxEventBytes). Shrink data or metadata.`,
+  dataTooDeep: (type: string, limit: number) =>
+    `Event "${type}" data is nested more than ${limit} levels deep (objects and arrays; field "data", option limits.maxDepth). Flatten it, or raise limits.maxDepth if such nesting is intended.`,
+  payloadTooDeep: (limit: number) =>
+    `payload is nested more than ${limit + 1} levels deep (limits.maxDepth is ${limit} for data, plus one for the envelope)`,
+  invalidMaxDepth: (value: unknown, ceiling: number) =>
+    `Option "limits.maxDepth" is ${JSON.stringify(value)}: give a whole number from 1 to ${ceiling}, the deepest nesting of objects and arrays allowed in event data (default 64).`,
   dataNotSerializable: (type: string, reason: string) =>
     `Event "${type}" data cannot be serialized to JSON (${reason}). Publish plain objects, arrays, strings, numbers, booleans or null.`,
   dataUndefined: (type: string) =>

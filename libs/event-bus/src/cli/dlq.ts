@@ -6,6 +6,8 @@
 import { Redis } from 'ioredis';
 import { parseArgs } from 'node:util';
 import { replayDeadLetter } from '../durable/dead-letters.js';
+import { parseJsonWithinDepth } from '../envelope/json-depth.js';
+import { MAX_DEPTH_CEILING } from '../event-bus.constants.js';
 import { RedisStreamStore } from '../durable/redis-stream.store.js';
 import type { DeadLetter } from '../durable/stream-store.interface.js';
 
@@ -89,7 +91,9 @@ async function main(): Promise<void> {
         if (!stream || !id) fail('show needs <stream> <id>; see "list" for both.');
         const letter = await store.getDeadLetter(stream, id);
         if (!letter) fail(`No dead letter ${id} in stream "${stream}".`);
-        print(letter, JSON.stringify({ ...letter, payload: JSON.parse(letter.payload) as unknown }, null, 2));
+        // A malformed payload (not JSON, or too deep to print) is shown as the raw text.
+        const payload = parseJsonWithinDepth(letter.payload, MAX_DEPTH_CEILING + 1) ?? letter.payload;
+        print(letter, JSON.stringify({ ...letter, payload }, null, 2));
         break;
       }
       case 'replay': {

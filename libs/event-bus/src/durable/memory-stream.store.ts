@@ -1,3 +1,5 @@
+import { parseJsonWithinDepth } from '../envelope/json-depth.js';
+import { MAX_DEPTH_CEILING } from '../event-bus.constants.js';
 import type {
   ClaimedEntry,
   DeadLetter,
@@ -164,13 +166,10 @@ export class MemoryStreamStore implements StreamStore {
 
   async deadLetter(name: string, entry: StreamEntry, info: DeadLetterInfo): Promise<void> {
     const stream = this.stream(name);
-    let eventId: string | undefined;
-    let type: string | undefined;
-    try {
-      ({ id: eventId, type } = JSON.parse(entry.payload) as { id?: string; type?: string });
-    } catch {
-      // Keep the raw payload of a malformed entry.
-    }
+    // A malformed entry (not JSON, or nested too deep) keeps its raw payload and has no id or type.
+    const parsed = parseJsonWithinDepth(entry.payload, MAX_DEPTH_CEILING + 1) as { id?: unknown; type?: unknown } | null | undefined;
+    const eventId = typeof parsed?.id === 'string' ? parsed.id : undefined;
+    const type = typeof parsed?.type === 'string' ? parsed.type : undefined;
     stream.dead.push({ ...info, id: `${Date.now()}-${++this.deadSeq}`, stream: name, entryId: entry.id, eventId, type, payload: entry.payload });
     if (stream.dead.length > this.deadLetterMaxLength) stream.dead.shift();
     await this.ack(name, info.group, [entry.id]);

@@ -1,5 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
+import { parseJsonWithinDepth } from '../envelope/json-depth.js';
 import { EventBusUnavailableError } from '../errors/event-bus-unavailable.error.js';
+import { MAX_DEPTH_CEILING } from '../event-bus.constants.js';
 import { messages } from '../event-bus.messages.js';
 import { durableKeys } from '../transports/redis/redis-keys.util.js';
 import type {
@@ -326,15 +328,11 @@ function streamItems(reply: unknown): RawEntry[][] {
 
 function toDeadLetter(stream: string, id: string, fields: Map<string, string>): DeadLetter {
   const payload = fields.get('e') ?? '';
-  let eventId: string | undefined;
-  let type: string | undefined;
-  try {
-    const parsed = JSON.parse(payload) as { id?: string; type?: string };
-    eventId = parsed.id;
-    type = parsed.type;
-  } catch {
-    // A malformed entry that was dead-lettered as such: keep the raw payload.
-  }
+  // A malformed entry (not JSON, or nested too deep) was dead-lettered as such: it keeps its raw
+  // payload and has no event id or type.
+  const parsed = parseJsonWithinDepth(payload, MAX_DEPTH_CEILING + 1) as { id?: unknown; type?: unknown } | null | undefined;
+  const eventId = typeof parsed?.id === 'string' ? parsed.id : undefined;
+  const type = typeof parsed?.type === 'string' ? parsed.type : undefined;
   return {
     id,
     stream,

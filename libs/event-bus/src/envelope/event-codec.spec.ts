@@ -1,6 +1,6 @@
 import { EventValidationError } from '../errors/event-validation.error.js';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
-import { EventCodec } from './event-codec.js';
+import { DEFAULT_LIMITS, EventCodec } from './event-codec.js';
 
 const envelope = (...args: [data?: unknown]): EventEnvelope => ({
   id: '01HZX3Q5V6W7X8Y9Z0ABCDEFGH',
@@ -186,5 +186,75 @@ describe('EventCodec.decode', () => {
     expect(payload.length).toBeLessThan(limit);
     expect(new EventCodec({ maxDataBytes: limit, maxEventBytes: limit }).decode(payload).ok).toBe(false);
     expect(new EventCodec({ maxDataBytes: limit, maxEventBytes: limit + 1 }).decode(payload).ok).toBe(true);
+  });
+});
+
+/** `depth` objects inside one another: { d: { d: … 'bottom' } }. */
+function nested(depth: number): unknown {
+  let value: unknown = 'bottom';
+  for (let i = 0; i < depth; i++) value = { d: value };
+  return value;
+}
+
+describe('EventCodec depth limit (limits.maxDepth)', () => {
+  const codec = new EventCodec();
+
+  it('accepts data of exactly 64 levels by default and refuses 65, naming the option', () => {
+    expect(() => codec.encode(envelope(nested(64)))).not.toThrow();
+    const error = thrown(() => codec.encode(envelope(nested(65))));
+    expect(error.field).toBe('data');
+    expect(error.limit).toBe(64);
+    expect(error.message).toMatch(/nested more than 64 levels/);
+    expect(error.message).toMatch(/limits\.maxDepth/);
+  });
+
+  it('checks the publish fast path (encodeParts) the same way', () => {
+    const { id, type, metadata } = envelope();
+    const metadataJson = JSON.stringify(metadata);
+    expect(() => codec.encodeParts(id, type, nested(64), metadataJson, 1)).not.toThrow();
+    expect(thrown(() => codec.encodeParts(id, type, nested(65), metadataJson, 1)).message).toMatch(/limits\.maxDepth/);
+  });
+
+  it('applies a configured maxDepth', () => {
+    const shallow = new EventCodec({ ...DEFAULT_LIMITS, maxDepth: 2 });
+    expect(() => shallow.encode(envelope({ a: [1, 2], b: { c: 'x' } }))).not.toThrow();
+    expect(thrown(() => shallow.encode(envelope({ a: [[1]] }))).limit).toBe(2);
+  });
+
+  it('reports data too deep for JSON.stringify as too deep, not as a stack overflow', () => {
+    const error = thrown(() => codec.encode(envelope(nested(200_000))));
+    expect(error.field).toBe('data');
+    expect(error.limit).toBe(64);
+    expect(error.message).toMatch(/limits\.maxDepth/);
+    expect(error.message).not.toMatch(/call stack/);
+  });
+
+  it('does not count brackets inside strings', () => {
+    const data = { text: '[{'.repeat(500), quoted: 'a "quoted" \\ [[[ ]' };
+    expect(JSON.parse(codec.encode(envelope(data)))).toMatchObject({ data });
+  });
+
+  it('decodes an envelope whose data is 64 levels deep (the envelope adds one)', () => {
+    const input = envelope(nested(64));
+    expect(codec.decode(codec.encode(input))).toEqual({ ok: true, envelope: input });
+  });
+
+  it.each<[string, number]>([
+    ['65 levels', 65],
+    ['200,000 levels', 200_000],
+  ])('reports data of %s as malformed without throwing', (_label, depth) => {
+    const payload = codec
+      .encode(envelope('placeholder'))
+      .replace('"data":"placeholder"', `"data":${'['.repeat(depth)}${']'.repeat(depth)}`);
+    const result = codec.decode(payload);
+    expect(result.ok).toBe(false);
+    expect(result.ok === false && result.reason).toMatch(/nested more than 65 levels deep \(limits\.maxDepth is 64/);
+  });
+
+  it('counts depth anywhere in a received envelope, metadata included', () => {
+    const shallow = new EventCodec({ ...DEFAULT_LIMITS, maxDepth: 1 });
+    const payload = codec.encode(envelope('x')).replace('"source":"photo-service"', '"source":"photo-service","extra":{"a":[]}');
+    expect(codec.decode(payload).ok).toBe(true);
+    expect(shallow.decode(payload)).toEqual({ ok: false, reason: expect.stringMatching(/more than 2 levels/) });
   });
 });

@@ -1,5 +1,6 @@
 import {
   DEFAULT_MAX_DATA_BYTES,
+  DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_EVENT_BYTES,
   ENVELOPE_VERSION,
 } from '../event-bus.constants.js';
@@ -7,16 +8,24 @@ import { messages } from '../event-bus.messages.js';
 import { EventValidationError } from '../errors/event-validation.error.js';
 import type { EventEnvelope, EventMetadata } from '../interfaces/event-envelope.interface.js';
 import { isValidEventType } from '../matching/pattern-matcher.js';
+import { jsonTextDepthExceeds, valueDepthExceeds } from './json-depth.js';
 
 /** Limits the codec enforces, resolved from the module options. */
 export interface CodecLimits {
   maxEventBytes: number;
   maxDataBytes: number;
+  /**
+   * Deepest nesting of objects and arrays in `data` (a scalar is 0, `{}` 1). A received envelope
+   * may be one level deeper, since data is a field of it.
+   * @default 64
+   */
+  maxDepth?: number;
 }
 
 export const DEFAULT_LIMITS: CodecLimits = {
   maxEventBytes: DEFAULT_MAX_EVENT_BYTES,
   maxDataBytes: DEFAULT_MAX_DATA_BYTES,
+  maxDepth: DEFAULT_MAX_DEPTH,
 };
 
 /** Result of decoding a message from the wire. */
@@ -28,13 +37,20 @@ const byteLength = (text: string): number => Buffer.byteLength(text);
 
 /**
  * Serializes envelopes for the wire and checks them on the way in and out.
- * `data` is stringified once: its size is checked on that string, which is then
- * spliced into the envelope, so a publish costs one `JSON.stringify` of the data.
+ * `data` is stringified once: its size and depth are checked on that string, which is
+ * then spliced into the envelope, so a publish costs one `JSON.stringify` of the data.
  */
 export class EventCodec {
-  constructor(private readonly limits: CodecLimits = DEFAULT_LIMITS) {}
+  private readonly maxDepth: number;
+  /** Deepest envelope accepted on receive: `{"data":…}` adds one level to data's depth. */
+  private readonly maxEnvelopeDepth: number;
 
-  /** Serializes an envelope; throws `EventValidationError` on size or JSON trouble. */
+  constructor(private readonly limits: CodecLimits = DEFAULT_LIMITS) {
+    this.maxDepth = limits.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.maxEnvelopeDepth = this.maxDepth + 1;
+  }
+
+  /** Serializes an envelope; throws `EventValidationError` on size, depth or JSON trouble. */
   encode(envelope: EventEnvelope): string {
     const { id, type, data, metadata, version } = envelope;
     return this.encodeParts(id, type, data, JSON.stringify(metadata), version);
@@ -52,6 +68,10 @@ export class EventCodec {
     try {
       dataJson = JSON.stringify(data);
     } catch (error) {
+      // Data deep enough to overflow JSON.stringify's stack is reported as what it is.
+      if (error instanceof RangeError && valueDepthExceeds(data, this.maxDepth)) {
+        throw new EventValidationError(messages.dataTooDeep(type, this.maxDepth), 'data', this.maxDepth);
+      }
       throw new EventValidationError(
         messages.dataNotSerializable(type, (error as Error).message),
         'data',
@@ -71,6 +91,10 @@ export class EventCodec {
     if (dataBytes > maxDataBytes) {
       throw new EventValidationError(messages.dataTooLarge(type, dataBytes, maxDataBytes), 'data', maxDataBytes);
     }
+    // Free for data of at most 2 * maxDepth characters; otherwise one pass over the text.
+    if (jsonTextDepthExceeds(dataJson, this.maxDepth)) {
+      throw new EventValidationError(messages.dataTooDeep(type, this.maxDepth), 'data', this.maxDepth);
+    }
     // id and type are validated to plain ASCII without quotes, so they need no escaping.
     const head = `{"id":"${id}","type":"${type}","data":`;
     const tail = `,"metadata":${metadataJson},"version":${version}}`;
@@ -85,14 +109,20 @@ export class EventCodec {
   }
 
   /**
-   * Parses and checks a message from the wire. Never throws: a bad message is
-   * reported with a reason, for the caller to count and log.
+   * Parses and checks a message from the wire. Never throws: a bad message (not JSON, not an
+   * envelope, over maxEventBytes, nested deeper than maxDepth + 1) is reported with a reason,
+   * for the caller to count and log.
    */
   decode(payload: string): DecodeResult {
     if (typeof payload !== 'string') return { ok: false, reason: 'payload is not text' };
     // NOTE: UTF-8 is never shorter than the UTF-16 length, so short payloads skip the byte count.
     if (payload.length > this.limits.maxEventBytes / 3 && byteLength(payload) > this.limits.maxEventBytes) {
       return { ok: false, reason: `payload is over maxEventBytes (${this.limits.maxEventBytes})` };
+    }
+    // Before parsing: nothing this deep is built, and no consumer of the envelope (handlers,
+    // JSON.stringify, socket.io's encoder) can overflow its stack on it.
+    if (jsonTextDepthExceeds(payload, this.maxEnvelopeDepth)) {
+      return { ok: false, reason: messages.payloadTooDeep(this.maxDepth) };
     }
     let parsed: unknown;
     try {

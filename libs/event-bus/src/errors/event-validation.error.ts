@@ -1,8 +1,8 @@
 import { EventBusError } from './event-bus.error.js';
 
 /**
- * A publish was refused because the event is invalid: bad type, oversize data or
- * envelope, bad metadata, or a payload that fails its registered DTO.
+ * A publish was refused because the event is invalid: bad type, oversize or too deeply
+ * nested data, oversize envelope, bad metadata, or a payload that fails its registered DTO.
  *
  * @publicApi
  */
@@ -11,7 +11,7 @@ export class EventValidationError extends EventBusError {
     message: string,
     /** The offending field, e.g. `type`, `data`, `data.size`, `metadata.timestamp`. */
     public readonly field: string,
-    /** The limit that was exceeded, when the failure is about size. */
+    /** The limit that was exceeded, when the failure is about size (bytes) or nesting (levels, limits.maxDepth). */
     public readonly limit?: number,
   ) {
     super(message, 'EVENT_VALIDATION');

@@ -95,7 +95,7 @@ export interface RedisClusterOptions {
 }
 
 /**
- * Size limits checked on publish and on receive.
+ * Size and nesting limits checked on publish and on receive.
  *
  * @publicApi
  */
@@ -110,6 +110,15 @@ export interface EventLimits {
    * @default 524288 (512 KB)
    */
   maxDataBytes?: number;
+  /**
+   * Deepest nesting of objects and arrays in `data`: `{ a: 1 }` is 1 level, `{ a: [1] }` 2, a
+   * string or number 0. On publish, deeper data is refused with `EventValidationError`
+   * (field `data`). On receive, the whole envelope may be one level deeper (data sits in it);
+   * a deeper message is dropped as malformed, before any handler or JSON consumer sees it.
+   * A whole number from 1 to 1000.
+   * @default 64
+   */
+  maxDepth?: number;
 }
 
 /**

@@ -216,6 +216,15 @@ describe('EventValidator.validateData', () => {
     expect(error.message).toMatch(/must be an object to match PhotoUploadedDto/);
   });
 
+  it('refuses data too deep for class-transformer with EventValidationError, naming limits.maxDepth', async () => {
+    let data: unknown = { photoId: 'p1', size: 1 };
+    for (let i = 0; i < 200_000; i++) data = { photoId: 'p1', size: 1, owner: data };
+    const error = await rejection(validator().validateData('photo.uploaded', data));
+    expect(error.field).toBe('data');
+    expect(error.limit).toBe(64);
+    expect(error.message).toMatch(/limits\.maxDepth/);
+  });
+
   it('uses schemas registered later', async () => {
     const v = validator();
     v.register('photo.deleted', OwnerDto);

@@ -2,6 +2,7 @@ import { isValidRoomName, userRoom } from '../rooms/room-names.js';
 import { Inject, Injectable, type Type } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
+import { valueDepthExceeds } from '../envelope/json-depth.js';
 import { EVENT_BUS_CONFIG } from '../event-bus.config.js';
 import type { EventBusConfig } from '../event-bus.config.js';
 import { messages } from '../event-bus.messages.js';
@@ -31,8 +32,10 @@ function flatten(errors: ValidationError[], parent = 'data'): Array<{ field: str
 @Injectable()
 export class EventValidator {
   private readonly schemas = new Map<string, Type<object>>();
+  private readonly maxDepth: number;
 
   constructor(@Inject(EVENT_BUS_CONFIG) config: EventBusConfig) {
+    this.maxDepth = config.limits.maxDepth;
     for (const [type, dto] of Object.entries(config.schemas)) this.register(type, dto);
   }
 
@@ -114,6 +117,12 @@ export class EventValidator {
         messages.dtoInvalid(type, `data must be an object to match ${dto.name}`),
         'data',
       );
+    }
+    // NOTE: class-transformer recurses into data, so data deep enough to overflow its stack is
+    // refused first. One level of slack: a Date or other toJSON leaf is a level here, not in the
+    // JSON form, whose depth the codec then checks exactly.
+    if (valueDepthExceeds(data, this.maxDepth + 1)) {
+      throw new EventValidationError(messages.dataTooDeep(type, this.maxDepth), 'data', this.maxDepth);
     }
     const instance = plainToInstance(dto, data);
     const errors = await validate(instance, { forbidUnknownValues: false });
