@@ -12,9 +12,11 @@ describe('demo: photo:status:request', () => {
   let demo: DemoProcess;
   const clients: TestClient[] = [];
 
+  const tokenOf = async (userId: string) =>
+    (await demo.json<{ token: string }>('/auth/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) })).body.token;
+
   const client = async (userId: string) => {
-    const { token } = (await demo.json<{ token: string }>('/auth/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) })).body;
-    const c = await connectClient(demo.url(''), { token });
+    const c = await connectClient(demo.url(''), { token: await tokenOf(userId) });
     clients.push(c);
     return c;
   };
@@ -33,8 +35,8 @@ describe('demo: photo:status:request', () => {
     const other = await client('user-2');
     const created = await demo.json<{ photoId: string }>('/photos', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userId: 'user-1', filename: 'a.jpg', size: 1000, mimeType: 'image/jpeg' }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenOf('user-1')}` },
+      body: JSON.stringify({ filename: 'a.jpg', size: 1000, mimeType: 'image/jpeg' }),
     });
     const { photoId } = created.body;
     let ack: { ok: boolean; status?: { status: string; progress: number } } = { ok: false };

@@ -42,7 +42,7 @@ describe('demo: photo uploads (multipart, sharp)', () => {
   async function eventsOf(photoId: string, done: (events: EventEnvelope[]) => boolean): Promise<EventEnvelope[]> {
     let events: EventEnvelope[] = [];
     await waitUntil(async () => {
-      events = (await demo.json<EventEnvelope[]>('/events?limit=200')).body.filter(e => (e.data as { photoId?: string }).photoId === photoId).reverse();
+      events = (await demo.json<EventEnvelope[]>('/events?limit=200', { headers: { authorization: `Bearer ${token}` } })).body.filter(e => (e.data as { photoId?: string }).photoId === photoId).reverse();
       return done(events);
     }, 15_000, `the events of photo ${photoId}`);
     return events;

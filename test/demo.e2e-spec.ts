@@ -7,22 +7,28 @@ import { DemoProcess } from './utils/demo-process.js';
 import { parseMetrics, sampleValue } from './utils/prometheus.js';
 import { connectClient, connectError } from './utils/gateway-client.js';
 
-const photo = { userId: 'user-456', filename: 'vacation.jpg', size: 1_024_000, mimeType: 'image/jpeg' };
+const photo = { filename: 'vacation.jpg', size: 1_024_000, mimeType: 'image/jpeg' };
 
 const STAGES = ['photo.processing.started', 'photo.processing.progress', 'photo.processing.progress', 'photo.processing.progress', 'photo.processing.progress', 'photo.processing.completed'];
 
-/** Registers a photo by its metadata (the JSON form of POST /photos) and returns its events once the pipeline is done, oldest first. */
+/** A token of `userId` from the demo's sign-in (POST /auth/token). */
+async function tokenOf(demo: DemoProcess, userId: string): Promise<string> {
+  return (await demo.json<{ token: string }>('/auth/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) })).body.token;
+}
+
+/** Registers a photo of user-456 by its metadata (the JSON form of POST /photos) and returns its events once the pipeline is done, oldest first. */
 async function runPipeline(demo: DemoProcess): Promise<{ photoId: string; events: EventEnvelope[] }> {
+  const authorization = `Bearer ${await tokenOf(demo, 'user-456')}`;
   const created = await demo.json<{ photoId: string }>('/photos', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization },
     body: JSON.stringify(photo),
   });
   expect(created.status).toBe(202);
   const { photoId } = created.body;
   let events: EventEnvelope[] = [];
   await waitUntil(async () => {
-    events = (await demo.json<EventEnvelope[]>('/events?limit=200')).body.filter(
+    events = (await demo.json<EventEnvelope[]>('/events?limit=200', { headers: { authorization } })).body.filter(
       e => (e.data as { photoId?: string }).photoId === photoId,
     );
     return events.some(e => e.type === 'notification.new') && events.filter(e => e.type === 'photo.processing.completed').length === 2;
@@ -66,7 +72,7 @@ describe('demo app (npm start)', () => {
       expect(demo.output.join('')).toMatch(/memory \(embedded; set REDIS_URL to use Redis\)/);
       const bad = await demo.json<{ message: string[] }>('/photos', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenOf(demo, 'user-456')}` },
         body: JSON.stringify({ ...photo, mimeType: 'text/html', size: -1 }),
       });
       expect(bad.status).toBe(400);
@@ -103,14 +109,13 @@ describe('demo app (npm start)', () => {
   it('pushes a photo\'s progress to its owner\'s browser socket, and to nobody else', async () => {
     const demo = await DemoProcess.start(await freePort(), { REDIS_URL: redis.url });
     try {
-      const tokenOf = async (userId: string) =>
-        (await demo.json<{ token: string }>('/auth/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) })).body.token;
-      const owner = await connectClient(demo.url(''), { token: await tokenOf('user-456') });
-      const other = await connectClient(demo.url(''), { token: await tokenOf('someone-else') });
+      const ownerToken = await tokenOf(demo, 'user-456');
+      const owner = await connectClient(demo.url(''), { token: ownerToken });
+      const other = await connectClient(demo.url(''), { token: await tokenOf(demo, 'someone-else') });
       expect((await connectError(demo.url(''), { token: 'forged' })).message).toBe('unauthorized');
       const created = await demo.json<{ photoId: string }>('/photos', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ownerToken}` },
         body: JSON.stringify(photo),
       });
       const room = `photo:${created.body.photoId}`;

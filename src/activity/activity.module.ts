@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module.js';
 import { ActivityController } from './activity.controller.js';
 import { ActivityService } from './activity.service.js';
 
-@Module({ controllers: [ActivityController], providers: [ActivityService] })
+@Module({
+  imports: [AuthModule],
+  controllers: [ActivityController],
+  providers: [ActivityService],
+})
 export class ActivityModule {}

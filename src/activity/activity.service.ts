@@ -11,10 +11,26 @@ export class ActivityService {
   @OnEvent(['photo.**', 'notification.*'])
   record(event: EventEnvelope): void {
     this.recent.push(event);
-    if (this.recent.length > KEEP) this.recent.splice(0, this.recent.length - KEEP);
+    if (this.recent.length > KEEP) {
+      this.recent.splice(0, this.recent.length - KEEP);
+    }
   }
 
-  list(limit = 50): EventEnvelope[] {
-    return this.recent.slice(-limit).reverse();
+  /** Up to `limit` of the latest events that concern `userId`, newest first. */
+  list(userId: string, limit = 50): EventEnvelope[] {
+    const mine: EventEnvelope[] = [];
+    for (let i = this.recent.length - 1; i >= 0 && mine.length < limit; i--) {
+      if (concerns(this.recent[i], userId)) mine.push(this.recent[i]);
+    }
+    return mine;
   }
+}
+
+/**
+ * Whether an event is about `userId`: the photo events name their owner in
+ * `data.userId`; what goes to a user's devices carries `metadata.userId`.
+ */
+function concerns(event: EventEnvelope, userId: string): boolean {
+  const data = event.data as { userId?: unknown } | null;
+  return data?.userId === userId || event.metadata.userId === userId;
 }

@@ -15,13 +15,15 @@ import {
   StreamableFile,
   UnsupportedMediaTypeException,
   UploadedFile,
+  UseGuards,
   UseInterceptors,
   ValidationPipe,
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { BearerAuth } from '../auth/bearer-auth.service.js';
+import { BearerAuthGuard, type DemoUser } from '../auth/bearer-auth.guard.js';
+import { CurrentUser } from '../auth/current-user.decorator.js';
 import { CreatePhotoDto } from './dto/create-photo.dto.js';
 import { describeContent, EXTENSIONS, sniffImageType } from './image-type.js';
 import { PHOTO_FILES, PhotoStore, type PhotoRecord } from './photo-store.service.js';
@@ -37,8 +39,6 @@ interface UploadedPhotoFile {
   buffer: Buffer;
 }
 
-type RequestHeaders = Record<string, string | string[] | undefined>;
-
 const jsonValidation = new ValidationPipe({ whitelist: true, transform: true });
 
 @Controller('photos')
@@ -46,48 +46,56 @@ export class PhotosController {
   constructor(
     private readonly photos: PhotosService,
     private readonly store: PhotoStore,
-    private readonly auth: BearerAuth,
   ) {}
 
   /**
-   * Uploads a photo: multipart/form-data with the image in the field `photo`,
-   * and `Authorization: Bearer <token from POST /auth/token>` naming the user.
-   * The type is read from the file's content (JPEG, PNG, WebP or GIF); at most
-   * MAX_UPLOAD_MB (10 MB). Answers 202 at once: processing is reported by events.
+   * Uploads a photo for the token's user: multipart/form-data with the image
+   * in the field `photo`. The type is read from the file's content (JPEG, PNG,
+   * WebP or GIF); at most MAX_UPLOAD_MB (10 MB). Answers 202 at once:
+   * processing is reported by events.
    *
-   * The JSON form `{ userId, filename, size, mimeType }` registers a photo by
-   * its metadata alone (no file, no token: a demo shortcut); its stages have no
-   * pixels to work on.
+   * The JSON form `{ filename, size, mimeType }` registers a photo by its
+   * metadata alone (a demo shortcut: its stages have no pixels to work on).
+   * Both forms need `Authorization: Bearer <token from POST /auth/token>`; the
+   * photo is the token's user's, and a `userId` field naming anyone else is a 403.
    */
   @Post()
   @HttpCode(202)
+  // NOTE: the guard runs before the interceptors, so multer reads no upload of an unknown caller.
+  @UseGuards(BearerAuthGuard)
   @UseInterceptors(
     UploadErrorsInterceptor,
     FileInterceptor('photo', { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1, fields: 4, parts: 6 }, defParamCharset: 'utf8' }),
   )
-  async create(@Headers() headers: RequestHeaders, @UploadedFile() file: UploadedPhotoFile | undefined, @Body() body: Record<string, unknown> | undefined): Promise<CreatedPhoto> {
-    const contentType = String(headers['content-type'] ?? '').toLowerCase();
-    if (contentType.startsWith('multipart/form-data')) return this.upload(headers, file, body ?? {});
-    if (contentType.startsWith('application/json')) {
-      const dto = (await jsonValidation.transform(body ?? {}, { type: 'body', metatype: CreatePhotoDto })) as CreatePhotoDto;
-      return this.photos.create(dto);
+  async create(
+    @CurrentUser() user: DemoUser,
+    @Headers('content-type') contentType: string | undefined,
+    @UploadedFile() file: UploadedPhotoFile | undefined,
+    @Body() body: Record<string, unknown> | undefined,
+  ): Promise<CreatedPhoto> {
+    const type = (contentType ?? '').toLowerCase();
+    if (!type.startsWith('multipart/form-data') && !type.startsWith('application/json')) {
+      throw new UnsupportedMediaTypeException(
+        'POST /photos takes multipart/form-data with the image in the field "photo", or JSON metadata { filename, size, mimeType }, with a bearer token either way.',
+      );
     }
-    throw new UnsupportedMediaTypeException(
-      'POST /photos takes multipart/form-data with the image in the field "photo" (and a bearer token), or JSON metadata { userId, filename, size, mimeType }.',
-    );
+    assertOwnUser(user, body?.userId);
+    if (type.startsWith('multipart/form-data')) return this.upload(user.userId, file);
+    const dto = (await jsonValidation.transform(body ?? {}, { type: 'body', metatype: CreatePhotoDto })) as CreatePhotoDto;
+    return this.photos.create(user.userId, dto);
   }
 
   /** The signed-in user's photos, newest first, with their processing status. */
   @Get()
-  async list(@Headers() headers: RequestHeaders, @Query('limit', new DefaultValuePipe(50), ParseIntPipe) limit: number): Promise<{ photos: PhotoRecord[] }> {
-    const { userId } = this.auth.userFrom(headers);
+  @UseGuards(BearerAuthGuard)
+  async list(@CurrentUser() { userId }: DemoUser, @Query('limit', new DefaultValuePipe(50), ParseIntPipe) limit: number): Promise<{ photos: PhotoRecord[] }> {
     return { photos: await this.photos.list(userId, Math.min(Math.max(limit, 1), 200)) };
   }
 
   /** One photo of the signed-in user, with its processing status. */
   @Get(':id')
-  async get(@Headers() headers: RequestHeaders, @Param('id') photoId: string): Promise<PhotoRecord> {
-    const { userId } = this.auth.userFrom(headers);
+  @UseGuards(BearerAuthGuard)
+  async get(@CurrentUser() { userId }: DemoUser, @Param('id') photoId: string): Promise<PhotoRecord> {
     const record = await this.photos.get(photoId);
     // Unknown and not yours look the same, so ids cannot be probed.
     if (!record || record.userId !== userId) throw new NotFoundException(`No photo ${photoId} of yours.`);
@@ -97,7 +105,7 @@ export class PhotosController {
   /**
    * The 160 px thumbnail (WebP), once the worker made it. Like an unlisted
    * link, anyone who has the photo's id (a random UUID) may fetch it: an
-   * <img> tag sends no bearer token.
+   * <img> tag sends no bearer token. Deliberately unguarded.
    */
   @Get(':id/thumbnail')
   thumbnail(@Param('id') photoId: string): Promise<StreamableFile> {
@@ -110,11 +118,7 @@ export class PhotosController {
     return this.sendFile(photoId, PHOTO_FILES.display, 'image');
   }
 
-  private async upload(headers: RequestHeaders, file: UploadedPhotoFile | undefined, body: Record<string, unknown>): Promise<CreatedPhoto> {
-    const { userId } = this.auth.userFrom(headers);
-    if (body.userId !== undefined && body.userId !== userId) {
-      throw new ForbiddenException(`The form's userId (${String(body.userId)}) is not the token's user (${userId}): leave userId out, the token names the user.`);
-    }
+  private async upload(userId: string, file: UploadedPhotoFile | undefined): Promise<CreatedPhoto> {
     if (!file) throw new BadRequestException('No file in the field "photo": send multipart/form-data with the image in a field named "photo".');
     if (file.size === 0) throw new BadRequestException('The file is empty: pick a JPEG, PNG, WebP or GIF image.');
     const mimeType = sniffImageType(file.buffer);
@@ -134,6 +138,13 @@ export class PhotosController {
       type: 'image/webp',
       disposition: 'inline',
     });
+  }
+}
+
+/** A `userId` in the body may only repeat the token's user: nobody uploads for someone else. */
+function assertOwnUser(user: DemoUser, claimed: unknown): void {
+  if (claimed !== undefined && claimed !== user.userId) {
+    throw new ForbiddenException(`The body's userId (${String(claimed)}) is not the token's user (${user.userId}): leave userId out, the token names the user.`);
   }
 }
 

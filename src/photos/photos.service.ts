@@ -32,9 +32,9 @@ export class PhotosService {
     return this.announce(record);
   }
 
-  /** A photo registered by its metadata alone (the JSON form of `POST /photos`): nothing to decode. */
-  async create(input: CreatePhotoDto): Promise<CreatedPhoto> {
-    const record = this.newRecord(randomUUID(), input.userId, input.filename, input.size, input.mimeType);
+  /** A photo of `userId` registered by its metadata alone (the JSON form of `POST /photos`): nothing to decode. */
+  async create(userId: string, input: Omit<CreatePhotoDto, 'userId'>): Promise<CreatedPhoto> {
+    const record = this.newRecord(randomUUID(), userId, input.filename, input.size, input.mimeType);
     await this.store.create(record);
     return this.announce(record);
   }

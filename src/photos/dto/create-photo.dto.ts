@@ -1,11 +1,25 @@
-import { IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 
-/** JSON body of `POST /photos`: registers a photo by its metadata alone (uploads are multipart). */
+/**
+ * JSON body of `POST /photos`: registers a photo by its metadata alone (uploads
+ * are multipart). The photo is the bearer token's user's.
+ */
 export class CreatePhotoDto {
+  /** May be left out; when given, it must be the token's user (else 403). */
+  @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(128)
-  userId!: string;
+  userId?: string;
 
   @IsString()
   @IsNotEmpty()
@@ -17,6 +31,8 @@ export class CreatePhotoDto {
   @Max(50 * 1024 * 1024)
   size!: number;
 
-  @Matches(/^image\/(jpeg|png|gif|webp)$/, { message: 'mimeType must be image/jpeg, image/png, image/gif or image/webp' })
+  @Matches(/^image\/(jpeg|png|gif|webp)$/, {
+    message: 'mimeType must be image/jpeg, image/png, image/gif or image/webp',
+  })
   mimeType!: string;
 }
