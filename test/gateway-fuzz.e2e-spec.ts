@@ -18,8 +18,12 @@ import { tokenFor } from './utils/gateway-client.js';
  * a documented code (or its socket was cut for a documented reason); both
  * instances still serve afterwards. A JSON summary is printed at the end.
  *
- * Replay a run with FUZZ_SEED=<seed> (printed first); FUZZ_MESSAGES changes the
- * number of messages (2,000).
+ * Replay a run with FUZZ_SEED=<seed> (printed first): the same seed gives the
+ * same handshakes, rooms and mix of messages; which socket sends what shifts a
+ * little with timing (who is connected, which event ids it saw). FUZZ_MESSAGES
+ * changes the number of messages (2,000). The target contract (scoped
+ * client/session rooms, receive-only `global`, `from: { userId }`) is checked
+ * on what the gateway announces, not on hard-coded names.
  */
 
 // ---------------------------------------------------------------- settings
@@ -1331,8 +1335,13 @@ describe(`Gateway fuzz: 2 users x ${SOCKETS_PER_USER} sockets, 2 instances, ${ME
     ])();
     if (session[1] !== undefined) claims[sessionKey] = session[1];
     // Now and then the token itself names a client id (it wins over auth.clientId).
-    if (rng.chance(0.1))
+    if (rng.chance(0.1)) {
       claims.clientId = rng.pick([...clientPool[user], ...clientPool[them]]);
+      const whose = clientPool[user].includes(claims.clientId as string)
+        ? 'own'
+        : `${them}'s`;
+      clientId.label += `; token claim clientId: ${whose}`;
+    }
     if (rng.chance(0.3)) claims.permissions = ['photos:write'];
     const sessionLabel = `${session[0]} (${sessionKey})`;
     return { clientId, claims, sessionLabel };
