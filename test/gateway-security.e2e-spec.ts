@@ -284,6 +284,20 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
     });
   });
 
+  describe('5. a socket is always in its own rooms', () => {
+    it('refuses to unsubscribe from them', async () => {
+      const alice = await connect(urlA, 'alice', { sessionId: 's9' });
+      for (const room of alice.established.rooms) {
+        expect(await alice.request('unsubscribe', { room })).toMatchObject({
+          ok: false,
+          code: 'forbidden',
+        });
+      }
+      await bus.publishToUser('alice', 'note.created', { n: 1 } as never);
+      await alice.events.waitFor(1);
+    });
+  });
+
   describe('5. a corrupt history entry', () => {
     it('is skipped and counted; recovery goes on and the socket stays in its own room', async () => {
       const first = await connect(urlA, 'dave');
@@ -335,6 +349,28 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
       expect(
         (await b.request<EventBusStats>({ cmd: 'busStats' })).eventsMalformed,
       ).toBe(malformed + 2);
+    });
+  });
+
+  describe('8. deep nesting from a socket', () => {
+    it('is refused with invalid before any validation or size check, and the instance serves on', async () => {
+      let deep: unknown = 'bottom';
+      // As deep as the client's own encoder (JSON.stringify inside Jest) can still send.
+      for (let i = 0; i < 1500; i++) deep = { d: deep };
+      const alice = await connect(urlA, 'alice');
+      await alice.request('subscribe', { room: 'lobby' });
+      for (const [message, payload] of [
+        ['publish', { type: 'chat.message', data: deep }],
+        ['signal', { room: 'lobby', kind: 'poke', data: deep }],
+        ['subscribe', { room: 'lobby', extra: deep }],
+      ] as const) {
+        expect(await alice.request(message, payload)).toMatchObject({
+          ok: false,
+          code: 'invalid',
+          error: expect.stringMatching(/limits\.maxDepth/),
+        });
+      }
+      expect(await alice.request('ping')).toMatchObject({ ok: true });
     });
   });
 
@@ -468,15 +504,13 @@ describe('Gateway security (one instance, in process)', () => {
     );
     const acks = await Promise.all(
       Array.from({ length: 200 }, () =>
-        client
-          .request('ping', undefined, 5000)
-          .catch(
-            (error: Error) =>
-              ({
-                ok: false,
-                code: `no answer: ${error.message}`,
-              }) as GatewayAck,
-          ),
+        client.request('ping', undefined, 5000).catch(
+          (error: Error) =>
+            ({
+              ok: false,
+              code: `no answer: ${error.message}`,
+            }) as unknown as GatewayAck,
+        ),
       ),
     );
     const counts: Record<string, number> = {};

@@ -28,6 +28,7 @@ import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
 import type { Subscription } from '../interfaces/publish.interface.js';
 import type { EventTransport } from '../interfaces/transport.interface.js';
 import { IDENTITY_ID_PATTERN, targetRoom } from '../rooms/room-names.js';
+import { valueDepthExceeds } from '../envelope/json-depth.js';
 import { socketIoAdapterKey } from '../transports/redis/redis-keys.util.js';
 import { RedisTransport } from '../transports/redis/redis.transport.js';
 import {
@@ -105,6 +106,23 @@ function jsonSize(value: unknown): number {
   } catch {
     return Number.POSITIVE_INFINITY;
   }
+}
+
+/** Puts `ids` at room → socket id in `store` for `ttlMs`, then removes them (and the room when it is empty). */
+function keepIds(
+  store: Map<string, Map<string, Set<string>>>,
+  room: string,
+  socketId: string,
+  ids: Set<string>,
+  ttlMs: number,
+): void {
+  let sockets = store.get(room);
+  if (!sockets) store.set(room, (sockets = new Map()));
+  sockets.set(socketId, ids);
+  setTimeout(() => {
+    if (sockets.get(socketId) === ids) sockets.delete(socketId);
+    if (sockets.size === 0 && store.get(room) === sockets) store.delete(room);
+  }, ttlMs).unref();
 }
 
 /** `ClientEvent` of an envelope, for the room it goes to. */
@@ -320,6 +338,14 @@ export class EventBusGateway
     @ConnectedSocket() socket: Socket,
     @MessageBody() request: UnsubscribeRequest,
   ): Promise<GatewayAck> {
+    const { identity } = socket.data as GatewaySocketData;
+    if (defaultRooms(identity).includes(request.room)) {
+      // A socket is always in its own rooms: events to its user, device and session reach it.
+      throw new GatewayAckError(
+        'forbidden',
+        `room "${request.room}" is one of the socket's own rooms; it stays in them until it disconnects`,
+      );
+    }
     this.stopTyping(socket, request.room);
     this.liveSince.get(request.room)?.delete(socket.id);
     await socket.leave(request.room);
@@ -584,15 +610,7 @@ export class EventBusGateway
     socketId: string,
     initial?: Set<string>,
   ): void {
-    let sockets = this.liveSince.get(room);
-    if (!sockets) this.liveSince.set(room, (sockets = new Map()));
-    const ids = new Set(initial);
-    sockets.set(socketId, ids);
-    setTimeout(() => {
-      if (sockets.get(socketId) === ids) sockets.delete(socketId);
-      if (sockets.size === 0 && this.liveSince.get(room) === sockets)
-        this.liveSince.delete(room);
-    }, LIVE_IDS_TTL_MS).unref();
+    keepIds(this.liveSince, room, socketId, new Set(initial), LIVE_IDS_TTL_MS);
   }
 
   private async canSignal(
@@ -666,14 +684,7 @@ export class EventBusGateway
     socketId: string,
     ids: Set<string>,
   ): void {
-    let sockets = this.replayed.get(room);
-    if (!sockets) this.replayed.set(room, (sockets = new Map()));
-    sockets.set(socketId, ids);
-    setTimeout(() => {
-      if (sockets.get(socketId) === ids) sockets.delete(socketId);
-      if (sockets.size === 0 && this.replayed.get(room) === sockets)
-        this.replayed.delete(room);
-    }, REPLAYED_IDS_TTL_MS).unref();
+    keepIds(this.replayed, room, socketId, ids, REPLAYED_IDS_TTL_MS);
   }
 
   private deliver(event: EventEnvelope): void {
@@ -741,6 +752,31 @@ export class EventBusGateway
     }
     (socket.data as GatewaySocketData).identity = identity;
     this.limitRate(socket, identity);
+    this.limitDepth(socket);
+  }
+
+  /**
+   * Refuses, with `invalid`, a message nested deeper than `limits.maxDepth`
+   * (plus the message's own level): validation, size checks and socket.io's
+   * encoder recurse, and must never meet such a value.
+   */
+  private limitDepth(socket: Socket): void {
+    const { maxDepth } = this.busConfig.limits;
+    socket.use((packet: Packet, next) => {
+      const ack = packet[packet.length - 1];
+      const args =
+        typeof ack === 'function' ? packet.slice(1, -1) : packet.slice(1);
+      // args (an array) and the message object are two levels above `data`.
+      if (!valueDepthExceeds(args, maxDepth + 2)) return next();
+      this.counters.invalid++;
+      if (typeof ack === 'function') {
+        (ack as (reply: GatewayAck) => void)({
+          ok: false,
+          code: 'invalid',
+          error: `the message is nested deeper than ${maxDepth} levels (limits.maxDepth)`,
+        });
+      }
+    });
   }
 
   /**

@@ -8,7 +8,15 @@ export { EventBusIoAdapter } from './event-bus-io.adapter.js';
 export { GatewayAckError } from './gateway-ack.error.js';
 export { SocketAuthError } from './socket-auth.error.js';
 export { DefaultRoomAuthorizer, defaultRooms } from './room-authorizer.js';
-export { extractToken, identityFromClaims, JwtSocketAuthenticator } from './jwt-socket.authenticator.js';
-export { SubscribeRequest, UnsubscribeRequest } from './dto/room-request.dto.js';
+export { clientRoom, sessionRoom, userRoom } from '../rooms/room-names.js';
+export {
+  extractToken,
+  identityFromClaims,
+  JwtSocketAuthenticator,
+} from './jwt-socket.authenticator.js';
+export {
+  SubscribeRequest,
+  UnsubscribeRequest,
+} from './dto/room-request.dto.js';
 export { CLIENT_MESSAGES, SERVER_EVENTS } from './gateway.constants.js';
 export type * from './interfaces.js';
