@@ -390,7 +390,14 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
         room: 'user:fay',
         lastEventId: seen.id,
       });
-      expect(ack).toEqual({ ok: true, recovered: true, replayed: 1 });
+      // The live one is left out of the replay; the ack says where it belongs for a client that buffers.
+      const [live] = again.events.items;
+      expect(ack).toEqual({
+        ok: true,
+        recovered: true,
+        replayed: 1,
+        replayOrder: [expect.any(String), live.id],
+      });
       await bus.publishToUser('fay', 'note.created', { n: 4 } as never);
       await again.events.waitFor(3);
       const got = await again.events.settle(300);
@@ -490,6 +497,32 @@ describe('Gateway security (one instance, in process)', () => {
       /receiveOnlyRooms/,
     );
     app = undefined;
+  });
+
+  it('6. a steady flood is cut although the bucket hands it a token now and then', async () => {
+    await start({
+      rateLimit: { burst: 30, perSecond: 20, disconnectAfter: 200 },
+    });
+    const client = await connect('flooder');
+    const disconnected = new Promise<string>(resolve =>
+      client.socket.once('disconnect', resolve),
+    );
+    // About 1,000 messages a second (50 times the rate), without acks, until the server cuts the socket.
+    const timer = setInterval(() => {
+      for (let i = 0; i < 10; i++) client.socket.emit('ping');
+    }, 10);
+    try {
+      const reason = await Promise.race([
+        disconnected,
+        settle(5000).then(() => 'still connected after 5 s'),
+      ]);
+      expect(reason).toBe('io server disconnect');
+    } finally {
+      clearInterval(timer);
+    }
+    expect(
+      app!.get(EventBusGatewayService).getStats().rejected.disconnectedForAbuse,
+    ).toBe(1);
   });
 
   it('6. every message accepted before the rate-limit disconnect is answered, and the disconnect is logged once', async () => {

@@ -336,7 +336,7 @@ class GatewayClient implements EventBusClient {
       return;
     }
     if (ack.ok) {
-      for (const event of this.tracker.release(room, ack.recovered === true ? 'replayed' : 'live')) this.deliver(event);
+      for (const event of this.tracker.release(room, ack.recovered === true ? 'replayed' : 'live', ack.replayOrder)) this.deliver(event);
       if (entry) {
         entry.joined = true;
         entry.ready.resolve();

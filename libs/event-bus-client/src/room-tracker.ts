@@ -68,8 +68,12 @@ export class RoomTracker {
    * twice, first live and then in the replay; the later copy is the one in
    * order, so the earlier one is dropped.
    * `live`: nothing was replayed; the held events are delivered as they came.
+   *
+   * `replayOrder` (the ack's): the server left out of the replay what the
+   * socket had got live before; those events are put where the order puts
+   * them, before the ones that came live after the replay.
    */
-  release(room: string, mode: 'replayed' | 'live'): ClientEvent[] {
+  release(room: string, mode: 'replayed' | 'live', replayOrder?: readonly string[]): ClientEvent[] {
     const log = this.rooms.get(room);
     if (!log?.held) return [];
     let held = log.held;
@@ -78,6 +82,12 @@ export class RoomTracker {
       const lastIndex = new Map<string, number>();
       held.forEach((event, index) => lastIndex.set(event.id, index));
       held = held.filter((event, index) => lastIndex.get(event.id) === index);
+      if (replayOrder) {
+        const rank = new Map(replayOrder.map((id, index) => [id, index]));
+        const after = replayOrder.length;
+        // Stable: events outside the replay keep their arrival order, after it.
+        held = held.map((event, index) => ({ event, index, rank: rank.get(event.id) ?? after })).sort((x, y) => x.rank - y.rank || x.index - y.index).map(entry => entry.event);
+      }
     }
     return held.filter(event => this.accept(log, event));
   }

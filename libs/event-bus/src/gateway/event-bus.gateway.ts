@@ -583,7 +583,9 @@ export class EventBusGateway
       if (!socket.connected)
         return { ok: false, code: 'unavailable', error: 'disconnected' };
       let replayed = 0;
+      let leftOut = false;
       for (const event of replay.events) {
+        if (seenLive?.has(event.id)) leftOut = true;
         if (seenLive?.has(event.id) || sent.has(event.id)) continue;
         sent.add(event.id);
         socket.emit(event.type, toClientEvent(event, room));
@@ -595,7 +597,14 @@ export class EventBusGateway
         socket.emit(event.type, event);
       }
       this.counters.eventsReplayed += replayed;
-      return { ok: true, recovered: replay.recovered, replayed };
+      const ack: GatewayAck = {
+        ok: true,
+        recovered: replay.recovered,
+        replayed,
+      };
+      // What it got live came before what is replayed: tell a client that buffers where it belongs.
+      if (leftOut) ack.replayOrder = replay.events.map(event => event.id);
+      return ack;
     } finally {
       // Same tick as the flush above: no live event can fall in between.
       void socket.join(room);
@@ -781,8 +790,9 @@ export class EventBusGateway
 
   /**
    * A token bucket over the socket's messages. Refused ones are answered
-   * `rate_limited` at once; after `disconnectAfter` refusals in a row the
-   * socket is cut, once every message accepted before has been answered.
+   * `rate_limited` at once; after `disconnectAfter` refusals with no quiet
+   * second between them the socket is cut, once every message accepted
+   * before has been answered.
    */
   private limitRate(socket: Socket, identity: SocketIdentity): void {
     const { burst, perSecond, disconnectAfter } = this.config.rateLimit;
@@ -810,11 +820,11 @@ export class EventBusGateway
           error: `more than ${perSecond} messages per second (burst ${burst}); slow down`,
         });
       }
-      if (!state.cutting && bucket.refusedInARow >= disconnectAfter) {
+      if (!state.cutting && bucket.refusals >= disconnectAfter) {
         state.cutting = true;
         this.counters.disconnectedForAbuse++;
         this.logger.warn(
-          `Disconnecting socket ${socket.id} of user ${identity.userId}: ${bucket.refusedInARow} messages in a row over the rate limit.`,
+          `Disconnecting socket ${socket.id} of user ${identity.userId}: ${bucket.refusals} messages over the rate limit without a quiet second.`,
         );
         if (state.unanswered === 0) socket.disconnect(true);
         // A handler that never answers must not keep an abusive socket connected.

@@ -189,7 +189,10 @@ export interface GatewayRateLimitOptions {
   burst?: number;
   /** Messages per second refilled. @default 10 */
   perSecond?: number;
-  /** Refused messages in a row after which the socket is disconnected. @default 100 */
+  /**
+   * Refused messages after which the socket is disconnected; the count starts
+   * over once the client has kept to its rate for a second. @default 100
+   */
   disconnectAfter?: number;
 }
 
@@ -215,6 +218,13 @@ export interface GatewayAck {
   recovered?: boolean;
   /** For `subscribe` with `lastEventId`: how many were. */
   replayed?: number;
+  /**
+   * For `subscribe` with `lastEventId` into a room the socket was already in:
+   * the ids of the room's missed events in their order, including those left
+   * out of the replay because they had reached the socket live before. Only
+   * present when some were left out; a client that buffers can put them in order.
+   */
+  replayOrder?: string[];
   /** For `ping`: the server time (ISO-8601). */
   serverTime?: string;
   /** For `publish`: the id of the event that entered the bus. */

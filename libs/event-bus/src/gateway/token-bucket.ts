@@ -1,12 +1,18 @@
+/** How long a client must stay within its rate for its refusals to be forgiven. */
+export const FORGIVE_AFTER_MS = 1000;
+
 /**
  * A token bucket: `take()` succeeds while tokens are left; they refill at
- * `perSecond` up to `burst`. Counts refusals in a row, for cutting off abuse.
+ * `perSecond` up to `burst`. Counts refusals until the client has kept to its
+ * rate for FORGIVE_AFTER_MS, for cutting off abuse: a steady flood gets a
+ * token now and then, and must not be forgiven by it.
  */
 export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
-  /** Refusals since the last accepted message. */
-  refusedInARow = 0;
+  /** Refusals with no quiet `FORGIVE_AFTER_MS` between them. */
+  refusals = 0;
+  private lastRefusedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly burst: number,
@@ -19,14 +25,18 @@ export class TokenBucket {
 
   take(): boolean {
     const now = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) / 1000) * this.perSecond);
+    this.tokens = Math.min(
+      this.burst,
+      this.tokens + ((now - this.updatedAt) / 1000) * this.perSecond,
+    );
     this.updatedAt = now;
     if (this.tokens >= 1) {
       this.tokens -= 1;
-      this.refusedInARow = 0;
+      if (now - this.lastRefusedAt >= FORGIVE_AFTER_MS) this.refusals = 0;
       return true;
     }
-    this.refusedInARow++;
+    this.refusals++;
+    this.lastRefusedAt = now;
     return false;
   }
 }
