@@ -17,6 +17,9 @@ import type {
 type Client = Redis | Cluster;
 type RawEntry = [id: string, fields: string[] | null];
 
+/** How often a publisher records again the streams it appends to (one SADD per stream at most this often). */
+const STREAM_REANNOUNCE_MS = 1000;
+
 export interface RedisStreamStoreOptions {
   prefix: string;
   trim: TrimPolicy;
@@ -58,7 +61,9 @@ function toEntry([id, fields]: RawEntry): StreamEntry | undefined {
  */
 export class RedisStreamStore implements StreamStore {
   private readonly readers = new Map<string, Client>();
+  /** Streams recorded in the set of streams lately (cleared every STREAM_REANNOUNCE_MS). */
   private readonly knownStreams = new Set<string>();
+  private reannounceTimer?: NodeJS.Timeout;
   private closed = false;
 
   constructor(private readonly options: RedisStreamStoreOptions) {}
@@ -80,7 +85,7 @@ export class RedisStreamStore implements StreamStore {
 
   append(stream: string, payload: string, targetGroup?: string): Promise<string> {
     // NOTE: not async, and the XADD is sent in this tick: the publisher pipelines it with its PUBLISH.
-    if (!this.knownStreams.has(stream)) return this.announceAndAppend(stream, payload, targetGroup);
+    if (!this.knownStreams.has(stream)) this.announceStream(stream);
     return this.xadd(stream, payload, targetGroup);
   }
 
@@ -95,13 +100,23 @@ export class RedisStreamStore implements StreamStore {
     ) as Promise<string>;
   }
 
-  /** The first append to a stream in this process: records the stream, so consumers of wildcard patterns find it. */
-  private async announceAndAppend(stream: string, payload: string, targetGroup?: string): Promise<string> {
+  /**
+   * Records the stream in the set that consumers of wildcard patterns read, and tells them when it
+   * is new there. Sent in the same tick as the XADD and not waited for: a group's start id is its
+   * registration time, so a group created after the entry still gets it.
+   */
+  private announceStream(stream: string): void {
     const { command, prefix } = this.options;
-    const added = await command.sadd(durableKeys.streams(prefix), stream);
     this.knownStreams.add(stream);
-    if (added === 1) await this.announce(`stream:${stream}`);
-    return this.xadd(stream, payload, targetGroup);
+    // NOTE: forget the streams now and then, so each is recorded again while it gets events: a Redis
+    // restarted without persistence loses the set, and a new wildcard group would never find streams
+    // whose publishers had recorded them once (issue 15: a new *.work group handled 0 of 3,786 events).
+    this.reannounceTimer ??= setInterval(() => this.knownStreams.clear(), STREAM_REANNOUNCE_MS).unref();
+    command
+      .sadd(durableKeys.streams(prefix), stream)
+      .then(added => (added === 1 ? this.announce(`stream:${stream}`) : undefined))
+      // Tried again within STREAM_REANNOUNCE_MS (the publish itself stands or falls with its XADD).
+      .catch(() => undefined);
   }
 
   async ensureGroup(stream: string, group: string, startId: string): Promise<void> {
@@ -302,6 +317,7 @@ export class RedisStreamStore implements StreamStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.reannounceTimer);
     // NOTE: disconnect, not quit: a reader may be inside a BLOCK that QUIT would wait out.
     for (const reader of this.readers.values()) reader.disconnect();
     this.readers.clear();
