@@ -64,8 +64,6 @@ type Origin = Pick<EventMetadata, 'userId' | 'clientId' | 'sessionId'>;
 /** `metadata.source` of events that sockets publish through the gateway. */
 export const GATEWAY_SOURCE = 'gateway';
 
-const MALFORMED_LOG_BURST = 10;
-const MALFORMED_LOG_WINDOW_MS = 10_000;
 
 let isoMs = -1;
 let isoText = '';
@@ -108,9 +106,9 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
   private readonly durableHandlers = new Set<string>();
   private startedAt = Date.now();
   private closed = false;
-  private malformedLogged = 0;
-  private malformedWindowStart = 0;
   private history?: RoomHistoryStore;
+  /** The last message from the transport, decoded, and the routes it went to (see `decodeOnce`). */
+  private lastMessage?: { channel: string; payload: string; envelope: EventEnvelope | undefined; routes: Set<string> };
   /** `{"source":"<serviceName>","timestamp":"` as JSON, for sendPlain. */
   private readonly metadataHead: string;
 
@@ -617,52 +615,44 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     ));
   }
 
-  private onMessage(
-    pattern: string,
-    type: string,
-    payload: string,
-    channel: string,
-  ): void {
+  private onMessage(pattern: string, type: string, payload: string, channel: string): void {
     const group = this.routes.get(pattern);
     if (!group || group.size === 0) return;
+    const decoded = this.decodeOnce(pattern, type, channel, payload);
+    if (decoded === undefined) return;
+    for (const record of group.values()) this.invoker.dispatch(record, decoded);
+  }
+
+  /**
+   * Redis sends one message once per subscription it matches (a SUBSCRIBE and
+   * each PSUBSCRIBE): the copies arrive one after the other, each for another
+   * route. The first is decoded, counted and, if malformed, reported; the
+   * others reuse that. A copy for a route that already had this message is a
+   * new message with the same bytes.
+   */
+  private decodeOnce(pattern: string, type: string, channel: string, payload: string): EventEnvelope | undefined {
+    const last = this.lastMessage;
+    if (last !== undefined && !last.routes.has(pattern) && last.channel === channel && last.payload === payload) {
+      last.routes.add(pattern);
+      return last.envelope;
+    }
     this.metrics.received++;
     const decoded = this.codec.decode(payload);
-    if (!decoded.ok || decoded.envelope.type !== type) {
-      // Labelled by the type only when it is the app's own exact pattern: a wildcard's channel names what the publisher chose.
-      this.metrics.recordMalformed(pattern === type ? type : undefined);
-      this.reportMalformed(
-        `channel "${channel}"`,
-        payload,
-        decoded.ok
-          ? `envelope type "${decoded.envelope.type}" does not match the channel`
-          : decoded.reason,
-      );
-      return;
+    let envelope: EventEnvelope | undefined;
+    if (decoded.ok && decoded.envelope.type === type) envelope = decoded.envelope;
+    else {
+      // Labelled by the type only when the app has it as an exact pattern: otherwise the channel names what the publisher chose.
+      this.metrics.recordMalformed(this.routes.has(type) ? type : undefined);
+      this.reportMalformed(`channel "${channel}"`, payload, decoded.ok ? `envelope type "${decoded.envelope.type}" does not match the channel` : decoded.reason);
     }
-    for (const record of group.values())
-      this.invoker.dispatch(record, decoded.envelope);
+    this.lastMessage = { channel, payload, envelope, routes: new Set([pattern]) };
+    return envelope;
   }
 
   /** `where`: e.g. `channel "eventbus:photo.uploaded"`. */
-  private reportMalformed(
-    where: string,
-    payload: unknown,
-    reason: string,
-  ): void {
-    const now = Date.now();
-    if (now - this.malformedWindowStart > MALFORMED_LOG_WINDOW_MS) {
-      if (this.malformedLogged > MALFORMED_LOG_BURST) {
-        this.logger.warn(
-          `${this.malformedLogged - MALFORMED_LOG_BURST} more malformed messages were dropped without a log line.`,
-        );
-      }
-      this.malformedWindowStart = now;
-      this.malformedLogged = 0;
-    }
-    this.malformedLogged++;
+  private reportMalformed(where: string, payload: unknown, reason: string): void {
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : 0;
-    const line = `Dropped a malformed message on ${where} (${size} bytes): ${reason}. Is a foreign client writing to the bus' keys or channels?`;
-    if (this.malformedLogged <= MALFORMED_LOG_BURST) this.logger.warn(line);
-    else this.logger.debug(line);
+    this.logger.limited('malformed message', 'warn', `Dropped a malformed message on ${where} (${size} bytes): ${reason}. Is a foreign client writing to the bus' keys or channels?`);
   }
+
 }

@@ -76,7 +76,9 @@ export class HandlerInvoker {
       });
     if (!record.limiter.run(runFanOut)) {
       this.metrics.dropped++;
-      this.logger.warn(
+      this.logger.limited(
+        'dropped (maxQueued)',
+        'warn',
         `Dropped ${eventTag(event)} for ${record.name}: ${record.limiter.waiting} events already wait for it (option maxQueued). Raise concurrency or maxQueued, or make the handler faster.`,
       );
     }
@@ -211,19 +213,23 @@ export class HandlerInvoker {
       const reason = error instanceof Error ? error.message : String(error);
       if (attempt > record.retry.maxRetries) {
         this.metrics.recordFailure(event.type);
-        this.logger.error(
+        this.logger.limited(
+          'handler failed',
+          'error',
           `Handler ${record.name} failed on ${eventTag(event)} after ${attempt} attempt(s): ${reason}`,
           error instanceof Error ? error.stack : undefined,
         );
         return { status: 'failed', attempts: attempt, error, firstFailureAt, lastFailureAt: now };
       }
       if (this.closing) {
-        this.logger.warn(`Shutting down: gave up retrying ${record.name} on ${eventTag(event)} after ${attempt} attempt(s).`);
+        this.logger.limited('retry given up at shutdown', 'warn', `Shutting down: gave up retrying ${record.name} on ${eventTag(event)} after ${attempt} attempt(s).`);
         return { status: 'aborted', attempts: attempt };
       }
       this.metrics.recordRetry(event.type);
       const delay = backoffDelay(record.retry, attempt);
-      this.logger.warn(
+      this.logger.limited(
+        'handler retry',
+        'warn',
         `Handler ${record.name} failed on ${eventTag(event)} (attempt ${attempt} of ${record.retry.maxRetries + 1}): ${reason}. Retrying in ${delay} ms.`,
       );
       await this.sleep(delay);

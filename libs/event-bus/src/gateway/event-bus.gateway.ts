@@ -1,6 +1,5 @@
 import {
   Inject,
-  Logger,
   UseFilters,
   UsePipes,
   ValidationPipe,
@@ -23,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
 import { EVENT_BUS_CONFIG, type EventBusConfig } from '../event-bus.config.js';
 import { EVENT_BUS_TRANSPORT } from '../event-bus.constants.js';
+import { EventBusLogger } from '../event-bus.logger.js';
 import { EventBusService, type RoomEvents } from '../event-bus.service.js';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
 import type { Subscription } from '../interfaces/publish.interface.js';
@@ -165,7 +165,7 @@ export class EventBusGateway
   server!: Server;
 
   readonly instanceId = randomUUID();
-  private readonly logger = new Logger('EventBusGateway');
+  private readonly logger: EventBusLogger;
   private readonly presence: PresenceTracker;
   private readonly redisClients: RedisClient[] = [];
   /** Presence commands and the adapter's publishes (redis transport only). */
@@ -212,6 +212,7 @@ export class EventBusGateway
     @Inject(ROOM_AUTHORIZER) private readonly authorizer: RoomAuthorizer,
     private readonly bus: EventBusService,
   ) {
+    this.logger = new EventBusLogger('EventBusGateway', busConfig.logLevel);
     const store =
       transport instanceof RedisTransport
         ? new RedisPresenceStore(
@@ -569,7 +570,9 @@ export class EventBusGateway
     try {
       replay = await this.bus.replayRoom(room, lastEventId);
     } catch (error) {
-      this.logger.warn(
+      this.logger.limited(
+        'room history unreadable',
+        'warn',
         `Could not read the history of room "${room}": ${(error as Error).message}.`,
       );
       replay = { recovered: false, events: [] };
@@ -716,7 +719,9 @@ export class EventBusGateway
         for (const ids of watching.values())
           if (ids.size < LIVE_IDS_MAX) ids.add(event.id);
     } catch (error) {
-      this.logger.warn(
+      this.logger.limited(
+        'emit failed',
+        'warn',
         `Could not emit ${event.type} to room "${room}": ${(error as Error).message}.`,
       );
     }
@@ -754,7 +759,9 @@ export class EventBusGateway
           ? error.reason
           : 'authentication failed';
       if (!(error instanceof SocketAuthError))
-        this.logger.warn(
+        this.logger.limited(
+          'authenticator threw',
+          'warn',
           `Socket authenticator threw: ${(error as Error)?.message}`,
         );
       throw Object.assign(new Error('unauthorized'), { data: { reason } });
@@ -823,7 +830,9 @@ export class EventBusGateway
       if (!state.cutting && bucket.refusals >= disconnectAfter) {
         state.cutting = true;
         this.counters.disconnectedForAbuse++;
-        this.logger.warn(
+        this.logger.limited(
+          'disconnected for abuse',
+          'warn',
           `Disconnecting socket ${socket.id} of user ${identity.userId}: ${bucket.refusals} messages over the rate limit without a quiet second.`,
         );
         if (state.unanswered === 0) socket.disconnect(true);

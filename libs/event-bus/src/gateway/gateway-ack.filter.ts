@@ -1,5 +1,6 @@
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
+import { EventBusLogger } from '../event-bus.logger.js';
 import { GatewayAckError } from './gateway-ack.error.js';
 import type { GatewayAck, GatewayAckCode } from './interfaces.js';
 
@@ -13,7 +14,8 @@ import type { GatewayAck, GatewayAckCode } from './interfaces.js';
  */
 @Catch()
 export class GatewayAckFilter implements ExceptionFilter {
-  private readonly logger = new Logger('EventBusGateway');
+  // One per filter instance; the gateway's own filter is made once, so its window is shared.
+  private readonly logger = new EventBusLogger('EventBusGateway');
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ack = host.getArgByIndex<unknown>(2);
@@ -36,7 +38,7 @@ export class GatewayAckFilter implements ExceptionFilter {
       // Nest's guards refuse with WsException('Forbidden resource').
       return { ok: false, code: /forbidden/i.test(message) ? 'forbidden' : 'invalid', error: message };
     }
-    this.logger.error(`Unexpected error in a gateway handler: ${(exception as Error)?.message ?? String(exception)}`, (exception as Error)?.stack);
+    this.logger.limited('unexpected gateway error', 'error', `Unexpected error in a gateway handler: ${(exception as Error)?.message ?? String(exception)}`, (exception as Error)?.stack);
     return { ok: false, code: 'internal', error: 'internal error' };
   }
 }
