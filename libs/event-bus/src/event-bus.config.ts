@@ -2,6 +2,7 @@ import type { Type } from '@nestjs/common';
 import { InvalidConfigurationError } from './errors/invalid-configuration.error.js';
 import { messages } from './event-bus.messages.js';
 import {
+  DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_MAX_DATA_BYTES,
   DEFAULT_MAX_DEPTH,
   DEFAULT_MAX_EVENT_BYTES,
@@ -48,7 +49,7 @@ export interface ResolvedMetricsOptions {
 export interface EventBusConfig {
   serviceName: string;
   transport: 'memory' | 'redis';
-  redis?: Required<Pick<RedisTransportOptions, 'channelPrefix' | 'maxBufferedPublishes' | 'maxRetriesPerRequest' | 'skipUnheardPublishes' | 'batchPublishes'>> &
+  redis?: Required<Pick<RedisTransportOptions, 'channelPrefix' | 'maxBufferedPublishes' | 'maxBufferedBytes' | 'maxRetriesPerRequest' | 'skipUnheardPublishes' | 'batchPublishes'>> &
     RedisTransportOptions;
   limits: { maxEventBytes: number; maxDataBytes: number; maxDepth: number };
   retry: RetryOptions;
@@ -106,6 +107,7 @@ export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
           ...options.redis,
           channelPrefix: options.redis.channelPrefix ?? 'eventbus:',
           maxBufferedPublishes: positive('redis.maxBufferedPublishes', options.redis.maxBufferedPublishes ?? 1000),
+          maxBufferedBytes: positive('redis.maxBufferedBytes', options.redis.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES),
           maxRetriesPerRequest: positive('redis.maxRetriesPerRequest', options.redis.maxRetriesPerRequest ?? 20),
           skipUnheardPublishes: options.redis.skipUnheardPublishes ?? true,
           batchPublishes: options.redis.batchPublishes ?? true,

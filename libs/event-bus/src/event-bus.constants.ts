@@ -11,6 +11,8 @@ export const ENVELOPE_VERSION = 1;
 /** Default limits, from the product's original contract (1 MB envelope, 512 KB data). */
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_DATA_BYTES = 512 * 1024;
+/** Default bound on the payload bytes waiting while Redis is unreachable. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
 /** Default deepest nesting of `data` (objects and arrays), far beyond real events. */
 export const DEFAULT_MAX_DEPTH = 64;
 /**

@@ -31,8 +31,8 @@ export const messages = {
     `Event "${type}" data failed validation against its registered DTO: ${details}.`,
   notConnected: (transport: string) =>
     `The event bus (${transport} transport) is not connected. Check that Redis is reachable (REDIS_URL) and retry; isConnected() tells when it is back.`,
-  publishBufferFull: (limit: number) =>
-    `Redis is unreachable and ${limit} publishes are already waiting (option redis.maxBufferedPublishes). This publish was not sent: retry later or raise the limit.`,
+  publishBufferFull: (waiting: number, bytes: number, maxPublishes: number, maxBytes: number) =>
+    `Redis is unreachable and ${waiting} publishes (${bytes} bytes) are already waiting (options redis.maxBufferedPublishes: ${maxPublishes}, redis.maxBufferedBytes: ${maxBytes}). Nothing of this publish was sent: it is safe to retry later; or raise the limits.`,
   publishFailed: (type: string, reason: string) =>
     `Publishing "${type}" failed: ${reason}. The event was not sent; it is safe to retry.`,
   controlPublishFailed: (channel: string, reason: string) =>

@@ -513,6 +513,8 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
         ? targetRoom(metadata)
         : undefined;
     const durable = this.durable.wants(type);
+    // Throws when the outage buffer is full: then none of the publish's commands was sent.
+    const release = this.transport.admit?.(payload);
     try {
       if (room !== undefined || durable) {
         // All in one tick, so ioredis pipelines XADD and PUBLISH into one round trip,
@@ -522,9 +524,12 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
           writes.push(this.roomHistory().append(room, envelope.id, payload));
         if (durable) writes.push(this.durable.append(type, payload));
         writes.push(this.transport.publish(type, payload));
+        if (release) void Promise.allSettled(writes).then(release);
         await Promise.all(writes);
       } else {
-        await this.transport.publish(type, payload);
+        const sent = this.transport.publish(type, payload);
+        if (release) void sent.then(release, release);
+        await sent;
       }
     } catch (error) {
       if (error instanceof EventBusError) throw error;
@@ -559,12 +564,17 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
       metadataJson,
       ENVELOPE_VERSION,
     );
-    const sent = this.durable.wants(type)
-      ? Promise.all([
-          this.durable.append(type, payload),
-          this.transport.publish(type, payload),
-        ])
-      : this.transport.publish(type, payload);
+    // Throws when the outage buffer is full: then none of the publish's commands was sent.
+    const release = this.transport.admit?.(payload);
+    let sent: Promise<unknown>;
+    if (this.durable.wants(type)) {
+      const writes = [this.durable.append(type, payload), this.transport.publish(type, payload)];
+      if (release) void Promise.allSettled(writes).then(release);
+      sent = Promise.all(writes);
+    } else {
+      sent = this.transport.publish(type, payload);
+      if (release) void sent.then(release, release);
+    }
     return sent.then(
       () => {
         this.metrics.recordPublished(type);

@@ -37,12 +37,21 @@ export interface RedisTransportOptions {
    */
   channelPrefix?: string;
   /**
-   * Publishes allowed to wait while Redis is unreachable. Past it, `publish()`
-   * rejects at once with `EventBusUnavailableError`. Waiting publishes are sent
-   * on reconnect, or rejected after `maxRetriesPerRequest` reconnect attempts.
+   * Publishes allowed to wait while Redis is unreachable (each with all its
+   * commands: PUBLISH, durable XADD, room history). Past it, or past
+   * `maxBufferedBytes`, `publish()` rejects at once with
+   * `EventBusUnavailableError` and sends nothing: safe to retry. Waiting
+   * publishes are sent on reconnect, or rejected after `maxRetriesPerRequest`
+   * reconnect attempts.
    * @default 1000
    */
   maxBufferedPublishes?: number;
+  /**
+   * Payload bytes allowed to wait while Redis is unreachable, over all
+   * waiting publishes (see `maxBufferedPublishes`).
+   * @default 33554432 (32 MB)
+   */
+  maxBufferedBytes?: number;
   /**
    * Reconnect attempts a waiting publish survives before it is rejected
    * (ioredis `maxRetriesPerRequest`). With the default backoff that is about 40 s.

@@ -42,6 +42,14 @@ export interface EventTransport {
   isConnected(): boolean;
   /** Sends one serialized envelope on the channel of `type`. */
   publish(type: string, payload: string): Promise<unknown>;
+  /**
+   * Called before a publish sends anything (its PUBLISH and any store writes).
+   * A transport that buffers while its server is unreachable bounds that
+   * buffer here: it throws `EventBusUnavailableError` when full (nothing is
+   * sent then), or returns a function to call once every command of the
+   * publish has settled. Undefined: nothing waits.
+   */
+  admit?(payload: string): (() => void) | undefined;
   /** Starts delivering messages whose type matches `pattern` to `listener`. */
   subscribe(pattern: string, listener: TransportListener): Promise<void>;
   unsubscribe(pattern: string): Promise<void>;

@@ -93,7 +93,9 @@ export class RedisTransport implements EventTransport {
   private sub?: RedisClient;
   /** Sends the PUBLISHes of a tick as one script call (see `batchPublishes`); none on Cluster. */
   private batcher?: PublishBatcher;
-  private waiting = 0;
+  /** Publishes admitted while a connection is down whose commands have not settled, and their bytes. */
+  private buffered = 0;
+  private bufferedBytes = 0;
   private readyCount = 0;
   private closed = false;
   private readonly logger: EventBusLogger;
@@ -162,14 +164,38 @@ export class RedisTransport implements EventTransport {
   }
 
   /**
-   * Publishes one payload. While Redis is unreachable up to `maxBufferedPublishes`
-   * wait in ioredis' offline queue; past that the publish is refused at once.
+   * Bounds what waits while Redis is unreachable: up to `maxBufferedPublishes`
+   * publishes and `maxBufferedBytes` of payload, counted once per publish over
+   * every command it sends (PUBLISH, durable XADD, room history). Both
+   * connections must be ready to skip it: when one notices an outage first,
+   * the other's socket is as good as dead.
+   */
+  admit(payload: string): (() => void) | undefined {
+    if (this.pub?.status === 'ready' && this.sub?.status === 'ready') return undefined;
+    this.unwrap();
+    const bytes = Buffer.byteLength(payload);
+    const { maxBufferedPublishes, maxBufferedBytes } = this.config;
+    if (this.buffered >= maxBufferedPublishes || this.bufferedBytes + bytes > maxBufferedBytes) {
+      throw new EventBusUnavailableError(messages.publishBufferFull(this.buffered, this.bufferedBytes, maxBufferedPublishes, maxBufferedBytes));
+    }
+    this.buffered++;
+    this.bufferedBytes += bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.buffered--;
+      this.bufferedBytes -= bytes;
+    };
+  }
+
+  /**
+   * Publishes one payload. While Redis is unreachable it waits in ioredis'
+   * offline queue, within what `admit` let through.
    */
   publish(type: string, payload: string): Promise<unknown> {
     const pub = this.pub;
     // NOTE: the hot path hands back ioredis' own promise: no async wrapper, no extra tick.
-    // Both connections must be ready: when one notices an outage first, the other's socket
-    // is as good as dead, and what is sent on it counts against maxBufferedPublishes too.
     if (pub?.status === 'ready' && this.sub?.status === 'ready') {
       const channel = redisKeys.channel(this.prefix, type);
       if (!this.skipUnheard) return this.send(pub, channel, payload);
@@ -188,7 +214,7 @@ export class RedisTransport implements EventTransport {
       }
       return this.send(pub, channel, payload).then(receivers => this.noteAudience(type, receivers));
     }
-    return this.publishWhileDown(type, payload);
+    return this.unwrap().publish(redisKeys.channel(this.prefix, type), payload);
   }
 
   /** PUBLISH on a ready connection: batched with the rest of the tick when batching is on. */
@@ -237,20 +263,6 @@ export class RedisTransport implements EventTransport {
         .publish(fanOutControlChannel(this.prefix), token)
         .catch(done);
     });
-  }
-
-  private async publishWhileDown(type: string, payload: string): Promise<void> {
-    const pub = this.unwrap();
-    const channel = redisKeys.channel(this.prefix, type);
-    if (this.waiting >= this.config.maxBufferedPublishes) {
-      throw new EventBusUnavailableError(messages.publishBufferFull(this.config.maxBufferedPublishes));
-    }
-    this.waiting++;
-    try {
-      await pub.publish(channel, payload);
-    } finally {
-      this.waiting--;
-    }
   }
 
   async subscribe(pattern: string, listener: TransportListener): Promise<void> {
