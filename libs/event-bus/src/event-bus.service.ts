@@ -346,6 +346,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
       eventsFailed: m.failed,
       eventsRetried: m.retried,
       eventsFiltered: m.filtered,
+      eventsSkipped: m.skipped,
       eventsDropped: m.dropped,
       eventsMalformed: m.malformed,
       eventsDeadLettered: m.deadLettered,

@@ -21,6 +21,8 @@ export class EventBusMetrics {
   failed = 0;
   retried = 0;
   filtered = 0;
+  /** Durable entries a group acknowledged without running: another pattern's type, or a replay for another group. */
+  skipped = 0;
   dropped = 0;
   malformed = 0;
   deadLettered = 0;

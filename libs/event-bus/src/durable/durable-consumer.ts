@@ -43,7 +43,6 @@ export class DurableConsumer {
   private ackFlush?: Promise<void>;
   private idleWaiters: Array<() => void> = [];
   private readonly match: TypeMatcher;
-  private readonly logger: EventBusLogger;
 
   constructor(
     private readonly store: StreamStore,
@@ -53,10 +52,10 @@ export class DurableConsumer {
     private readonly invoker: HandlerInvoker,
     private readonly codec: EventCodec,
     private readonly metrics: EventBusMetrics,
-    logLevel: 'debug' | 'log' | 'warn' | 'error',
+    /** The durable manager's logger: its rate limits hold for all the consumers of the bus. */
+    private readonly logger: EventBusLogger,
   ) {
     this.match = compilePattern(record.pattern);
-    this.logger = new EventBusLogger('EventBus:durable', logLevel);
   }
 
   get group(): string {
@@ -185,18 +184,20 @@ export class DurableConsumer {
   private async process(entry: StreamEntry, deliveries: number): Promise<void> {
     const { group, maxDeliveries, idempotencyWindowMs } = this.settings;
     if (entry.targetGroup && entry.targetGroup !== group) {
+      // A dead letter replayed for another group.
+      this.metrics.skipped++;
       await this.store.ack(this.stream, group, [entry.id]);
       return;
     }
-    const decoded = this.codec.decode(entry.payload);
+    const decoded = entry.malformed === undefined ? this.codec.decode(entry.payload) : { ok: false as const, reason: entry.malformed };
     if (!decoded.ok) {
-      this.metrics.recordMalformed(undefined);
-      await this.deadLetter(entry, `malformed entry: ${decoded.reason}`, 0);
+      await this.deadLetterMalformed(entry, decoded.reason);
       return;
     }
     const event = decoded.envelope;
     if (!this.match(event.type)) {
-      // Another pattern's event on a shared stream.
+      // Another pattern's event on a shared stream (or, for a wildcard group, any stream).
+      this.metrics.skipped++;
       await this.store.ack(this.stream, group, [entry.id]);
       return;
     }
@@ -237,7 +238,7 @@ export class DurableConsumer {
           lastFailureAt: outcome.lastFailureAt,
         });
         this.metrics.recordDeadLetter(event.type);
-        this.logger.warn(`Dead-lettered ${eventTag(event)} for group ${group} after ${outcome.attempts} attempt(s): ${error.message}`);
+        this.logger.limited('durable dead letter', 'warn', `Dead-lettered ${eventTag(event)} for group ${group} after ${outcome.attempts} attempt(s): ${error.message}`);
       }
     }
   }
@@ -268,7 +269,32 @@ export class DurableConsumer {
       lastFailureAt: now,
     });
     this.metrics.recordDeadLetter(event?.type);
-    this.logger.warn(`Dead-lettered ${event ? eventTag(event) : `entry ${entry.id}`} of stream "${this.stream}" for group ${this.settings.group}: ${reason}`);
+    this.logger.limited('durable dead letter', 'warn', `Dead-lettered ${event ? eventTag(event) : `entry ${entry.id}`} of stream "${this.stream}" for group ${this.settings.group}: ${reason}`);
+  }
+
+  /**
+   * An entry that holds no event this bus can read (no "e" field, not JSON, another envelope
+   * version, over maxEventBytes, deeper than maxDepth): a dead letter with the reason, never a
+   * silent ack, so that whoever writes it can be found (issue 15).
+   */
+  private async deadLetterMalformed(entry: StreamEntry, reason: string): Promise<void> {
+    const now = new Date().toISOString();
+    const { group } = this.settings;
+    await this.store.deadLetter(this.stream, entry, {
+      group,
+      handler: this.record.name,
+      error: `malformed entry: ${reason}`,
+      attempts: 0,
+      firstFailureAt: now,
+      lastFailureAt: now,
+    });
+    this.metrics.recordMalformed(undefined);
+    this.metrics.recordDeadLetter(undefined);
+    this.logger.limited(
+      'malformed durable entry',
+      'warn',
+      `Dead-lettered malformed entry ${entry.id} of stream "${this.stream}" for group ${group} (${Buffer.byteLength(entry.payload)} bytes): ${reason}. Is a foreign client writing to the bus' streams?`,
+    );
   }
 }
 

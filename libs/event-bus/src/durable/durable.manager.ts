@@ -232,7 +232,7 @@ export class DurableManager {
       this.invoker,
       this.codec,
       this.metrics,
-      this.config.logLevel,
+      this.logger,
     );
     registration.consumers.set(stream, consumer);
     consumer.start();

@@ -40,17 +40,24 @@ function fieldsToMap(fields: string[] | null): Map<string, string> {
   return map;
 }
 
-/** A stream entry from XREADGROUP/XAUTOCLAIM (hot path: scans the fields without building a map). */
+/**
+ * A stream entry from XREADGROUP/XAUTOCLAIM (hot path: scans the fields without building a map).
+ * Undefined for an entry deleted while pending (no fields); one without an `e` field comes back
+ * `malformed`, for the consumer to dead-letter.
+ */
 function toEntry([id, fields]: RawEntry): StreamEntry | undefined {
+  if (!fields) return undefined;
   let payload: string | undefined;
   let targetGroup: string | undefined;
-  if (fields) {
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      if (fields[i] === 'e') payload = fields[i + 1];
-      else if (fields[i] === 'g') targetGroup = fields[i + 1];
-    }
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'e') payload = fields[i + 1];
+    else if (fields[i] === 'g') targetGroup = fields[i + 1];
   }
-  if (payload === undefined) return undefined;
+  if (payload === undefined) {
+    const shown = JSON.stringify(Object.fromEntries(fieldsToMap(fields)));
+    const malformed = `entry has no "e" field (the event); its fields: ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}`;
+    return targetGroup ? { id, payload: '', targetGroup, malformed } : { id, payload: '', malformed };
+  }
   return targetGroup ? { id, payload, targetGroup } : { id, payload };
 }
 

@@ -12,6 +12,11 @@ export interface StreamEntry {
   payload: string;
   /** Set on replayed dead letters: only this group handles the entry, the others ack it. */
   targetGroup?: string;
+  /**
+   * Set when the entry cannot hold an event at all (no `e` field; `payload` is then empty): why.
+   * The consumer dead-letters it like an undecodable payload.
+   */
+  malformed?: string;
 }
 
 /** An entry taken over from a consumer that stopped acknowledging it. */

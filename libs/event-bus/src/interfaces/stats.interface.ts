@@ -18,6 +18,12 @@ export interface EventBusStats {
   eventsRetried: number;
   /** Events a handler's filter or guard turned away. */
   eventsFiltered: number;
+  /**
+   * Durable entries a group acknowledged without running because they were not for it: a type its
+   * pattern does not match on a stream it reads (a wildcard group reads every stream), or a dead
+   * letter replayed for another group.
+   */
+  eventsSkipped: number;
   /** Events dropped because a handler's queue was full or the bus was shutting down. */
   eventsDropped: number;
   /** Messages on the wire that were not valid JSON envelopes (never reach handlers). */

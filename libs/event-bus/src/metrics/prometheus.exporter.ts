@@ -31,6 +31,7 @@ const TYPE_COUNTERS: Array<[name: string, field: Exclude<keyof TypeCounts, 'labe
 const OTHER_METRICS = [
   'events_received_total',
   'events_filtered_total',
+  'events_skipped_total',
   'events_dropped_total',
   'transport_reconnects_total',
   'handlers_in_flight',
@@ -112,6 +113,7 @@ export class PrometheusExporter implements OnApplicationShutdown {
     };
     total('events_received_total', 'Messages received from the transport, one per matching subscribed pattern.', () => this.metrics.received);
     total('events_filtered_total', "Events a handler's filter or guard turned away.", () => this.metrics.filtered);
+    total('events_skipped_total', 'Durable entries a group acknowledged without running: another type on a stream it reads, or a replay for another group.', () => this.metrics.skipped);
     total('events_dropped_total', "Events dropped because a handler's queue was full or the bus was shutting down.", () => this.metrics.dropped);
     total('transport_reconnects_total', 'Reconnections of the transport since start.', () => this.transport.reconnects);
 
