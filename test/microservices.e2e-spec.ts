@@ -98,6 +98,31 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
     }
   });
 
+  it('the README\'s hybrid recipe works as written: connectMicroservice, startAllMicroservices, then listen', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [EventBusModule.forRoot({ serviceName: 'ms-hybrid', transport: 'redis', logLevel: 'error', redis: { url: redis.url, channelPrefix } })],
+      controllers: [ImageEventsController],
+      providers: [Deliveries],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    apps.push(app);
+    app.connectMicroservice({ strategy: new EventBusServer(app.get(EventBusService)) });
+    await app.startAllMicroservices();
+    await app.listen(0, '127.0.0.1');
+    const deliveries = app.get(Deliveries);
+    const bus = await publisher();
+    // The server subscribes once the bus has started, with the app: within a moment of listen().
+    await waitUntil(
+      async () => {
+        await bus.publish('image.uploaded', { photoId: 'hybrid' });
+        return deliveries.items.length > 0;
+      },
+      5000,
+      'the hybrid app to handle an event',
+    );
+    expect(handled(await deliveries.settle())).toEqual(expect.arrayContaining(['uploaded image.uploaded', 'any(image.*) image.uploaded']));
+  });
+
   it('runs processing hooks (tracing instrumentation) around each handler when they are set', async () => {
     const steps: string[] = [];
     const app = await microservice([ImageEventsController], [], 'ms-hooks', server => {

@@ -107,6 +107,8 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
   private startedAt = Date.now();
   private closed = false;
   private history?: RoomHistoryStore;
+  private markStarted!: () => void;
+  private readonly started = new Promise<void>(resolve => (this.markStarted = resolve));
   /** The last message from the transport, decoded, and the routes it went to (see `decodeOnce`). */
   private lastMessage?: { channel: string; payload: string; envelope: EventEnvelope | undefined; routes: Set<string> };
   /** `{"source":"<serviceName>","timestamp":"` as JSON, for sendPlain. */
@@ -138,7 +140,19 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
       this.logger.warn(
         `Transport ${this.transport.kind} is not reachable yet (${(error as Error).message}); retrying in the background. Check REDIS_URL.`,
       );
+    } finally {
+      this.markStarted();
     }
+  }
+
+  /**
+   * Resolves once the bus has started (its `onModuleInit` ran), at once if it
+   * has. For `EventBusServer`, whose `listen` may run before the app is
+   * initialised (`startAllMicroservices()` before `listen()`).
+   * @internal
+   */
+  whenStarted(): Promise<void> {
+    return this.started;
   }
 
   /**
@@ -349,6 +363,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
       eventsSkipped: m.skipped,
       eventsDropped: m.dropped,
       eventsMalformed: m.malformed,
+      subscriberLosses: this.transport.subscriberLosses ?? 0,
       eventsDeadLettered: m.deadLettered,
       activeSubscriptions: this.handlers.size,
       errorRate: settled === 0 ? 0 : m.failed / settled,

@@ -28,6 +28,12 @@ export interface EventBusStats {
   eventsDropped: number;
   /** Messages on the wire that were not valid JSON envelopes (never reach handlers). */
   eventsMalformed: number;
+  /**
+   * Times the transport's subscriber connection was lost after it had been
+   * ready (e.g. cut by Redis for a full output buffer): the events published
+   * until it subscribed again never reached this process.
+   */
+  subscriberLosses: number;
   /** Durable events moved to the dead letters. */
   eventsDeadLettered: number;
   activeSubscriptions: number;

@@ -57,6 +57,8 @@ export interface EventTransport {
   ping(timeoutMs: number): Promise<ConnectionHealth[]>;
   /** Reconnections since start. */
   readonly reconnects: number;
+  /** Losses of a subscriber connection after it was ready (events published meanwhile were missed). */
+  readonly subscriberLosses?: number;
   /** The storage for durable delivery on this transport (called once, after connect). */
   createStreamStore(options: ResolvedDurableOptions): StreamStore;
   /** The per-room event history on this transport (called once, on first use). */

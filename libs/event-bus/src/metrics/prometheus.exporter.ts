@@ -34,6 +34,7 @@ const OTHER_METRICS = [
   'events_skipped_total',
   'events_dropped_total',
   'transport_reconnects_total',
+  'transport_subscriber_losses_total',
   'handlers_in_flight',
   'subscriptions',
   'transport_connected',
@@ -111,11 +112,12 @@ export class PrometheusExporter implements OnApplicationShutdown {
         },
       });
     };
-    total('events_received_total', 'Messages received from the transport, one per matching subscribed pattern.', () => this.metrics.received);
+    total('events_received_total', 'Messages received from the transport, once each however many subscribed patterns match.', () => this.metrics.received);
     total('events_filtered_total', "Events a handler's filter or guard turned away.", () => this.metrics.filtered);
     total('events_skipped_total', 'Durable entries a group acknowledged without running: another type on a stream it reads, or a replay for another group.', () => this.metrics.skipped);
     total('events_dropped_total', "Events dropped because a handler's queue was full or the bus was shutting down.", () => this.metrics.dropped);
     total('transport_reconnects_total', 'Reconnections of the transport since start.', () => this.transport.reconnects);
+    total('transport_subscriber_losses_total', 'Losses of the subscriber connection after it was ready (e.g. cut by Redis for a full pub/sub output buffer): events published meanwhile were missed.', () => this.transport.subscriberLosses ?? 0);
 
     const gauge = (name: string, help: string, read: () => number) => {
       const metric: PromClient.Gauge = new prom.Gauge({ name: p + name, help, registers, collect: () => metric.set(read()) });

@@ -57,22 +57,47 @@ export class EventBusServer extends ServerBase<Record<string, never>, EventBusSe
     this.bus = resolveBus(options, EventBusServer.name);
   }
 
-  /** Subscribes every `@EventPattern` handler on the bus; fails on `@MessagePattern` handlers. */
+  /**
+   * Subscribes every `@EventPattern` handler on the bus; fails on `@MessagePattern` handlers.
+   * In a hybrid app whose `startAllMicroservices()` runs before `listen()` (the
+   * bus starts with the app), it answers at once and subscribes when the bus
+   * has started: waiting would hold `startAllMicroservices()` forever.
+   */
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
       const requests = [...this.messageHandlers].filter(([, handler]) => !handler.isEventHandler).map(([pattern]) => pattern);
       if (requests.length > 0) throw new RequestResponseNotSupportedError(microservicesMessages.messagePatternRefused(requests));
-      const named = this.nameRoutes();
-      for (const { route, name } of named) {
-        const subscription = await this.bus.subscribe(route.pattern, event => this.invoke(route, event), { ...route.extras, name });
-        this.subscriptions.push(subscription);
-      }
-      this._status$.next('connected');
+    } catch (error) {
+      callback(error);
+      return;
+    }
+    let started = false;
+    void this.bus.whenStarted().then(() => (started = true));
+    // One turn of the microtask queue tells whether the bus has started already.
+    await Promise.resolve();
+    if (!started) {
+      callback();
+      void this.bus
+        .whenStarted()
+        .then(() => this.subscribeAll())
+        .catch((error: unknown) => this.logger.error(`EventBusServer could not subscribe its handlers: ${(error as Error).message}`, (error as Error).stack));
+      return;
+    }
+    try {
+      await this.subscribeAll();
       callback();
     } catch (error) {
       await this.close();
       callback(error);
     }
+  }
+
+  private async subscribeAll(): Promise<void> {
+    for (const { route, name } of this.nameRoutes()) {
+      const subscription = await this.bus.subscribe(route.pattern, event => this.invoke(route, event), { ...route.extras, name });
+      this.subscriptions.push(subscription);
+    }
+    this._status$.next('connected');
   }
 
   /** Removes this server's subscriptions. The bus stays up: it belongs to the app. */

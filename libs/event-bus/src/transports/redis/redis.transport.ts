@@ -118,6 +118,13 @@ export class RedisTransport implements EventTransport {
     }
   }
 
+  /**
+   * Times the subscriber connection was lost after it had been ready: each
+   * loss drops the events published until it has subscribed again.
+   */
+  subscriberLosses = 0;
+  private subscriberReady = false;
+
   /** Reconnections since start (every `ready` after the first of each connection). */
   get reconnects(): number {
     return Math.max(0, this.readyCount - 2);
@@ -134,7 +141,11 @@ export class RedisTransport implements EventTransport {
     }
     this.sub.on('message', this.getMessageHandler());
     this.sub.on('pmessage', this.getPatternMessageHandler());
-    this.sub.on('ready', () => void this.resubscribe());
+    this.sub.on('ready', () => {
+      this.subscriberReady = true;
+      void this.resubscribe();
+    });
+    this.sub.on('close', () => this.subscriberClosed());
     this.status.next('connecting');
     await Promise.all([this.pub.connect(), this.sub.connect()]);
   }
@@ -450,6 +461,23 @@ export class RedisTransport implements EventTransport {
         if (route.match(type)) route.listener(type, message, channel);
       }
     };
+  }
+
+  /**
+   * The subscriber went away. With the publisher still connected, Redis is up
+   * and cut this one: almost always for `client-output-buffer-limit pubsub`,
+   * because this process read events slower than they came.
+   */
+  private subscriberClosed(): void {
+    if (this.closed || !this.subscriberReady) return;
+    this.subscriberReady = false;
+    this.subscriberLosses++;
+    if (this.pub?.status !== 'ready') return;
+    this.logger.limited(
+      'subscriber cut',
+      'warn',
+      'Redis closed the subscriber connection while the publisher stayed connected: most likely this process read events slower than they were published and Redis cut it at its client-output-buffer-limit for pub/sub (32 MB by default). Events published until it has subscribed again are lost to this process (fan-out is at-most-once; see eventbus_transport_subscriber_losses_total). Make handlers faster or give them more concurrency, use durable handlers for events that must not be lost, or raise "client-output-buffer-limit pubsub" in redis.conf. Reconnecting.',
+    );
   }
 
   private async resubscribe(): Promise<void> {
