@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { parseJsonWithinDepth } from '../envelope/json-depth.js';
 
 /** One connected socket, as presence keeps it. */
 export interface SessionRecord {
@@ -196,10 +197,11 @@ export class RedisPresenceStore implements PresenceStore {
   }
 }
 
+/** A session record read from Redis; one that is not a flat record of strings (corrupt, foreign) reads as unknown. */
 function parseSession(value: string, userId: string): SessionRecord {
-  try {
-    return JSON.parse(value) as SessionRecord;
-  } catch {
-    return { socketId: 'unknown', userId, clientId: 'unknown', connectedAt: new Date(0).toISOString() };
+  const parsed = parseJsonWithinDepth(value, 1) as Partial<SessionRecord> | undefined;
+  if (parsed && typeof parsed === 'object' && typeof parsed.socketId === 'string' && typeof parsed.clientId === 'string') {
+    return { ...parsed, userId } as SessionRecord;
   }
+  return { socketId: 'unknown', userId, clientId: 'unknown', connectedAt: new Date(0).toISOString() };
 }
