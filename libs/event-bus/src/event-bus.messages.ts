@@ -37,6 +37,8 @@ export const messages = {
     `Publishing "${type}" failed: ${reason}. The event was not sent; it is safe to retry.`,
   controlPublishFailed: (channel: string, reason: string) =>
     `Could not announce on the bus' control channel "${channel}" (${reason}). Other instances rely on it to learn of durable patterns and streams: if Redis refused it (NOPERM), allow the channel for this Redis user (ACL "&${channel}").`,
+  deadLetterNotReplayable: (stream: string, id: string, reason: string) =>
+    `Dead letter ${id} of stream "${stream}" holds no event this bus can read (${reason}): replayed, it would only be dead-lettered again, so it was not. Inspect it (dlq show ${stream} ${id}), fix whatever wrote it, then delete it (dlq purge ${stream} ${id} --yes, or deleteDeadLetter()).`,
   closed: () =>
     `The event bus is shut down: publish() and subscribe() are refused after onApplicationShutdown.`,
   requestScopedHandler: (className: string, method: string) =>

@@ -327,6 +327,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
   /**
    * Sends a dead letter back to its original group (only that group handles it
    * again) and removes it from the dead letters. Resolves false when not found.
+   * Rejects with `DeadLetterNotReplayableError` when it holds no event this bus can read.
    */
   replayDeadLetter(stream: string, id: string): Promise<boolean> {
     return this.durable.replayDeadLetter(stream, id);

@@ -6,7 +6,9 @@
 import { Redis } from 'ioredis';
 import { parseArgs } from 'node:util';
 import { replayDeadLetter } from '../durable/dead-letters.js';
+import { EventCodec } from '../envelope/event-codec.js';
 import { parseJsonWithinDepth } from '../envelope/json-depth.js';
+import { DeadLetterNotReplayableError } from '../errors/dead-letter-not-replayable.error.js';
 import { MAX_DEPTH_CEILING } from '../event-bus.constants.js';
 import { RedisStreamStore } from '../durable/redis-stream.store.js';
 import type { DeadLetter } from '../durable/stream-store.interface.js';
@@ -18,8 +20,10 @@ Commands:
   count  [--stream S]                   how many dead letters
   show   <stream> <id>                  one dead letter with payload and stack
   replay <stream> <id> | --all [--stream S]
-                                        send back to the original group, then delete
+                                        send back to the original group, then delete;
+                                        refused for a payload that is not an event
   purge  [--stream S] --yes             delete dead letters
+  purge  <stream> <id> --yes            delete one dead letter
 
 Options:
   --url     Redis URL (default: $REDIS_URL, else redis://127.0.0.1:6379)
@@ -31,9 +35,21 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+/**
+ * Checks a payload before replay. The bus' limits are not known here, so only what no bus reads is
+ * refused; a payload over the consumers' own limits comes back as a dead letter.
+ */
+const anyBusCodec = new EventCodec({ maxEventBytes: Number.MAX_SAFE_INTEGER, maxDataBytes: Number.MAX_SAFE_INTEGER, maxDepth: MAX_DEPTH_CEILING });
+
+/** One line of a table cell: an error message may hold newlines. */
+const cell = (text: string, max = Infinity): string => {
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+};
+
 function table(letters: DeadLetter[]): string {
   if (letters.length === 0) return 'No dead letters.';
-  const rows = letters.map(l => [l.stream, l.id, l.type ?? '?', l.group, l.handler, String(l.attempts), l.lastFailureAt, l.error.slice(0, 60)]);
+  const rows = letters.map(l => [l.stream, l.id, l.type ?? '?', l.group, l.handler, String(l.attempts), l.lastFailureAt, cell(l.error, 60)]);
   const head = ['STREAM', 'ID', 'TYPE', 'GROUP', 'HANDLER', 'ATTEMPTS', 'LAST FAILURE', 'ERROR'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
   return [head, ...rows].map(r => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
@@ -108,8 +124,13 @@ async function main(): Promise<void> {
         }
         let replayed = 0;
         for (const { stream, id } of targets) {
-          if (await replayDeadLetter(store, stream, id)) replayed++;
-          else process.stderr.write(`No dead letter ${id} in stream "${stream}".\n`);
+          try {
+            if (await replayDeadLetter(store, stream, id, anyBusCodec)) replayed++;
+            else process.stderr.write(`No dead letter ${id} in stream "${stream}".\n`);
+          } catch (error) {
+            if (!(error instanceof DeadLetterNotReplayableError)) throw error;
+            process.stderr.write(`${error.message}\n`);
+          }
         }
         print({ replayed }, `Replayed ${replayed} dead letter(s) to their original groups.`);
         if (replayed < targets.length) process.exitCode = 1;
@@ -117,6 +138,18 @@ async function main(): Promise<void> {
       }
       case 'purge': {
         if (!values.yes) fail(`purge deletes dead letters for good: add --yes to confirm.`);
+        const [stream, id] = args;
+        if (stream && !id) fail('purge takes <stream> <id> for one dead letter, or --stream S for a whole stream.');
+        if (stream && values.stream) fail('purge takes <stream> <id> or --stream S, not both.');
+        if (stream) {
+          const purged = (await store.deleteDeadLetter(stream, id)) ? 1 : 0;
+          print({ purged }, `Deleted ${purged} dead letter(s).`);
+          if (!purged) {
+            process.stderr.write(`No dead letter ${id} in stream "${stream}".\n`);
+            process.exitCode = 1;
+          }
+          break;
+        }
         const purged = await store.purgeDeadLetters(values.stream);
         print({ purged }, `Deleted ${purged} dead letter(s).`);
         break;

@@ -169,10 +169,11 @@ export class DurableManager {
   /**
    * Puts a dead letter back on its stream for its original group only (other
    * groups skip it), and removes it from the dead letters. Resolves false when
-   * there is no such dead letter.
+   * there is no such dead letter; rejects with `DeadLetterNotReplayableError`
+   * when its payload is not an event this bus reads (its limits included).
    */
   replayDeadLetter(stream: string, id: string): Promise<boolean> {
-    return replayDeadLetter(this.unwrap(), stream, id);
+    return replayDeadLetter(this.unwrap(), stream, id, this.codec);
   }
 
   deleteDeadLetter(stream: string, id: string): Promise<boolean> {

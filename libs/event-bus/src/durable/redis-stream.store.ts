@@ -309,7 +309,13 @@ export class RedisStreamStore implements StreamStore {
   }
 
   async deleteDeadLetter(stream: string, id: string): Promise<boolean> {
-    return Number(await this.options.command.call('XDEL', this.deadKey(stream), id)) === 1;
+    try {
+      return Number(await this.options.command.call('XDEL', this.deadKey(stream), id)) === 1;
+    } catch (error) {
+      // Not a stream id (a typo on the command line): there is no such dead letter.
+      if (String((error as Error).message).includes('Invalid stream ID')) return false;
+      throw error;
+    }
   }
 
   async purgeDeadLetters(stream?: string): Promise<number> {

@@ -1,3 +1,4 @@
+export * from './dead-letter-not-replayable.error.js';
 export * from './event-bus.error.js';
 export * from './event-bus-unavailable.error.js';
 export * from './event-validation.error.js';
