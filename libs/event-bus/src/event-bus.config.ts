@@ -31,6 +31,7 @@ export interface ResolvedDurableOptions {
   batchSize: number;
   maxDeliveries: number;
   deadLetterMaxLength: number;
+  consumerIdleTimeoutMs: number;
 }
 
 /** Metrics options with defaults applied. */
@@ -180,6 +181,7 @@ function resolveDurable(options: NonNullable<EventBusModuleOptions['durable']>):
     batchSize: Math.max(1, positive('durable.batchSize', options.batchSize ?? 50)),
     maxDeliveries: Math.max(1, positive('durable.maxDeliveries', options.maxDeliveries ?? 5)),
     deadLetterMaxLength: Math.max(1, positive('durable.deadLetterMaxLength', options.deadLetterMaxLength ?? 10_000)),
+    consumerIdleTimeoutMs: Math.max(1000, positive('durable.consumerIdleTimeoutMs', options.consumerIdleTimeoutMs ?? 600_000)),
   };
 }
 

@@ -19,6 +19,8 @@ export interface DurableConsumerSettings {
   maxDeliveries: number;
   /** Idempotency window in ms; 0 disables the check. */
   idempotencyWindowMs: number;
+  /** Other consumers of the group idle longer than this with nothing pending are removed. */
+  consumerIdleTimeoutMs: number;
 }
 
 /**
@@ -36,6 +38,8 @@ export class DurableConsumer {
   /** Ids of the entries whose handlers are running, whose claims the heartbeat keeps fresh. */
   private readonly runningIds = new Set<string>();
   private claiming = false;
+  /** When this consumer last looked for dead consumers of its group (see pruneConsumers). */
+  private prunedAt = Date.now();
   /** True while a taken-over entry runs: reading pauses so a poison event runs alone. */
   private suspectRunning = false;
   private slotWaiters: Array<() => void> = [];
@@ -155,10 +159,35 @@ export class DurableConsumer {
           this.slotWaiters.shift()?.();
         }
       }
+      // After the claims: a dead consumer whose entries were just taken over is removable now.
+      await this.pruneConsumers();
     } catch (error) {
       if (!this.stopped) this.logger.debug(`Claiming idle entries failed: ${(error as Error).message}`);
     } finally {
       this.claiming = false;
+    }
+  }
+
+  /**
+   * Removes consumers of the group that are gone: idle past the bound with nothing pending. Every
+   * process restart leaves its consumer behind otherwise (issue 15: 6 listed after 4 restarts).
+   * Runs in the claim loop, at most every half bound, so a dead consumer goes within 1.5 bounds.
+   */
+  private async pruneConsumers(): Promise<void> {
+    const { group, consumer, consumerIdleTimeoutMs } = this.settings;
+    const now = Date.now();
+    if (this.stopped || now - this.prunedAt < consumerIdleTimeoutMs / 2) return;
+    this.prunedAt = now;
+    let removed: string[];
+    try {
+      removed = await this.store.removeIdleConsumers(this.stream, group, consumerIdleTimeoutMs, consumer);
+    } catch (error) {
+      // E.g. a Redis user without EVAL: nothing is removed rather than risking a consumer's pending entries.
+      if (!this.stopped) this.logger.limited('durable consumer clean-up', 'warn', `Could not remove idle consumers of group ${group} on stream "${this.stream}": ${(error as Error).message}. They stay listed (harmless, but XINFO CONSUMERS grows); allow XINFO, EVAL and XGROUP for this Redis user.`);
+      return;
+    }
+    if (removed.length > 0) {
+      this.logger.log(`Removed ${removed.length} consumer(s) of group ${group} on stream "${this.stream}" idle for over ${consumerIdleTimeoutMs} ms with nothing pending: ${removed.join(', ')}.`);
     }
   }
 

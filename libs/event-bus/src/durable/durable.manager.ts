@@ -229,6 +229,8 @@ export class DurableManager {
         claimIntervalMs: durable.claimIntervalMs,
         maxDeliveries: durable.maxDeliveries,
         idempotencyWindowMs: registration.options.idempotency?.windowMs ?? 0,
+        // NOTE: a live consumer blocked in XREADGROUP looks idle for up to blockMs; keep it clear of the bound.
+        consumerIdleTimeoutMs: Math.max(durable.consumerIdleTimeoutMs, 2 * durable.blockMs),
       },
       this.invoker,
       this.codec,

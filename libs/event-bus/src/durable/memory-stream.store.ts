@@ -164,6 +164,11 @@ export class MemoryStreamStore implements StreamStore {
     }
   }
 
+  async removeIdleConsumers(): Promise<string[]> {
+    // Consumers here live and die with this process and its store: none is ever left behind.
+    return [];
+  }
+
   async deadLetter(name: string, entry: StreamEntry, info: DeadLetterInfo): Promise<void> {
     const stream = this.stream(name);
     // A malformed entry (not JSON, or nested too deep) keeps its raw payload and has no id or type.

@@ -20,6 +20,13 @@ type RawEntry = [id: string, fields: string[] | null];
 /** How often a publisher records again the streams it appends to (one SADD per stream at most this often). */
 const STREAM_REANNOUNCE_MS = 1000;
 
+/**
+ * XGROUP DELCONSUMER drops the consumer's pending entries with it: remove it only if it holds
+ * none, in one step, in case it read something since XINFO CONSUMERS listed it. -1: kept.
+ */
+const DELETE_IF_NOTHING_PENDING = `if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return -1 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])`;
+
 export interface RedisStreamStoreOptions {
   prefix: string;
   trim: TrimPolicy;
@@ -197,6 +204,21 @@ export class RedisStreamStore implements StreamStore {
 
   async touch(stream: string, group: string, consumer: string, ids: string[]): Promise<void> {
     if (ids.length) await this.options.command.call('XCLAIM', this.key(stream), group, consumer, 0, ...ids, 'JUSTID');
+  }
+
+  async removeIdleConsumers(stream: string, group: string, idleMs: number, keep: string): Promise<string[]> {
+    const { command } = this.options;
+    const key = this.key(stream);
+    const consumers = (await command.call('XINFO', 'CONSUMERS', key, group)) as Array<Array<string | number>>;
+    const removed: string[] = [];
+    for (const raw of consumers) {
+      const info = fieldsToMap(raw.map(String));
+      const name = info.get('name');
+      // `idle`: since the consumer's last read or claim, attempted or not (Redis 7.2 adds `inactive` for the successful ones).
+      if (!name || name === keep || Number(info.get('pending')) > 0 || !(Number(info.get('idle')) > idleMs)) continue;
+      if (Number(await command.eval(DELETE_IF_NOTHING_PENDING, 1, key, group, name)) >= 0) removed.push(name);
+    }
+    return removed;
   }
 
   async deadLetter(stream: string, entry: StreamEntry, info: DeadLetterInfo): Promise<void> {

@@ -76,6 +76,12 @@ export interface StreamStore {
   claimIdle(stream: string, group: string, consumer: string, minIdleMs: number, count: number): Promise<ClaimedEntry[]>;
   /** Resets the idle time of entries this consumer holds, so nobody reclaims them while they run. */
   touch(stream: string, group: string, consumer: string, ids: string[]): Promise<void>;
+  /**
+   * Removes the group's consumers other than `keep` that have been idle for more than `idleMs`
+   * and hold no pending entry (checked atomically with the removal, so no entry is dropped).
+   * Resolves the names removed.
+   */
+  removeIdleConsumers(stream: string, group: string, idleMs: number, keep: string): Promise<string[]>;
   /** Adds a dead letter and acknowledges the entry, atomically. */
   deadLetter(stream: string, entry: StreamEntry, info: DeadLetterInfo): Promise<void>;
   /** True when the idempotency key was marked done for the group within its window. */

@@ -188,6 +188,16 @@ export interface DurableModuleOptions {
    * @default 10000
    */
   deadLetterMaxLength?: number;
+  /**
+   * A consumer idle this long (`idle` of XINFO CONSUMERS) with nothing pending is removed from its
+   * group by the live consumers, so that those of stopped or crashed processes do not pile up.
+   * At least 1000, and at least twice `blockMs` (a live consumer blocks that long per read). One
+   * with pending entries stays until they are taken over (`claimIdleMs`). Before Redis 7.2, `idle`
+   * counts only reads that got entries: a live consumer quiet this long is removed too, and Redis
+   * adds it back with its next entry.
+   * @default 600000
+   */
+  consumerIdleTimeoutMs?: number;
 }
 
 /**
