@@ -18,6 +18,7 @@ import type { RetryOptions } from './interfaces/retry-options.interface.js';
 import { DEFAULT_RETRY, resolveRetry } from './delivery/retry-policy.js';
 import type { TrimPolicy } from './durable/stream-store.interface.js';
 import type { ResolvedRoomHistoryOptions } from './rooms/room-history.interface.js';
+import { checkModuleOptions, resolveLogLevel } from './validation/module-options.util.js';
 
 /** Injection token of the resolved configuration (internal). */
 export const EVENT_BUS_CONFIG = 'event-bus:config';
@@ -79,6 +80,7 @@ function depthLimit(value: number): number {
 
 /** Applies defaults to the user's options; throws `InvalidConfigurationError` on bad values. */
 export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
+  checkModuleOptions(options);
   if (!options || typeof options.serviceName !== 'string' || options.serviceName.length === 0) {
     throw new InvalidConfigurationError(
       'Option "serviceName" is required: EventBusModule.forRoot({ serviceName: "photo-service" }). It becomes metadata.source of every event.',
@@ -123,7 +125,7 @@ export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
     },
     schemas: options.schemas ?? {},
     durable: resolveDurable(options.durable ?? {}),
-    logLevel: options.logLevel ?? 'log',
+    logLevel: resolveLogLevel(options.logLevel),
     shutdownTimeout: positive('shutdownTimeout', options.shutdownTimeout ?? 10_000),
     metrics: resolveMetrics(options.metrics ?? {}),
     roomHistory: resolveRoomHistory(options.roomHistory),

@@ -1,3 +1,16 @@
+/** A value as an option message shows it: JSON where it can, at most 80 characters. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
+  if (typeof value === 'number' || typeof value === 'bigint' || value === undefined) return String(value);
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 /**
  * Every user-facing message of the library, so that wording stays consistent and
  * each message names the bad value and the fix.
@@ -52,6 +65,20 @@ export const messages = {
   invalidRetry: (field: string, value: unknown) =>
     `Retry option "${field}" is ${JSON.stringify(value)}: it must be a finite number >= 0.`,
   invalidFilter: (reason: string) => `Invalid event filter: ${reason}.`,
+  unknownOption: (option: string, suggestion: string | undefined, note: string | undefined, known: readonly string[]) =>
+    `Unknown option ${option}${suggestion ? `: did you mean "${suggestion}"?` : '.'}${note ? ` ${note}` : ''}${suggestion || note ? '' : ` Known here: ${known.join(', ')}.`}`,
+  optionNotObject: (option: string, value: unknown, known: readonly string[]) =>
+    `Option ${option} is ${describeValue(value)}: give an object with ${known.join(', ')}.`,
+  invalidOptionChoice: (option: string, value: unknown, allowed: readonly string[], suggestion: string | undefined) =>
+    `Option ${option} is ${describeValue(value)}: use ${allowed.map(a => `'${a}'`).join(', ')}${suggestion ? ` (did you mean '${suggestion}'?)` : ''}.`,
+  invalidOptionType: (option: string, value: unknown, expected: string) =>
+    `Option ${option} is ${describeValue(value)}: give ${expected}.`,
+  invalidOptionNumber: (option: string, value: unknown, min: number) =>
+    `Option ${option} is ${describeValue(value)}: it must be a finite number >= ${min}.`,
+  invalidJitter: (option: string, value: unknown) =>
+    `Option ${option} is ${describeValue(value)}: use 'equal' (a delay in [d/2, d], the default), 'full' (in [0, d]) or 'none' (exactly d).`,
+  durableOnlyOption: (option: string) =>
+    `Option ${option} applies to durable handlers only: add durable: true, or leave it out.`,
   missingOptionalPackage: (name: string, range: string, feature: string) =>
     `${feature} needs the package "${name}", which is not installed: install it (npm i ${name}@${range}) or leave the feature off.`,
   metricAlreadyRegistered: (name: string) =>

@@ -42,6 +42,7 @@ import type {
 } from './interfaces/stats.interface.js';
 import type { EventTransport } from './interfaces/transport.interface.js';
 import { compileFilter } from './matching/event-filter.js';
+import { checkHandlerOptions } from './validation/handler-options.util.js';
 import {
   isValidEventType,
   isValidPattern,
@@ -409,6 +410,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
         `Handler for "${pattern}" is ${typeof call}: pass a function.`,
       );
     }
+    checkHandlerOptions(options, name);
     const defaults = this.config.handlerDefaults;
     const record: HandlerRecord = {
       id,

@@ -294,10 +294,11 @@ export interface EventBusModuleOptions {
    */
   schemas?: Record<string, Type<object>>;
   /**
-   * Lowest level the bus logs at.
+   * Lowest level the bus logs at. `'info'` (the seeds' name) is an alias of `'log'`;
+   * any other value is refused at start.
    * @default 'log'
    */
-  logLevel?: 'debug' | 'log' | 'warn' | 'error';
+  logLevel?: 'debug' | 'log' | 'info' | 'warn' | 'error';
   /**
    * How long shutdown waits for running handlers, in ms.
    * @default 10000
