@@ -27,7 +27,7 @@ export function resolveRetry(
     }
   }
   if (!['full', 'equal', 'none'].includes(merged.jitter)) {
-    throw new InvalidConfigurationError(messages.invalidRetry('jitter', merged.jitter));
+    throw new InvalidConfigurationError(messages.invalidJitter('"jitter"', merged.jitter));
   }
   return merged;
 }

@@ -1,7 +1,20 @@
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
 import { compilePattern, isValidPattern } from '../matching/pattern-matcher.js';
 import { isValidRoomName } from '../rooms/room-names.js';
-import type { EventBusGatewayOptions } from './interfaces.js';
+import {
+  assertKnownKeys,
+  assertTypeOf,
+  optionKeys,
+  type OptionAliases,
+} from '../validation/option-keys.util.js';
+import type {
+  EventBusGatewayOptions,
+  GatewayClientEventsOptions,
+  GatewayJwtOptions,
+  GatewayPresenceOptions,
+  GatewayRateLimitOptions,
+  GatewaySignalsOptions,
+} from './interfaces.js';
 import { receiveOnlyMatcher } from './room-authorizer.js';
 
 /** Injection token of the resolved gateway configuration (internal). */
@@ -34,9 +47,128 @@ function whole(name: string, value: number, min: number): number {
   return value;
 }
 
+const OWNER = 'EventBusGatewayModule';
+
+const GATEWAY_KEYS = optionKeys<EventBusGatewayOptions>({
+  jwt: true,
+  authenticator: true,
+  authorizeRoom: true,
+  roomAuthorizer: true,
+  receiveOnlyRooms: true,
+  corsOrigins: true,
+  maxHttpBufferSize: true,
+  maxRoomsPerSocket: true,
+  rateLimit: true,
+  clientEvents: true,
+  signals: true,
+  presence: true,
+  transports: true,
+});
+const JWT_KEYS = optionKeys<GatewayJwtOptions>({
+  secret: true,
+  publicKey: true,
+  algorithms: true,
+  issuer: true,
+  audience: true,
+});
+const RATE_LIMIT_KEYS = optionKeys<GatewayRateLimitOptions>({
+  burst: true,
+  perSecond: true,
+  disconnectAfter: true,
+});
+const CLIENT_EVENTS_KEYS = optionKeys<GatewayClientEventsOptions>({
+  allow: true,
+  canPublish: true,
+  maxDataBytes: true,
+});
+const SIGNALS_KEYS = optionKeys<GatewaySignalsOptions>({
+  typingTimeoutMs: true,
+  maxDataBytes: true,
+  canSignal: true,
+});
+const PRESENCE_KEYS = optionKeys<GatewayPresenceOptions>({
+  heartbeatMs: true,
+  ttlMs: true,
+});
+const NESTED_KEYS = {
+  jwt: JWT_KEYS,
+  rateLimit: RATE_LIMIT_KEYS,
+  clientEvents: CLIENT_EVENTS_KEYS,
+  signals: SIGNALS_KEYS,
+  presence: PRESENCE_KEYS,
+} as const;
+
+const SOCKET_IO_NOTE =
+  'is a socket.io server setting, not a gateway option: extend EventBusIoAdapter, set it in createIOServer, and pass the adapter to app.useWebSocketAdapter().';
+
+/** The seeds' socket.io settings (`cors`, `allowedOrigins`, `pingTimeout`…), by full path. */
+const GATEWAY_ALIASES: OptionAliases = {
+  cors: {
+    key: 'corsOrigins',
+    note: "Give the origins: corsOrigins: ['https://app.example.com'].",
+  },
+  allowedOrigins: 'corsOrigins',
+  origins: 'corsOrigins',
+  corsCredentials: {
+    note: 'Sockets authenticate with a token (auth.token), not cookies, so there are no credentials to allow: leave it out.',
+  },
+  ...Object.fromEntries(
+    [
+      'pingTimeout',
+      'pingInterval',
+      'connectTimeout',
+      'path',
+      'serveClient',
+    ].map(key => [key, { note: `"${key}" ${SOCKET_IO_NOTE}` }]),
+  ),
+  secret: 'jwt.secret',
+  jwtSecret: 'jwt.secret',
+  publicKey: 'jwt.publicKey',
+  ...Object.fromEntries(
+    ['imports', 'inject', 'useFactory', 'useClass', 'useExisting'].map(key => [
+      key,
+      {
+        note: `"${key}" is an option of forRootAsync({ imports, inject, useFactory }), not of the options themselves.`,
+      },
+    ]),
+  ),
+  'presence.heartbeatInterval': 'presence.heartbeatMs',
+  'presence.ttl': 'presence.ttlMs',
+  'rateLimit.max': 'rateLimit.burst',
+  'signals.typingTimeout': 'signals.typingTimeoutMs',
+};
+
+/**
+ * Refuses gateway options the gateway would not read: unknown keys at any
+ * level (`clientEvents.allow` maps patterns, so its keys are free) and
+ * callbacks that are not functions.
+ */
+function checkGatewayOptions(options: EventBusGatewayOptions): void {
+  assertKnownKeys('', options, GATEWAY_KEYS, GATEWAY_ALIASES, OWNER);
+  if (!options) return;
+  for (const [key, known] of Object.entries(NESTED_KEYS)) {
+    const value = options[key as keyof typeof NESTED_KEYS];
+    assertKnownKeys(key, value, known, GATEWAY_ALIASES, OWNER);
+  }
+  assertTypeOf('authorizeRoom', options.authorizeRoom, 'function', OWNER);
+  assertTypeOf(
+    'clientEvents.canPublish',
+    options.clientEvents?.canPublish,
+    'function',
+    OWNER,
+  );
+  assertTypeOf(
+    'signals.canSignal',
+    options.signals?.canSignal,
+    'function',
+    OWNER,
+  );
+}
+
 export function resolveGatewayConfig(
   options: EventBusGatewayOptions,
 ): ResolvedGatewayConfig {
+  checkGatewayOptions(options);
   if (!options?.jwt && !options?.authenticator) {
     throw new InvalidConfigurationError(
       'EventBusGatewayModule needs a way to authenticate sockets: give jwt: { secret } (or publicKey) or an authenticator.',

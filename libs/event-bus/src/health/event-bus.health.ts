@@ -4,7 +4,7 @@ import type { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/term
 import { EVENT_BUS_HEALTH_OPTIONS } from '../event-bus.constants.js';
 import { EventBusService } from '../event-bus.service.js';
 import type { DurableHealthThresholds } from '../interfaces/event-bus-health-options.interface.js';
-import type { ResolvedHealthOptions } from './event-bus-health.config.js';
+import { checkDurableThresholds, checkHealthCallOptions, type ResolvedHealthOptions } from './event-bus-health.config.js';
 
 /**
  * Terminus health indicators of the event bus, for readiness probes. Built on
@@ -42,6 +42,8 @@ export class EventBusHealthIndicator {
    */
   async isHealthy<const Key extends string>(key: Key, options: { timeout?: number } = {}): Promise<HealthIndicatorResult<Key>> {
     const indicator = this.indicators.check(key);
+    const refused = refusal(() => checkHealthCallOptions(options, 'isHealthy()'));
+    if (refused) return indicator.down(refused);
     const timeout = options.timeout ?? this.options.timeout;
     try {
       const health = await within(this.bus.healthCheck(timeout), timeout);
@@ -65,6 +67,9 @@ export class EventBusHealthIndicator {
    */
   async isDurableHealthy<const Key extends string>(key: Key, thresholds: DurableHealthThresholds = {}): Promise<HealthIndicatorResult<Key>> {
     const indicator = this.indicators.check(key);
+    // NOTE: a misspelled threshold (maxPendng) would otherwise never be checked; down says so.
+    const refused = refusal(() => checkDurableThresholds(thresholds, '', 'isDurableHealthy()'));
+    if (refused) return indicator.down(refused);
     const limits = { ...this.options.durable, ...thresholds };
     const timeout = this.options.timeout;
     // NOTE: while the transport is down a Redis command would wait in ioredis' offline queue.
@@ -92,6 +97,16 @@ export class EventBusHealthIndicator {
     } catch (error) {
       return indicator.down({ message: (error as Error).message, thresholds: limits });
     }
+  }
+}
+
+/** The message of what `check` throws, or undefined: indicators report, they never throw. */
+function refusal(check: () => void): string | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
 }
 
