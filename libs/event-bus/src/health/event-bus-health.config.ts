@@ -21,7 +21,7 @@ const HEALTH_ALIASES: OptionAliases = {
 
 function check(name: string, value: number | undefined, min: number, owner = OWNER): void {
   if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < min)) {
-    throw new InvalidConfigurationError(`Option "${name}" of ${owner} is ${JSON.stringify(value)}: give a number >= ${min}, or leave it out.`);
+    throw new InvalidConfigurationError(`Option "${name}" of ${owner} is ${typeof value === 'number' ? value : JSON.stringify(value)}: give a number >= ${min}, or leave it out.`);
   }
 }
 

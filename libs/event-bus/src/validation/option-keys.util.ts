@@ -118,7 +118,8 @@ export function assertKnownKeys(path: string, value: unknown, known: readonly st
  */
 export function assertOneOf<T extends string>(path: string, value: unknown, allowed: readonly T[], owner?: string): T {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  const near = typeof value === 'string' ? didYouMean(value, allowed) : undefined;
+  // A value that starts with an allowed one ('warning', 'beginning-of-stream') is near it too.
+  const near = typeof value === 'string' ? (didYouMean(value, allowed) ?? allowed.find(a => value.toLowerCase().startsWith(a.toLowerCase()))) : undefined;
   throw new InvalidConfigurationError(messages.invalidOptionChoice(optionLabel(path, owner), value, allowed, near));
 }
 
