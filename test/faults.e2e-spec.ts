@@ -105,7 +105,6 @@ function tally(scenario: string, producer: ChildApp, consumers: ChildApp[], lett
 }
 
 function summary(t: Tally, extra = ''): void {
-  // eslint-disable-next-line no-console
   console.log(
     `[faults] ${t.scenario}: published=${t.published} accepted=${t.accepted} rejected=${t.rejected} failed=${t.failed} ` +
       `acknowledged=${t.acknowledged} handled=${t.handled} handled-unique=${t.handledUnique} dead-lettered=${t.deadLettered} ` +

@@ -530,7 +530,7 @@ describe('Gateway security (one instance, in process)', () => {
   it('6. every message accepted before the rate-limit disconnect is answered, and the disconnect is logged once', async () => {
     const log = new WarningLog();
     await start(
-      { rateLimit: { burst: 60, perSecond: 10, disconnectAfter: 100 } },
+      { rateLimit: { burst: 60, perSecond: 0.001, disconnectAfter: 100 } },
       log,
     );
     const client = await connect('mallory');
