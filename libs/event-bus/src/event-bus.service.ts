@@ -12,6 +12,7 @@ import type { DeadLetter, GroupLag } from './durable/stream-store.interface.js';
 import { HandlerInvoker } from './delivery/handler-invoker.js';
 import type { HandlerRecord } from './delivery/handler-record.js';
 import { resolveRetry } from './delivery/retry-policy.js';
+import { GapCounter, PublisherSequence } from './envelope/publisher-sequence.js';
 import { EventCodec } from './envelope/event-codec.js';
 import { createEventId, createTraceId } from './envelope/event-id.util.js';
 import { currentTrace } from './envelope/trace-context.js';
@@ -114,6 +115,10 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
   private lastMessage?: { channel: string; payload: string; envelope: EventEnvelope | undefined; routes: Set<string> };
   /** `{"source":"<serviceName>","timestamp":"` as JSON, for sendPlain. */
   private readonly metadataHead: string;
+  /** Numbers this bus' events per type (`metadata.publisherId`, `metadata.seq`). */
+  private readonly sequence = new PublisherSequence();
+  /** Counts the fan-out events that never reached this process, from jumps in `seq`. */
+  private readonly gaps = new GapCounter();
 
   constructor(
     @Inject(EVENT_BUS_CONFIG) private readonly config: EventBusConfig,
@@ -365,6 +370,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
       eventsSkipped: m.skipped,
       eventsDropped: m.dropped,
       eventsMalformed: m.malformed,
+      eventsMissed: m.missed,
       subscriberLosses: this.transport.subscriberLosses ?? 0,
       eventsDeadLettered: m.deadLettered,
       activeSubscriptions: this.handlers.size,
@@ -436,6 +442,8 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     if (!group) this.routes.set(pattern, (group = new Map()));
     group.set(id, record);
     if (isNewPattern) {
+      // Types this pattern adds were not heard before: a jump in their numbers is no loss.
+      this.gaps.reset();
       await this.transport.subscribe(pattern, (type, payload, channel) =>
         this.onMessage(pattern, type, payload, channel),
       );
@@ -526,14 +534,24 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
       metadata,
       version: ENVELOPE_VERSION,
     };
-    const payload = this.codec.encode(envelope);
+    // Numbered last, after every check that can refuse the event, and given back if the buffer refuses it.
+    metadata.publisherId = this.sequence.id;
+    const seq = (metadata.seq = this.sequence.take(type));
+    let payload: string;
+    let release: (() => void) | undefined;
+    try {
+      payload = this.codec.encode(envelope);
+      // Throws when the outage buffer is full: then none of the publish's commands was sent.
+      release = this.transport.admit?.(payload);
+    } catch (error) {
+      this.sequence.giveBack(type, seq);
+      throw error;
+    }
     const room =
       target && this.config.roomHistory.enabled
         ? targetRoom(metadata)
         : undefined;
     const durable = this.durable.wants(type);
-    // Throws when the outage buffer is full: then none of the publish's commands was sent.
-    const release = this.transport.admit?.(payload);
     try {
       if (room !== undefined || durable) {
         // All in one tick, so ioredis pipelines XADD and PUBLISH into one round trip,
@@ -575,16 +593,18 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     const traceId = createTraceId();
     const timestamp = isoNow();
     const id = createEventId();
-    const metadataJson = `${this.metadataHead}${timestamp}","traceId":"${traceId}","correlationId":"${traceId}"}`;
-    const payload = this.codec.encodeParts(
-      id,
-      type,
-      data,
-      metadataJson,
-      ENVELOPE_VERSION,
-    );
-    // Throws when the outage buffer is full: then none of the publish's commands was sent.
-    const release = this.transport.admit?.(payload);
+    const seq = this.sequence.take(type);
+    const metadataJson = `${this.metadataHead}${timestamp}","traceId":"${traceId}","correlationId":"${traceId}","publisherId":"${this.sequence.id}","seq":${seq}}`;
+    let payload: string;
+    let release: (() => void) | undefined;
+    try {
+      payload = this.codec.encodeParts(id, type, data, metadataJson, ENVELOPE_VERSION);
+      // Throws when the outage buffer is full: then none of the publish's commands was sent.
+      release = this.transport.admit?.(payload);
+    } catch (error) {
+      this.sequence.giveBack(type, seq);
+      throw error;
+    }
     let sent: Promise<unknown>;
     if (this.durable.wants(type)) {
       const writes = [this.durable.append(type, payload), this.transport.publish(type, payload)];
@@ -668,14 +688,23 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     this.metrics.received++;
     const decoded = this.codec.decode(payload);
     let envelope: EventEnvelope | undefined;
-    if (decoded.ok && decoded.envelope.type === type) envelope = decoded.envelope;
-    else {
+    if (decoded.ok && decoded.envelope.type === type) {
+      envelope = decoded.envelope;
+      const { publisherId, seq } = envelope.metadata;
+      const missed = this.gaps.observe(type, publisherId, seq);
+      if (missed > 0) this.reportMissed(type, missed, publisherId!, seq!);
+    } else {
       // Labelled by the type only when the app has it as an exact pattern: otherwise the channel names what the publisher chose.
       this.metrics.recordMalformed(this.routes.has(type) ? type : undefined);
       this.reportMalformed(`channel "${channel}"`, payload, decoded.ok ? `envelope type "${decoded.envelope.type}" does not match the channel` : decoded.reason);
     }
     this.lastMessage = { channel, payload, envelope, routes: new Set([pattern]) };
     return envelope;
+  }
+
+  private reportMissed(type: string, missed: number, publisherId: string, seq: number): void {
+    this.metrics.recordMissed(type, missed);
+    this.logger.limited('missed events', 'warn', messages.eventsMissed(type, missed, publisherId, seq));
   }
 
   /** `where`: e.g. `channel "eventbus:photo.uploaded"`. */

@@ -26,12 +26,13 @@ describe('EventBusMetrics', () => {
     metrics.recordFailure('photo.uploaded');
     metrics.recordDeadLetter('photo.uploaded');
     metrics.recordMalformed(undefined);
-    expect([metrics.published, metrics.delivered, metrics.retried, metrics.failed, metrics.deadLettered, metrics.malformed]).toEqual([2, 1, 1, 1, 1, 1]);
+    metrics.recordMissed('photo.uploaded', 3);
+    expect([metrics.published, metrics.delivered, metrics.retried, metrics.failed, metrics.deadLettered, metrics.malformed, metrics.missed]).toEqual([2, 1, 1, 1, 1, 1, 3]);
     const byLabel = Object.fromEntries([...metrics.byType!.labels()].map(({ label, ...counts }) => [label, counts]));
     expect(byLabel).toEqual({
-      photo: { published: 1, delivered: 1, failed: 1, retried: 1, deadLettered: 1, malformed: 0 },
-      video: { published: 1, delivered: 0, failed: 0, retried: 0, deadLettered: 0, malformed: 0 },
-      _unknown: { published: 0, delivered: 0, failed: 0, retried: 0, deadLettered: 0, malformed: 1 },
+      photo: { published: 1, delivered: 1, failed: 1, retried: 1, deadLettered: 1, malformed: 0, missed: 3 },
+      video: { published: 1, delivered: 0, failed: 0, retried: 0, deadLettered: 0, malformed: 0, missed: 0 },
+      _unknown: { published: 0, delivered: 0, failed: 0, retried: 0, deadLettered: 0, malformed: 1, missed: 0 },
     });
   });
 

@@ -25,6 +25,8 @@ export class EventBusMetrics {
   skipped = 0;
   dropped = 0;
   malformed = 0;
+  /** Fan-out events that never reached this process, from jumps in `metadata.seq`. */
+  missed = 0;
   deadLettered = 0;
   inFlight = 0;
   /** Counts per `type` label; undefined unless the `metrics` option is on. */
@@ -87,6 +89,12 @@ export class EventBusMetrics {
   recordMalformed(type: string | undefined): void {
     this.malformed++;
     if (this.byType) this.byType.countsOf(type).malformed++;
+  }
+
+  /** `count` events of `type` never reached this process (its publisher's `seq` jumped). */
+  recordMissed(type: string, count: number): void {
+    this.missed += count;
+    if (this.byType) this.byType.countsOf(type).missed += count;
   }
 
   /**

@@ -31,6 +31,13 @@ export interface EventMetadata {
   broadcast?: boolean;
   /** Publisher-supplied key for durable handlers' idempotency window (defaults to `id`). */
   idempotencyKey?: string;
+  /** The publishing bus instance: 16 hex digits, new at every start. Set by the bus. */
+  publisherId?: string;
+  /**
+   * 1, 2, 3… per publisher instance and event type. A fan-out subscriber counts a jump as missed
+   * events (`eventsMissed`). Set by the bus.
+   */
+  seq?: number;
 }
 
 /**

@@ -34,6 +34,12 @@ export interface EventBusStats {
    * until it subscribed again never reached this process.
    */
   subscriberLosses: number;
+  /**
+   * Fan-out events of types this process listens to that never reached it (a cut subscriber, a
+   * Redis restart), counted exactly from jumps in each publisher's `metadata.seq` once a later
+   * event of the same type and publisher arrives.
+   */
+  eventsMissed: number;
   /** Durable events moved to the dead letters. */
   eventsDeadLettered: number;
   activeSubscriptions: number;

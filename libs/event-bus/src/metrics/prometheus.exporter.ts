@@ -26,6 +26,7 @@ const TYPE_COUNTERS: Array<[name: string, field: Exclude<keyof TypeCounts, 'labe
   ['events_retried_total', 'retried', 'Retries scheduled after a failed handler attempt, by type.'],
   ['events_dead_lettered_total', 'deadLettered', 'Durable events moved to the dead letters, by type.'],
   ['events_malformed_total', 'malformed', 'Messages dropped because they were not valid envelopes, by the type their channel names.'],
+  ['events_missed_total', 'missed', "Fan-out events that never reached this process (a jump in their publisher's metadata.seq), by type."],
 ];
 
 const OTHER_METRICS = [

@@ -24,6 +24,7 @@ export interface TypeCounts {
   retried: number;
   deadLettered: number;
   malformed: number;
+  missed: number;
 }
 
 /** Receives handler run times, in seconds; the Prometheus exporter plugs a histogram in here. */
@@ -97,7 +98,7 @@ export class TypeMetrics {
     const label = this.byLabel.size < this.options.maxTypeLabels || wanted === OTHER_TYPE_LABEL ? wanted : OTHER_TYPE_LABEL;
     counts = this.byLabel.get(label);
     if (!counts) {
-      counts = { label, published: 0, delivered: 0, failed: 0, retried: 0, deadLettered: 0, malformed: 0 };
+      counts = { label, published: 0, delivered: 0, failed: 0, retried: 0, deadLettered: 0, malformed: 0, missed: 0 };
       this.byLabel.set(label, counts);
     }
     return counts;
