@@ -9,6 +9,7 @@ const common = {
   moduleNameMapper: {
     '^@shared-infra/event-bus$': '<rootDir>/libs/event-bus/src/index.ts',
     '^@shared-infra/event-bus/gateway$': '<rootDir>/libs/event-bus/src/gateway/index.ts',
+    '^@shared-infra/event-bus/microservices$': '<rootDir>/libs/event-bus/src/microservices/index.ts',
     '^@shared-infra/event-bus-client$': '<rootDir>/libs/event-bus-client/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

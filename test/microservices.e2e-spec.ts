@@ -2,14 +2,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { INestApplicationContext, INestMicroservice, Provider, Type } from '@nestjs/common';
 import { ClientsModule, type ClientProxy } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import {
-  EventBusClientProxy,
-  EventBusModule,
-  EventBusServer,
-  EventBusService,
-  EventValidationError,
-  RequestResponseNotSupportedError,
-} from '@shared-infra/event-bus';
+import { EventBusModule, EventBusService, EventValidationError, RequestResponseNotSupportedError } from '@shared-infra/event-bus';
+import { EventBusClientProxy, EventBusServer } from '@shared-infra/event-bus/microservices';
 import { lastValueFrom } from 'rxjs';
 import { Deliveries, type Delivery } from './fixtures/microservices/deliveries.service.js';
 import { DurableOrdersController } from './fixtures/microservices/durable-orders.controller.js';

@@ -14,11 +14,8 @@ import {
   Payload,
   type AsyncMicroserviceOptions,
 } from '@nestjs/microservices';
-import {
-  EventBusServer,
-  EventBusService,
-  type EventBusContext,
-} from '@shared-infra/event-bus';
+import { EventBusService } from '@shared-infra/event-bus';
+import { EventBusServer, type EventBusContext } from '@shared-infra/event-bus/microservices';
 import type { BenchData } from '../fanout/payload.js';
 import { fail } from '../lib/ipc.js';
 import { EVENT_NAME, HandledCounter, runConsumer } from './common.js';

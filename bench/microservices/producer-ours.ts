@@ -9,10 +9,8 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ClientsModule, type ClientProxy } from '@nestjs/microservices';
-import {
-  EventBusClientProxy,
-  EventBusService,
-} from '@shared-infra/event-bus';
+import { EventBusService } from '@shared-infra/event-bus';
+import { EventBusClientProxy } from '@shared-infra/event-bus/microservices';
 import { lastValueFrom } from 'rxjs';
 import { makeData } from '../fanout/payload.js';
 import { runPublisher } from '../fanout/publisher-common.js';

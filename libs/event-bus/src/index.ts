@@ -3,7 +3,6 @@ export * from './errors/index.js';
 export * from './events/index.js';
 export * from './health/index.js';
 export * from './interfaces/index.js';
-export * from './microservices/index.js';
 export * from './transports/index.js';
 export { EventBusModule } from './event-bus.module.js';
 export { EventBusService } from './event-bus.service.js';

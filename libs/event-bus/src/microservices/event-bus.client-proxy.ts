@@ -1,4 +1,4 @@
-import type { ReadPacket, WritePacket } from '@nestjs/microservices';
+import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
 import { Observable, type Subscriber } from 'rxjs';
 import { RequestResponseNotSupportedError } from '../errors/request-response-not-supported.error.js';
 import type { EventBusService } from '../event-bus.service.js';
@@ -6,7 +6,6 @@ import type { PublishOptions, PublishResult } from '../interfaces/publish.interf
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
 import type { EventBusTransportOptions } from './event-pattern-extras.interface.js';
 import { microservicesMessages } from './microservices.messages.js';
-import { ClientProxyBase } from './nest-microservices.loader.js';
 import { resolveBus } from './resolve-bus.util.js';
 
 /** Statuses of `EventBusClientProxy.status`. */
@@ -36,7 +35,7 @@ const TRACE_KEYS = ['traceId', 'correlationId', 'causationId', 'idempotencyKey']
  *
  * @publicApi
  */
-export class EventBusClientProxy extends ClientProxyBase<Record<string, never>, EventBusClientStatus> {
+export class EventBusClientProxy extends ClientProxy<Record<string, never>, EventBusClientStatus> {
   private readonly bus: EventBusService;
 
   /** @param options the app's `EventBusService`, or `{ bus }` */

@@ -1,5 +1,5 @@
+import { BaseRpcContext } from '@nestjs/microservices';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
-import { RpcContextBase } from './nest-microservices.loader.js';
 
 /** Arguments of an `EventBusContext`: the envelope and the pattern that matched it. */
 export type EventBusContextArgs = [envelope: EventEnvelope, pattern: string];
@@ -17,7 +17,7 @@ export type EventBusContextArgs = [envelope: EventEnvelope, pattern: string];
  *
  * @publicApi
  */
-export class EventBusContext extends RpcContextBase<EventBusContextArgs> {
+export class EventBusContext extends BaseRpcContext<EventBusContextArgs> {
   /** The received event: `id`, `type`, `data`, `metadata` (traceId, source…), `version`. */
   getEnvelope(): EventEnvelope {
     return this.args[0];

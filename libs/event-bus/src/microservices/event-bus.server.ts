@@ -1,4 +1,4 @@
-import type { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
+import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
 import { RequestResponseNotSupportedError } from '../errors/request-response-not-supported.error.js';
@@ -9,7 +9,6 @@ import { EventBusContext } from './event-bus.context.js';
 import type { EventBusTransportOptions, EventPatternExtras } from './event-pattern-extras.interface.js';
 import { EVENT_BUS_TRANSPORT_ID } from './microservices.constants.js';
 import { microservicesMessages } from './microservices.messages.js';
-import { ServerBase } from './nest-microservices.loader.js';
 import { resolveBus } from './resolve-bus.util.js';
 
 /** Statuses of `EventBusServer.status`. */
@@ -42,7 +41,7 @@ interface EventRoute {
  *
  * @publicApi
  */
-export class EventBusServer extends ServerBase<Record<string, never>, EventBusServerStatus> implements CustomTransportStrategy {
+export class EventBusServer extends Server<Record<string, never>, EventBusServerStatus> implements CustomTransportStrategy {
   override readonly transportId = EVENT_BUS_TRANSPORT_ID;
   // NOTE: handler errors must reach the bus, which retries and dead-letters them.
   override readonly propagatesEventHandlerErrors = true;
