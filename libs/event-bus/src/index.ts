@@ -1,16 +1,23 @@
-export * from './decorators/index.js';
+// The main entry: what the README documents, and nothing else. The gateway and the
+// @nestjs/microservices interop are their own entries (./gateway, ./microservices).
+export { Envelope, EventPayload } from './decorators/event-params.decorator.js';
+export { InjectEventBusOptions } from './decorators/inject-event-bus-options.decorator.js';
+export { OnEvent } from './decorators/on-event.decorator.js';
 export * from './errors/index.js';
 export * from './events/index.js';
 export * from './health/index.js';
-export * from './interfaces/index.js';
-export * from './transports/index.js';
+export type * from './interfaces/event-bus-options.interface.js';
+export type * from './interfaces/event-envelope.interface.js';
+export type * from './interfaces/event-filter.interface.js';
+export type * from './interfaces/event-map.interface.js';
+export type * from './interfaces/on-event-options.interface.js';
+export type * from './interfaces/publish.interface.js';
+export type * from './interfaces/retry-options.interface.js';
+export type * from './interfaces/stats.interface.js';
+export type { TransportStatus } from './interfaces/transport.interface.js';
+export type { DeadLetter, GroupLag } from './durable/stream-store.interface.js';
 export { EventBusModule } from './event-bus.module.js';
 export { EventBusService } from './event-bus.service.js';
 export { EventValidator } from './validation/event-validator.service.js';
-export { EVENT_BUS_CONTEXT_TYPE, ON_EVENT_METADATA } from './event-bus.constants.js';
-export { MODULE_OPTIONS_TOKEN as EVENT_BUS_OPTIONS } from './event-bus.module-definition.js';
-export { compilePattern, isValidEventType, isValidPattern } from './matching/pattern-matcher.js';
-export { compileFilter } from './matching/event-filter.js';
-export { createEventId, eventIdTime } from './envelope/event-id.util.js';
-export type { DeadLetter, GroupLag } from './durable/stream-store.interface.js';
-export { GLOBAL_ROOM, IDENTITY_ID_PATTERN, isValidRoomName, targetRoom } from './rooms/room-names.js';
+export { EVENT_BUS_CONTEXT_TYPE } from './event-bus.constants.js';
+export { IDENTITY_ID_PATTERN } from './rooms/room-names.js';

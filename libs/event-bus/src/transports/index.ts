@@ -1,2 +1,0 @@
-export * from './memory.transport.js';
-export * from './redis/redis.transport.js';
