@@ -36,6 +36,8 @@ export const messages = {
     `Event "${type}" data cannot be serialized to JSON (${reason}). Publish plain objects, arrays, strings, numbers, booleans or null.`,
   dataUndefined: (type: string) =>
     `Event "${type}" has no data (field "data" is undefined). Publish null or an object instead.`,
+  malformedDropped: (where: string, payload: unknown, reason: string) =>
+    `Dropped a malformed message on ${where} (${typeof payload === 'string' ? Buffer.byteLength(payload) : 0} bytes): ${reason}. Is a foreign client writing to the bus' keys or channels?`,
   eventsMissed: (type: string, missed: number, publisherId: string, seq: number) =>
     `Missed ${missed} "${type}" event(s) from publisher ${publisherId} (it numbered this one ${seq}): they never reached this process, most likely while its subscriber was cut or Redis restarted (see eventsMissed, eventbus_events_missed_total). Use durable handlers for events that must not be lost.`,
   invalidMetadata: (field: string, reason: string) =>

@@ -12,6 +12,7 @@ import {
   MODULE_OPTIONS_TOKEN,
 } from './event-bus.module-definition.js';
 import { EventBusService } from './event-bus.service.js';
+import { EventPublisher } from './publishing/event-publisher.js';
 import type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
 import { PrometheusExporter } from './metrics/prometheus.exporter.js';
 import { createTransport } from './transports/create-transport.js';
@@ -46,6 +47,7 @@ import { EventValidator } from './validation/event-validator.service.js';
     EventValidator,
     HandlerInvoker,
     DurableManager,
+    EventPublisher,
     EventBusService,
     EventMetadataAccessor,
     EventHandlersExplorer,
@@ -56,6 +58,6 @@ import { EventValidator } from './validation/event-validator.service.js';
       inject: [EVENT_BUS_CONFIG, EventBusMetrics, EVENT_BUS_TRANSPORT, EventBusService, DurableManager],
     },
   ],
-  exports: [EventBusService, EventValidator, MODULE_OPTIONS_TOKEN, EVENT_BUS_CONFIG, EVENT_BUS_TRANSPORT],
+  exports: [EventBusService, EventPublisher, EventValidator, MODULE_OPTIONS_TOKEN, EVENT_BUS_CONFIG, EVENT_BUS_TRANSPORT],
 })
 export class EventBusModule extends ConfigurableModuleClass {}

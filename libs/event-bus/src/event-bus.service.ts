@@ -12,24 +12,16 @@ import type { DeadLetter, GroupLag } from './durable/stream-store.interface.js';
 import { HandlerInvoker } from './delivery/handler-invoker.js';
 import type { HandlerRecord } from './delivery/handler-record.js';
 import { resolveRetry } from './delivery/retry-policy.js';
-import { GapCounter, PublisherSequence } from './envelope/publisher-sequence.js';
+import { GapCounter } from './envelope/publisher-sequence.js';
 import { EventCodec } from './envelope/event-codec.js';
-import { createEventId, createTraceId } from './envelope/event-id.util.js';
-import { currentTrace } from './envelope/trace-context.js';
-import { EventBusError } from './errors/event-bus.error.js';
+import { EventPublisher } from './publishing/event-publisher.js';
 import { EventBusUnavailableError } from './errors/event-bus-unavailable.error.js';
 import { InvalidConfigurationError } from './errors/invalid-configuration.error.js';
 import { EVENT_BUS_CONFIG, type EventBusConfig } from './event-bus.config.js';
-import {
-  ENVELOPE_VERSION,
-  EVENT_BUS_TRANSPORT,
-} from './event-bus.constants.js';
+import { EVENT_BUS_TRANSPORT } from './event-bus.constants.js';
 import { EventBusLogger } from './event-bus.logger.js';
 import { messages } from './event-bus.messages.js';
-import type {
-  EventEnvelope,
-  EventMetadata,
-} from './interfaces/event-envelope.interface.js';
+import type { EventEnvelope } from './interfaces/event-envelope.interface.js';
 import type { EventData, EventOf } from './interfaces/event-map.interface.js';
 import type { OnEventOptions } from './interfaces/on-event-options.interface.js';
 import type {
@@ -44,50 +36,8 @@ import type {
 import type { EventTransport } from './interfaces/transport.interface.js';
 import { compileFilter } from './matching/event-filter.js';
 import { checkHandlerOptions } from './validation/handler-options.util.js';
-import {
-  isValidEventType,
-  isValidPattern,
-} from './matching/pattern-matcher.js';
-import { EventValidator } from './validation/event-validator.service.js';
-import type { RoomHistoryStore } from './rooms/room-history.interface.js';
-import { targetRoom } from './rooms/room-names.js';
+import { isValidPattern } from './matching/pattern-matcher.js';
 
-type Target = Pick<EventMetadata, 'room' | 'userId' | 'broadcast'>;
-/** A room's missed events, decoded: what `replayRoom` answers. */
-export interface RoomEvents {
-  /** False when `lastEventId` is no longer kept (too old, trimmed, or never seen). */
-  recovered: boolean;
-  /** The sound events after it, oldest first; unreadable entries are left out and counted as malformed. */
-  events: EventEnvelope[];
-}
-/** Who published an event through the gateway. */
-type Origin = Pick<EventMetadata, 'userId' | 'clientId' | 'sessionId'>;
-
-/** `metadata.source` of events that sockets publish through the gateway. */
-export const GATEWAY_SOURCE = 'gateway';
-
-
-let isoMs = -1;
-let isoText = '';
-
-function hasMetadataOptions(options: PublishOptions): boolean {
-  return (
-    options.traceId !== undefined ||
-    options.correlationId !== undefined ||
-    options.causationId !== undefined ||
-    options.idempotencyKey !== undefined
-  );
-}
-
-/** `new Date().toISOString()`, made once per millisecond: a burst of publishes shares the string. */
-function isoNow(): string {
-  const ms = Date.now();
-  if (ms !== isoMs) {
-    isoText = new Date(ms).toISOString();
-    isoMs = ms;
-  }
-  return isoText;
-}
 
 /**
  * Publishes events and routes received ones to handlers. Inject it anywhere once
@@ -108,29 +58,23 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
   private readonly durableHandlers = new Set<string>();
   private startedAt = Date.now();
   private closed = false;
-  private history?: RoomHistoryStore;
   private markStarted!: () => void;
   private readonly started = new Promise<void>(resolve => (this.markStarted = resolve));
   /** The last message from the transport, decoded, and the routes it went to (see `decodeOnce`). */
   private lastMessage?: { channel: string; payload: string; envelope: EventEnvelope | undefined; routes: Set<string> };
-  /** `{"source":"<serviceName>","timestamp":"` as JSON, for sendPlain. */
-  private readonly metadataHead: string;
-  /** Numbers this bus' events per type (`metadata.publisherId`, `metadata.seq`). */
-  private readonly sequence = new PublisherSequence();
   /** Counts the fan-out events that never reached this process, from jumps in `seq`. */
   private readonly gaps = new GapCounter();
 
   constructor(
     @Inject(EVENT_BUS_CONFIG) private readonly config: EventBusConfig,
     @Inject(EVENT_BUS_TRANSPORT) private readonly transport: EventTransport,
-    private readonly validator: EventValidator,
+    private readonly publisher: EventPublisher,
     private readonly invoker: HandlerInvoker,
     private readonly metrics: EventBusMetrics,
     private readonly durable: DurableManager,
   ) {
     this.logger = new EventBusLogger('EventBus', config.logLevel);
     this.codec = new EventCodec(config.limits);
-    this.metadataHead = `{"source":${JSON.stringify(config.serviceName)},"timestamp":"`;
   }
 
   async onModuleInit(): Promise<void> {
@@ -169,6 +113,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.publisher.close();
     const records = [...this.handlers.values()];
     await Promise.allSettled(
       [...this.routes.keys()].map(pattern =>
@@ -209,7 +154,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     data: EventData<K>,
     options?: PublishOptions,
   ): Promise<PublishResult> {
-    return this.send(type, data, options, undefined);
+    return this.publisher.send(type, data, options, undefined);
   }
 
   /**
@@ -222,7 +167,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     data: EventData<K>,
     options?: PublishOptions,
   ): Promise<PublishResult> {
-    return this.send(type, data, options, { room });
+    return this.publisher.send(type, data, options, { room });
   }
 
   /** Publishes an event meant for every socket of `userId`; sets `metadata.userId`. */
@@ -232,7 +177,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     data: EventData<K>,
     options?: PublishOptions,
   ): Promise<PublishResult> {
-    return this.send(type, data, options, { userId });
+    return this.publisher.send(type, data, options, { userId });
   }
 
   /** Publishes an event meant for every connected client; sets `metadata.broadcast`. */
@@ -241,7 +186,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     data: EventData<K>,
     options?: PublishOptions,
   ): Promise<PublishResult> {
-    return this.send(type, data, options, { broadcast: true });
+    return this.publisher.send(type, data, options, { broadcast: true });
   }
 
   /**
@@ -452,218 +397,6 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     return { id, pattern, unsubscribe: () => this.unsubscribe(id) };
   }
 
-  /**
-   * Publishes an event a socket sent through the gateway: `source` is
-   * `gateway` and `userId`, `clientId`, `sessionId` name the sender.
-   * @internal
-   */
-  publishFromClient(
-    type: string,
-    data: unknown,
-    origin: Origin,
-  ): Promise<PublishResult> {
-    return this.send(type, data, undefined, undefined, origin);
-  }
-
-  private send(
-    type: string,
-    data: unknown,
-    options: PublishOptions | undefined,
-    target: Target | undefined,
-    origin?: Origin,
-  ): Promise<PublishResult> {
-    // NOTE: not async: the fast path hands back the transport's promise with one `then`.
-    if (
-      (options === undefined || !hasMetadataOptions(options)) &&
-      target === undefined &&
-      origin === undefined &&
-      !this.closed &&
-      isValidEventType(type) &&
-      !this.validator.hasSchema(type) &&
-      currentTrace() === undefined
-    ) {
-      try {
-        return this.sendPlain(type, data);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
-    return this.sendFull(type, data, options, target, origin);
-  }
-
-  private async sendFull(
-    type: string,
-    data: unknown,
-    options: PublishOptions = {},
-    target: Target | undefined,
-    origin?: Origin,
-  ): Promise<PublishResult> {
-    if (this.closed) throw new EventBusUnavailableError(messages.closed());
-    this.validator.validateType(type);
-    const trace = currentTrace();
-    const traceId = options.traceId ?? trace?.traceId ?? createTraceId();
-    const causationId = options.causationId ?? trace?.eventId;
-    const metadata: EventMetadata = {
-      source: origin ? GATEWAY_SOURCE : this.config.serviceName,
-      timestamp: isoNow(),
-      traceId,
-      correlationId: options.correlationId ?? trace?.correlationId ?? traceId,
-      ...(causationId ? { causationId } : {}),
-      ...(options.idempotencyKey
-        ? { idempotencyKey: options.idempotencyKey }
-        : {}),
-      ...target,
-      ...origin,
-    };
-    // The bus made source, timestamp and fresh ids itself: only what came from outside
-    // (options, the handled event's trace, a target or a sender) needs checking.
-    if (
-      trace !== undefined ||
-      target !== undefined ||
-      origin !== undefined ||
-      hasMetadataOptions(options)
-    ) {
-      this.validator.validateMetadataFields(metadata);
-    }
-    if (this.validator.hasSchema(type))
-      await this.validator.validateData(type, data);
-    const envelope: EventEnvelope = {
-      id: createEventId(),
-      type,
-      data,
-      metadata,
-      version: ENVELOPE_VERSION,
-    };
-    // Numbered last, after every check that can refuse the event, and given back if the buffer refuses it.
-    metadata.publisherId = this.sequence.id;
-    const seq = (metadata.seq = this.sequence.take(type));
-    let payload: string;
-    let release: (() => void) | undefined;
-    try {
-      payload = this.codec.encode(envelope);
-      // Throws when the outage buffer is full: then none of the publish's commands was sent.
-      release = this.transport.admit?.(payload);
-    } catch (error) {
-      this.sequence.giveBack(type, seq);
-      throw error;
-    }
-    const room =
-      target && this.config.roomHistory.enabled
-        ? targetRoom(metadata)
-        : undefined;
-    const durable = this.durable.wants(type);
-    try {
-      if (room !== undefined || durable) {
-        // All in one tick, so ioredis pipelines XADD and PUBLISH into one round trip,
-        // the stores' commands first: a subscriber that hears the event finds it stored.
-        const writes: Promise<unknown>[] = [];
-        if (room !== undefined)
-          writes.push(this.roomHistory().append(room, envelope.id, payload));
-        if (durable) writes.push(this.durable.append(type, payload));
-        writes.push(this.transport.publish(type, payload));
-        if (release) void Promise.allSettled(writes).then(release);
-        await Promise.all(writes);
-      } else {
-        const sent = this.transport.publish(type, payload);
-        if (release) void sent.then(release, release);
-        await sent;
-      }
-    } catch (error) {
-      if (error instanceof EventBusError) throw error;
-      throw new EventBusUnavailableError(
-        messages.publishFailed(type, (error as Error).message),
-      );
-    }
-    this.metrics.recordPublished(type);
-    return {
-      success: true,
-      eventId: envelope.id,
-      type,
-      traceId,
-      timestamp: metadata.timestamp,
-    };
-  }
-
-  /**
-   * `send` for the common case (no options, no trace to continue, no target, no
-   * DTO): the metadata is the bus' own, so it is written as JSON from a template
-   * instead of built as an object, checked and stringified. Same bytes on the wire.
-   */
-  private sendPlain(type: string, data: unknown): Promise<PublishResult> {
-    const traceId = createTraceId();
-    const timestamp = isoNow();
-    const id = createEventId();
-    const seq = this.sequence.take(type);
-    const metadataJson = `${this.metadataHead}${timestamp}","traceId":"${traceId}","correlationId":"${traceId}","publisherId":"${this.sequence.id}","seq":${seq}}`;
-    let payload: string;
-    let release: (() => void) | undefined;
-    try {
-      payload = this.codec.encodeParts(id, type, data, metadataJson, ENVELOPE_VERSION);
-      // Throws when the outage buffer is full: then none of the publish's commands was sent.
-      release = this.transport.admit?.(payload);
-    } catch (error) {
-      this.sequence.giveBack(type, seq);
-      throw error;
-    }
-    let sent: Promise<unknown>;
-    if (this.durable.wants(type)) {
-      const writes = [this.durable.append(type, payload), this.transport.publish(type, payload)];
-      if (release) void Promise.allSettled(writes).then(release);
-      sent = Promise.all(writes);
-    } else {
-      sent = this.transport.publish(type, payload);
-      if (release) void sent.then(release, release);
-    }
-    return sent.then(
-      () => {
-        this.metrics.recordPublished(type);
-        return { success: true, eventId: id, type, traceId, timestamp };
-      },
-      (error: unknown) => {
-        if (error instanceof EventBusError) throw error;
-        throw new EventBusUnavailableError(
-          messages.publishFailed(type, (error as Error).message),
-        );
-      },
-    );
-  }
-
-  /**
-   * The events published to `room` after `lastEventId`, from the room history.
-   * Used by the gateway to recover a reconnecting socket.
-   * @internal
-   */
-  async replayRoom(room: string, lastEventId: string): Promise<RoomEvents> {
-    if (!this.config.roomHistory.enabled)
-      return { recovered: false, events: [] };
-    const { recovered, payloads } = await this.roomHistory().since(
-      room,
-      lastEventId,
-    );
-    const events: EventEnvelope[] = [];
-    for (const payload of payloads) {
-      const decoded = this.codec.decode(payload);
-      // An entry the bus did not write for this room (corrupt, foreign, too deep) is skipped and counted.
-      if (decoded.ok && targetRoom(decoded.envelope.metadata) === room)
-        events.push(decoded.envelope);
-      else {
-        this.metrics.recordMalformed(undefined);
-        this.reportMalformed(
-          `the history of room "${room}"`,
-          payload,
-          decoded.ok ? `the event is not for room "${room}"` : decoded.reason,
-        );
-      }
-    }
-    return { recovered, events };
-  }
-
-  private roomHistory(): RoomHistoryStore {
-    return (this.history ??= this.transport.createRoomHistory(
-      this.config.roomHistory,
-    ));
-  }
-
   private onMessage(pattern: string, type: string, payload: string, channel: string): void {
     const group = this.routes.get(pattern);
     if (!group || group.size === 0) return;
@@ -709,8 +442,6 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
 
   /** `where`: e.g. `channel "eventbus:photo.uploaded"`. */
   private reportMalformed(where: string, payload: unknown, reason: string): void {
-    const size = typeof payload === 'string' ? Buffer.byteLength(payload) : 0;
-    this.logger.limited('malformed message', 'warn', `Dropped a malformed message on ${where} (${size} bytes): ${reason}. Is a foreign client writing to the bus' keys or channels?`);
+    this.logger.limited('malformed message', 'warn', messages.malformedDropped(where, payload, reason));
   }
-
 }

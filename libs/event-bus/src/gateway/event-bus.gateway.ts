@@ -23,7 +23,8 @@ import type { Server, Socket } from 'socket.io';
 import { EVENT_BUS_CONFIG, type EventBusConfig } from '../event-bus.config.js';
 import { EVENT_BUS_TRANSPORT } from '../event-bus.constants.js';
 import { EventBusLogger } from '../event-bus.logger.js';
-import { EventBusService, type RoomEvents } from '../event-bus.service.js';
+import { EventBusService } from '../event-bus.service.js';
+import { EventPublisher, type RoomEvents } from '../publishing/event-publisher.js';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
 import type { Subscription } from '../interfaces/publish.interface.js';
 import type { EventTransport } from '../interfaces/transport.interface.js';
@@ -211,6 +212,7 @@ export class EventBusGateway
     private readonly authenticator: SocketAuthenticator,
     @Inject(ROOM_AUTHORIZER) private readonly authorizer: RoomAuthorizer,
     private readonly bus: EventBusService,
+    private readonly publisher: EventPublisher,
   ) {
     this.logger = new EventBusLogger('EventBusGateway', busConfig.logLevel);
     const store =
@@ -381,7 +383,7 @@ export class EventBusGateway
       );
     }
     try {
-      const result = await this.bus.publishFromClient(type, data, {
+      const result = await this.publisher.publishFromClient(type, data, {
         userId: identity.userId,
         clientId: identity.clientId,
         sessionId: identity.sessionId,
@@ -568,7 +570,7 @@ export class EventBusGateway
     waiting.set(socket.id, held);
     let replay: RoomEvents;
     try {
-      replay = await this.bus.replayRoom(room, lastEventId);
+      replay = await this.publisher.replayRoom(room, lastEventId);
     } catch (error) {
       this.logger.limited(
         'room history unreadable',
