@@ -36,6 +36,8 @@ export const messages = {
     `Event "${type}" data cannot be serialized to JSON (${reason}). Publish plain objects, arrays, strings, numbers, booleans or null.`,
   dataUndefined: (type: string) =>
     `Event "${type}" has no data (field "data" is undefined). Publish null or an object instead.`,
+  durableNotStarted: () =>
+    'Durable delivery is not started yet: the event bus connects in onModuleInit. Call it after app.init() (or await app.listen()).',
   malformedDropped: (where: string, payload: unknown, reason: string) =>
     `Dropped a malformed message on ${where} (${typeof payload === 'string' ? Buffer.byteLength(payload) : 0} bytes): ${reason}. Is a foreign client writing to the bus' keys or channels?`,
   eventsMissed: (type: string, missed: number, publisherId: string, seq: number) =>

@@ -8,6 +8,7 @@ import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
 import { EventBusMetrics } from './event-bus-metrics.js';
 import type { HandlerRecord } from './handler-record.js';
 import { backoffDelay } from './retry-policy.js';
+import { within } from '../within.util.js';
 
 /** How one event ended for one handler. */
 export type HandlerOutcome =
@@ -96,17 +97,9 @@ export class HandlerInvoker {
   }
 
   /** Resolves when the given handlers are idle or after `timeoutMs`; true when idle. */
-  async drain(records: Iterable<HandlerRecord>, timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
+  drain(records: Iterable<HandlerRecord>, timeoutMs: number): Promise<boolean> {
     const idle = Promise.all([...records].map(r => r.limiter.onIdle())).then(() => true);
-    const timeout = new Promise<boolean>(resolve => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    try {
-      return await Promise.race([idle, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return within(idle, timeoutMs, false);
   }
 
   /**

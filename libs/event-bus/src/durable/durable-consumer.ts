@@ -6,6 +6,7 @@ import type { HandlerRecord } from '../delivery/handler-record.js';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
 import { compilePattern, type TypeMatcher } from '../matching/pattern-matcher.js';
 import type { StreamEntry, StreamStore } from './stream-store.interface.js';
+import { within } from '../within.util.js';
 
 /** Settings of one durable consumer, resolved from the handler and module options. */
 export interface DurableConsumerSettings {
@@ -97,12 +98,8 @@ export class DurableConsumer {
     // The heartbeat goes on while handlers still run (handle() clears it after the last one).
     if (this.running === 0) clearInterval(this.heartbeatTimer);
     for (const wake of this.slotWaiters.splice(0)) wake();
-    let timer: NodeJS.Timeout | undefined;
     const idle = this.running === 0 ? Promise.resolve(true) : new Promise<boolean>(resolve => this.idleWaiters.push(() => resolve(true)));
-    const timeout = new Promise<boolean>(resolve => (timer = setTimeout(() => resolve(false), timeoutMs)));
-    const result = await Promise.race([idle, timeout]);
-    clearTimeout(timer);
-    return result;
+    return within(idle, timeoutMs, false);
   }
 
   /** Resolves when the read loop has ended (after the store closed its reader). */

@@ -7,7 +7,9 @@ import type { HandlerRecord } from '../delivery/handler-record.js';
 import { EventCodec } from '../envelope/event-codec.js';
 import { EVENT_BUS_CONFIG, type EventBusConfig } from '../event-bus.config.js';
 import { EVENT_BUS_TRANSPORT } from '../event-bus.constants.js';
+import { EventBusUnavailableError } from '../errors/event-bus-unavailable.error.js';
 import { EventBusLogger } from '../event-bus.logger.js';
+import { messages } from '../event-bus.messages.js';
 import type { OnEventOptions } from '../interfaces/on-event-options.interface.js';
 import type { EventTransport } from '../interfaces/transport.interface.js';
 import { compilePattern, type TypeMatcher } from '../matching/pattern-matcher.js';
@@ -75,7 +77,7 @@ export class DurableManager {
   }
 
   private unwrap(): StreamStore {
-    if (!this.store) throw new Error('Durable delivery is not started: the event bus connects in onModuleInit.');
+    if (!this.store) throw new EventBusUnavailableError(messages.durableNotStarted());
     return this.store;
   }
 

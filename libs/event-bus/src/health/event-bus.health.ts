@@ -5,6 +5,7 @@ import { EVENT_BUS_HEALTH_OPTIONS } from '../event-bus.constants.js';
 import { EventBusService } from '../event-bus.service.js';
 import type { DurableHealthThresholds } from '../interfaces/event-bus-health-options.interface.js';
 import { checkDurableThresholds, checkHealthCallOptions, type ResolvedHealthOptions } from './event-bus-health.config.js';
+import { within } from '../within.util.js';
 
 /**
  * Terminus health indicators of the event bus, for readiness probes. Built on
@@ -110,12 +111,3 @@ function refusal(check: () => void): string | undefined {
   }
 }
 
-/** The value of `promise`, or undefined when it takes longer than `ms`. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<undefined>(resolve => (timer = setTimeout(() => resolve(undefined), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -10,6 +10,7 @@ import type { EventBusService } from '../event-bus.service.js';
 import type { EventTransport } from '../interfaces/transport.interface.js';
 import { loadOptionalPackage } from '../optional-package.util.js';
 import type { TypeCounts, TypeMetrics } from './type-metrics.js';
+import { within } from '../within.util.js';
 
 type Prom = typeof PromClient;
 type Registry = PromClient.Registry;
@@ -192,16 +193,10 @@ export class PrometheusExporter implements OnApplicationShutdown {
   }
 }
 
-async function readWithin(durable: DurableManager, timeoutMs: number): Promise<DurableSnapshot | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>(resolve => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+function readWithin(durable: DurableManager, timeoutMs: number): Promise<DurableSnapshot | undefined> {
   const read = Promise.all([durable.lag(), durable.countDeadLettersByStream()]).then(
     ([groups, deadLetters]) => ({ groups, deadLetters }),
     () => undefined,
   );
-  try {
-    return await Promise.race([read, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return within(read, timeoutMs);
 }

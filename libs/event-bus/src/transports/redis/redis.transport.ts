@@ -22,6 +22,9 @@ import { fanOutControlChannel, redisKeys } from './redis-keys.util.js';
 import { PublishBatcher } from './publish-batcher.js';
 import { RedisRoomHistory } from '../../rooms/redis-room-history.js';
 import type { ResolvedRoomHistoryOptions, RoomHistoryStore } from '../../rooms/room-history.interface.js';
+import { within } from '../../within.util.js';
+
+const TIMED_OUT = Symbol('timed out');
 
 type RedisConfig = NonNullable<EventBusConfig['redis']>;
 
@@ -548,18 +551,12 @@ async function pingClient(
     return { name, status: 'down', error: `connection is ${client?.status ?? 'not created'}` };
   }
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      client.ping(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timeout of ${timeoutMs}ms exceeded`)), timeoutMs);
-      }),
-    ]);
+    if ((await within(client.ping(), timeoutMs, TIMED_OUT)) === TIMED_OUT) {
+      return { name, status: 'down', error: `timeout of ${timeoutMs}ms exceeded` };
+    }
     return { name, status: 'up', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
   } catch (error) {
     return { name, status: 'down', error: (error as Error).message };
-  } finally {
-    clearTimeout(timer);
   }
 }
