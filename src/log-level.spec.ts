@@ -12,7 +12,12 @@ describe('logLevelFromEnv', () => {
     expect(logLevelFromEnv(value)).toBe(level);
   });
 
-  it.each(['verbose', 'warning', 'trace'])('refuses LOG_LEVEL=%p naming the variable and the levels', value => {
-    expect(() => logLevelFromEnv(value)).toThrow(`LOG_LEVEL is "${value}": use debug, log (or info), warn or error.`);
-  });
+  it.each(['verbose', 'warning', 'trace'])(
+    'refuses LOG_LEVEL=%p naming the variable and the levels',
+    value => {
+      expect(() => logLevelFromEnv(value)).toThrow(
+        `LOG_LEVEL is "${value}": use debug, log (or info), warn or error.`,
+      );
+    },
+  );
 });

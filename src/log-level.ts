@@ -9,9 +9,14 @@ const LOG_LEVELS = ['debug', 'log', 'info', 'warn', 'error'] as const;
  * @default 'log' when unset or empty
  * @throws Error naming LOG_LEVEL and the levels it takes
  */
-export function logLevelFromEnv(value = process.env.LOG_LEVEL): (typeof LOG_LEVELS)[number] {
+export function logLevelFromEnv(
+  value = process.env.LOG_LEVEL,
+): (typeof LOG_LEVELS)[number] {
   if (value === undefined || value === '') return 'log';
   const level = LOG_LEVELS.find(l => l === value.toLowerCase());
-  if (!level) throw new Error(`LOG_LEVEL is ${JSON.stringify(value)}: use debug, log (or info), warn or error.`);
+  if (!level)
+    throw new Error(
+      `LOG_LEVEL is ${JSON.stringify(value)}: use debug, log (or info), warn or error.`,
+    );
   return level;
 }

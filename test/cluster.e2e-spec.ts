@@ -1,14 +1,28 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  afterAll,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+} from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { EventBusModule, EventBusService, type EventEnvelope } from '@shared-infra/event-bus';
+import {
+  EventBusModule,
+  EventBusService,
+  type EventEnvelope,
+} from '@shared-infra/event-bus';
 import { PhotoConsumer } from './fixtures/photo.consumer.js';
 import { Recorder } from './fixtures/recorder.service.js';
 import { RedisCluster } from './setup/redis-cluster.js';
 import { Collector, waitUntil } from './utils/collector.js';
 
 /** One Nest app on the cluster, with the photo fixture's `photo.uploaded` and `photo.*` handlers. */
-async function startApp(cluster: RedisCluster, serviceName: string): Promise<INestApplicationContext> {
+async function startApp(
+  cluster: RedisCluster,
+  serviceName: string,
+): Promise<INestApplicationContext> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       EventBusModule.forRoot({
@@ -24,7 +38,14 @@ async function startApp(cluster: RedisCluster, serviceName: string): Promise<INe
 }
 
 function uploaded(photoId: string) {
-  return { photoId, userId: 'u1', filename: `${photoId}.jpg`, size: 10, mimeType: 'image/jpeg', uploadedAt: new Date().toISOString() };
+  return {
+    photoId,
+    userId: 'u1',
+    filename: `${photoId}.jpg`,
+    size: 10,
+    mimeType: 'image/jpeg',
+    uploadedAt: new Date().toISOString(),
+  };
 }
 
 interface ClientInfo {
@@ -39,9 +60,18 @@ async function clients(cluster: RedisCluster): Promise<ClientInfo[]> {
   const all: ClientInfo[] = [];
   for (let node = 0; node < cluster.nodes.length; node++) {
     if (!cluster.isRunning(node)) continue;
-    for (const line of (await cluster.command(node, 'CLIENT', 'LIST')).split('\n')) {
-      const field = (key: string) => new RegExp(`(?:^| )${key}=(\\S*)`).exec(line)?.[1] ?? '';
-      if (line.trim()) all.push({ node, name: field('name'), sub: Number(field('sub')), psub: Number(field('psub')) });
+    for (const line of (await cluster.command(node, 'CLIENT', 'LIST')).split(
+      '\n',
+    )) {
+      const field = (key: string) =>
+        new RegExp(`(?:^| )${key}=(\\S*)`).exec(line)?.[1] ?? '';
+      if (line.trim())
+        all.push({
+          node,
+          name: field('name'),
+          sub: Number(field('sub')),
+          psub: Number(field('psub')),
+        });
     }
   }
   return all;
@@ -57,7 +87,10 @@ describe('redis transport on Redis Cluster (fan-out)', () => {
 
   beforeAll(async () => {
     cluster = await RedisCluster.start({ masters: 3 });
-    [appA, appB] = await Promise.all([startApp(cluster, 'cluster-a'), startApp(cluster, 'cluster-b')]);
+    [appA, appB] = await Promise.all([
+      startApp(cluster, 'cluster-a'),
+      startApp(cluster, 'cluster-b'),
+    ]);
     busA = appA.get(EventBusService);
     busB = appB.get(EventBusService);
   });
@@ -79,7 +112,12 @@ describe('redis transport on Redis Cluster (fan-out)', () => {
     const first = await busA.publish('photo.uploaded', uploaded('p1'));
     await busA.publish('photo.shared', { photoId: 'p1' });
     await busA.publish('photo.archived', { photoId: 'p1' });
-    await busA.publish('photo.processing.started', { photoId: 'p1', userId: 'u1', jobId: 'j1', startedAt: new Date().toISOString() });
+    await busA.publish('photo.processing.started', {
+      photoId: 'p1',
+      userId: 'u1',
+      jobId: 'j1',
+      startedAt: new Date().toISOString(),
+    });
     await busA.publish('video.uploaded', { videoId: 'v1' });
 
     const exactB = await b.channel('photo.uploaded').waitFor(1);
@@ -87,9 +125,17 @@ describe('redis transport on Redis Cluster (fan-out)', () => {
     await a.channel('photo.uploaded').waitFor(1);
     await a.channel('photo.*').waitFor(3);
     const types = (events: EventEnvelope[]) => events.map(e => e.type).sort();
-    expect(types(await b.channel('photo.*').settle(300))).toEqual(['photo.archived', 'photo.shared', 'photo.uploaded']);
+    expect(types(await b.channel('photo.*').settle(300))).toEqual([
+      'photo.archived',
+      'photo.shared',
+      'photo.uploaded',
+    ]);
     expect(await b.channel('photo.uploaded').settle(0)).toHaveLength(1);
-    expect(types(a.channel('photo.*').items)).toEqual(['photo.archived', 'photo.shared', 'photo.uploaded']);
+    expect(types(a.channel('photo.*').items)).toEqual([
+      'photo.archived',
+      'photo.shared',
+      'photo.uploaded',
+    ]);
     expect(a.channel('photo.uploaded').items).toHaveLength(1);
     expect(exactB[0].id).toBe(first.eventId);
     expect(exactB[0].metadata.source).toBe('cluster-a');
@@ -97,18 +143,30 @@ describe('redis transport on Redis Cluster (fan-out)', () => {
 
   it('carries events the other way, and programmatic subscriptions made after start', async () => {
     const seenByA = new Collector<string>();
-    const subscription = await busA.subscribe('photo.**', e => seenByA.push(e.type));
+    const subscription = await busA.subscribe('photo.**', e =>
+      seenByA.push(e.type),
+    );
     const exact = new Collector<string>();
-    const exactSubscription = await busA.subscribe('album.created', e => exact.push(e.type));
+    const exactSubscription = await busA.subscribe('album.created', e =>
+      exact.push(e.type),
+    );
 
     await busB.publish('photo.uploaded', uploaded('p2'));
-    await busB.publish('photo.processing.started', { photoId: 'p2', userId: 'u1', jobId: 'j2', startedAt: new Date().toISOString() });
+    await busB.publish('photo.processing.started', {
+      photoId: 'p2',
+      userId: 'u1',
+      jobId: 'j2',
+      startedAt: new Date().toISOString(),
+    });
     await busB.publish('album.created', { albumId: 'a1' });
 
     await seenByA.waitFor(2);
     await exact.waitFor(1);
     await appA.get(Recorder).channel('photo.*').waitFor(1);
-    expect((await seenByA.settle(300)).sort()).toEqual(['photo.processing.started', 'photo.uploaded']);
+    expect((await seenByA.settle(300)).sort()).toEqual([
+      'photo.processing.started',
+      'photo.uploaded',
+    ]);
     expect(exact.items).toEqual(['album.created']);
     expect(appA.get(Recorder).channel('photo.*').items).toHaveLength(1);
 
@@ -119,10 +177,16 @@ describe('redis transport on Redis Cluster (fan-out)', () => {
   });
 
   it('holds one subscriber connection per app, with one SUBSCRIBE per exact type and one PSUBSCRIBE per glob', async () => {
-    const subscribers = (await clients(cluster)).filter(c => c.name.includes('cluster-b:event-bus:sub') && c.name.includes('subscriber'));
+    const subscribers = (await clients(cluster)).filter(
+      c =>
+        c.name.includes('cluster-b:event-bus:sub') &&
+        c.name.includes('subscriber'),
+    );
     expect(subscribers).toHaveLength(1);
     // Exact: photo.uploaded, stack.one, stack.two (PhotoConsumer) and the durable control channel. Glob: photo.*.
-    expect(subscribers[0]).toEqual(expect.objectContaining({ sub: 4, psub: 1 }));
+    expect(subscribers[0]).toEqual(
+      expect.objectContaining({ sub: 4, psub: 1 }),
+    );
   });
 
   it('reports healthy, pinging the publisher, the subscriber and every master', async () => {
@@ -131,7 +195,11 @@ describe('redis transport on Redis Cluster (fan-out)', () => {
     expect(health.status).toBe('healthy');
     const names = health.connections.map(c => c.name);
     expect(names).toEqual(
-      expect.arrayContaining(['redis:publisher', 'redis:subscriber', ...cluster.nodes.map(n => `redis:master ${n.host}:${n.port}`)]),
+      expect.arrayContaining([
+        'redis:publisher',
+        'redis:subscriber',
+        ...cluster.nodes.map(n => `redis:master ${n.host}:${n.port}`),
+      ]),
     );
     expect(names).toHaveLength(2 + cluster.nodes.length);
     expect(health.connections.every(c => c.status === 'up')).toBe(true);
@@ -142,11 +210,18 @@ describe('redis transport on Redis Cluster (fan-out)', () => {
     const bus = app.get(EventBusService);
     await bus.publish('photo.uploaded', uploaded('p3'));
     await app.get(Recorder).channel('photo.uploaded').waitFor(1);
-    expect((await clients(cluster)).some(c => c.name.includes('cluster-closing:event-bus:'))).toBe(true);
+    expect(
+      (await clients(cluster)).some(c =>
+        c.name.includes('cluster-closing:event-bus:'),
+      ),
+    ).toBe(true);
     await app.close();
     expect(bus.isConnected()).toBe(false);
     await waitUntil(
-      async () => !(await clients(cluster)).some(c => c.name.includes('cluster-closing:event-bus:')),
+      async () =>
+        !(await clients(cluster)).some(c =>
+          c.name.includes('cluster-closing:event-bus:'),
+        ),
       5000,
       'the closed app to leave every node',
     );
@@ -155,14 +230,22 @@ describe('redis transport on Redis Cluster (fan-out)', () => {
   // Last: it leaves a master down (restarting it would cost the node timeout twice).
   it('keeps delivering when the node holding a subscriber dies, and reports that master down', async () => {
     const subscribers = async () =>
-      (await clients(cluster)).filter(c => c.name.includes('subscriber') && /cluster-[ab]:event-bus:sub/.test(c.name));
-    const holder = (await subscribers()).find(c => c.name.includes('cluster-b:'))!;
+      (await clients(cluster)).filter(
+        c =>
+          c.name.includes('subscriber') &&
+          /cluster-[ab]:event-bus:sub/.test(c.name),
+      );
+    const holder = (await subscribers()).find(c =>
+      c.name.includes('cluster-b:'),
+    )!;
     await cluster.killNode(holder.node);
     // ioredis moves the subscriber connection to a live node with its channels; until then events are missed (at most once).
     await waitUntil(
       async () => {
         const after = await subscribers();
-        return after.length === 2 && after.every(c => c.sub === 4 && c.psub === 1);
+        return (
+          after.length === 2 && after.every(c => c.sub === 4 && c.psub === 1)
+        );
       },
       5000,
       'both subscribers to be back on live nodes',
@@ -173,12 +256,20 @@ describe('redis transport on Redis Cluster (fan-out)', () => {
     const b = appB.get(Recorder);
     await b.channel('photo.*').waitFor(2);
     await b.channel('photo.uploaded').waitFor(1);
-    expect((await b.channel('photo.*').settle(300)).map(e => e.type).sort()).toEqual(['photo.tagged', 'photo.uploaded']);
+    expect(
+      (await b.channel('photo.*').settle(300)).map(e => e.type).sort(),
+    ).toEqual(['photo.tagged', 'photo.uploaded']);
     expect(b.channel('photo.uploaded').items).toHaveLength(1);
 
     const dead = `redis:master 127.0.0.1:${cluster.nodes[holder.node].port}`;
-    await waitUntil(async () => (await busA.healthCheck()).status === 'unhealthy', 5000, 'health to notice the lost master');
+    await waitUntil(
+      async () => (await busA.healthCheck()).status === 'unhealthy',
+      5000,
+      'health to notice the lost master',
+    );
     const health = await busA.healthCheck();
-    expect(health.connections.filter(c => c.status === 'down').map(c => c.name)).toEqual([dead]);
+    expect(
+      health.connections.filter(c => c.status === 'down').map(c => c.name),
+    ).toEqual([dead]);
   });
 });

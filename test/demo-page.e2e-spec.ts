@@ -36,17 +36,26 @@ describe('demo web page (Chromium, two instances on Redis)', () => {
   const pageErrors: string[] = [];
 
   async function openSignedIn(demo: DemoProcess, label: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 860 },
+    });
     const page = await context.newPage();
-    page.on('pageerror', error => pageErrors.push(`${label}: ${error.message}`));
+    page.on('pageerror', error =>
+      pageErrors.push(`${label}: ${error.message}`),
+    );
     page.on('console', message => {
-      if (message.type() === 'error') pageErrors.push(`${label} console: ${message.text()}`);
+      if (message.type() === 'error')
+        pageErrors.push(`${label} console: ${message.text()}`);
     });
     await page.goto(demo.url('/'));
-    await expectLocator(page.locator('.dev-note')).toContainText('Development token — demo only');
+    await expectLocator(page.locator('.dev-note')).toContainText(
+      'Development token — demo only',
+    );
     await page.fill('#user-id', USER);
     await page.click('#signin-button');
-    await page.locator('#state[data-state="connected"]').waitFor({ timeout: 15_000 });
+    await page
+      .locator('#state[data-state="connected"]')
+      .waitFor({ timeout: 15_000 });
     return page;
   }
 
@@ -80,7 +89,8 @@ describe('demo web page (Chromium, two instances on Redis)', () => {
     })()`);
   }
 
-  const completed = (page: Page) => page.locator('.photo[data-status="completed"]');
+  const completed = (page: Page) =>
+    page.locator('.photo[data-status="completed"]');
 
   beforeAll(async () => {
     const executablePath = ensureChromiumInstalled();
@@ -90,12 +100,27 @@ describe('demo web page (Chromium, two instances on Redis)', () => {
     writeFileSync(join(files, 'mountains.jpg'), await landscapeJpeg());
     writeFileSync(join(files, 'badge.png'), await badgePng());
     writeFileSync(join(files, 'sunset.jpg'), await landscapeJpeg(1200, 800, 1));
-    writeFileSync(join(files, 'harbor.jpg'), await landscapeJpeg(2400, 1350, 2));
+    writeFileSync(
+      join(files, 'harbor.jpg'),
+      await landscapeJpeg(2400, 1350, 2),
+    );
     writeFileSync(join(files, 'broken.jpg'), await truncatedJpeg());
     // Both instances share Redis, the JWT secret and the upload folder, as in docker-compose.
-    env = { REDIS_URL: redis.url, DATA_DIR: dataDir, JWT_SECRET: 'demo-page-e2e-secret-0123456789abcdef', PHOTO_STAGE_MIN_MS: '300' };
-    [a, b] = await Promise.all([DemoProcess.start(await freePort(), env), DemoProcess.start(await freePort(), env)]);
-    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
+    env = {
+      REDIS_URL: redis.url,
+      DATA_DIR: dataDir,
+      JWT_SECRET: 'demo-page-e2e-secret-0123456789abcdef',
+      PHOTO_STAGE_MIN_MS: '300',
+    };
+    [a, b] = await Promise.all([
+      DemoProcess.start(await freePort(), env),
+      DemoProcess.start(await freePort(), env),
+    ]);
+    browser = await chromium.launch({
+      executablePath,
+      args: CHROMIUM_ARGS,
+      headless: true,
+    });
   }, 600_000);
 
   afterAll(async () => {
@@ -115,13 +140,20 @@ describe('demo web page (Chromium, two instances on Redis)', () => {
     // Each page lists the other as one of the user's devices (across instances).
     const deviceOfA = await pageA.locator('#this-device').textContent();
     const deviceOfB = await pageB.locator('#this-device').textContent();
-    await pageA.locator(`#devices li[data-client-id="${deviceOfB}"]`).waitFor({ timeout: 10_000 });
-    await pageB.locator(`#devices li[data-client-id="${deviceOfA}"]`).waitFor({ timeout: 10_000 });
+    await pageA
+      .locator(`#devices li[data-client-id="${deviceOfB}"]`)
+      .waitFor({ timeout: 10_000 });
+    await pageB
+      .locator(`#devices li[data-client-id="${deviceOfA}"]`)
+      .waitFor({ timeout: 10_000 });
     const instanceA = await pageA.locator('#instance').textContent();
     expect(instanceA).toMatch(/^instance [0-9a-f]{8}$/);
     expect(await pageB.locator('#instance').textContent()).not.toBe(instanceA);
 
-    await pageA.setInputFiles('#file-input', [join(files, 'mountains.jpg'), join(files, 'badge.png')]);
+    await pageA.setInputFiles('#file-input', [
+      join(files, 'mountains.jpg'),
+      join(files, 'badge.png'),
+    ]);
     await expectLocator(pageA.locator('.photo')).toHaveCount(2);
     await completed(pageA).nth(1).waitFor({ timeout: 30_000 });
     await completed(pageB).nth(1).waitFor({ timeout: 30_000 });
@@ -129,56 +161,103 @@ describe('demo web page (Chromium, two instances on Redis)', () => {
     for (const page of [pageA, pageB]) {
       const cards = page.locator('.photo');
       expect(await cards.count()).toBe(2);
-      expect(await page.locator('.photo .name').allTextContents()).toEqual(expect.arrayContaining(['mountains.jpg', 'badge.png']));
-      expect(await page.locator('.photo .bar').evaluateAll(bars => bars.map(bar => bar.getAttribute('data-progress')))).toEqual(['100', '100']);
+      expect(await page.locator('.photo .name').allTextContents()).toEqual(
+        expect.arrayContaining(['mountains.jpg', 'badge.png']),
+      );
+      expect(
+        await page
+          .locator('.photo .bar')
+          .evaluateAll(bars =>
+            bars.map(bar => bar.getAttribute('data-progress')),
+          ),
+      ).toEqual(['100', '100']);
       // The thumbnails the worker made (160 px WebP) are shown.
-      await page.waitForFunction(`[...document.querySelectorAll('.photo .thumb img')].filter(img => img.complete && img.naturalWidth === 160).length === 2`);
+      await page.waitForFunction(
+        `[...document.querySelectorAll('.photo .thumb img')].filter(img => img.complete && img.naturalWidth === 160).length === 2`,
+      );
       // The notifications came to the user's room: two, one per photo.
       await page.locator('#notifications li').nth(1).waitFor();
-      expect(await page.locator('#notifications li .title').allTextContents()).toEqual(['Your photo is ready!', 'Your photo is ready!']);
+      expect(
+        await page.locator('#notifications li .title').allTextContents(),
+      ).toEqual(['Your photo is ready!', 'Your photo is ready!']);
     }
     // The bars moved through the four stages, live, on both pages.
     for (const page of [pageA, pageB]) {
-      const seen = (await page.evaluate('window.progressSeen')) as Record<string, number[]>;
-      const real = Object.entries(seen).filter(([id]) => !id.startsWith('local-'));
+      const seen = (await page.evaluate('window.progressSeen')) as Record<
+        string,
+        number[]
+      >;
+      const real = Object.entries(seen).filter(
+        ([id]) => !id.startsWith('local-'),
+      );
       expect(real).toHaveLength(2);
-      for (const [, values] of real) expect(values.filter(v => v > 0)).toEqual([25, 50, 75, 100]);
+      for (const [, values] of real)
+        expect(values.filter(v => v > 0)).toEqual([25, 50, 75, 100]);
     }
 
     mkdirSync(OUTPUT, { recursive: true });
-    await pageA.screenshot({ path: join(OUTPUT, 'demo-page.png'), fullPage: true });
-    await pageB.screenshot({ path: join(OUTPUT, 'demo-page-b.png'), fullPage: true });
+    await pageA.screenshot({
+      path: join(OUTPUT, 'demo-page.png'),
+      fullPage: true,
+    });
+    await pageB.screenshot({
+      path: join(OUTPUT, 'demo-page-b.png'),
+      fullPage: true,
+    });
   }, 120_000);
 
   it('page B catches up on what it missed while its instance restarted (recovery from the room history)', async () => {
     expect(await b.stop()).toEqual({ code: null, signal: 'SIGTERM' });
-    await pageB.locator('#state[data-state="disconnected"]').waitFor({ timeout: 10_000 });
+    await pageB
+      .locator('#state[data-state="disconnected"]')
+      .waitFor({ timeout: 10_000 });
 
     await pageA.setInputFiles('#file-input', join(files, 'sunset.jpg'));
     await completed(pageA).nth(2).waitFor({ timeout: 30_000 });
     await pageA.locator('#notifications li').nth(2).waitFor();
 
     b = await DemoProcess.start(b.port, env);
-    await pageB.locator('#state[data-state="connected"]').waitFor({ timeout: 30_000 });
+    await pageB
+      .locator('#state[data-state="connected"]')
+      .waitFor({ timeout: 30_000 });
     await completed(pageB).nth(2).waitFor({ timeout: 15_000 });
-    await pageB.locator('#notifications li').nth(2).waitFor({ timeout: 15_000 });
+    await pageB
+      .locator('#notifications li')
+      .nth(2)
+      .waitFor({ timeout: 15_000 });
     // The name comes with photo.uploaded, or (should the page meet the photo through a later event) from its refetch.
-    await expectLocator(pageB.locator('.photo .name').first()).toContainText('sunset.jpg');
+    await expectLocator(pageB.locator('.photo .name').first()).toContainText(
+      'sunset.jpg',
+    );
     const states = (await pageB.evaluate('window.statesSeen')) as string[];
-    expect(states.slice(-3)).toEqual(['disconnected', 'recovering', 'connected']);
+    expect(states.slice(-3)).toEqual([
+      'disconnected',
+      'recovering',
+      'connected',
+    ]);
     // The missed events were replayed (the page did not have to refetch the list).
-    expect(await pageB.locator('#events').textContent()).not.toMatch(/recovery/);
+    expect(await pageB.locator('#events').textContent()).not.toMatch(
+      /recovery/,
+    );
   }, 120_000);
 
   it('a corrupt image fails visibly, with an error notification on both pages; a non-image is refused at upload', async () => {
-    await pageA.setInputFiles('#file-input', [join(files, 'broken.jpg'), join(files, 'harbor.jpg')]);
+    await pageA.setInputFiles('#file-input', [
+      join(files, 'broken.jpg'),
+      join(files, 'harbor.jpg'),
+    ]);
     // A picture of the page at work (the README's with UPDATE_DOCS_SCREENSHOT=1): one photo failed, one on its way.
     // (A picture, not a check: should the stage be missed, the screenshot shows a later moment.)
     await pageA
-      .locator('.photo[data-status="processing"] .bar:is([data-progress="25"], [data-progress="50"], [data-progress="75"])')
+      .locator(
+        '.photo[data-status="processing"] .bar:is([data-progress="25"], [data-progress="50"], [data-progress="75"])',
+      )
       .waitFor({ timeout: 15_000 })
       .catch(() => undefined);
-    await pageA.screenshot({ path: join(OUTPUT, 'demo-page-live.png'), fullPage: true });
+    await pageA.screenshot({
+      path: join(OUTPUT, 'demo-page-live.png'),
+      fullPage: true,
+    });
     if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {
       mkdirSync(join(ROOT, 'docs'), { recursive: true });
       await pageA.screenshot({ path: join(ROOT, 'docs', 'demo-page.png') });
@@ -188,9 +267,15 @@ describe('demo web page (Chromium, two instances on Redis)', () => {
     for (const page of [pageA, pageB]) {
       const failed = page.locator('.photo[data-status="failed"]');
       await failed.waitFor({ timeout: 30_000 });
-      await expectLocator(failed.locator('.status')).toContainText('could not be decoded');
-      await page.locator('#notifications li.error').waitFor({ timeout: 10_000 });
-      expect(await page.locator('#notifications li.error .title').textContent()).toBe('Photo processing failed');
+      await expectLocator(failed.locator('.status')).toContainText(
+        'could not be decoded',
+      );
+      await page
+        .locator('#notifications li.error')
+        .waitFor({ timeout: 10_000 });
+      expect(
+        await page.locator('#notifications li.error .title').textContent(),
+      ).toBe('Photo processing failed');
     }
 
     const notImage = join(files, 'notes.jpg');
@@ -198,20 +283,33 @@ describe('demo web page (Chromium, two instances on Redis)', () => {
     await pageA.setInputFiles('#file-input', notImage);
     const rejected = pageA.locator('.photo[data-status="rejected"]');
     await rejected.waitFor({ timeout: 10_000 });
-    await expectLocator(rejected.locator('.status')).toContainText('not a JPEG, PNG, WebP or GIF image');
+    await expectLocator(rejected.locator('.status')).toContainText(
+      'not a JPEG, PNG, WebP or GIF image',
+    );
     // Expected noise: the refused upload's 415, and page B's reconnect attempts while its instance was down.
-    expect(pageErrors.filter(e => !/status of 415|ERR_CONNECTION_REFUSED/.test(e))).toEqual([]);
+    expect(
+      pageErrors.filter(e => !/status of 415|ERR_CONNECTION_REFUSED/.test(e)),
+    ).toEqual([]);
   }, 60_000);
 
   it('works the same on one instance with the embedded memory transport (npm start without REDIS_URL)', async () => {
     const memoryData = mkdtempSync(join(tmpdir(), 'demo-page-memory-'));
-    const single = await DemoProcess.start(await freePort(), { REDIS_URL: undefined, DATA_DIR: memoryData, PHOTO_STAGE_MIN_MS: '100' });
+    const single = await DemoProcess.start(await freePort(), {
+      REDIS_URL: undefined,
+      DATA_DIR: memoryData,
+      PHOTO_STAGE_MIN_MS: '100',
+    });
     try {
       const page = await openSignedIn(single, 'memory');
       await page.setInputFiles('#file-input', join(files, 'badge.png'));
       await completed(page).first().waitFor({ timeout: 30_000 });
-      expect(await page.locator('.photo .bar').getAttribute('data-progress')).toBe('100');
-      await page.locator('#notifications li').first().waitFor({ timeout: 10_000 });
+      expect(
+        await page.locator('.photo .bar').getAttribute('data-progress'),
+      ).toBe('100');
+      await page
+        .locator('#notifications li')
+        .first()
+        .waitFor({ timeout: 10_000 });
       await page.context().close();
     } finally {
       await single.stop();
@@ -223,11 +321,15 @@ describe('demo web page (Chromium, two instances on Redis)', () => {
 /** Waits for what a locator shows (Playwright's own expect is not Jest's). */
 function expectLocator(locator: ReturnType<Page['locator']>) {
   return {
-    toContainText: (text: string) => locator.filter({ hasText: text }).first().waitFor({ timeout: 10_000 }),
+    toContainText: (text: string) =>
+      locator.filter({ hasText: text }).first().waitFor({ timeout: 10_000 }),
     toHaveCount: async (count: number) => {
       const deadline = Date.now() + 10_000;
       while ((await locator.count()) !== count) {
-        if (Date.now() > deadline) throw new Error(`expected ${count} elements, found ${await locator.count()}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `expected ${count} elements, found ${await locator.count()}`,
+          );
         await new Promise(r => setTimeout(r, 50));
       }
     },

@@ -13,10 +13,18 @@ describe('demo: photo:status:request', () => {
   const clients: TestClient[] = [];
 
   const tokenOf = async (userId: string) =>
-    (await demo.json<{ token: string }>('/auth/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId }) })).body.token;
+    (
+      await demo.json<{ token: string }>('/auth/token', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userId }),
+      })
+    ).body.token;
 
   const client = async (userId: string) => {
-    const c = await connectClient(demo.url(''), { token: await tokenOf(userId) });
+    const c = await connectClient(demo.url(''), {
+      token: await tokenOf(userId),
+    });
     clients.push(c);
     return c;
   };
@@ -35,19 +43,45 @@ describe('demo: photo:status:request', () => {
     const other = await client('user-2');
     const created = await demo.json<{ photoId: string }>('/photos', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokenOf('user-1')}` },
-      body: JSON.stringify({ filename: 'a.jpg', size: 1000, mimeType: 'image/jpeg' }),
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await tokenOf('user-1')}`,
+      },
+      body: JSON.stringify({
+        filename: 'a.jpg',
+        size: 1000,
+        mimeType: 'image/jpeg',
+      }),
     });
     const { photoId } = created.body;
-    let ack: { ok: boolean; status?: { status: string; progress: number } } = { ok: false };
-    await waitUntil(async () => {
-      ack = (await owner.request('photo:status:request', { photoId })) as typeof ack;
-      return ack.ok && ack.status?.status === 'completed';
-    }, 15_000, 'the photo to complete');
-    expect(ack.status).toMatchObject({ photoId, userId: 'user-1', status: 'completed', progress: 100 });
-    expect(await other.request('photo:status:request', { photoId })).toMatchObject({ ok: false, code: 'forbidden' });
-    expect(await owner.request('photo:status:request', { photoId: 'not-a-uuid' })).toMatchObject({ ok: false, code: 'invalid' });
+    let ack: { ok: boolean; status?: { status: string; progress: number } } = {
+      ok: false,
+    };
+    await waitUntil(
+      async () => {
+        ack = (await owner.request('photo:status:request', {
+          photoId,
+        })) as typeof ack;
+        return ack.ok && ack.status?.status === 'completed';
+      },
+      15_000,
+      'the photo to complete',
+    );
+    expect(ack.status).toMatchObject({
+      photoId,
+      userId: 'user-1',
+      status: 'completed',
+      progress: 100,
+    });
+    expect(
+      await other.request('photo:status:request', { photoId }),
+    ).toMatchObject({ ok: false, code: 'forbidden' });
+    expect(
+      await owner.request('photo:status:request', { photoId: 'not-a-uuid' }),
+    ).toMatchObject({ ok: false, code: 'invalid' });
     // The answer went to the asking socket only, as an ack: no event reached the other user.
-    expect(other.events.items.filter(e => e.type?.startsWith('photo.'))).toEqual([]);
+    expect(
+      other.events.items.filter(e => e.type?.startsWith('photo.')),
+    ).toEqual([]);
   });
 });

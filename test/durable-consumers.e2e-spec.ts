@@ -1,4 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  it,
+} from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import { EventBusService } from '@shared-infra/event-bus';
 import { Redis } from 'ioredis';
@@ -32,22 +39,39 @@ describe('dead consumers leave their durable groups', () => {
   const workers: ChildApp[] = [];
 
   async function consumers(group: string): Promise<ConsumerInfo[]> {
-    const reply = (await raw.call('XINFO', 'CONSUMERS', JOB_STREAM, group)) as Array<Array<string | number>>;
+    const reply = (await raw.call(
+      'XINFO',
+      'CONSUMERS',
+      JOB_STREAM,
+      group,
+    )) as Array<Array<string | number>>;
     return reply.map(fields => {
       const info = new Map<string, string | number>();
-      for (let i = 0; i + 1 < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
-      return { name: String(info.get('name')), pending: Number(info.get('pending')), idle: Number(info.get('idle')) };
+      for (let i = 0; i + 1 < fields.length; i += 2)
+        info.set(String(fields[i]), fields[i + 1]);
+      return {
+        name: String(info.get('name')),
+        pending: Number(info.get('pending')),
+        idle: Number(info.get('idle')),
+      };
     });
   }
 
   /** Consumer names of the bus run by `worker` (they carry its pid). */
-  const pidOf = (name: string): number => Number(/:(\d+):[0-9a-f]+$/.exec(name)?.[1]);
+  const pidOf = (name: string): number =>
+    Number(/:(\d+):[0-9a-f]+$/.exec(name)?.[1]);
 
   function handled(): Set<string> {
-    return new Set(workers.flatMap(w => w.reports.items.filter(r => r.kind === 'handled').map(r => r.id!)));
+    return new Set(
+      workers.flatMap(w =>
+        w.reports.items.filter(r => r.kind === 'handled').map(r => r.id!),
+      ),
+    );
   }
 
-  async function startWorker(env: Record<string, string> = {}): Promise<ChildApp> {
+  async function startWorker(
+    env: Record<string, string> = {},
+  ): Promise<ChildApp> {
     const worker = await ChildApp.start('durable-worker.main', {
       REDIS_URL: redis.url,
       GROUP: 'churn',
@@ -60,7 +84,11 @@ describe('dead consumers leave their durable groups', () => {
   }
 
   async function publish(count: number): Promise<string[]> {
-    return Promise.all(Array.from({ length: count }, (_, n) => bus.publish('job.run', { n }).then(r => r.eventId)));
+    return Promise.all(
+      Array.from({ length: count }, (_, n) =>
+        bus.publish('job.run', { n }).then(r => r.eventId),
+      ),
+    );
   }
 
   beforeAll(async () => {
@@ -87,7 +115,11 @@ describe('dead consumers leave their durable groups', () => {
       const worker = await startWorker();
       const batch = await publish(5);
       ids.push(...batch);
-      await waitUntil(() => batch.every(id => handled().has(id)), 10_000, 'the batch');
+      await waitUntil(
+        () => batch.every(id => handled().has(id)),
+        10_000,
+        'the batch',
+      );
       if (end === 'stop') await worker.stop();
       else {
         worker.kill('SIGKILL');
@@ -97,18 +129,31 @@ describe('dead consumers leave their durable groups', () => {
     // A crash mid-work: its consumer holds pending entries, which must not be dropped with it.
     const busy = await startWorker({ WORK_MS: '60000', CONCURRENCY: '3' });
     ids.push(...(await publish(3)));
-    await waitUntil(() => busy.reports.items.filter(r => r.kind === 'started').length === 3, 10_000, 'the busy worker to start 3 events');
+    await waitUntil(
+      () => busy.reports.items.filter(r => r.kind === 'started').length === 3,
+      10_000,
+      'the busy worker to start 3 events',
+    );
     busy.kill('SIGKILL');
     await busy.waitForExit();
-    expect((await consumers('churn')).find(c => pidOf(c.name) === busy.pid)?.pending).toBe(3);
+    expect(
+      (await consumers('churn')).find(c => pidOf(c.name) === busy.pid)?.pending,
+    ).toBe(3);
 
     // Nobody is left to clean up: the 4 dead consumers are all listed.
-    expect((await consumers('churn')).map(c => pidOf(c.name)).sort()).toEqual(workers.map(w => w.pid).sort());
+    expect((await consumers('churn')).map(c => pidOf(c.name)).sort()).toEqual(
+      workers.map(w => w.pid).sort(),
+    );
 
     const live = [await startWorker(), await startWorker()];
     const livePids = new Set(live.map(w => w.pid));
-    const listedPids = async () => new Set((await consumers('churn')).map(c => pidOf(c.name)));
-    await waitUntil(async () => [...(await listedPids())].every(pid => livePids.has(pid)), 8000, 'the dead consumers to be removed');
+    const listedPids = async () =>
+      new Set((await consumers('churn')).map(c => pidOf(c.name)));
+    await waitUntil(
+      async () => [...(await listedPids())].every(pid => livePids.has(pid)),
+      8000,
+      'the dead consumers to be removed',
+    );
     expect(ids.every(id => handled().has(id))).toBe(true);
 
     // Quiet for several bounds: the dead stay gone; on Redis 7.2+, whose `idle` counts every read
@@ -116,10 +161,18 @@ describe('dead consumers leave their durable groups', () => {
     // a quiet live consumer is removed too, and Redis adds it back with its next entry).
     const before = await listedPids();
     await new Promise(r => setTimeout(r, 3 * IDLE_BOUND_MS));
-    const [major, minor] = String(await raw.info('server')).match(/redis_version:(\d+)\.(\d+)/)!.slice(1).map(Number);
-    if (major > 7 || (major === 7 && minor >= 2)) expect(await listedPids()).toEqual(before);
+    const [major, minor] = String(await raw.info('server'))
+      .match(/redis_version:(\d+)\.(\d+)/)!
+      .slice(1)
+      .map(Number);
+    if (major > 7 || (major === 7 && minor >= 2))
+      expect(await listedPids()).toEqual(before);
     const after = await publish(20);
-    await waitUntil(() => after.every(id => handled().has(id)), 10_000, 'events published after the clean-up');
+    await waitUntil(
+      () => after.every(id => handled().has(id)),
+      10_000,
+      'events published after the clean-up',
+    );
     const listed = await listedPids();
     expect(listed.size).toBeGreaterThan(0);
     for (const pid of listed) expect(livePids.has(pid)).toBe(true);

@@ -40,7 +40,11 @@ describe('wildcard durable groups after Redis restarted empty', () => {
 
   it('a *.work group registered after the restart handles every event published after it within 5 s', async () => {
     // Before the restart: a literal group makes the running publisher append to (and announce) stream "task".
-    const before = await ChildApp.start('durable-worker.main', { REDIS_URL: redis.url, PATTERN: 'task.*', GROUP: 'before' });
+    const before = await ChildApp.start('durable-worker.main', {
+      REDIS_URL: redis.url,
+      PATTERN: 'task.*',
+      GROUP: 'before',
+    });
     workers.push(before);
     // The publisher starts appending once it has heard the registration (control channel; at the
     // latest the 5 s reload): until the worker handles one, warm-up events may reach no stream.
@@ -55,18 +59,33 @@ describe('wildcard durable groups after Redis restarted empty', () => {
 
     await redis.kill();
     await redis.start();
-    await waitUntil(() => publisher.isConnected(), 15_000, 'the publisher to reconnect');
+    await waitUntil(
+      () => publisher.isConnected(),
+      15_000,
+      'the publisher to reconnect',
+    );
 
-    const wild = await ChildApp.start('durable-worker.main', { REDIS_URL: redis.url, PATTERN: '*.work', GROUP: 'wild' });
+    const wild = await ChildApp.start('durable-worker.main', {
+      REDIS_URL: redis.url,
+      PATTERN: '*.work',
+      GROUP: 'wild',
+    });
     workers.push(wild);
     // The pattern is announced on the control channel; give the publisher's event loop a moment to hear it.
     await new Promise(r => setTimeout(r, 500));
 
     const publishedAt = Date.now();
     const ids: string[] = [];
-    for (let n = 0; n < 20; n++) ids.push((await publisher.publish('task.work', { n })).eventId);
-    await waitUntil(() => new Set(handledBy(wild)).size >= ids.length, RECOVERY_MS + SLACK_MS, `the ${ids.length} events in group "wild" (handled: ${handledBy(wild).length})`);
-    expect(Date.now() - publishedAt).toBeLessThanOrEqual(RECOVERY_MS + SLACK_MS);
+    for (let n = 0; n < 20; n++)
+      ids.push((await publisher.publish('task.work', { n })).eventId);
+    await waitUntil(
+      () => new Set(handledBy(wild)).size >= ids.length,
+      RECOVERY_MS + SLACK_MS,
+      `the ${ids.length} events in group "wild" (handled: ${handledBy(wild).length})`,
+    );
+    expect(Date.now() - publishedAt).toBeLessThanOrEqual(
+      RECOVERY_MS + SLACK_MS,
+    );
     expect(new Set(handledBy(wild))).toEqual(new Set(ids));
   });
 });

@@ -1,4 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  it,
+  jest,
+} from '@jest/globals';
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { EventBusService, type DeadLetter } from '@shared-infra/event-bus';
 import { Redis } from 'ioredis';
@@ -11,12 +19,20 @@ import { Collector, waitUntil } from './utils/collector.js';
 const STREAM_KEY = 'eventbus:{poison}:stream';
 
 /** A sound envelope as a foreign client would write it; `override` changes any field. */
-function envelope(type: string, data: unknown, override: Record<string, unknown> = {}): string {
+function envelope(
+  type: string,
+  data: unknown,
+  override: Record<string, unknown> = {},
+): string {
   return JSON.stringify({
     id: `raw-${Math.random().toString(36).slice(2)}`,
     type,
     data,
-    metadata: { source: 'intruder', timestamp: new Date().toISOString(), traceId: 'trace-raw' },
+    metadata: {
+      source: 'intruder',
+      timestamp: new Date().toISOString(),
+      traceId: 'trace-raw',
+    },
     version: 1,
     ...override,
   });
@@ -53,7 +69,11 @@ describe('poison entries in durable streams', () => {
       metrics: { enabled: true, registry },
     });
     bus = app.get(EventBusService);
-    await bus.subscribe('poison.eat', event => void handled.push(event.id), { durable: true, group: 'eater', name: 'Eater.eat' });
+    await bus.subscribe('poison.eat', event => void handled.push(event.id), {
+      durable: true,
+      group: 'eater',
+      name: 'Eater.eat',
+    });
   });
 
   afterEach(() => {
@@ -67,27 +87,57 @@ describe('poison entries in durable streams', () => {
   });
 
   it('dead-letters entries without "e", not JSON, of another version, over maxEventBytes or deeper than maxDepth, with the reason', async () => {
-    jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => void warnings.push(String(message)));
+    jest
+      .spyOn(Logger.prototype, 'warn')
+      .mockImplementation(
+        (message: unknown) => void warnings.push(String(message)),
+      );
     const poison: Array<[kind: string, fields: string[], reason: RegExp]> = [
       ['no e', ['x', '1', 'y', 'two'], /no "e" field.*"x":"1"/],
       ['not JSON', ['e', 'not json {'], /invalid JSON/],
-      ['wrong version', ['e', envelope('poison.eat', {}, { version: 2 })], /field "version" is 2/],
-      ['oversize', ['e', envelope('poison.eat', 'x'.repeat(5000))], /over maxEventBytes \(4096\)/],
-      ['too deep', ['e', envelope('poison.eat', nested(20))], /deeper than|maxDepth/],
+      [
+        'wrong version',
+        ['e', envelope('poison.eat', {}, { version: 2 })],
+        /field "version" is 2/,
+      ],
+      [
+        'oversize',
+        ['e', envelope('poison.eat', 'x'.repeat(5000))],
+        /over maxEventBytes \(4096\)/,
+      ],
+      [
+        'too deep',
+        ['e', envelope('poison.eat', nested(20))],
+        /deeper than|maxDepth/,
+      ],
     ];
     const entryIds: string[] = [];
-    for (const [, fields] of poison) entryIds.push((await raw.call('XADD', STREAM_KEY, '*', ...fields)) as string);
+    for (const [, fields] of poison)
+      entryIds.push(
+        (await raw.call('XADD', STREAM_KEY, '*', ...fields)) as string,
+      );
     const good = envelope('poison.eat', { ok: true });
     await raw.call('XADD', STREAM_KEY, '*', 'e', good);
     await raw.call('XADD', STREAM_KEY, '*', 'e', envelope('poison.other', {}));
 
     await handled.waitFor(1);
-    await waitUntil(async () => (await bus.countDeadLetters('poison')) === poison.length, 5000, 'a dead letter per poison entry');
-    await waitUntil(() => bus.getStats().eventsSkipped === 1, 5000, 'the poison.other entry to be skipped');
+    await waitUntil(
+      async () => (await bus.countDeadLetters('poison')) === poison.length,
+      5000,
+      'a dead letter per poison entry',
+    );
+    await waitUntil(
+      () => bus.getStats().eventsSkipped === 1,
+      5000,
+      'the poison.other entry to be skipped',
+    );
     const letters = await bus.listDeadLetters({ stream: 'poison' });
     poison.forEach(([kind, fields, reason], i) => {
       const letter = letters.find(l => l.entryId === entryIds[i]) as DeadLetter;
-      expect({ kind, error: letter?.error }).toEqual({ kind, error: expect.stringMatching(reason) });
+      expect({ kind, error: letter?.error }).toEqual({
+        kind,
+        error: expect.stringMatching(reason),
+      });
       expect(letter.group).toBe('eater');
       expect(letter.handler).toBe('Eater.eat');
       expect(letter.payload).toBe(fields[0] === 'e' ? fields[1] : '');
@@ -97,19 +147,39 @@ describe('poison entries in durable streams', () => {
     expect(stats.eventsDeadLettered).toBe(poison.length);
     expect(stats.eventsMalformed).toBe(poison.length);
     expect(stats.eventsSkipped).toBe(1);
-    expect(await registry.getSingleMetricAsString('eventbus_events_skipped_total')).toMatch(/^eventbus_events_skipped_total 1$/m);
-    expect(await registry.getSingleMetricAsString('eventbus_events_dead_lettered_total')).toMatch(/^eventbus_events_dead_lettered_total\{type="_unknown"\} 5$/m);
+    expect(
+      await registry.getSingleMetricAsString('eventbus_events_skipped_total'),
+    ).toMatch(/^eventbus_events_skipped_total 1$/m);
+    expect(
+      await registry.getSingleMetricAsString(
+        'eventbus_events_dead_lettered_total',
+      ),
+    ).toMatch(/^eventbus_events_dead_lettered_total\{type="_unknown"\} 5$/m);
     // Nothing left pending: each entry was acknowledged with its dead letter (or its skip).
-    expect(await bus.getDurableLag()).toEqual([expect.objectContaining({ stream: 'poison', group: 'eater', pending: 0 })]);
-    for (const [, , reason] of poison) expect(warnings.some(w => reason.test(w) && w.includes('stream "poison"'))).toBe(true);
+    expect(await bus.getDurableLag()).toEqual([
+      expect.objectContaining({ stream: 'poison', group: 'eater', pending: 0 }),
+    ]);
+    for (const [, , reason] of poison)
+      expect(
+        warnings.some(w => reason.test(w) && w.includes('stream "poison"')),
+      ).toBe(true);
   });
 
   it('logs a flood of poison entries 10 lines per 10 s, and still dead-letters every one', async () => {
-    jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => void warnings.push(String(message)));
+    jest
+      .spyOn(Logger.prototype, 'warn')
+      .mockImplementation(
+        (message: unknown) => void warnings.push(String(message)),
+      );
     warnings.length = 0;
     const before = await bus.countDeadLetters('poison');
-    for (let i = 0; i < 30; i++) await raw.call('XADD', STREAM_KEY, '*', 'e', `garbage ${i}`);
-    await waitUntil(async () => (await bus.countDeadLetters('poison')) === before + 30, 5000, '30 more dead letters');
+    for (let i = 0; i < 30; i++)
+      await raw.call('XADD', STREAM_KEY, '*', 'e', `garbage ${i}`);
+    await waitUntil(
+      async () => (await bus.countDeadLetters('poison')) === before + 30,
+      5000,
+      '30 more dead letters',
+    );
     const lines = warnings.filter(w => w.includes('malformed'));
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.length).toBeLessThanOrEqual(10);

@@ -430,7 +430,10 @@ describe('Gateway security (one instance, in process)', () => {
   ) => {
     await app?.close();
     app = await NestFactory.create(
-      GatewayAppModule.forRoot({ transport: 'memory', logLevel: logger ? 'warn' : 'error' }, options),
+      GatewayAppModule.forRoot(
+        { transport: 'memory', logLevel: logger ? 'warn' : 'error' },
+        options,
+      ),
       { logger, abortOnError: false },
     );
     await app.listen(0, '127.0.0.1');

@@ -1,21 +1,49 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { INestApplicationContext, INestMicroservice, Provider, Type } from '@nestjs/common';
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+} from '@jest/globals';
+import type {
+  INestApplicationContext,
+  INestMicroservice,
+  Provider,
+  Type,
+} from '@nestjs/common';
 import { ClientsModule, type ClientProxy } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
-import { EventBusModule, EventBusService, EventValidationError, RequestResponseNotSupportedError } from '@shared-infra/event-bus';
-import { EventBusClientProxy, EventBusServer } from '@shared-infra/event-bus/microservices';
+import {
+  EventBusModule,
+  EventBusService,
+  EventValidationError,
+  RequestResponseNotSupportedError,
+} from '@shared-infra/event-bus';
+import {
+  EventBusClientProxy,
+  EventBusServer,
+} from '@shared-infra/event-bus/microservices';
 import { lastValueFrom } from 'rxjs';
-import { Deliveries, type Delivery } from './fixtures/microservices/deliveries.service.js';
+import {
+  Deliveries,
+  type Delivery,
+} from './fixtures/microservices/deliveries.service.js';
 import { DurableOrdersController } from './fixtures/microservices/durable-orders.controller.js';
 import { FlakyController } from './fixtures/microservices/flaky.controller.js';
 import { ImageEventsController } from './fixtures/microservices/image-events.controller.js';
 import { QuoteRequestController } from './fixtures/microservices/quote-request.controller.js';
 import { RelayAuditConsumer } from './fixtures/microservices/relay-audit.consumer.js';
-import { BUS_CLIENT, RelayController } from './fixtures/microservices/relay.controller.js';
+import {
+  BUS_CLIENT,
+  RelayController,
+} from './fixtures/microservices/relay.controller.js';
 import { RedisServer } from './setup/redis-server.js';
 import { waitUntil } from './utils/collector.js';
 
-const handled = (items: Delivery[]) => items.map(d => `${d.handler} ${d.envelope.type}`).sort();
+const handled = (items: Delivery[]) =>
+  items.map(d => `${d.handler} ${d.envelope.type}`).sort();
 
 /** `@EventPattern` controllers and `ClientProxy.emit` on the event bus, over a real Redis. */
 describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', () => {
@@ -32,9 +60,21 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
   ): Promise<INestMicroservice> {
     const moduleRef = await Test.createTestingModule({
       imports: [
-        EventBusModule.forRoot({ serviceName, transport: 'redis', logLevel: 'error', redis: { url: redis.url, channelPrefix } }),
+        EventBusModule.forRoot({
+          serviceName,
+          transport: 'redis',
+          logLevel: 'error',
+          redis: { url: redis.url, channelPrefix },
+        }),
         ClientsModule.registerAsync([
-          { name: BUS_CLIENT, inject: [EventBusService], useFactory: (bus: EventBusService) => ({ customClass: EventBusClientProxy, options: { bus } }) },
+          {
+            name: BUS_CLIENT,
+            inject: [EventBusService],
+            useFactory: (bus: EventBusService) => ({
+              customClass: EventBusClientProxy,
+              options: { bus },
+            }),
+          },
         ]),
       ],
       controllers,
@@ -42,7 +82,10 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
     }).compile();
     const server = new EventBusServer(moduleRef.get(EventBusService));
     configure(server);
-    const app = moduleRef.createNestMicroservice({ strategy: server, logger: false });
+    const app = moduleRef.createNestMicroservice({
+      strategy: server,
+      logger: false,
+    });
     apps.push(app);
     // NOTE: listen() alone, as in Nest's docs: in Nest 12.1 init() before listen() runs the bootstrap hooks twice.
     await app.listen();
@@ -52,7 +95,14 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
   /** A second app that only publishes, so every event crosses Redis. */
   async function publisher(): Promise<EventBusService> {
     const moduleRef = await Test.createTestingModule({
-      imports: [EventBusModule.forRoot({ serviceName: 'publisher', transport: 'redis', logLevel: 'error', redis: { url: redis.url, channelPrefix } })],
+      imports: [
+        EventBusModule.forRoot({
+          serviceName: 'publisher',
+          transport: 'redis',
+          logLevel: 'error',
+          redis: { url: redis.url, channelPrefix },
+        }),
+      ],
     }).compile();
     const app = await moduleRef.init();
     apps.push(app);
@@ -83,7 +133,10 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
     const result = await bus.publish('image.uploaded', { photoId: 'p1' });
     await deliveries.waitFor(2);
     const items = await deliveries.settle();
-    expect(handled(items)).toEqual(['any(image.*) image.uploaded', 'uploaded image.uploaded']);
+    expect(handled(items)).toEqual([
+      'any(image.*) image.uploaded',
+      'uploaded image.uploaded',
+    ]);
     for (const item of items) {
       expect(item.payload).toEqual({ photoId: 'p1' });
       expect(item.envelope.id).toBe(result.eventId);
@@ -92,15 +145,24 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
     }
   });
 
-  it('the README\'s hybrid recipe works as written: connectMicroservice, startAllMicroservices, then listen', async () => {
+  it("the README's hybrid recipe works as written: connectMicroservice, startAllMicroservices, then listen", async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [EventBusModule.forRoot({ serviceName: 'ms-hybrid', transport: 'redis', logLevel: 'error', redis: { url: redis.url, channelPrefix } })],
+      imports: [
+        EventBusModule.forRoot({
+          serviceName: 'ms-hybrid',
+          transport: 'redis',
+          logLevel: 'error',
+          redis: { url: redis.url, channelPrefix },
+        }),
+      ],
       controllers: [ImageEventsController],
       providers: [Deliveries],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     apps.push(app);
-    app.connectMicroservice({ strategy: new EventBusServer(app.get(EventBusService)) });
+    app.connectMicroservice({
+      strategy: new EventBusServer(app.get(EventBusService)),
+    });
     await app.startAllMicroservices();
     await app.listen(0, '127.0.0.1');
     const deliveries = app.get(Deliveries);
@@ -114,26 +176,45 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
       5000,
       'the hybrid app to handle an event',
     );
-    expect(handled(await deliveries.settle())).toEqual(expect.arrayContaining(['uploaded image.uploaded', 'any(image.*) image.uploaded']));
+    expect(handled(await deliveries.settle())).toEqual(
+      expect.arrayContaining([
+        'uploaded image.uploaded',
+        'any(image.*) image.uploaded',
+      ]),
+    );
   });
 
   it('runs processing hooks (tracing instrumentation) around each handler when they are set', async () => {
     const steps: string[] = [];
-    const app = await microservice([ImageEventsController], [], 'ms-hooks', server => {
-      server.setOnProcessingStartHook((transportId, context, done) => {
-        steps.push(`start ${(context as { getPattern(): string }).getPattern()}`);
-        return done();
-      });
-      server.setOnProcessingEndHook((transportId, context) => {
-        steps.push(`end ${(context as { getPattern(): string }).getPattern()}`);
-      });
-    });
+    const app = await microservice(
+      [ImageEventsController],
+      [],
+      'ms-hooks',
+      server => {
+        server.setOnProcessingStartHook((transportId, context, done) => {
+          steps.push(
+            `start ${(context as { getPattern(): string }).getPattern()}`,
+          );
+          return done();
+        });
+        server.setOnProcessingEndHook((transportId, context) => {
+          steps.push(
+            `end ${(context as { getPattern(): string }).getPattern()}`,
+          );
+        });
+      },
+    );
     const deliveries = app.get(Deliveries);
     const bus = await publisher();
     await bus.publish('image.uploaded', { photoId: 'p9' });
     await deliveries.waitFor(2);
     await waitUntil(() => steps.length === 4, 5000, 'both end hooks');
-    expect(steps.sort()).toEqual(['end image.*', 'end image.uploaded', 'start image.*', 'start image.uploaded']);
+    expect(steps.sort()).toEqual([
+      'end image.*',
+      'end image.uploaded',
+      'start image.*',
+      'start image.uploaded',
+    ]);
   });
 
   it('matches wildcard patterns with the bus grammar: image.* is one segment', async () => {
@@ -146,7 +227,9 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
     await bus.publish('images.deleted', { photoId: 'p1' });
     await bus.publish('image', { photoId: 'p1' });
     await deliveries.waitFor(1);
-    expect(handled(await deliveries.settle(300))).toEqual(['any(image.*) image.deleted']);
+    expect(handled(await deliveries.settle(300))).toEqual([
+      'any(image.*) image.deleted',
+    ]);
   });
 
   it('ClientProxy.emit publishes on the bus: @OnEvent handlers get it, inside the trace of the handled event', async () => {
@@ -169,33 +252,59 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
     const app = await microservice([]);
     const client = app.get<ClientProxy>(BUS_CLIENT);
 
-    await expect(lastValueFrom(client.emit('Not A Type', {}))).rejects.toBeInstanceOf(EventValidationError);
+    await expect(
+      lastValueFrom(client.emit('Not A Type', {})),
+    ).rejects.toBeInstanceOf(EventValidationError);
     const result = await lastValueFrom(client.emit('relay.done', { n: 1 }));
     expect(result).toMatchObject({ success: true, type: 'relay.done' });
     // Nest's own checks stay: no data is an InvalidMessageException.
-    await expect(lastValueFrom(client.emit('relay.done', undefined))).rejects.toThrow(/invalid data or message pattern/i);
+    await expect(
+      lastValueFrom(client.emit('relay.done', undefined)),
+    ).rejects.toThrow(/invalid data or message pattern/i);
     // Hot: the event goes out without a subscriber, and a late subscriber still gets the result.
     const unobserved = client.emit('relay.done', { n: 2 });
     await new Promise(r => setTimeout(r, 50));
-    expect(await lastValueFrom(unobserved)).toMatchObject({ success: true, type: 'relay.done' });
+    expect(await lastValueFrom(unobserved)).toMatchObject({
+      success: true,
+      type: 'relay.done',
+    });
     // An unobserved failure does not surface as an unhandled rejection.
     client.emit('Not A Type', {});
     await new Promise(r => setTimeout(r, 20));
   });
 
   it('durable extras: two instances in one group handle each event exactly once between them', async () => {
-    const a = await microservice([DurableOrdersController], [], 'billing-service');
-    const b = await microservice([DurableOrdersController], [], 'billing-service');
+    const a = await microservice(
+      [DurableOrdersController],
+      [],
+      'billing-service',
+    );
+    const b = await microservice(
+      [DurableOrdersController],
+      [],
+      'billing-service',
+    );
     const bus = a.get(EventBusService);
 
     const ids: string[] = [];
-    for (let i = 0; i < 20; i++) ids.push((await bus.publish('order.placed', { i })).eventId);
+    for (let i = 0; i < 20; i++)
+      ids.push((await bus.publish('order.placed', { i })).eventId);
     const both = () => [...a.get(Deliveries).items, ...b.get(Deliveries).items];
     await waitUntil(() => both().length >= 20, 10_000, '20 durable deliveries');
     await new Promise(r => setTimeout(r, 300));
-    expect(both().map(d => d.envelope.id).sort()).toEqual([...ids].sort());
+    expect(
+      both()
+        .map(d => d.envelope.id)
+        .sort(),
+    ).toEqual([...ids].sort());
     const lag = await bus.getDurableLag();
-    expect(lag).toEqual([expect.objectContaining({ stream: 'order', group: 'billing', pending: 0 })]);
+    expect(lag).toEqual([
+      expect.objectContaining({
+        stream: 'order',
+        group: 'billing',
+        pending: 0,
+      }),
+    ]);
   });
 
   it('a handler error reaches the bus, which retries it with the extras retry policy', async () => {
@@ -206,14 +315,26 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
     await bus.publish('job.run', { id: 1 });
     await bus.publish('job.run', { id: 2 });
     await deliveries.waitFor(4);
-    expect((await deliveries.settle(300)).map(d => d.handler).sort()).toEqual(['attempt-failed', 'attempt-failed', 'attempt-ok', 'attempt-ok']);
+    expect((await deliveries.settle(300)).map(d => d.handler).sort()).toEqual([
+      'attempt-failed',
+      'attempt-failed',
+      'attempt-ok',
+      'attempt-ok',
+    ]);
     await new Promise(r => setTimeout(r, 50));
-    expect(app.get(EventBusService).getStats()).toMatchObject({ eventsRetried: 2, eventsFailed: 0 });
+    expect(app.get(EventBusService).getStats()).toMatchObject({
+      eventsRetried: 2,
+      eventsFailed: 0,
+    });
   });
 
   it('refuses request/response: @MessagePattern fails listen() and send() errors, both saying what to use instead', async () => {
-    await expect(microservice([QuoteRequestController])).rejects.toThrow(RequestResponseNotSupportedError);
-    await expect(microservice([QuoteRequestController])).rejects.toThrow(/@MessagePattern "price.quote".*Use @EventPattern and publish a follow-up event/);
+    await expect(microservice([QuoteRequestController])).rejects.toThrow(
+      RequestResponseNotSupportedError,
+    );
+    await expect(microservice([QuoteRequestController])).rejects.toThrow(
+      /@MessagePattern "price.quote".*Use @EventPattern and publish a follow-up event/,
+    );
 
     const app = await microservice([]);
     const client = app.get<ClientProxy>(BUS_CLIENT);

@@ -22,7 +22,9 @@ class ConfigStubModule {}
 
 @Injectable()
 class OptionsReader {
-  constructor(@InjectEventBusOptions() readonly options: EventBusModuleOptions) {}
+  constructor(
+    @InjectEventBusOptions() readonly options: EventBusModuleOptions,
+  ) {}
 }
 
 @Injectable({ scope: Scope.REQUEST })
@@ -48,7 +50,10 @@ describe('EventBusModule configuration', () => {
         EventBusModule.forRootAsync({
           imports: [ConfigStubModule],
           inject: [ConfigStub],
-          useFactory: (config: ConfigStub) => ({ serviceName: config.serviceName, logLevel: 'error' }),
+          useFactory: (config: ConfigStub) => ({
+            serviceName: config.serviceName,
+            logLevel: 'error',
+          }),
         }),
       ],
       providers: [OptionsReader],
@@ -62,26 +67,43 @@ describe('EventBusModule configuration', () => {
 
   it('refuses @OnEvent on a request-scoped provider at bootstrap, naming the class and method', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [EventBusModule.forRoot({ serviceName: 'scoped', logLevel: 'error' })],
+      imports: [
+        EventBusModule.forRoot({ serviceName: 'scoped', logLevel: 'error' }),
+      ],
       providers: [RequestScopedConsumer],
     }).compile();
     const init = moduleRef.init();
     await expect(init).rejects.toBeInstanceOf(InvalidConfigurationError);
-    await expect(init).rejects.toThrow(/RequestScopedConsumer\.handle: request-scoped providers cannot hold event handlers/);
+    await expect(init).rejects.toThrow(
+      /RequestScopedConsumer\.handle: request-scoped providers cannot hold event handlers/,
+    );
     await moduleRef.close().catch(() => undefined);
   });
 
   it('refuses bad options with the fix in the message', () => {
-    expect(() => EventBusModule.forRoot({} as EventBusModuleOptions)).not.toThrow();
+    expect(() =>
+      EventBusModule.forRoot({} as EventBusModuleOptions),
+    ).not.toThrow();
     return expect(
-      Test.createTestingModule({ imports: [EventBusModule.forRoot({ serviceName: 'x', transport: 'redis' })] }).compile(),
+      Test.createTestingModule({
+        imports: [
+          EventBusModule.forRoot({ serviceName: 'x', transport: 'redis' }),
+        ],
+      }).compile(),
     ).rejects.toThrow(/transport 'redis' needs redis.url or redis.options/);
   });
 
   it('passes password and db through to Redis', async () => {
     const url = `redis://:s3cret@127.0.0.1:${redis.port}/3`;
     const moduleRef = await Test.createTestingModule({
-      imports: [EventBusModule.forRoot({ serviceName: 'auth', transport: 'redis', redis: { url }, logLevel: 'error' })],
+      imports: [
+        EventBusModule.forRoot({
+          serviceName: 'auth',
+          transport: 'redis',
+          redis: { url },
+          logLevel: 'error',
+        }),
+      ],
     }).compile();
     const app = await moduleRef.init();
     const bus = app.get(EventBusService);
@@ -107,9 +129,15 @@ describe('EventBusModule configuration', () => {
     }).compile();
     const app = await moduleRef.init();
     const bus = app.get(EventBusService);
-    await waitUntil(async () => (await bus.healthCheck()).status === 'unhealthy', 5000, 'health to report the failure');
+    await waitUntil(
+      async () => (await bus.healthCheck()).status === 'unhealthy',
+      5000,
+      'health to report the failure',
+    );
     expect(bus.isConnected()).toBe(false);
-    await expect(bus.publish('secure.ping', {})).rejects.toThrow(/maxBufferedPublishes/);
+    await expect(bus.publish('secure.ping', {})).rejects.toThrow(
+      /maxBufferedPublishes/,
+    );
     await app.close();
   });
 });

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +16,15 @@ import { promisify } from 'node:util';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // The library's required peers; @nestjs/terminus and prom-client are left out on purpose.
-const PEERS = ['@nestjs/common', '@nestjs/core', 'class-transformer', 'class-validator', 'ioredis', 'reflect-metadata', 'rxjs'];
+const PEERS = [
+  '@nestjs/common',
+  '@nestjs/core',
+  'class-transformer',
+  'class-validator',
+  'ioredis',
+  'reflect-metadata',
+  'rxjs',
+];
 
 // An app that uses the bus, then asks for the two features that need the optional peers.
 const APP = `
@@ -39,7 +55,10 @@ describe('optional peer dependencies (@nestjs/terminus, prom-client)', () => {
 
   beforeAll(() => {
     const library = join(ROOT, 'libs', 'event-bus');
-    if (!existsSync(join(library, 'dist', 'index.js'))) throw new Error('libs/event-bus/dist is missing: run "npm run build" first.');
+    if (!existsSync(join(library, 'dist', 'index.js')))
+      throw new Error(
+        'libs/event-bus/dist is missing: run "npm run build" first.',
+      );
     // An app folder outside the repository, so that nothing resolves from its node_modules by accident.
     dir = mkdtempSync(join(tmpdir(), 'eventbus-peers-'));
     const target = join(dir, 'node_modules', '@shared-infra', 'event-bus');
@@ -47,7 +66,10 @@ describe('optional peer dependencies (@nestjs/terminus, prom-client)', () => {
     cpSync(join(library, 'package.json'), join(target, 'package.json'));
     for (const peer of PEERS) {
       mkdirSync(dirname(join(dir, 'node_modules', peer)), { recursive: true });
-      symlinkSync(join(ROOT, 'node_modules', peer), join(dir, 'node_modules', peer));
+      symlinkSync(
+        join(ROOT, 'node_modules', peer),
+        join(dir, 'node_modules', peer),
+      );
     }
     writeFileSync(join(dir, 'app.mjs'), APP);
   });
@@ -57,10 +79,21 @@ describe('optional peer dependencies (@nestjs/terminus, prom-client)', () => {
   });
 
   it('an app without them loads and runs the bus; the features that need them say what to install', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'app.mjs')], { cwd: dir, timeout: 30_000 });
-    const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, string>;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [join(dir, 'app.mjs')],
+      { cwd: dir, timeout: 30_000 },
+    );
+    const out = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<
+      string,
+      string
+    >;
     expect(out.delivered).toBe('plain.event');
-    expect(out.metrics).toMatch(/Option metrics.enabled needs the package "prom-client".*npm i prom-client@\^15/);
-    expect(out.health).toMatch(/EventBusHealthModule needs the package "@nestjs\/terminus".*npm i @nestjs\/terminus@\^12/);
+    expect(out.metrics).toMatch(
+      /Option metrics.enabled needs the package "prom-client".*npm i prom-client@\^15/,
+    );
+    expect(out.health).toMatch(
+      /EventBusHealthModule needs the package "@nestjs\/terminus".*npm i @nestjs\/terminus@\^12/,
+    );
   });
 });

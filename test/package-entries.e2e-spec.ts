@@ -10,10 +10,14 @@ const run = promisify(execFile);
 
 /** Every subpath a package exports (its built files), as `name/subpath` specifiers. */
 function entriesOf(folder: string): string[] {
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'libs', folder, 'package.json'), 'utf8')) as { name: string; exports: Record<string, unknown> };
+  const manifest = JSON.parse(
+    readFileSync(join(ROOT, 'libs', folder, 'package.json'), 'utf8'),
+  ) as { name: string; exports: Record<string, unknown> };
   return Object.keys(manifest.exports)
     .filter(subpath => subpath !== './package.json')
-    .map(subpath => (subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`));
+    .map(subpath =>
+      subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`,
+    );
 }
 
 const ENTRIES = [...entriesOf('event-bus'), ...entriesOf('event-bus-client')];
@@ -27,30 +31,56 @@ const ENTRIES = [...entriesOf('event-bus'), ...entriesOf('event-bus-client')];
 describe('package entries load from CommonJS and from ESM', () => {
   it('lists the entries it checks', () => {
     expect(ENTRIES).toEqual(
-      expect.arrayContaining(['@shared-infra/event-bus', '@shared-infra/event-bus/gateway', '@shared-infra/event-bus/microservices', '@shared-infra/event-bus-client']),
+      expect.arrayContaining([
+        '@shared-infra/event-bus',
+        '@shared-infra/event-bus/gateway',
+        '@shared-infra/event-bus/microservices',
+        '@shared-infra/event-bus-client',
+      ]),
     );
   });
 
-  it.each(ENTRIES)('require("%s") from a .cjs file, and import() from a .mjs file', async entry => {
-    const folder = mkdtempSync(join(ROOT, '.test-output-entry-'));
-    try {
-      writeFileSync(join(folder, 'load.cjs'), `const m = require(${JSON.stringify(entry)});\nconsole.log(JSON.stringify(Object.keys(m).length));\n`);
-      writeFileSync(join(folder, 'load.mjs'), `const m = await import(${JSON.stringify(entry)});\nconsole.log(JSON.stringify(Object.keys(m).length));\n`);
-      for (const file of ['load.cjs', 'load.mjs']) {
-        const { stdout } = await run(process.execPath, [join(folder, file)], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '' } });
-        expect({ file, exports: Number(stdout.trim()) }).toEqual({ file, exports: expect.any(Number) });
-        expect(Number(stdout.trim())).toBeGreaterThan(0);
+  it.each(ENTRIES)(
+    'require("%s") from a .cjs file, and import() from a .mjs file',
+    async entry => {
+      const folder = mkdtempSync(join(ROOT, '.test-output-entry-'));
+      try {
+        writeFileSync(
+          join(folder, 'load.cjs'),
+          `const m = require(${JSON.stringify(entry)});\nconsole.log(JSON.stringify(Object.keys(m).length));\n`,
+        );
+        writeFileSync(
+          join(folder, 'load.mjs'),
+          `const m = await import(${JSON.stringify(entry)});\nconsole.log(JSON.stringify(Object.keys(m).length));\n`,
+        );
+        for (const file of ['load.cjs', 'load.mjs']) {
+          const { stdout } = await run(process.execPath, [join(folder, file)], {
+            cwd: ROOT,
+            env: { ...process.env, NODE_OPTIONS: '' },
+          });
+          expect({ file, exports: Number(stdout.trim()) }).toEqual({
+            file,
+            exports: expect.any(Number),
+          });
+          expect(Number(stdout.trim())).toBeGreaterThan(0);
+        }
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 
   it('the main entry does not import @nestjs/microservices (an optional peer, for the ./microservices entry)', () => {
-    const packages = runtimeImports(join(ROOT, 'libs', 'event-bus', 'dist', 'index.js'));
+    const packages = runtimeImports(
+      join(ROOT, 'libs', 'event-bus', 'dist', 'index.js'),
+    );
     expect(packages.has('@nestjs/common')).toBe(true); // the walk does find packages
     expect(packages.has('@nestjs/microservices')).toBe(false);
-    expect(runtimeImports(join(ROOT, 'libs', 'event-bus', 'dist', 'microservices', 'index.js')).has('@nestjs/microservices')).toBe(true);
+    expect(
+      runtimeImports(
+        join(ROOT, 'libs', 'event-bus', 'dist', 'microservices', 'index.js'),
+      ).has('@nestjs/microservices'),
+    ).toBe(true);
   });
 });
 
@@ -61,9 +91,16 @@ function runtimeImports(entry: string): Set<string> {
   const visit = (file: string) => {
     if (seen.has(file)) return;
     seen.add(file);
-    for (const [, specifier] of readFileSync(file, 'utf8').matchAll(/^(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]/gms)) {
+    for (const [, specifier] of readFileSync(file, 'utf8').matchAll(
+      /^(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]/gms,
+    )) {
       if (specifier.startsWith('.')) visit(join(dirname(file), specifier));
-      else packages.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]);
+      else
+        packages.add(
+          specifier.startsWith('@')
+            ? specifier.split('/').slice(0, 2).join('/')
+            : specifier.split('/')[0],
+        );
     }
   };
   visit(entry);

@@ -1,6 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  it,
+} from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { EventBusService, EventBusUnavailableError, type EventEnvelope } from '@shared-infra/event-bus';
+import {
+  EventBusService,
+  EventBusUnavailableError,
+  type EventEnvelope,
+} from '@shared-infra/event-bus';
 import { RedisServer } from './setup/redis-server.js';
 import { startBusApp } from './utils/bus-app.js';
 import { waitUntil } from './utils/collector.js';
@@ -18,7 +29,9 @@ describe('Redis outage: one bound over every command of a publish', () => {
 
   beforeAll(async () => {
     // appendfsync always: what Redis acknowledged survives its SIGKILL.
-    redis = await RedisServer.start({ config: { appendonly: 'yes', appendfsync: 'always' } });
+    redis = await RedisServer.start({
+      config: { appendonly: 'yes', appendfsync: 'always' },
+    });
   });
 
   afterEach(async () => {
@@ -29,14 +42,24 @@ describe('Redis outage: one bound over every command of a publish', () => {
     await redis?.stop();
   });
 
-  async function publishAll(bus: EventBusService, type: string, from: number, count: number, data: (n: number) => object): Promise<Map<number, Promise<Outcome>>> {
+  async function publishAll(
+    bus: EventBusService,
+    type: string,
+    from: number,
+    count: number,
+    data: (n: number) => object,
+  ): Promise<Map<number, Promise<Outcome>>> {
     const outcomes = new Map<number, Promise<Outcome>>();
     for (let n = from; n < from + count; n++) {
       outcomes.set(
         n,
         bus.publish(type, data(n)).then(
           () => 'accepted' as const,
-          (error: unknown) => (error instanceof EventBusUnavailableError && /already waiting/.test((error as Error).message) ? ('rejected' as const) : ('failed' as const)),
+          (error: unknown) =>
+            error instanceof EventBusUnavailableError &&
+            /already waiting/.test((error as Error).message)
+              ? ('rejected' as const)
+              : ('failed' as const),
         ),
       );
     }
@@ -44,39 +67,92 @@ describe('Redis outage: one bound over every command of a publish', () => {
   }
 
   it('a rejected publish is never delivered; every accepted one is handled once (count and bytes bounds)', async () => {
-    const consumer = await startBusApp(redis.url, { serviceName: 'outage-consumer', durable: { blockMs: 200, claimIntervalMs: 500 } });
+    const consumer = await startBusApp(redis.url, {
+      serviceName: 'outage-consumer',
+      durable: { blockMs: 200, claimIntervalMs: 500 },
+    });
     apps.push(consumer);
     const handled: number[] = [];
-    await consumer.get(EventBusService).subscribe('job.*', (event: EventEnvelope) => void handled.push((event.data as { n: number }).n), { durable: true, group: 'outage-workers' });
+    await consumer
+      .get(EventBusService)
+      .subscribe(
+        'job.*',
+        (event: EventEnvelope) =>
+          void handled.push((event.data as { n: number }).n),
+        { durable: true, group: 'outage-workers' },
+      );
 
-    const byCount = await startBusApp(redis.url, { serviceName: 'outage-producer', redis: { maxBufferedPublishes: 50 } });
-    const byBytes = await startBusApp(redis.url, { serviceName: 'outage-producer-bytes', redis: { maxBufferedBytes: 20_000 } });
+    const byCount = await startBusApp(redis.url, {
+      serviceName: 'outage-producer',
+      redis: { maxBufferedPublishes: 50 },
+    });
+    const byBytes = await startBusApp(redis.url, {
+      serviceName: 'outage-producer-bytes',
+      redis: { maxBufferedBytes: 20_000 },
+    });
     apps.push(byCount, byBytes);
-    const before = await publishAll(byCount.get(EventBusService), 'job.created', 0, 10, n => ({ n }));
-    expect(new Set(await Promise.all(before.values()))).toEqual(new Set(['accepted']));
+    const before = await publishAll(
+      byCount.get(EventBusService),
+      'job.created',
+      0,
+      10,
+      n => ({ n }),
+    );
+    expect(new Set(await Promise.all(before.values()))).toEqual(
+      new Set(['accepted']),
+    );
 
     await redis.kill();
-    await waitUntil(() => !byCount.get(EventBusService).isConnected() && !byBytes.get(EventBusService).isConnected(), 5000, 'the producers to notice the outage');
-    const counted = await publishAll(byCount.get(EventBusService), 'job.created', 100, 200, n => ({ n }));
+    await waitUntil(
+      () =>
+        !byCount.get(EventBusService).isConnected() &&
+        !byBytes.get(EventBusService).isConnected(),
+      5000,
+      'the producers to notice the outage',
+    );
+    const counted = await publishAll(
+      byCount.get(EventBusService),
+      'job.created',
+      100,
+      200,
+      n => ({ n }),
+    );
     // About 5.2 KB each (with the envelope): three fit in 20,000 bytes.
-    const sized = await publishAll(byBytes.get(EventBusService), 'job.sized', 1000, 10, n => ({ n, pad: 'x'.repeat(5000) }));
+    const sized = await publishAll(
+      byBytes.get(EventBusService),
+      'job.sized',
+      1000,
+      10,
+      n => ({ n, pad: 'x'.repeat(5000) }),
+    );
     await new Promise(resolve => setTimeout(resolve, 300));
     await redis.start();
 
     const outcomes = new Map<number, Outcome>();
-    for (const [n, outcome] of [...before, ...counted, ...sized]) outcomes.set(n, await outcome);
-    const accepted = [...outcomes].filter(([, o]) => o === 'accepted').map(([n]) => n);
-    const rejected = [...outcomes].filter(([, o]) => o === 'rejected').map(([n]) => n);
+    for (const [n, outcome] of [...before, ...counted, ...sized])
+      outcomes.set(n, await outcome);
+    const accepted = [...outcomes]
+      .filter(([, o]) => o === 'accepted')
+      .map(([n]) => n);
+    const rejected = [...outcomes]
+      .filter(([, o]) => o === 'rejected')
+      .map(([n]) => n);
     expect([...outcomes.values()].filter(o => o === 'failed')).toEqual([]);
     expect(accepted.filter(n => n >= 100 && n < 300)).toHaveLength(50);
     expect(rejected.filter(n => n >= 100 && n < 300)).toHaveLength(150);
     expect(accepted.filter(n => n >= 1000)).toHaveLength(3);
     expect(rejected.filter(n => n >= 1000)).toHaveLength(7);
 
-    await waitUntil(() => handled.length >= accepted.length, 20_000, 'every accepted event to be handled');
+    await waitUntil(
+      () => handled.length >= accepted.length,
+      20_000,
+      'every accepted event to be handled',
+    );
     await new Promise(resolve => setTimeout(resolve, 1500));
     // accepted = handled (each once); rejected-but-handled = 0.
-    expect([...handled].sort((a, b) => a - b)).toEqual([...accepted].sort((a, b) => a - b));
+    expect([...handled].sort((a, b) => a - b)).toEqual(
+      [...accepted].sort((a, b) => a - b),
+    );
     expect(handled.filter(n => rejected.includes(n))).toEqual([]);
   });
 });

@@ -1,4 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  it,
+  jest,
+} from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
 import { EventBusService } from '@shared-infra/event-bus';
@@ -19,7 +27,9 @@ describe('Redis cuts a slow fan-out subscriber', () => {
 
   beforeAll(async () => {
     // A small limit, so that a short flood overflows it: 256 KB hard.
-    redis = await RedisServer.start({ config: { 'client-output-buffer-limit': 'pubsub 256kb 128kb 1' } });
+    redis = await RedisServer.start({
+      config: { 'client-output-buffer-limit': 'pubsub 256kb 128kb 1' },
+    });
   });
 
   afterEach(async () => {
@@ -35,29 +45,69 @@ describe('Redis cuts a slow fan-out subscriber', () => {
   it('logs the likely cause and the fix, counts the loss, and hears events again after resubscribing', async () => {
     const warnings: string[] = [];
     const warn = Logger.prototype.warn;
-    jest.spyOn(Logger.prototype, 'warn').mockImplementation(function (this: Logger, message: unknown, ...rest: unknown[]) {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(function (
+      this: Logger,
+      message: unknown,
+      ...rest: unknown[]
+    ) {
       warnings.push(String(message));
       return warn.call(this, message, ...(rest as []));
     });
     const registry = new Registry();
-    app = await startBusApp(redis.url, { serviceName: 'slow-subscriber', logLevel: 'warn', metrics: { enabled: true, registry } });
+    app = await startBusApp(redis.url, {
+      serviceName: 'slow-subscriber',
+      logLevel: 'warn',
+      metrics: { enabled: true, registry },
+    });
     const bus = app.get(EventBusService);
     const heard: number[] = [];
-    await bus.subscribe('load.*', event => void heard.push((event.data as { n?: number }).n ?? -1));
+    await bus.subscribe(
+      'load.*',
+      event => void heard.push((event.data as { n?: number }).n ?? -1),
+    );
     expect(bus.getStats().subscriberLosses).toBe(0);
 
     // While this process is blocked (execFileSync), another client floods the channel: ~8 MB the
     // subscriber cannot read. Redis holds it in the subscriber's output buffer and cuts it at 256 KB.
     const payload = JSON.stringify({ junk: 'x'.repeat(1000) });
-    execFileSync('redis-benchmark', ['-p', String(redis.port), '-n', '8000', '-P', '100', '-c', '1', '-q', 'PUBLISH', 'eventbus:load.flood', payload], { stdio: 'ignore' });
+    execFileSync(
+      'redis-benchmark',
+      [
+        '-p',
+        String(redis.port),
+        '-n',
+        '8000',
+        '-P',
+        '100',
+        '-c',
+        '1',
+        '-q',
+        'PUBLISH',
+        'eventbus:load.flood',
+        payload,
+      ],
+      { stdio: 'ignore' },
+    );
 
-    await waitUntil(() => bus.getStats().subscriberLosses === 1, 10_000, 'the loss to be counted');
-    expect(warnings.filter(line => /client-output-buffer-limit/.test(line))).toHaveLength(1);
+    await waitUntil(
+      () => bus.getStats().subscriberLosses === 1,
+      10_000,
+      'the loss to be counted',
+    );
+    expect(
+      warnings.filter(line => /client-output-buffer-limit/.test(line)),
+    ).toHaveLength(1);
     const samples = parseMetrics(await registry.metrics());
-    expect(sampleValue(samples, 'eventbus_transport_subscriber_losses_total')).toBe(1);
+    expect(
+      sampleValue(samples, 'eventbus_transport_subscriber_losses_total'),
+    ).toBe(1);
 
     // Back: events published now are heard.
-    await waitUntil(() => bus.isConnected(), 10_000, 'the subscriber to come back');
+    await waitUntil(
+      () => bus.isConnected(),
+      10_000,
+      'the subscriber to come back',
+    );
     await waitUntil(
       async () => {
         await bus.publish('load.after', { n: 1 });

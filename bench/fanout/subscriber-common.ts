@@ -70,11 +70,13 @@ export type SubscriberHandle =
  * `{ kind: 'expect', phase, count }` and may ask `{ kind: 'progress' }` when the counter tells it.
  */
 export async function runSubscriber(
-  counter: Pick<DeliveryCounter, 'arm'> & Partial<Pick<DeliveryCounter, 'progress'>>,
+  counter: Pick<DeliveryCounter, 'arm'> &
+    Partial<Pick<DeliveryCounter, 'progress'>>,
   start: () => Promise<SubscriberHandle>,
 ): Promise<void> {
   const handle = await start();
-  const { close, extra } = typeof handle === 'function' ? { close: handle, extra: undefined } : handle;
+  const { close, extra } =
+    typeof handle === 'function' ? { close: handle, extra: undefined } : handle;
   onCommand(async message => {
     if (message.kind === 'expect') {
       counter.arm(String(message.phase), Number(message.count));

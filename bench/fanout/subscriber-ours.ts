@@ -6,10 +6,7 @@
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import {
-  OnEvent,
-  type EventEnvelope,
-} from '@shared-infra/event-bus';
+import { OnEvent, type EventEnvelope } from '@shared-infra/event-bus';
 import { fail } from '../lib/ipc.js';
 import { EVENT_PATTERN } from './payload.js';
 import { DeliveryCounter, runSubscriber } from './subscriber-common.js';
@@ -29,9 +26,7 @@ class BenchConsumer {
 }
 
 @Module({
-  imports: [
-    benchBusModule('bench-subscriber'),
-  ],
+  imports: [benchBusModule('bench-subscriber')],
   providers: [BenchConsumer],
 })
 class SubscriberModule {}

@@ -58,7 +58,8 @@ export class BenchChild {
       );
     }
     // BENCH_CHILD_ARGS adds node flags to every child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-    const extra = process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? [];
+    const extra =
+      process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? [];
     const child = fork(script, [], {
       env: { ...process.env, ...env },
       execArgv: [...execArgv, ...extra],

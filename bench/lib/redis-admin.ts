@@ -17,7 +17,8 @@ export async function prepareRedis(admin: Redis): Promise<string> {
 /** CPU time redis-server has used since it started (user + system, all threads), in microseconds. */
 export async function redisCpuUs(admin: Redis): Promise<number> {
   const info = await admin.info('cpu');
-  const field = (name: string): number => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  const field = (name: string): number =>
+    Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
 }
 
@@ -33,7 +34,10 @@ export interface BenchRedis {
  * redis-server (configured by `prepareRedis`) and logs the machine; `stop()`
  * kills the children and stops Redis, and runs on SIGINT / SIGTERM until then.
  */
-export function benchLifecycle(log: (line: string) => void): { startRedis(): Promise<BenchRedis>; stop(): Promise<void> } {
+export function benchLifecycle(log: (line: string) => void): {
+  startRedis(): Promise<BenchRedis>;
+  stop(): Promise<void>;
+} {
   let server: RedisServer | undefined;
   let admin: Redis | undefined;
   const stop = async (): Promise<void> => {
@@ -56,11 +60,16 @@ export function benchLifecycle(log: (line: string) => void): { startRedis(): Pro
     stop,
     async startRedis(): Promise<BenchRedis> {
       server = await RedisServer.start();
-      const connection = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      const connection = new Redis(server.url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+      });
       admin = connection;
       await connection.connect();
       const machine = machineInfo(await prepareRedis(connection));
-      log(`redis-server ${machine.redis} on ${server.url}; ${machine.cpuCount} x ${machine.cpuModel}, node ${machine.node}`);
+      log(
+        `redis-server ${machine.redis} on ${server.url}; ${machine.cpuCount} x ${machine.cpuModel}, node ${machine.node}`,
+      );
       return { url: server.url, admin: connection, machine };
     },
   };

@@ -40,4 +40,7 @@ export function builtinRedisOptions(): {
 }
 
 /** The consumer side's counter and command loop are the fan-out subscriber's. */
-export { DeliveryCounter as HandledCounter, runSubscriber as runConsumer } from '../fanout/subscriber-common.js';
+export {
+  DeliveryCounter as HandledCounter,
+  runSubscriber as runConsumer,
+} from '../fanout/subscriber-common.js';

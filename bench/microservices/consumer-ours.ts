@@ -15,7 +15,10 @@ import {
   type AsyncMicroserviceOptions,
 } from '@nestjs/microservices';
 import { EventBusService } from '@shared-infra/event-bus';
-import { EventBusServer, type EventBusContext } from '@shared-infra/event-bus/microservices';
+import {
+  EventBusServer,
+  type EventBusContext,
+} from '@shared-infra/event-bus/microservices';
 import type { BenchData } from '../fanout/payload.js';
 import { fail } from '../lib/ipc.js';
 import { EVENT_NAME, HandledCounter, runConsumer } from './common.js';
@@ -35,9 +38,7 @@ class BenchController {
 }
 
 @Module({
-  imports: [
-    benchBusModule('bench-consumer'),
-  ],
+  imports: [benchBusModule('bench-consumer')],
   controllers: [BenchController],
 })
 class ConsumerModule {}

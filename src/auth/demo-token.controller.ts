@@ -5,7 +5,9 @@ import { IsString, Matches } from 'class-validator';
 
 export class DemoTokenRequest {
   @IsString()
-  @Matches(IDENTITY_ID_PATTERN, { message: 'userId must be 1-100 characters of letters, digits and "_ - . @"' })
+  @Matches(IDENTITY_ID_PATTERN, {
+    message: 'userId must be 1-100 characters of letters, digits and "_ - . @"',
+  })
   userId!: string;
 }
 
@@ -22,6 +24,9 @@ export class DemoTokenController {
   @HttpCode(200)
   issue(@Body() body: DemoTokenRequest): { token: string; expiresIn: number } {
     const expiresIn = 3600;
-    return { token: this.jwt.sign({ sub: body.userId }, { expiresIn }), expiresIn };
+    return {
+      token: this.jwt.sign({ sub: body.userId }, { expiresIn }),
+      expiresIn,
+    };
   }
 }

@@ -8,7 +8,10 @@ let warned = false;
 export function jwtSecret(): string {
   const secret = process.env.JWT_SECRET;
   if (secret) return secret;
-  if (!warned) new Logger('Auth').warn('JWT_SECRET is not set: using the demo secret. Set JWT_SECRET anywhere but on a laptop.');
+  if (!warned)
+    new Logger('Auth').warn(
+      'JWT_SECRET is not set: using the demo secret. Set JWT_SECRET anywhere but on a laptop.',
+    );
   warned = true;
   return DEV_SECRET;
 }

@@ -6,6 +6,7 @@ import { MetricsController } from './metrics.controller.js';
 export class MetricsModule implements OnModuleInit {
   onModuleInit(): void {
     // Process metrics (CPU, memory, event loop lag) beside the bus' own; once per registry.
-    if (!register.getSingleMetric('process_cpu_user_seconds_total')) collectDefaultMetrics({ register });
+    if (!register.getSingleMetric('process_cpu_user_seconds_total'))
+      collectDefaultMetrics({ register });
   }
 }

@@ -43,14 +43,23 @@ export interface EncodedImage {
   height: number;
 }
 
-const SHARP_FORMATS: Record<string, string> = { 'image/jpeg': 'jpeg', 'image/png': 'png', 'image/gif': 'gif', 'image/webp': 'webp' };
+const SHARP_FORMATS: Record<string, string> = {
+  'image/jpeg': 'jpeg',
+  'image/png': 'png',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+};
 
 /**
  * The photo pipeline's real work, with sharp (libvips). Each step is one stage
  * of `photo.processing.progress`.
  */
 export class ImageProcessor {
-  private readonly options: SharpOptions = { failOn: 'warning', limitInputPixels: MAX_PIXELS, sequentialRead: true };
+  private readonly options: SharpOptions = {
+    failOn: 'warning',
+    limitInputPixels: MAX_PIXELS,
+    sequentialRead: true,
+  };
 
   constructor(private readonly original: Buffer) {}
 
@@ -67,11 +76,18 @@ export class ImageProcessor {
     }
     const expected = SHARP_FORMATS[expectedMimeType];
     if (!metadata.format || metadata.format !== expected) {
-      throw new InvalidImageError(`The file is not a ${expected?.toUpperCase() ?? expectedMimeType} image (it decodes as ${metadata.format ?? 'nothing known'}).`, 'UNSUPPORTED_IMAGE');
+      throw new InvalidImageError(
+        `The file is not a ${expected?.toUpperCase() ?? expectedMimeType} image (it decodes as ${metadata.format ?? 'nothing known'}).`,
+        'UNSUPPORTED_IMAGE',
+      );
     }
-    if (!metadata.width || !metadata.height) throw new InvalidImageError('The image has no size.', 'INVALID_IMAGE');
+    if (!metadata.width || !metadata.height)
+      throw new InvalidImageError('The image has no size.', 'INVALID_IMAGE');
     if (metadata.width * metadata.height > MAX_PIXELS) {
-      throw new InvalidImageError(`The image is ${metadata.width}×${metadata.height} pixels; at most ${MAX_PIXELS / 1e6} megapixels are accepted.`, 'IMAGE_TOO_LARGE');
+      throw new InvalidImageError(
+        `The image is ${metadata.width}×${metadata.height} pixels; at most ${MAX_PIXELS / 1e6} megapixels are accepted.`,
+        'IMAGE_TOO_LARGE',
+      );
     }
     let dominant: { r: number; g: number; b: number };
     try {
@@ -96,10 +112,22 @@ export class ImageProcessor {
   async resize(): Promise<ResizedImage> {
     try {
       const { data, info } = await this.pipeline()
-        .resize({ width: DISPLAY_MAX, height: DISPLAY_MAX, fit: 'inside', withoutEnlargement: true })
+        .resize({
+          width: DISPLAY_MAX,
+          height: DISPLAY_MAX,
+          fit: 'inside',
+          withoutEnlargement: true,
+        })
         .raw()
         .toBuffer({ resolveWithObject: true });
-      return { pixels: data, info: { width: info.width, height: info.height, channels: info.channels } };
+      return {
+        pixels: data,
+        info: {
+          width: info.width,
+          height: info.height,
+          channels: info.channels,
+        },
+      };
     } catch (error) {
       throw this.invalid(error);
     }
@@ -108,7 +136,10 @@ export class ImageProcessor {
   /** thumbnail: a THUMBNAIL_SIZE square WebP, cropped around the most salient part. */
   static async thumbnail(resized: ResizedImage): Promise<EncodedImage> {
     const { data, info } = await sharp(resized.pixels, { raw: resized.info })
-      .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'cover', position: sharp.strategy.attention })
+      .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, {
+        fit: 'cover',
+        position: sharp.strategy.attention,
+      })
       .webp({ quality: 75 })
       .toBuffer({ resolveWithObject: true });
     return { bytes: data, width: info.width, height: info.height };
@@ -116,7 +147,9 @@ export class ImageProcessor {
 
   /** optimize: the display version as WebP (quality 80), without metadata. */
   static async optimize(resized: ResizedImage): Promise<EncodedImage> {
-    const { data, info } = await sharp(resized.pixels, { raw: resized.info }).webp({ quality: 80, effort: 4 }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(resized.pixels, { raw: resized.info })
+      .webp({ quality: 80, effort: 4 })
+      .toBuffer({ resolveWithObject: true });
     return { bytes: data, width: info.width, height: info.height };
   }
 
@@ -126,7 +159,14 @@ export class ImageProcessor {
 
   private invalid(error: unknown): InvalidImageError {
     const message = (error as Error).message?.split('\n')[0] ?? String(error);
-    if (/pixel limit/i.test(message)) return new InvalidImageError(`The image is larger than ${MAX_PIXELS / 1e6} megapixels.`, 'IMAGE_TOO_LARGE');
-    return new InvalidImageError(`The image could not be decoded: ${message}`, 'INVALID_IMAGE');
+    if (/pixel limit/i.test(message))
+      return new InvalidImageError(
+        `The image is larger than ${MAX_PIXELS / 1e6} megapixels.`,
+        'IMAGE_TOO_LARGE',
+      );
+    return new InvalidImageError(
+      `The image could not be decoded: ${message}`,
+      'INVALID_IMAGE',
+    );
   }
 }

@@ -13,7 +13,8 @@ export class LocalJobs {
 
   add(jobId: string): void {
     this.jobs.add(jobId);
-    if (this.jobs.size > LocalJobs.MAX) this.jobs.delete(this.jobs.values().next().value!);
+    if (this.jobs.size > LocalJobs.MAX)
+      this.jobs.delete(this.jobs.values().next().value!);
   }
 
   ranHere(jobId: string): boolean {

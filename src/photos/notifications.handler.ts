@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { EventBusService, OnEvent, type EventOf } from '@shared-infra/event-bus';
+import {
+  EventBusService,
+  OnEvent,
+  type EventOf,
+} from '@shared-infra/event-bus';
 import { LocalJobs } from './local-jobs.service.js';
 
 /**
@@ -17,7 +21,9 @@ export class NotificationsHandler {
   ) {}
 
   @OnEvent('photo.processing.completed')
-  async onCompleted(event: EventOf<'photo.processing.completed'>): Promise<void> {
+  async onCompleted(
+    event: EventOf<'photo.processing.completed'>,
+  ): Promise<void> {
     const { photoId, userId, jobId } = event.data;
     if (!this.isMine(event.metadata.room, photoId, jobId)) return;
     await this.eventBus.publishToUser(userId, 'notification.new', {
@@ -44,7 +50,11 @@ export class NotificationsHandler {
     });
   }
 
-  private isMine(room: string | undefined, photoId: string, jobId: string): boolean {
+  private isMine(
+    room: string | undefined,
+    photoId: string,
+    jobId: string,
+  ): boolean {
     return room === `photo:${photoId}` && this.jobs.ranHere(jobId);
   }
 }

@@ -22,7 +22,8 @@ export class PhotoOwners {
 
   record(photoId: string, userId: string): void {
     this.owners.set(photoId, userId);
-    if (this.owners.size > PhotoOwners.MAX) this.owners.delete(this.owners.keys().next().value!);
+    if (this.owners.size > PhotoOwners.MAX)
+      this.owners.delete(this.owners.keys().next().value!);
   }
 
   async isOwner(userId: string, photoId: string): Promise<boolean> {

@@ -1,11 +1,28 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EventBusService, OnEvent, type EventData, type EventOf, type PhotoMetadata, type StorageInfo, type ThumbnailInfo } from '@shared-infra/event-bus';
+import {
+  EventBusService,
+  OnEvent,
+  type EventData,
+  type EventOf,
+  type PhotoMetadata,
+  type StorageInfo,
+  type ThumbnailInfo,
+} from '@shared-infra/event-bus';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ImageProcessor, InvalidImageError, type ResizedImage, type ValidatedImage } from './image-processor.js';
+import {
+  ImageProcessor,
+  InvalidImageError,
+  type ResizedImage,
+  type ValidatedImage,
+} from './image-processor.js';
 import { LocalJobs } from './local-jobs.service.js';
-import { PHOTO_FILES, PhotoStore, type PhotoRecord } from './photo-store.service.js';
+import {
+  PHOTO_FILES,
+  PhotoStore,
+  type PhotoRecord,
+} from './photo-store.service.js';
 
 const STAGES = ['validation', 'resize', 'thumbnail', 'optimize'] as const;
 type Stage = (typeof STAGES)[number];
@@ -20,7 +37,10 @@ function stageMinMs(): number {
   return Number.isFinite(value) && value >= 0 ? value : 250;
 }
 
-type Outcome = Pick<EventData<'photo.processing.completed'>, 'thumbnails' | 'metadata' | 'storageInfo'>;
+type Outcome = Pick<
+  EventData<'photo.processing.completed'>,
+  'thumbnails' | 'metadata' | 'storageInfo'
+>;
 
 /**
  * The worker: validates, resizes, thumbnails and optimizes an uploaded photo
@@ -39,7 +59,12 @@ export class PhotoProcessingHandler {
     private readonly jobs: LocalJobs,
   ) {}
 
-  @OnEvent('photo.uploaded', { durable: true, concurrency: 2, timeout: 60_000, retry: { maxRetries: 2 } })
+  @OnEvent('photo.uploaded', {
+    durable: true,
+    concurrency: 2,
+    timeout: 60_000,
+    retry: { maxRetries: 2 },
+  })
   async process(event: EventOf<'photo.uploaded'>): Promise<void> {
     const { photoId, userId, filename, mimeType } = event.data;
     const jobId = randomUUID();
@@ -51,7 +76,9 @@ export class PhotoProcessingHandler {
       await this.eventBus.publishToRoom(`photo:${photoId}`, type, data);
       await this.eventBus.publishToUser(userId, type, data);
     };
-    this.logger.log(`Processing ${filename} (photo ${photoId}, job ${jobId}, event ${event.id}, trace ${event.metadata.traceId})`);
+    this.logger.log(
+      `Processing ${filename} (photo ${photoId}, job ${jobId}, event ${event.id}, trace ${event.metadata.traceId})`,
+    );
     await emit('photo.processing.started', {
       photoId,
       userId,
@@ -59,7 +86,11 @@ export class PhotoProcessingHandler {
       startedAt: new Date(started).toISOString(),
       estimatedDuration: STAGES.length * Math.max(minMs, 100),
     });
-    await this.store.update(photoId, { status: 'processing', progress: 0, jobId });
+    await this.store.update(photoId, {
+      status: 'processing',
+      progress: 0,
+      jobId,
+    });
 
     let stage: Stage = STAGES[0];
     try {
@@ -70,7 +101,9 @@ export class PhotoProcessingHandler {
           `Photo ${photoId} is not in this instance's DATA_DIR (${this.store.root}): every instance must share the same DATA_DIR.`,
         );
       }
-      const steps = record.original ? this.imageSteps(record) : metadataOnlySteps(record);
+      const steps = record.original
+        ? this.imageSteps(record)
+        : metadataOnlySteps(record);
       let outcome: Outcome | undefined;
       for (const [index, name] of STAGES.entries()) {
         stage = name;
@@ -87,7 +120,14 @@ export class PhotoProcessingHandler {
           progress,
           stage: name,
           currentStep: result.step,
-          ...(index + 1 < STAGES.length ? { estimatedCompletion: new Date(Date.now() + (STAGES.length - index - 1) * Math.max(minMs, 100)).toISOString() } : {}),
+          ...(index + 1 < STAGES.length
+            ? {
+                estimatedCompletion: new Date(
+                  Date.now() +
+                    (STAGES.length - index - 1) * Math.max(minMs, 100),
+                ).toISOString(),
+              }
+            : {}),
         });
         await this.store.update(photoId, { progress, stage: name });
       }
@@ -99,26 +139,49 @@ export class PhotoProcessingHandler {
         duration: Date.now() - started,
         ...outcome!,
       };
-      await this.store.update(photoId, { status: 'completed', progress: 100, thumbnails: completed.thumbnails, metadata: completed.metadata, storageInfo: completed.storageInfo });
+      await this.store.update(photoId, {
+        status: 'completed',
+        progress: 100,
+        thumbnails: completed.thumbnails,
+        metadata: completed.metadata,
+        storageInfo: completed.storageInfo,
+      });
       await emit('photo.processing.completed', completed);
-      this.logger.log(`Processed ${filename} (photo ${photoId}) in ${completed.duration} ms`);
+      this.logger.log(
+        `Processed ${filename} (photo ${photoId}) in ${completed.duration} ms`,
+      );
     } catch (error) {
-      const permanent = error instanceof InvalidImageError || error instanceof InvalidPhotoError;
+      const permanent =
+        error instanceof InvalidImageError ||
+        error instanceof InvalidPhotoError;
       const info = {
         code: permanent ? error.code : 'PROCESSING_ERROR',
         message: (error as Error).message,
         details: { stage, filename, mimeType },
       };
-      this.logger.warn(`Photo ${photoId} failed at ${stage}: ${info.message}${permanent ? '' : ' (will be retried)'}`);
-      await this.store.update(photoId, { status: 'failed', stage, error: info }).catch(() => undefined);
-      await emit('photo.processing.failed', { photoId, userId, jobId, failedAt: new Date().toISOString(), error: info, retryable: !permanent });
+      this.logger.warn(
+        `Photo ${photoId} failed at ${stage}: ${info.message}${permanent ? '' : ' (will be retried)'}`,
+      );
+      await this.store
+        .update(photoId, { status: 'failed', stage, error: info })
+        .catch(() => undefined);
+      await emit('photo.processing.failed', {
+        photoId,
+        userId,
+        jobId,
+        failedAt: new Date().toISOString(),
+        error: info,
+        retryable: !permanent,
+      });
       // A broken image is final (acked); anything else goes back to the bus for a retry.
       if (!permanent) throw error;
     }
   }
 
   /** The four stages of an uploaded image. */
-  private imageSteps(record: PhotoRecord): Record<Stage, () => Promise<StepResult>> {
+  private imageSteps(
+    record: PhotoRecord,
+  ): Record<Stage, () => Promise<StepResult>> {
     let processor: ImageProcessor;
     let validated: ValidatedImage;
     let resized: ResizedImage;
@@ -132,29 +195,55 @@ export class PhotoProcessingHandler {
           original = await readFile(this.store.file(photoId, record.original!));
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-          throw new InvalidPhotoError('FILE_MISSING', `The upload of photo ${photoId} is not in DATA_DIR (${this.store.root}): every instance must share the same DATA_DIR.`);
+          throw new InvalidPhotoError(
+            'FILE_MISSING',
+            `The upload of photo ${photoId} is not in DATA_DIR (${this.store.root}): every instance must share the same DATA_DIR.`,
+          );
         }
         processor = new ImageProcessor(original);
         validated = await processor.validate(record.mimeType);
-        return { step: `decoded ${validated.width}×${validated.height} ${validated.format.toUpperCase()}` };
+        return {
+          step: `decoded ${validated.width}×${validated.height} ${validated.format.toUpperCase()}`,
+        };
       },
       resize: async () => {
         resized = await processor.resize();
         const { width, height } = resized.info;
-        return { step: width === validated.width && height === validated.height ? `kept ${width}×${height}` : `resized to ${width}×${height}` };
+        return {
+          step:
+            width === validated.width && height === validated.height
+              ? `kept ${width}×${height}`
+              : `resized to ${width}×${height}`,
+        };
       },
       thumbnail: async () => {
         const thumbnail = await ImageProcessor.thumbnail(resized);
-        await this.store.writeFile(photoId, PHOTO_FILES.thumbnail, thumbnail.bytes);
+        await this.store.writeFile(
+          photoId,
+          PHOTO_FILES.thumbnail,
+          thumbnail.bytes,
+        );
         storage.thumbnail = thumbnail.bytes.length;
-        thumbnails.push({ size: 'small', width: thumbnail.width, height: thumbnail.height, url: `/photos/${photoId}/thumbnail` });
-        return { step: `${thumbnail.width}×${thumbnail.height} WebP, ${formatBytes(thumbnail.bytes.length)}` };
+        thumbnails.push({
+          size: 'small',
+          width: thumbnail.width,
+          height: thumbnail.height,
+          url: `/photos/${photoId}/thumbnail`,
+        });
+        return {
+          step: `${thumbnail.width}×${thumbnail.height} WebP, ${formatBytes(thumbnail.bytes.length)}`,
+        };
       },
       optimize: async () => {
         const display = await ImageProcessor.optimize(resized);
         await this.store.writeFile(photoId, PHOTO_FILES.display, display.bytes);
         storage.display = display.bytes.length;
-        thumbnails.push({ size: 'large', width: display.width, height: display.height, url: `/photos/${photoId}/image` });
+        thumbnails.push({
+          size: 'large',
+          width: display.width,
+          height: display.height,
+          url: `/photos/${photoId}/image`,
+        });
         const metadata: PhotoMetadata = { ...validated };
         const storageInfo: StorageInfo = {
           location: `uploads/${photoId}`,
@@ -191,10 +280,16 @@ class InvalidPhotoError extends Error {
  * Photos registered with `POST /photos` as JSON carry metadata only: the
  * stages check it and have no pixels to work on.
  */
-function metadataOnlySteps(record: PhotoRecord): Record<Stage, () => Promise<StepResult>> {
-  const skipped = async (): Promise<StepResult> => ({ step: 'skipped: registered without a file' });
+function metadataOnlySteps(
+  record: PhotoRecord,
+): Record<Stage, () => Promise<StepResult>> {
+  const skipped = async (): Promise<StepResult> => ({
+    step: 'skipped: registered without a file',
+  });
   return {
-    validation: async () => ({ step: `metadata only: ${record.mimeType}, ${formatBytes(record.size)}` }),
+    validation: async () => ({
+      step: `metadata only: ${record.mimeType}, ${formatBytes(record.size)}`,
+    }),
     resize: skipped,
     thumbnail: skipped,
     optimize: async () => ({

@@ -1,11 +1,26 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { ErrorInfo, PhotoMetadata, PhotoUploadedEvent, StorageInfo, ThumbnailInfo } from '@shared-infra/event-bus';
+import type {
+  ErrorInfo,
+  PhotoMetadata,
+  PhotoUploadedEvent,
+  StorageInfo,
+  ThumbnailInfo,
+} from '@shared-infra/event-bus';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 /** Photo ids are server-made UUIDs; nothing else ever reaches a path. */
-const PHOTO_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const PHOTO_ID =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const RECORD = 'photo.json';
 
 /** The files of a photo in its folder, by role. */
@@ -48,7 +63,8 @@ export class PhotoStore {
 
   /** The folder of a photo. Throws for anything but a photo id. */
   dir(photoId: string): string {
-    if (!PHOTO_ID.test(photoId)) throw new Error(`not a photo id: ${JSON.stringify(photoId)}`);
+    if (!PHOTO_ID.test(photoId))
+      throw new Error(`not a photo id: ${JSON.stringify(photoId)}`);
     return join(this.root, photoId);
   }
 
@@ -57,29 +73,53 @@ export class PhotoStore {
   }
 
   /** Stores a new photo's record, and its file when there is one. */
-  async create(record: PhotoRecord, original?: { name: string; bytes: Buffer }): Promise<void> {
+  async create(
+    record: PhotoRecord,
+    original?: { name: string; bytes: Buffer },
+  ): Promise<void> {
     const dir = this.dir(record.photoId);
     await mkdir(dir, { recursive: true });
-    if (original) await this.writeAtomically(join(dir, original.name), original.bytes);
-    await this.writeAtomically(join(dir, RECORD), JSON.stringify(record, null, 2));
+    if (original)
+      await this.writeAtomically(join(dir, original.name), original.bytes);
+    await this.writeAtomically(
+      join(dir, RECORD),
+      JSON.stringify(record, null, 2),
+    );
   }
 
   async get(photoId: string): Promise<PhotoRecord | undefined> {
     if (!PHOTO_ID.test(photoId)) return undefined;
     try {
-      return JSON.parse(await readFile(join(this.root, photoId, RECORD), 'utf8')) as PhotoRecord;
+      return JSON.parse(
+        await readFile(join(this.root, photoId, RECORD), 'utf8'),
+      ) as PhotoRecord;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn(`Could not read the record of photo ${photoId}: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.logger.warn(
+          `Could not read the record of photo ${photoId}: ${(error as Error).message}`,
+        );
       return undefined;
     }
   }
 
   /** Merges `patch` into a photo's record (the worker is its only writer once it exists). */
-  async update(photoId: string, patch: Partial<PhotoRecord>): Promise<PhotoRecord | undefined> {
+  async update(
+    photoId: string,
+    patch: Partial<PhotoRecord>,
+  ): Promise<PhotoRecord | undefined> {
     const current = await this.get(photoId);
     if (!current) return undefined;
-    const next: PhotoRecord = { ...current, ...patch, photoId, userId: current.userId, updatedAt: new Date().toISOString() };
-    await this.writeAtomically(this.file(photoId, RECORD), JSON.stringify(next, null, 2));
+    const next: PhotoRecord = {
+      ...current,
+      ...patch,
+      photoId,
+      userId: current.userId,
+      updatedAt: new Date().toISOString(),
+    };
+    await this.writeAtomically(
+      this.file(photoId, RECORD),
+      JSON.stringify(next, null, 2),
+    );
     return next;
   }
 
@@ -98,7 +138,11 @@ export class PhotoStore {
    * The user's photos, newest first. Scans the folder (the newest `scanLimit`
    * photos of everyone): fine for a demo, a database's job in a real app.
    */
-  async listByUser(userId: string, limit = 50, scanLimit = 2000): Promise<PhotoRecord[]> {
+  async listByUser(
+    userId: string,
+    limit = 50,
+    scanLimit = 2000,
+  ): Promise<PhotoRecord[]> {
     let names: string[];
     try {
       names = (await readdir(this.root)).filter(name => PHOTO_ID.test(name));
@@ -106,7 +150,13 @@ export class PhotoStore {
       return [];
     }
     const dated = await Promise.all(
-      names.map(async name => ({ name, mtime: await stat(join(this.root, name)).then(s => s.mtimeMs, () => 0) })),
+      names.map(async name => ({
+        name,
+        mtime: await stat(join(this.root, name)).then(
+          s => s.mtimeMs,
+          () => 0,
+        ),
+      })),
     );
     dated.sort((a, b) => b.mtime - a.mtime);
     const records: PhotoRecord[] = [];
@@ -114,7 +164,9 @@ export class PhotoStore {
       const record = await this.get(name);
       if (record?.userId === userId) records.push(record);
     }
-    return records.sort((a, b) => b.uploadedAt.localeCompare(a.uploadedAt)).slice(0, limit);
+    return records
+      .sort((a, b) => b.uploadedAt.localeCompare(a.uploadedAt))
+      .slice(0, limit);
   }
 
   async remove(photoId: string): Promise<void> {
@@ -122,7 +174,10 @@ export class PhotoStore {
   }
 
   /** Readers never see half a file: write a temporary one, then rename it. */
-  private async writeAtomically(path: string, content: Buffer | string): Promise<void> {
+  private async writeAtomically(
+    path: string,
+    content: Buffer | string,
+  ): Promise<void> {
     const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       await writeFile(temporary, content);

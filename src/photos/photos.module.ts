@@ -11,7 +11,14 @@ import { PhotosService } from './photos.service.js';
 @Module({
   imports: [AuthModule],
   controllers: [PhotosController],
-  providers: [PhotosService, PhotoStore, PhotoProcessingHandler, NotificationsHandler, PhotoOwners, LocalJobs],
+  providers: [
+    PhotosService,
+    PhotoStore,
+    PhotoProcessingHandler,
+    NotificationsHandler,
+    PhotoOwners,
+    LocalJobs,
+  ],
   exports: [PhotoOwners, PhotoStore],
 })
 export class PhotosModule {}

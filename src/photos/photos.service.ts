@@ -24,17 +24,36 @@ export class PhotosService {
   ) {}
 
   /** An uploaded image whose type was read from its content. */
-  async upload(userId: string, file: { filename: string; bytes: Buffer; mimeType: ImageMimeType }): Promise<CreatedPhoto> {
+  async upload(
+    userId: string,
+    file: { filename: string; bytes: Buffer; mimeType: ImageMimeType },
+  ): Promise<CreatedPhoto> {
     const photoId = randomUUID();
     const original = `original.${EXTENSIONS[file.mimeType]}`;
-    const record = this.newRecord(photoId, userId, file.filename, file.bytes.length, file.mimeType, original);
+    const record = this.newRecord(
+      photoId,
+      userId,
+      file.filename,
+      file.bytes.length,
+      file.mimeType,
+      original,
+    );
     await this.store.create(record, { name: original, bytes: file.bytes });
     return this.announce(record);
   }
 
   /** A photo of `userId` registered by its metadata alone (the JSON form of `POST /photos`): nothing to decode. */
-  async create(userId: string, input: Omit<CreatePhotoDto, 'userId'>): Promise<CreatedPhoto> {
-    const record = this.newRecord(randomUUID(), userId, input.filename, input.size, input.mimeType);
+  async create(
+    userId: string,
+    input: Omit<CreatePhotoDto, 'userId'>,
+  ): Promise<CreatedPhoto> {
+    const record = this.newRecord(
+      randomUUID(),
+      userId,
+      input.filename,
+      input.size,
+      input.mimeType,
+    );
     await this.store.create(record);
     return this.announce(record);
   }
@@ -47,9 +66,27 @@ export class PhotosService {
     return this.store.listByUser(userId, limit);
   }
 
-  private newRecord(photoId: string, userId: string, filename: string, size: number, mimeType: string, original?: string): PhotoRecord {
+  private newRecord(
+    photoId: string,
+    userId: string,
+    filename: string,
+    size: number,
+    mimeType: string,
+    original?: string,
+  ): PhotoRecord {
     const now = new Date().toISOString();
-    return { photoId, userId, filename, size, mimeType, uploadedAt: now, ...(original ? { original } : {}), status: 'uploaded', progress: 0, updatedAt: now };
+    return {
+      photoId,
+      userId,
+      filename,
+      size,
+      mimeType,
+      uploadedAt: now,
+      ...(original ? { original } : {}),
+      status: 'uploaded',
+      progress: 0,
+      updatedAt: now,
+    };
   }
 
   private async announce(record: PhotoRecord): Promise<CreatedPhoto> {
@@ -71,6 +108,10 @@ export class PhotosService {
       throw error;
     }
     const self = `/photos/${record.photoId}`;
-    return { photoId: record.photoId, event, links: { self, thumbnail: `${self}/thumbnail`, image: `${self}/image` } };
+    return {
+      photoId: record.photoId,
+      event,
+      links: { self, thumbnail: `${self}/thumbnail`, image: `${self}/image` },
+    };
   }
 }

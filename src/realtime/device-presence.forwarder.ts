@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { EventBusService, OnEvent, type ClientConnectionEvent, type EventOf } from '@shared-infra/event-bus';
+import {
+  EventBusService,
+  OnEvent,
+  type ClientConnectionEvent,
+  type EventOf,
+} from '@shared-infra/event-bus';
 import { EventBusGateway } from '@shared-infra/event-bus/gateway';
 
 /** What a user's devices hear when one of their devices comes or goes (`device.connected` / `device.disconnected`). */
@@ -28,12 +33,17 @@ export class DevicePresenceForwarder {
     return this.forward('connected', event.data);
   }
 
-  @OnEvent('client.disconnected', { name: 'DevicePresenceForwarder.disconnected' })
+  @OnEvent('client.disconnected', {
+    name: 'DevicePresenceForwarder.disconnected',
+  })
   disconnected(event: EventOf<'client.disconnected'>): Promise<void> {
     return this.forward('disconnected', event.data);
   }
 
-  private async forward(state: DevicePresenceEvent['state'], data: ClientConnectionEvent): Promise<void> {
+  private async forward(
+    state: DevicePresenceEvent['state'],
+    data: ClientConnectionEvent,
+  ): Promise<void> {
     if (data.instanceId !== this.gateway.instanceId) return;
     const event: DevicePresenceEvent = { ...data, state };
     await this.eventBus.publishToUser(data.userId, `device.${state}`, event);

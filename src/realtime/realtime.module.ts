@@ -21,8 +21,12 @@ import { PhotoStatusTracker } from './photo-status.service.js';
       inject: [PhotoOwners],
       useFactory: (owners: PhotoOwners) => ({
         jwt: { secret: jwtSecret() },
-        authorizeRoom: (identity, room) => room.startsWith('photo:') && owners.isOwner(identity.userId, room.slice('photo:'.length)),
-        corsOrigins: process.env.CORS_ORIGINS ? process.env.CORS_ORIGINS.split(',') : [],
+        authorizeRoom: (identity, room) =>
+          room.startsWith('photo:') &&
+          owners.isOwner(identity.userId, room.slice('photo:'.length)),
+        corsOrigins: process.env.CORS_ORIGINS
+          ? process.env.CORS_ORIGINS.split(',')
+          : [],
       }),
     }),
   ],

@@ -17,8 +17,15 @@ import { fileURLToPath } from 'node:url';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
 const HOST = process.env.HOST ?? '127.0.0.1';
-const PORTS = (process.env.PORTS ?? '3000,3001').split(',').map(p => Number(p.trim()));
-const REDIS_CANDIDATES = ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server', '/opt/homebrew/bin/redis-server'];
+const PORTS = (process.env.PORTS ?? '3000,3001')
+  .split(',')
+  .map(p => Number(p.trim()));
+const REDIS_CANDIDATES = [
+  '/usr/bin/redis-server',
+  '/usr/local/bin/redis-server',
+  '/usr/sbin/redis-server',
+  '/opt/homebrew/bin/redis-server',
+];
 
 const children: Array<{ name: string; child: ChildProcess }> = [];
 let redisDir: string | undefined;
@@ -31,7 +38,9 @@ function log(line: string): void {
 function findRedisServer(): string | undefined {
   if (process.env.REDIS_SERVER_BIN) return process.env.REDIS_SERVER_BIN;
   try {
-    const found = execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim();
+    const found = execFileSync('sh', ['-c', 'command -v redis-server'], {
+      encoding: 'utf8',
+    }).trim();
     if (found) return found;
   } catch {
     // not on PATH
@@ -53,15 +62,23 @@ function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      server.close(() =>
+        resolve(typeof address === 'object' && address ? address.port : 0),
+      );
     });
   });
 }
 
-async function waitForPort(port: number, host: string, timeoutMs: number, child: ChildProcess): Promise<void> {
+async function waitForPort(
+  port: number,
+  host: string,
+  timeoutMs: number,
+  child: ChildProcess,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error('it exited');
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error('it exited');
     const open = await new Promise<boolean>(resolve => {
       const socket = createConnection({ host, port });
       socket.once('connect', () => {
@@ -77,8 +94,18 @@ async function waitForPort(port: number, host: string, timeoutMs: number, child:
 }
 
 /** Runs a child in its own process group (Ctrl-C reaches only this script, which stops them in order). */
-function run(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, quiet = false): ChildProcess {
-  const child = spawn(command, args, { env, stdio: ['ignore', quiet ? 'ignore' : 'pipe', 'pipe'], detached: true });
+function run(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  quiet = false,
+): ChildProcess {
+  const child = spawn(command, args, {
+    env,
+    stdio: ['ignore', quiet ? 'ignore' : 'pipe', 'pipe'],
+    detached: true,
+  });
   const prefix = (chunk: Buffer) =>
     String(chunk)
       .split('\n')
@@ -93,7 +120,9 @@ function run(name: string, command: string, args: string[], env: NodeJS.ProcessE
   });
   child.once('exit', (code, signal) => {
     if (!stopping) {
-      log(`${name} exited unexpectedly (${signal ?? `code ${code}`}): stopping everything.`);
+      log(
+        `${name} exited unexpectedly (${signal ?? `code ${code}`}): stopping everything.`,
+      );
       void stopAll(1);
     }
   });
@@ -101,8 +130,13 @@ function run(name: string, command: string, args: string[], env: NodeJS.ProcessE
   return child;
 }
 
-function stop(child: ChildProcess, signal: NodeJS.Signals, timeoutMs = 12_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+function stop(
+  child: ChildProcess,
+  signal: NodeJS.Signals,
+  timeoutMs = 12_000,
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve();
   return new Promise(resolve => {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('exit', () => {
@@ -118,7 +152,9 @@ async function stopAll(code: number): Promise<void> {
   stopping = true;
   log('stopping the instances…');
   // Apps first (they drain and say goodbye through Redis), then Redis.
-  await Promise.all(children.filter(c => c.name !== 'redis').map(c => stop(c.child, 'SIGTERM')));
+  await Promise.all(
+    children.filter(c => c.name !== 'redis').map(c => stop(c.child, 'SIGTERM')),
+  );
   const redis = children.find(c => c.name === 'redis');
   if (redis) {
     log('stopping redis-server…');
@@ -130,10 +166,22 @@ async function stopAll(code: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm run demo:two does).`);
-  if (PORTS.length !== 2 || PORTS.some(p => !Number.isInteger(p) || p <= 0 || p > 65535)) throw new Error(`PORTS must be two ports, e.g. PORTS=3000,3001 (got ${process.env.PORTS}).`);
+  if (!existsSync(MAIN))
+    throw new Error(
+      `${MAIN} is missing: run "npm run build" first (npm run demo:two does).`,
+    );
+  if (
+    PORTS.length !== 2 ||
+    PORTS.some(p => !Number.isInteger(p) || p <= 0 || p > 65535)
+  )
+    throw new Error(
+      `PORTS must be two ports, e.g. PORTS=3000,3001 (got ${process.env.PORTS}).`,
+    );
   for (const port of PORTS) {
-    if (!(await portIsFree(port))) throw new Error(`port ${port} on ${HOST} is in use: stop what uses it, or pick others (PORTS=4000,4001 npm run demo:two).`);
+    if (!(await portIsFree(port)))
+      throw new Error(
+        `port ${port} on ${HOST} is in use: stop what uses it, or pick others (PORTS=4000,4001 npm run demo:two).`,
+      );
   }
 
   let redisUrl = process.env.REDIS_URL;
@@ -148,10 +196,27 @@ async function main(): Promise<void> {
     const port = await freePort();
     redisDir = mkdtempSync(join(tmpdir(), 'demo-two-redis-'));
     // Its stdout (banner, notices) is left out; errors still show.
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir, '--protected-mode', 'no', '--loglevel', 'warning'];
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      redisDir,
+      '--protected-mode',
+      'no',
+      '--loglevel',
+      'warning',
+    ];
     const redis = run('redis', binary, args, process.env, true);
     await waitForPort(port, '127.0.0.1', 10_000, redis).catch(error => {
-      throw new Error(`redis-server did not start: ${(error as Error).message}`);
+      throw new Error(
+        `redis-server did not start: ${(error as Error).message}`,
+      );
     });
     redisUrl = `redis://127.0.0.1:${port}`;
     log(`started a throwaway redis-server on ${redisUrl} (${binary})`);
@@ -170,7 +235,9 @@ async function main(): Promise<void> {
       DATA_DIR: process.env.DATA_DIR ?? join('data', 'uploads'),
     }),
   );
-  await Promise.all(apps.map((child, index) => waitForPort(PORTS[index], HOST, 30_000, child)));
+  await Promise.all(
+    apps.map((child, index) => waitForPort(PORTS[index], HOST, 30_000, child)),
+  );
 
   const shown = HOST === '0.0.0.0' ? 'localhost' : HOST;
   process.stdout.write(
@@ -191,7 +258,9 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 // Never leave children behind, whatever happens to this process.
 process.on('exit', () => {
-  for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const { child } of children)
+    if (child.exitCode === null && child.signalCode === null)
+      child.kill('SIGKILL');
 });
 
 main().catch(error => {

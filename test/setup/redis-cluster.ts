@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './free-port.js';
-import { ensureRedisInstalled, findRedisCli, waitForPort } from './redis-server.js';
+import {
+  ensureRedisInstalled,
+  findRedisCli,
+  waitForPort,
+} from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -58,10 +62,14 @@ export class RedisCluster {
   private constructor(private readonly timeoutMs: number) {}
 
   /** Starts the nodes, joins them into one cluster and waits until it serves every slot. */
-  static async start(options: RedisClusterStartOptions = {}): Promise<RedisCluster> {
+  static async start(
+    options: RedisClusterStartOptions = {},
+  ): Promise<RedisCluster> {
     const masters = options.masters ?? 3;
     if (!Number.isInteger(masters) || masters < 3) {
-      throw new Error(`RedisCluster needs at least 3 masters (redis-cli --cluster create refuses fewer), got ${masters}.`);
+      throw new Error(
+        `RedisCluster needs at least 3 masters (redis-cli --cluster create refuses fewer), got ${masters}.`,
+      );
     }
     const cluster = new RedisCluster(options.timeoutMs ?? 20_000);
     try {
@@ -77,7 +85,10 @@ export class RedisCluster {
 
   /** Startup nodes for ioredis (every master). */
   get nodes(): RedisClusterNode[] {
-    return this.members.map(({ port }) => ({ host: '127.0.0.1' as const, port }));
+    return this.members.map(({ port }) => ({
+      host: '127.0.0.1' as const,
+      port,
+    }));
   }
 
   /**
@@ -116,7 +127,10 @@ export class RedisCluster {
   }
 
   /** Resolves when every running node reports `cluster_state:<state>`. */
-  async waitForState(state: 'ok' | 'fail', timeoutMs = this.timeoutMs): Promise<void> {
+  async waitForState(
+    state: 'ok' | 'fail',
+    timeoutMs = this.timeoutMs,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     for (;;) {
@@ -124,7 +138,11 @@ export class RedisCluster {
       const states = await Promise.all(
         running.map(async m => {
           try {
-            return /cluster_state:(\w+)/.exec(await this.cli(m.port, 'CLUSTER', 'INFO'))?.[1] ?? 'unknown';
+            return (
+              /cluster_state:(\w+)/.exec(
+                await this.cli(m.port, 'CLUSTER', 'INFO'),
+              )?.[1] ?? 'unknown'
+            );
           } catch (error) {
             return `error (${(error as Error).message.split('\n')[0]})`;
           }
@@ -133,7 +151,9 @@ export class RedisCluster {
       if (states.length > 0 && states.every(s => s === state)) return;
       last = running.map((m, k) => `${m.port}: ${states[k]}`).join(', ');
       if (Date.now() > deadline) {
-        throw new Error(`Redis Cluster did not reach cluster_state:${state} within ${timeoutMs} ms (${last || 'no node running'}).`);
+        throw new Error(
+          `Redis Cluster did not reach cluster_state:${state} within ${timeoutMs} ms (${last || 'no node running'}).`,
+        );
       }
       await new Promise(r => setTimeout(r, 100));
     }
@@ -151,7 +171,10 @@ export class RedisCluster {
 
   private member(i: number): NodeProcess {
     const member = this.members[i];
-    if (!member) throw new Error(`RedisCluster has nodes 0..${this.members.length - 1}; there is no node ${i}.`);
+    if (!member)
+      throw new Error(
+        `RedisCluster has nodes 0..${this.members.length - 1}; there is no node ${i}.`,
+      );
     return member;
   }
 
@@ -166,7 +189,12 @@ export class RedisCluster {
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freshPort(taken);
       const busPort = await freshPort(new Set([...taken, port]));
-      const member: NodeProcess = { port, busPort, dir: join(this.dir, String(port)), stderr: '' };
+      const member: NodeProcess = {
+        port,
+        busPort,
+        dir: join(this.dir, String(port)),
+        stderr: '',
+      };
       mkdirSync(member.dir, { recursive: true });
       this.members.push(member);
       try {
@@ -185,17 +213,28 @@ export class RedisCluster {
     if (this.stopped) throw new Error('RedisCluster is stopped.');
     const binary = ensureRedisInstalled();
     const args = [
-      '--port', String(member.port),
-      '--cluster-port', String(member.busPort),
-      '--bind', '127.0.0.1',
-      '--cluster-enabled', 'yes',
-      '--cluster-config-file', join(this.dir, `nodes-${member.port}.conf`),
-      '--cluster-node-timeout', '2000',
-      '--appendonly', 'no',
-      '--save', '',
-      '--dir', member.dir,
-      '--protected-mode', 'no',
-      '--loglevel', 'warning',
+      '--port',
+      String(member.port),
+      '--cluster-port',
+      String(member.busPort),
+      '--bind',
+      '127.0.0.1',
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(this.dir, `nodes-${member.port}.conf`),
+      '--cluster-node-timeout',
+      '2000',
+      '--appendonly',
+      'no',
+      '--save',
+      '',
+      '--dir',
+      member.dir,
+      '--protected-mode',
+      'no',
+      '--loglevel',
+      'warning',
     ];
     member.stderr = '';
     const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -204,7 +243,9 @@ export class RedisCluster {
     try {
       await waitForPort(member.port);
     } catch (error) {
-      throw new Error(`redis-server (cluster node) did not start on port ${member.port}: ${member.stderr || (error as Error).message}`);
+      throw new Error(
+        `redis-server (cluster node) did not start on port ${member.port}: ${member.stderr || (error as Error).message}`,
+      );
     }
   }
 
@@ -212,21 +253,44 @@ export class RedisCluster {
     const cli = redisCli();
     const addresses = this.members.map(m => `127.0.0.1:${m.port}`);
     try {
-      await run(cli, ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], {
-        timeout: this.timeoutMs,
-      });
+      await run(
+        cli,
+        [
+          '--cluster',
+          'create',
+          ...addresses,
+          '--cluster-replicas',
+          '0',
+          '--cluster-yes',
+        ],
+        {
+          timeout: this.timeoutMs,
+        },
+      );
     } catch (error) {
-      const { stdout, stderr, message } = error as Error & { stdout?: string; stderr?: string };
-      throw new Error(`redis-cli --cluster create ${addresses.join(' ')} failed: ${stderr || stdout || message}`);
+      const { stdout, stderr, message } = error as Error & {
+        stdout?: string;
+        stderr?: string;
+      };
+      throw new Error(
+        `redis-cli --cluster create ${addresses.join(' ')} failed: ${stderr || stdout || message}`,
+      );
     }
   }
 
   private async cli(port: number, ...command: string[]): Promise<string> {
-    const { stdout } = await run(redisCli(), ['-h', '127.0.0.1', '-p', String(port), ...command], { timeout: 2000 });
+    const { stdout } = await run(
+      redisCli(),
+      ['-h', '127.0.0.1', '-p', String(port), ...command],
+      { timeout: 2000 },
+    );
     return stdout;
   }
 
-  private async signal(member: NodeProcess, signal: NodeJS.Signals): Promise<void> {
+  private async signal(
+    member: NodeProcess,
+    signal: NodeJS.Signals,
+  ): Promise<void> {
     const child = member.process;
     member.process = undefined;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -238,13 +302,19 @@ export class RedisCluster {
 }
 
 function isAlive(member: NodeProcess): boolean {
-  return !!member.process && member.process.exitCode === null && member.process.signalCode === null;
+  return (
+    !!member.process &&
+    member.process.exitCode === null &&
+    member.process.signalCode === null
+  );
 }
 
 function redisCli(): string {
   const cli = findRedisCli();
   if (!cli) {
-    throw new Error('redis-cli is not installed: it comes with redis-server (sudo apt-get install -y redis-server, or redis-tools).');
+    throw new Error(
+      'redis-cli is not installed: it comes with redis-server (sudo apt-get install -y redis-server, or redis-tools).',
+    );
   }
   return cli;
 }

@@ -5,11 +5,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 
-const CANDIDATES = ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server'];
+const CANDIDATES = [
+  '/usr/bin/redis-server',
+  '/usr/local/bin/redis-server',
+  '/usr/sbin/redis-server',
+];
 
 function onPath(binary: string): string | undefined {
   try {
-    return execFileSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).trim() || undefined;
+    return (
+      execFileSync('sh', ['-c', `command -v ${binary}`], {
+        encoding: 'utf8',
+      }).trim() || undefined
+    );
   } catch {
     return undefined;
   }
@@ -17,38 +25,59 @@ function onPath(binary: string): string | undefined {
 
 /** Path of redis-server, or undefined. */
 export function findRedisServer(): string | undefined {
-  return process.env.REDIS_SERVER_BIN ?? onPath('redis-server') ?? CANDIDATES.find(p => existsSync(p));
+  return (
+    process.env.REDIS_SERVER_BIN ??
+    onPath('redis-server') ??
+    CANDIDATES.find(p => existsSync(p))
+  );
 }
 
 /** Path of redis-cli next to redis-server. */
 export function findRedisCli(): string | undefined {
-  return onPath('redis-cli') ?? ['/usr/bin/redis-cli', '/usr/local/bin/redis-cli'].find(p => existsSync(p));
+  return (
+    onPath('redis-cli') ??
+    ['/usr/bin/redis-cli', '/usr/local/bin/redis-cli'].find(p => existsSync(p))
+  );
 }
 
 /**
  * Finds redis-server or installs Debian's package when running as root. Throws
  * with the fix when neither works.
  */
-export function ensureRedisInstalled(log: (line: string) => void = line => process.stderr.write(line + '\n')): string {
+export function ensureRedisInstalled(
+  log: (line: string) => void = line => process.stderr.write(line + '\n'),
+): string {
   const found = findRedisServer();
   if (found) return found;
   if (process.getuid?.() !== 0) {
-    throw new Error('redis-server is not installed and this is not root: install it (sudo apt-get install -y redis-server) or set REDIS_SERVER_BIN.');
+    throw new Error(
+      'redis-server is not installed and this is not root: install it (sudo apt-get install -y redis-server) or set REDIS_SERVER_BIN.',
+    );
   }
-  log('[test setup] redis-server not found: installing Debian package redis-server (apt-get update, then install)...');
-  execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  log(
+    '[test setup] redis-server not found: installing Debian package redis-server (apt-get update, then install)...',
+  );
+  execFileSync('apt-get', ['update', '-qq'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
   const installed = findRedisServer();
-  if (!installed) throw new Error('apt-get installed redis-server but it is not on PATH; set REDIS_SERVER_BIN.');
+  if (!installed)
+    throw new Error(
+      'apt-get installed redis-server but it is not on PATH; set REDIS_SERVER_BIN.',
+    );
   log(`[test setup] installed ${installed}`);
   return installed;
 }
 
 /** Resolves when something accepts TCP connections on the port, or rejects after timeoutMs. */
-export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+export async function waitForPort(
+  port: number,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ok = await new Promise<boolean>(resolve => {
@@ -80,7 +109,10 @@ export class RedisServer {
   private process?: ChildProcess;
   private readonly dir: string;
 
-  private constructor(port: number, private readonly options: RedisServerOptions) {
+  private constructor(
+    port: number,
+    private readonly options: RedisServerOptions,
+  ) {
     this.port = port;
     this.dir = mkdtempSync(join(tmpdir(), 'eventbus-redis-'));
   }
@@ -98,15 +130,23 @@ export class RedisServer {
   async start(): Promise<void> {
     const binary = ensureRedisInstalled();
     const args = [
-      '--port', String(this.port),
-      '--bind', '127.0.0.1',
-      '--save', '',
-      '--appendonly', 'no',
-      '--dir', this.dir,
-      '--protected-mode', 'no',
-      '--loglevel', 'warning',
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      this.dir,
+      '--protected-mode',
+      'no',
+      '--loglevel',
+      'warning',
     ];
-    for (const [key, value] of Object.entries(this.options.config ?? {})) args.push(`--${key}`, value);
+    for (const [key, value] of Object.entries(this.options.config ?? {}))
+      args.push(`--${key}`, value);
     const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', chunk => (stderr += String(chunk)));
@@ -115,7 +155,9 @@ export class RedisServer {
       await waitForPort(this.port);
     } catch (error) {
       child.kill('SIGKILL');
-      throw new Error(`redis-server did not start on port ${this.port}: ${stderr || (error as Error).message}`);
+      throw new Error(
+        `redis-server did not start on port ${this.port}: ${stderr || (error as Error).message}`,
+      );
     }
   }
 

@@ -16,12 +16,29 @@ export async function typedPublishes(bus: EventBusService): Promise<void> {
   await bus.publish('order.created', { orderId: 'o1', total: '10' });
   // @ts-expect-error orderId is required
   await bus.publish('order.created', { total: 10 });
-  await bus.publish('photo.processing.progress', { photoId: 'p', userId: 'u', jobId: 'j', progress: 50, stage: 'resize' });
-  // @ts-expect-error progress is a number in the shipped photo events
-  await bus.publish('photo.processing.progress', { photoId: 'p', userId: 'u', jobId: 'j', progress: 'half', stage: 'resize' });
+  await bus.publish('photo.processing.progress', {
+    photoId: 'p',
+    userId: 'u',
+    jobId: 'j',
+    progress: 50,
+    stage: 'resize',
+  });
+  await bus.publish('photo.processing.progress', {
+    photoId: 'p',
+    userId: 'u',
+    jobId: 'j',
+    // @ts-expect-error progress is a number in the shipped photo events
+    progress: 'half',
+    stage: 'resize',
+  });
   // Types outside the map take any data.
   await bus.publish('custom.thing', { anything: true });
-  await bus.publishToUser('u1', 'notification.new', { type: 't', title: 'T', message: 'm', timestamp: '' });
+  await bus.publishToUser('u1', 'notification.new', {
+    type: 't',
+    title: 'T',
+    message: 'm',
+    timestamp: '',
+  });
   await bus.subscribe('order.created', event => {
     const total: number = event.data.total;
     // @ts-expect-error no such field on order.created

@@ -1,6 +1,9 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { EventBusModule, type EventBusModuleOptions } from '@shared-infra/event-bus';
+import {
+  EventBusModule,
+  type EventBusModuleOptions,
+} from '@shared-infra/event-bus';
 
 /**
  * A Nest application context holding only EventBusModule on the Redis at `url`

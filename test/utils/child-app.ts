@@ -20,34 +20,77 @@ export interface ChildEvent {
 export class ChildApp {
   readonly events = new Collector<ChildEvent>();
   /** Other reports (`kind` other than event/reply/ready), e.g. a worker's `handled`. */
-  readonly reports = new Collector<{ kind: string; id?: string; pid?: number }>();
+  readonly reports = new Collector<{
+    kind: string;
+    id?: string;
+    pid?: number;
+  }>();
   readonly stderr: string[] = [];
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void }
+  >();
 
   private constructor(private readonly child: ChildProcess) {
-    child.on('message', (message: { kind: string; id?: number; result?: unknown; error?: { name: string; message: string }; handler?: string; event?: EventEnvelope }) => {
-      if (message.kind === 'event') this.events.push({ handler: message.handler!, event: message.event! });
-      else if (message.kind !== 'reply' && message.kind !== 'ready') this.reports.push(message as { kind: string });
-      if (message.kind === 'reply' && message.id !== undefined) {
-        const waiter = this.pending.get(message.id);
-        this.pending.delete(message.id);
-        if (message.error) waiter?.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
-        else waiter?.resolve(message.result);
-      }
-    });
+    child.on(
+      'message',
+      (message: {
+        kind: string;
+        id?: number;
+        result?: unknown;
+        error?: { name: string; message: string };
+        handler?: string;
+        event?: EventEnvelope;
+      }) => {
+        if (message.kind === 'event')
+          this.events.push({
+            handler: message.handler!,
+            event: message.event!,
+          });
+        else if (message.kind !== 'reply' && message.kind !== 'ready')
+          this.reports.push(message as { kind: string });
+        if (message.kind === 'reply' && message.id !== undefined) {
+          const waiter = this.pending.get(message.id);
+          this.pending.delete(message.id);
+          if (message.error)
+            waiter?.reject(
+              Object.assign(new Error(message.error.message), {
+                name: message.error.name,
+              }),
+            );
+          else waiter?.resolve(message.result);
+        }
+      },
+    );
     child.stderr?.on('data', chunk => this.stderr.push(String(chunk)));
   }
 
-  static async start(fixture: string, env: Record<string, string>): Promise<ChildApp> {
+  static async start(
+    fixture: string,
+    env: Record<string, string>,
+  ): Promise<ChildApp> {
     const script = join(ROOT, 'dist', 'test', 'fixtures', `${fixture}.js`);
     if (!existsSync(script)) {
-      throw new Error(`${script} is missing: run "npm run build" first (npm test does it for you).`);
+      throw new Error(
+        `${script} is missing: run "npm run build" first (npm test does it for you).`,
+      );
     }
-    const child = fork(script, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const child = fork(script, [], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
     const app = new ChildApp(child);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${fixture} did not start in 15 s: ${app.stderr.join('')}`)), 15_000);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${fixture} did not start in 15 s: ${app.stderr.join('')}`,
+            ),
+          ),
+        15_000,
+      );
       child.on('message', (message: { kind: string }) => {
         if (message.kind === 'ready') {
           clearTimeout(timer);
@@ -56,7 +99,9 @@ export class ChildApp {
       });
       child.once('exit', code => {
         clearTimeout(timer);
-        reject(new Error(`${fixture} exited with ${code}: ${app.stderr.join('')}`));
+        reject(
+          new Error(`${fixture} exited with ${code}: ${app.stderr.join('')}`),
+        );
       });
     });
     return app;
@@ -87,12 +132,19 @@ export class ChildApp {
     this.child.kill(signal);
   }
 
-  request<T = unknown>(command: Record<string, unknown>, timeoutMs = 10_000): Promise<T> {
+  request<T = unknown>(
+    command: Record<string, unknown>,
+    timeoutMs = 10_000,
+  ): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`no reply to ${JSON.stringify(command)} in ${timeoutMs} ms`));
+        reject(
+          new Error(
+            `no reply to ${JSON.stringify(command)} in ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       this.pending.set(id, {
         resolve: value => {
@@ -115,8 +167,12 @@ export class ChildApp {
   /** Closes the app gracefully, or kills it if it does not exit within 5 s. */
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise<void>(resolve => this.child.once('exit', () => resolve()));
-    this.request({ cmd: 'close' }, 5000).catch(() => this.child.kill('SIGKILL'));
+    const exited = new Promise<void>(resolve =>
+      this.child.once('exit', () => resolve()),
+    );
+    this.request({ cmd: 'close' }, 5000).catch(() =>
+      this.child.kill('SIGKILL'),
+    );
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
     await exited;
     clearTimeout(timer);

@@ -27,7 +27,9 @@ export class Collector<T = EventEnvelope> {
     while (this.items.length < count) {
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new Error(`expected ${count} items, got ${this.items.length} after ${timeoutMs} ms`);
+        throw new Error(
+          `expected ${count} items, got ${this.items.length} after ${timeoutMs} ms`,
+        );
       }
       await new Promise<void>(resolve => {
         const timer = setTimeout(resolve, left);
@@ -48,10 +50,15 @@ export class Collector<T = EventEnvelope> {
 }
 
 /** Polls `check` until it returns true or the time runs out. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise(r => setTimeout(r, 25));
   }
 }

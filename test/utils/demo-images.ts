@@ -6,13 +6,41 @@ import sharp from 'sharp';
  * JPEG cut short (a valid header, then nothing: it fails to decode).
  */
 const PALETTES = [
-  { top: '#2f6fd6', bottom: '#f5b36b', sun: '#ffe27a', far: '#3b5d46', near: '#24402f', sunX: 130, sunY: 48 },
-  { top: '#3a1f5d', bottom: '#f0735a', sun: '#ffb347', far: '#5b3a55', near: '#2d1b33', sunX: 60, sunY: 80 },
-  { top: '#0b1d3a', bottom: '#2a6f8f', sun: '#f4f1de', far: '#1d3d4f', near: '#0f2430', sunX: 40, sunY: 30 },
+  {
+    top: '#2f6fd6',
+    bottom: '#f5b36b',
+    sun: '#ffe27a',
+    far: '#3b5d46',
+    near: '#24402f',
+    sunX: 130,
+    sunY: 48,
+  },
+  {
+    top: '#3a1f5d',
+    bottom: '#f0735a',
+    sun: '#ffb347',
+    far: '#5b3a55',
+    near: '#2d1b33',
+    sunX: 60,
+    sunY: 80,
+  },
+  {
+    top: '#0b1d3a',
+    bottom: '#2a6f8f',
+    sun: '#f4f1de',
+    far: '#1d3d4f',
+    near: '#0f2430',
+    sunX: 40,
+    sunY: 30,
+  },
 ];
 
 /** A landscape (sky, sun, two mountain ridges); `variant` 0, 1 or 2 picks day, sunset or night. */
-export async function landscapeJpeg(width = 1800, height = 1200, variant = 0): Promise<Buffer> {
+export async function landscapeJpeg(
+  width = 1800,
+  height = 1200,
+  variant = 0,
+): Promise<Buffer> {
   const p = PALETTES[variant % PALETTES.length];
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 180 120" preserveAspectRatio="none">
     <defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="${p.top}"/><stop offset="1" stop-color="${p.bottom}"/></linearGradient></defs>

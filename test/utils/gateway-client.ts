@@ -7,8 +7,15 @@ export const JWT_SECRET = 'e2e-secret-with-enough-length-0123456789';
 const jwt = new JwtService({ secret: JWT_SECRET });
 
 /** A signed token for `userId`, as an identity provider would issue it. */
-export function tokenFor(userId: string, claims: Record<string, unknown> = {}, expiresIn: number | string = '1h'): string {
-  return jwt.sign({ sub: userId, ...claims }, { expiresIn: expiresIn as number });
+export function tokenFor(
+  userId: string,
+  claims: Record<string, unknown> = {},
+  expiresIn: number | string = '1h',
+): string {
+  return jwt.sign(
+    { sub: userId, ...claims },
+    { expiresIn: expiresIn as number },
+  );
 }
 
 /** A socket.io client that records every event it receives. */
@@ -16,8 +23,18 @@ export interface TestClient {
   socket: Socket;
   /** Every event other than the gateway's own, in arrival order. */
   events: Collector<ClientEvent>;
-  established: { socketId: string; userId: string; clientId: string; rooms: string[]; instanceId: string };
-  request(message: string, payload?: unknown, timeoutMs?: number): Promise<GatewayAck>;
+  established: {
+    socketId: string;
+    userId: string;
+    clientId: string;
+    rooms: string[];
+    instanceId: string;
+  };
+  request(
+    message: string,
+    payload?: unknown,
+    timeoutMs?: number,
+  ): Promise<GatewayAck>;
   close(): void;
 }
 
@@ -28,7 +45,11 @@ export interface TestClient {
 export function connectClient(
   url: string,
   auth: Record<string, unknown> | undefined,
-  options: { transports?: Array<'websocket' | 'polling'>; extraHeaders?: Record<string, string>; reconnection?: boolean } = {},
+  options: {
+    transports?: Array<'websocket' | 'polling'>;
+    extraHeaders?: Record<string, string>;
+    reconnection?: boolean;
+  } = {},
 ): Promise<TestClient> {
   const socket = io(url, {
     auth,
@@ -58,7 +79,11 @@ export function connectClient(
         events,
         established,
         request: (message, payload, timeoutMs = 5000) =>
-          (payload === undefined ? socket.timeout(timeoutMs).emitWithAck(message) : socket.timeout(timeoutMs).emitWithAck(message, payload)) as Promise<GatewayAck>,
+          (payload === undefined
+            ? socket.timeout(timeoutMs).emitWithAck(message)
+            : socket
+                .timeout(timeoutMs)
+                .emitWithAck(message, payload)) as Promise<GatewayAck>,
         close: () => socket.close(),
       });
     });
@@ -66,7 +91,11 @@ export function connectClient(
 }
 
 /** The `connect_error` a handshake gets (fails the test if it connects). */
-export async function connectError(url: string, auth: Record<string, unknown> | undefined, extraHeaders?: Record<string, string>): Promise<{ message: string; data?: { reason?: string } }> {
+export async function connectError(
+  url: string,
+  auth: Record<string, unknown> | undefined,
+  extraHeaders?: Record<string, string>,
+): Promise<{ message: string; data?: { reason?: string } }> {
   try {
     const client = await connectClient(url, auth, { extraHeaders });
     client.close();

@@ -13,18 +13,31 @@ export function parseMetrics(text: string): Sample[] {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
     if (!match) throw new Error(`not a Prometheus sample: ${line}`);
     const labels: Record<string, string> = {};
-    for (const [, key, value] of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value;
+    for (const [, key, value] of (match[2] ?? '').matchAll(
+      /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g,
+    ))
+      labels[key] = value;
     samples.push({ name: match[1], labels, value: Number(match[3]) });
   }
   return samples;
 }
 
 /** The value of the sample of `name` whose labels include `labels`; undefined when there is none. */
-export function sampleValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  return samples.find(s => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+export function sampleValue(
+  samples: Sample[],
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  return samples.find(
+    s =>
+      s.name === name &&
+      Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  )?.value;
 }
 
 /** Sum of every sample of `name`, over all its labels. */
 export function sampleSum(samples: Sample[], name: string): number {
-  return samples.filter(s => s.name === name).reduce((sum, s) => sum + s.value, 0);
+  return samples
+    .filter(s => s.name === name)
+    .reduce((sum, s) => sum + s.value, 0);
 }

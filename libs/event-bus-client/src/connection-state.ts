@@ -8,7 +8,8 @@
  *
  * @publicApi
  */
-export type ConnectionState = 'connecting' | 'connected' | 'recovering' | 'disconnected';
+export type ConnectionState =
+  'connecting' | 'connected' | 'recovering' | 'disconnected';
 
 /** What moves the state. */
 export type ConnectionInput =
@@ -29,7 +30,11 @@ export interface ConnectionMachine {
   readonly closed: boolean;
 }
 
-export const INITIAL_CONNECTION: ConnectionMachine = { state: 'connecting', everConnected: false, closed: false };
+export const INITIAL_CONNECTION: ConnectionMachine = {
+  state: 'connecting',
+  everConnected: false,
+  closed: false,
+};
 
 /**
  * The next state. Before the first connection the client is `connecting`
@@ -37,15 +42,24 @@ export const INITIAL_CONNECTION: ConnectionMachine = { state: 'connecting', ever
  * `disconnected` and a new connection `recovering` until its subscriptions are
  * back. `closed` is final.
  */
-export function transition(machine: ConnectionMachine, input: ConnectionInput): ConnectionMachine {
+export function transition(
+  machine: ConnectionMachine,
+  input: ConnectionInput,
+): ConnectionMachine {
   if (machine.closed) return machine;
   switch (input) {
     case 'transport-up':
-      return { ...machine, state: machine.everConnected ? 'recovering' : 'connecting' };
+      return {
+        ...machine,
+        state: machine.everConnected ? 'recovering' : 'connecting',
+      };
     case 'session-ready':
       return { ...machine, state: 'connected', everConnected: true };
     case 'transport-down':
-      return { ...machine, state: machine.everConnected ? 'disconnected' : 'connecting' };
+      return {
+        ...machine,
+        state: machine.everConnected ? 'disconnected' : 'connecting',
+      };
     case 'closed':
       return { ...machine, state: 'disconnected', closed: true };
   }
@@ -65,8 +79,15 @@ export interface ResolvedReconnection {
  * does not retry): socket.io's own formula, `delayMs × 2^attempt` give or take
  * `randomization`, at most `maxDelayMs`.
  */
-export function reconnectDelay(attempt: number, options: ResolvedReconnection, random: () => number = Math.random): number {
+export function reconnectDelay(
+  attempt: number,
+  options: ResolvedReconnection,
+  random: () => number = Math.random,
+): number {
   const base = options.delayMs * Math.pow(2, Math.min(attempt, 30));
   const deviation = base * options.randomization * (random() * 2 - 1);
-  return Math.max(0, Math.round(Math.min(base + deviation, options.maxDelayMs)));
+  return Math.max(
+    0,
+    Math.round(Math.min(base + deviation, options.maxDelayMs)),
+  );
 }

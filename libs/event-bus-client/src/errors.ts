@@ -7,7 +7,8 @@ import type { GatewayAckCode } from '@shared-infra/event-bus/gateway';
  *
  * @publicApi
  */
-export type ClientAckCode = GatewayAckCode | 'timeout' | 'disconnected' | 'closed' | (string & {});
+export type ClientAckCode =
+  GatewayAckCode | 'timeout' | 'disconnected' | 'closed' | (string & {});
 
 /**
  * A gateway refusal (`{ ok: false, code, error }`) or a request the client could

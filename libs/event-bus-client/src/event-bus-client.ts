@@ -1,9 +1,26 @@
 import type { EventData } from '@shared-infra/event-bus';
 import type { ClientEvent, GatewayAck } from '@shared-infra/event-bus/gateway';
 import { io, type Socket } from 'socket.io-client';
-import { INITIAL_CONNECTION, reconnectDelay, transition, type ConnectionInput, type ConnectionState, type ResolvedReconnection } from './connection-state.js';
-import { ClientAckError, ClientAuthError, type ClientAckCode } from './errors.js';
-import type { ConnectionIdentity, EventBusClient, EventBusClientOptions, RoomSignal, RoomSubscription } from './interfaces.js';
+import {
+  INITIAL_CONNECTION,
+  reconnectDelay,
+  transition,
+  type ConnectionInput,
+  type ConnectionState,
+  type ResolvedReconnection,
+} from './connection-state.js';
+import {
+  ClientAckError,
+  ClientAuthError,
+  type ClientAckCode,
+} from './errors.js';
+import type {
+  ConnectionIdentity,
+  EventBusClient,
+  EventBusClientOptions,
+  RoomSignal,
+  RoomSubscription,
+} from './interfaces.js';
 import { ObservableValue } from './observable-value.js';
 import { reportAsync } from './report-async.js';
 import { RoomTracker } from './room-tracker.js';
@@ -14,9 +31,19 @@ const SHUTDOWN = 'system.shutdown';
 const SIGNAL = 'signal';
 
 /** Refusals of a re-join worth another try, and how many tries. */
-const RETRYABLE = new Set(['rate_limited', 'unavailable', 'internal', 'timeout']);
+const RETRYABLE = new Set([
+  'rate_limited',
+  'unavailable',
+  'internal',
+  'timeout',
+]);
 const MAX_JOIN_ATTEMPTS = 6;
-const JOIN_RETRY: ResolvedReconnection = { delayMs: 250, maxDelayMs: 5000, randomization: 0.5, attempts: MAX_JOIN_ATTEMPTS };
+const JOIN_RETRY: ResolvedReconnection = {
+  delayMs: 250,
+  maxDelayMs: 5000,
+  randomization: 0.5,
+  attempts: MAX_JOIN_ATTEMPTS,
+};
 
 type Handler = (event: ClientEvent) => void;
 /** An ack, or a request that got none, in the same shape. */
@@ -58,7 +85,9 @@ export function connect(options: EventBusClientOptions): EventBusClient {
 }
 
 class GatewayClient implements EventBusClient {
-  readonly state = new ObservableValue<ConnectionState>(INITIAL_CONNECTION.state);
+  readonly state = new ObservableValue<ConnectionState>(
+    INITIAL_CONNECTION.state,
+  );
   identity: ConnectionIdentity | undefined;
 
   private machine = INITIAL_CONNECTION;
@@ -119,15 +148,26 @@ class GatewayClient implements EventBusClient {
     return this.readiness.promise;
   }
 
-  async subscribe(room: string, handler: (event: ClientEvent) => void): Promise<RoomSubscription> {
-    if (this.closed) throw new ClientAckError('closed', 'the client is closed', room);
+  async subscribe(
+    room: string,
+    handler: (event: ClientEvent) => void,
+  ): Promise<RoomSubscription> {
+    if (this.closed)
+      throw new ClientAckError('closed', 'the client is closed', room);
     let entry = this.rooms.get(room);
     if (!entry) {
-      entry = { room, handlers: new Set(), sentOn: -1, joined: false, ready: deferred() };
+      entry = {
+        room,
+        handlers: new Set(),
+        sentOn: -1,
+        joined: false,
+        ready: deferred(),
+      };
       entry.ready.promise.catch(() => undefined);
       this.rooms.set(room, entry);
       // Not connected yet: the next connection's set-up joins it.
-      if (this.socket.connected && this.establishedOn === this.generation) void this.join(room, this.generation);
+      if (this.socket.connected && this.establishedOn === this.generation)
+        void this.join(room, this.generation);
     }
     const joined = entry;
     joined.handlers.add(handler);
@@ -148,7 +188,10 @@ class GatewayClient implements EventBusClient {
     };
   }
 
-  on<K extends string>(type: K, handler: (event: ClientEvent<EventData<K>>) => void): () => void {
+  on<K extends string>(
+    type: K,
+    handler: (event: ClientEvent<EventData<K>>) => void,
+  ): () => void {
     let handlers = this.typeHandlers.get(type);
     if (!handlers) this.typeHandlers.set(type, (handlers = new Set()));
     // A wrapper per call: the same function registered twice runs twice and each off removes one.
@@ -156,19 +199,32 @@ class GatewayClient implements EventBusClient {
     handlers.add(entry);
     return () => {
       handlers.delete(entry);
-      if (handlers.size === 0 && this.typeHandlers.get(type) === handlers) this.typeHandlers.delete(type);
+      if (handlers.size === 0 && this.typeHandlers.get(type) === handlers)
+        this.typeHandlers.delete(type);
     };
   }
 
-  async publish<K extends string>(type: K, data: EventData<K>): Promise<{ eventId: string }> {
+  async publish<K extends string>(
+    type: K,
+    data: EventData<K>,
+  ): Promise<{ eventId: string }> {
     const ack = await this.ask('publish', { type, data });
-    if (!ack.ok || typeof ack.eventId !== 'string') throw refusal(ack, `publishing "${type}" was refused`);
+    if (!ack.ok || typeof ack.eventId !== 'string')
+      throw refusal(ack, `publishing "${type}" was refused`);
     return { eventId: ack.eventId };
   }
 
   async signal(room: string, kind: string, data?: unknown): Promise<void> {
-    const ack = await this.ask('signal', data === undefined ? { room, kind } : { room, kind, data });
-    if (!ack.ok) throw refusal(ack, `signal "${kind}" in room "${room}" was refused`, room);
+    const ack = await this.ask(
+      'signal',
+      data === undefined ? { room, kind } : { room, kind, data },
+    );
+    if (!ack.ok)
+      throw refusal(
+        ack,
+        `signal "${kind}" in room "${room}" was refused`,
+        room,
+      );
   }
 
   onSignal(handler: (signal: RoomSignal) => void): () => void {
@@ -210,12 +266,17 @@ class GatewayClient implements EventBusClient {
       this.move('transport-down');
       // socket.io reconnects by itself except after a server-side disconnect:
       // an instance shutting down (another one takes over) or the server dropping this socket.
-      if (!this.closed && reason === 'io server disconnect') this.reconnectAfterServerDisconnect();
+      if (!this.closed && reason === 'io server disconnect')
+        this.reconnectAfterServerDisconnect();
     });
-    socket.on('connect_error', (error: Error & { data?: { reason?: string } }) => {
-      // Network failures: socket.io retries by itself and gives up with reconnect_failed.
-      if (!this.closed && error.message === 'unauthorized') this.unauthorized(error.data?.reason);
-    });
+    socket.on(
+      'connect_error',
+      (error: Error & { data?: { reason?: string } }) => {
+        // Network failures: socket.io retries by itself and gives up with reconnect_failed.
+        if (!this.closed && error.message === 'unauthorized')
+          this.unauthorized(error.data?.reason);
+      },
+    );
     socket.on(SHUTDOWN, () => {
       this.shutdownNotice = true;
     });
@@ -223,19 +284,35 @@ class GatewayClient implements EventBusClient {
       for (const handler of [...this.signalHandlers]) safely(handler, signal);
     });
     socket.onAny((name: string, payload: unknown) => {
-      if (name === ESTABLISHED || name === SHUTDOWN || name === SIGNAL || !isClientEvent(payload)) return;
+      if (
+        name === ESTABLISHED ||
+        name === SHUTDOWN ||
+        name === SIGNAL ||
+        !isClientEvent(payload)
+      )
+        return;
       for (const event of this.tracker.receive(payload)) this.deliver(event);
     });
     socket.io.on('reconnect_failed', () => {
-      this.fail(new Error(`could not reconnect to ${this.options.url} after ${this.reconnection.attempts} attempts`));
+      this.fail(
+        new Error(
+          `could not reconnect to ${this.options.url} after ${this.reconnection.attempts} attempts`,
+        ),
+      );
     });
   }
 
   /** socket.io's `auth` callback: runs before every connection attempt. */
-  private authenticate(callback: (auth: Record<string, unknown>) => void): void {
+  private authenticate(
+    callback: (auth: Record<string, unknown>) => void,
+  ): void {
     const { getToken, token } = this.options;
     if (!getToken) {
-      callback(token === undefined ? { clientId: this.clientId } : { token, clientId: this.clientId });
+      callback(
+        token === undefined
+          ? { clientId: this.clientId }
+          : { token, clientId: this.clientId },
+      );
       return;
     }
     this.tokenError = undefined;
@@ -245,7 +322,8 @@ class GatewayClient implements EventBusClient {
         fresh => callback({ token: fresh, clientId: this.clientId }),
         (error: unknown) => {
           // Connect without a token: the refusal comes back as unauthorized and is retried.
-          this.tokenError = error instanceof Error ? error : new Error(String(error));
+          this.tokenError =
+            error instanceof Error ? error : new Error(String(error));
           callback({ clientId: this.clientId });
         },
       );
@@ -254,13 +332,19 @@ class GatewayClient implements EventBusClient {
   /** `connect_error` "unauthorized": socket.io does not retry it; with getToken the client does. */
   private unauthorized(serverReason: string | undefined): void {
     this.authFailures++;
-    const reason = this.tokenError ? `getToken failed: ${this.tokenError.message}` : (serverReason ?? 'unauthorized');
+    const reason = this.tokenError
+      ? `getToken failed: ${this.tokenError.message}`
+      : (serverReason ?? 'unauthorized');
     if (!this.options.getToken || this.authFailures >= this.maxAuthFailures) {
       this.fail(new ClientAuthError(reason));
       return;
     }
     // The first retry at once, with a fresh token; then socket.io's backoff.
-    this.reconnectIn(this.authFailures === 1 ? 0 : reconnectDelay(this.authFailures - 2, this.reconnection));
+    this.reconnectIn(
+      this.authFailures === 1
+        ? 0
+        : reconnectDelay(this.authFailures - 2, this.reconnection),
+    );
   }
 
   private reconnectAfterServerDisconnect(): void {
@@ -271,9 +355,14 @@ class GatewayClient implements EventBusClient {
       return;
     }
     // Dropped by the server (disconnectUser, abuse): back off, longer each time it happens soon after connecting.
-    if (Date.now() - this.connectedAt > this.reconnection.maxDelayMs) this.kicks = 0;
+    if (Date.now() - this.connectedAt > this.reconnection.maxDelayMs)
+      this.kicks = 0;
     if (this.kicks >= this.reconnection.attempts) {
-      this.fail(new Error(`the server disconnected this client ${this.kicks + 1} times in a row`));
+      this.fail(
+        new Error(
+          `the server disconnected this client ${this.kicks + 1} times in a row`,
+        ),
+      );
       return;
     }
     this.reconnectIn(reconnectDelay(this.kicks++, this.reconnection));
@@ -295,10 +384,15 @@ class GatewayClient implements EventBusClient {
   private async setUp(generation: number): Promise<void> {
     const own = new Set(this.identity?.rooms ?? []);
     // Rooms the server put the socket in by itself (addUserToRoom) are not joined again.
-    for (const room of this.tracker.roomNames()) if (!this.rooms.has(room) && !own.has(room)) this.tracker.forget(room);
+    for (const room of this.tracker.roomNames())
+      if (!this.rooms.has(room) && !own.has(room)) this.tracker.forget(room);
     const joins: Array<Promise<void>> = [];
-    for (const entry of this.rooms.values()) if (entry.sentOn !== generation) joins.push(this.join(entry.room, generation));
-    for (const room of own) if (!this.rooms.has(room) && this.tracker.lastId(room) !== undefined) joins.push(this.join(room, generation));
+    for (const entry of this.rooms.values())
+      if (entry.sentOn !== generation)
+        joins.push(this.join(entry.room, generation));
+    for (const room of own)
+      if (!this.rooms.has(room) && this.tracker.lastId(room) !== undefined)
+        joins.push(this.join(room, generation));
     await Promise.all(joins);
     if (generation !== this.generation || this.closed) return;
     this.move('session-ready');
@@ -318,9 +412,17 @@ class GatewayClient implements EventBusClient {
     if (lastEventId !== undefined) this.tracker.hold(room);
     let ack: Ack;
     for (let attempt = 1; ; attempt++) {
-      ack = await this.ask('subscribe', lastEventId !== undefined ? { room, lastEventId } : { room });
+      ack = await this.ask(
+        'subscribe',
+        lastEventId !== undefined ? { room, lastEventId } : { room },
+      );
       if (generation !== this.generation) return; // that connection is gone: the next one joins again
-      if (ack.ok || !RETRYABLE.has(ack.code ?? '') || attempt >= MAX_JOIN_ATTEMPTS) break;
+      if (
+        ack.ok ||
+        !RETRYABLE.has(ack.code ?? '') ||
+        attempt >= MAX_JOIN_ATTEMPTS
+      )
+        break;
       await sleep(reconnectDelay(attempt - 1, JOIN_RETRY));
       if (generation !== this.generation) return;
     }
@@ -328,7 +430,8 @@ class GatewayClient implements EventBusClient {
     if (entry && current !== entry) {
       // Unsubscribed while the ack was on its way.
       if (current) {
-        for (const event of this.tracker.release(room, 'live')) this.deliver(event);
+        for (const event of this.tracker.release(room, 'live'))
+          this.deliver(event);
       } else if (!this.isOwnRoom(room)) {
         this.tracker.forget(room);
         if (ack.ok) void this.ask('unsubscribe', { room });
@@ -336,14 +439,23 @@ class GatewayClient implements EventBusClient {
       return;
     }
     if (ack.ok) {
-      for (const event of this.tracker.release(room, ack.recovered === true ? 'replayed' : 'live', ack.replayOrder)) this.deliver(event);
+      for (const event of this.tracker.release(
+        room,
+        ack.recovered === true ? 'replayed' : 'live',
+        ack.replayOrder,
+      ))
+        this.deliver(event);
       if (entry) {
         entry.joined = true;
         entry.ready.resolve();
       }
       // Missed events could not come back: the server no longer had the last id, or there was none to ask from.
-      const lost = lastEventId !== undefined ? ack.recovered !== true : rejoin && entry !== undefined;
-      if (rejoin && lost) this.callback(() => this.options.onRecoveryFailed?.(room));
+      const lost =
+        lastEventId !== undefined
+          ? ack.recovered !== true
+          : rejoin && entry !== undefined;
+      if (rejoin && lost)
+        this.callback(() => this.options.onRecoveryFailed?.(room));
       return;
     }
     const error = refusal(ack, `joining room "${room}" was refused`, room);
@@ -365,7 +477,12 @@ class GatewayClient implements EventBusClient {
     this.tracker.forget(entry.room);
     if (!this.socket.connected || !entry.joined) return;
     const ack = await this.ask('unsubscribe', { room: entry.room });
-    if (!ack.ok && ack.code !== 'disconnected' && ack.code !== 'closed') throw refusal(ack, `leaving room "${entry.room}" was refused`, entry.room);
+    if (!ack.ok && ack.code !== 'disconnected' && ack.code !== 'closed')
+      throw refusal(
+        ack,
+        `leaving room "${entry.room}" was refused`,
+        entry.room,
+      );
   }
 
   private isOwnRoom(room: string): boolean {
@@ -374,7 +491,8 @@ class GatewayClient implements EventBusClient {
 
   private deliver(event: ClientEvent): void {
     const entry = this.rooms.get(event.room);
-    if (entry) for (const handler of [...entry.handlers]) safely(handler, event);
+    if (entry)
+      for (const handler of [...entry.handlers]) safely(handler, event);
     const typed = this.typeHandlers.get(event.type);
     if (typed) for (const handler of [...typed]) safely(handler, event);
   }
@@ -399,7 +517,11 @@ class GatewayClient implements EventBusClient {
     this.tracker.dropHolds();
     this.move('closed');
     this.readiness.reject(reason);
-    for (const entry of this.rooms.values()) if (!entry.joined) entry.ready.reject(new ClientAckError('closed', reason.message, entry.room));
+    for (const entry of this.rooms.values())
+      if (!entry.joined)
+        entry.ready.reject(
+          new ClientAckError('closed', reason.message, entry.room),
+        );
   }
 
   private report(error: Error): void {
@@ -418,29 +540,62 @@ class GatewayClient implements EventBusClient {
   private async ask(message: string, payload: unknown): Promise<Ack> {
     try {
       const ack = await this.emitWithAck<Ack>(message, payload);
-      return ack && typeof ack === 'object' ? ack : { ok: false, code: 'internal', error: `unexpected ack ${JSON.stringify(ack)}` };
+      return ack && typeof ack === 'object'
+        ? ack
+        : {
+            ok: false,
+            code: 'internal',
+            error: `unexpected ack ${JSON.stringify(ack)}`,
+          };
     } catch (error) {
-      if (error instanceof ClientAckError) return { ok: false, code: error.code, error: error.message };
+      if (error instanceof ClientAckError)
+        return { ok: false, code: error.code, error: error.message };
       const text = (error as Error).message ?? String(error);
-      const code = /timed out/.test(text) ? 'timeout' : /disconnected/.test(text) ? 'disconnected' : 'internal';
-      return { ok: false, code, error: code === 'timeout' ? `no ack within ${this.ackTimeoutMs} ms` : text };
+      const code = /timed out/.test(text)
+        ? 'timeout'
+        : /disconnected/.test(text)
+          ? 'disconnected'
+          : 'internal';
+      return {
+        ok: false,
+        code,
+        error:
+          code === 'timeout' ? `no ack within ${this.ackTimeoutMs} ms` : text,
+      };
     }
   }
 
   private emitWithAck<T>(message: string, payload: unknown): Promise<T> {
-    if (this.closed) return Promise.reject(new ClientAckError('closed', 'the client is closed'));
+    if (this.closed)
+      return Promise.reject(
+        new ClientAckError('closed', 'the client is closed'),
+      );
     const socket = this.socket.timeout(this.ackTimeoutMs);
-    return (payload === undefined ? socket.emitWithAck(message) : socket.emitWithAck(message, payload)) as Promise<T>;
+    return (
+      payload === undefined
+        ? socket.emitWithAck(message)
+        : socket.emitWithAck(message, payload)
+    ) as Promise<T>;
   }
 }
 
 function refusal(ack: Ack, fallback: string, room?: string): ClientAckError {
-  return new ClientAckError(ack.code ?? 'internal', ack.error ?? fallback, room);
+  return new ClientAckError(
+    ack.code ?? 'internal',
+    ack.error ?? fallback,
+    room,
+  );
 }
 
 function isClientEvent(value: unknown): value is ClientEvent {
   const event = value as Partial<ClientEvent> | null;
-  return typeof event === 'object' && event !== null && typeof event.id === 'string' && typeof event.type === 'string' && typeof event.room === 'string';
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    typeof event.id === 'string' &&
+    typeof event.type === 'string' &&
+    typeof event.room === 'string'
+  );
 }
 
 function safely<T>(handler: (value: T) => void, value: T): void {
@@ -467,6 +622,8 @@ function sleep(ms: number): Promise<void> {
 
 /** A random id of the characters the gateway accepts, for `auth.clientId`. */
 function randomClientId(): string {
-  const uuid = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto?.randomUUID?.();
+  const uuid = (
+    globalThis as { crypto?: { randomUUID?: () => string } }
+  ).crypto?.randomUUID?.();
   return `c-${uuid ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`}`;
 }

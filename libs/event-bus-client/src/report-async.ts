@@ -4,7 +4,8 @@
  * without stopping delivery to the other handlers.
  */
 export function reportAsync(error: unknown): void {
-  const report = (globalThis as { reportError?: (error: unknown) => void }).reportError;
+  const report = (globalThis as { reportError?: (error: unknown) => void })
+    .reportError;
   if (typeof report === 'function') {
     report(error);
     return;

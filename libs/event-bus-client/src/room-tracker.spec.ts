@@ -1,7 +1,13 @@
 import type { ClientEvent } from '@shared-infra/event-bus/gateway';
 import { RoomTracker } from './room-tracker.js';
 
-const event = (id: string, room = 'photo:1'): ClientEvent => ({ id, type: 'photo.step', data: { id }, timestamp: '2026-01-01T00:00:00.000Z', room });
+const event = (id: string, room = 'photo:1'): ClientEvent => ({
+  id,
+  type: 'photo.step',
+  data: { id },
+  timestamp: '2026-01-01T00:00:00.000Z',
+  room,
+});
 const ids = (events: ClientEvent[]) => events.map(e => e.id);
 
 describe('RoomTracker', () => {
@@ -33,7 +39,8 @@ describe('RoomTracker', () => {
     for (const id of ['E1', 'E2', 'E3', 'E4']) tracker.receive(event(id));
     // E1 fell out of the window: a very late repeat gets through; the last three do not.
     expect(ids(tracker.receive(event('E1')))).toEqual(['E1']);
-    for (const id of ['E3', 'E4']) expect(tracker.receive(event(id))).toEqual([]);
+    for (const id of ['E3', 'E4'])
+      expect(tracker.receive(event(id))).toEqual([]);
   });
 
   it('holds a recovering room back and, after a replay, keeps the replayed copy of an event that also came live', () => {
@@ -42,8 +49,14 @@ describe('RoomTracker', () => {
     tracker.hold('photo:1');
     expect(tracker.isHeld('photo:1')).toBe(true);
     // E4 came live before the server took the socket out of the room; then the replay (E2..E4), then live E5.
-    for (const id of ['E4', 'E2', 'E3', 'E4', 'E5']) expect(tracker.receive(event(id))).toEqual([]);
-    expect(ids(tracker.release('photo:1', 'replayed'))).toEqual(['E2', 'E3', 'E4', 'E5']);
+    for (const id of ['E4', 'E2', 'E3', 'E4', 'E5'])
+      expect(tracker.receive(event(id))).toEqual([]);
+    expect(ids(tracker.release('photo:1', 'replayed'))).toEqual([
+      'E2',
+      'E3',
+      'E4',
+      'E5',
+    ]);
     expect(tracker.isHeld('photo:1')).toBe(false);
     expect(tracker.lastId('photo:1')).toBe('E5');
     // After the release events flow again, still without repeats.
@@ -56,8 +69,11 @@ describe('RoomTracker', () => {
     tracker.receive(event('E1'));
     tracker.hold('photo:1');
     // E4 and E5 came live before the recovery; the replay sends E2, E3 only; then E6 live.
-    for (const id of ['E4', 'E5', 'E2', 'E3', 'E6']) expect(tracker.receive(event(id))).toEqual([]);
-    expect(ids(tracker.release('photo:1', 'replayed', ['E2', 'E3', 'E4', 'E5']))).toEqual(['E2', 'E3', 'E4', 'E5', 'E6']);
+    for (const id of ['E4', 'E5', 'E2', 'E3', 'E6'])
+      expect(tracker.receive(event(id))).toEqual([]);
+    expect(
+      ids(tracker.release('photo:1', 'replayed', ['E2', 'E3', 'E4', 'E5'])),
+    ).toEqual(['E2', 'E3', 'E4', 'E5', 'E6']);
   });
 
   it('releases a room whose history was lost as the events came, minus what was delivered before', () => {

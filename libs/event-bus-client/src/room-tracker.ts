@@ -73,7 +73,11 @@ export class RoomTracker {
    * socket had got live before; those events are put where the order puts
    * them, before the ones that came live after the replay.
    */
-  release(room: string, mode: 'replayed' | 'live', replayOrder?: readonly string[]): ClientEvent[] {
+  release(
+    room: string,
+    mode: 'replayed' | 'live',
+    replayOrder?: readonly string[],
+  ): ClientEvent[] {
     const log = this.rooms.get(room);
     if (!log?.held) return [];
     let held = log.held;
@@ -86,7 +90,14 @@ export class RoomTracker {
         const rank = new Map(replayOrder.map((id, index) => [id, index]));
         const after = replayOrder.length;
         // Stable: events outside the replay keep their arrival order, after it.
-        held = held.map((event, index) => ({ event, index, rank: rank.get(event.id) ?? after })).sort((x, y) => x.rank - y.rank || x.index - y.index).map(entry => entry.event);
+        held = held
+          .map((event, index) => ({
+            event,
+            index,
+            rank: rank.get(event.id) ?? after,
+          }))
+          .sort((x, y) => x.rank - y.rank || x.index - y.index)
+          .map(entry => entry.event);
       }
     }
     return held.filter(event => this.accept(log, event));

@@ -15,9 +15,21 @@ export function typedUse(client: EventBusClient): void {
     const progress: string = event.data.progress;
     return progress;
   });
-  void client.publish('photo.processing.progress', { photoId: 'p', userId: 'u', jobId: 'j', progress: 50, stage: 'resize' });
-  // @ts-expect-error progress must be a number
-  void client.publish('photo.processing.progress', { photoId: 'p', userId: 'u', jobId: 'j', progress: 'half', stage: 'resize' });
+  void client.publish('photo.processing.progress', {
+    photoId: 'p',
+    userId: 'u',
+    jobId: 'j',
+    progress: 50,
+    stage: 'resize',
+  });
+  void client.publish('photo.processing.progress', {
+    photoId: 'p',
+    userId: 'u',
+    jobId: 'j',
+    // @ts-expect-error progress must be a number
+    progress: 'half',
+    stage: 'resize',
+  });
   // Types outside the map take any data.
   client.on('chat.message', event => event.data);
   void client.publish('chat.message', { text: 'hi' });

@@ -1,6 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import {
+  afterEach,
+  beforeEach,
+  describe,
+  expect,
+  it,
+  jest,
+} from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { EventBusLogger, LOG_BURST, LOG_WINDOW_MS } from './event-bus.logger.js';
+import {
+  EventBusLogger,
+  LOG_BURST,
+  LOG_WINDOW_MS,
+} from './event-bus.logger.js';
 
 describe('EventBusLogger.limited', () => {
   let warnings: string[];
@@ -10,8 +21,16 @@ describe('EventBusLogger.limited', () => {
     jest.useFakeTimers();
     warnings = [];
     errors = [];
-    jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => void warnings.push(String(message)));
-    jest.spyOn(Logger.prototype, 'error').mockImplementation((message: unknown) => void errors.push(String(message)));
+    jest
+      .spyOn(Logger.prototype, 'warn')
+      .mockImplementation(
+        (message: unknown) => void warnings.push(String(message)),
+      );
+    jest
+      .spyOn(Logger.prototype, 'error')
+      .mockImplementation(
+        (message: unknown) => void errors.push(String(message)),
+      );
     jest.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
   });
 
@@ -22,14 +41,17 @@ describe('EventBusLogger.limited', () => {
 
   it('logs a burst per kind, then only counts, and says how many on a timer when the window ends', () => {
     const logger = new EventBusLogger('test');
-    for (let i = 0; i < 20_000; i++) logger.limited('dropped', 'warn', `dropped ${i}`);
+    for (let i = 0; i < 20_000; i++)
+      logger.limited('dropped', 'warn', `dropped ${i}`);
     logger.limited('failed', 'error', 'failed 0');
     expect(warnings).toHaveLength(LOG_BURST);
     expect(errors).toEqual(['failed 0']);
     // Nothing else arrives: the summary still comes, when the window ends.
     jest.advanceTimersByTime(LOG_WINDOW_MS);
     expect(warnings).toHaveLength(LOG_BURST + 1);
-    expect(warnings[LOG_BURST]).toMatch(/^19990 more "dropped" lines in the last 10 s were not logged/);
+    expect(warnings[LOG_BURST]).toMatch(
+      /^19990 more "dropped" lines in the last 10 s were not logged/,
+    );
     expect(errors).toEqual(['failed 0']);
     // A new window logs again.
     logger.limited('dropped', 'warn', 'dropped again');

@@ -55,12 +55,20 @@ export class EventBusLogger {
    * at `level`, the rest at debug only; when the window ends a timer logs how
    * many were held back, so a flood ends with its summary even if nothing follows.
    */
-  limited(kind: string, level: 'warn' | 'error', message: string, stack?: string): void {
+  limited(
+    kind: string,
+    level: 'warn' | 'error',
+    message: string,
+    stack?: string,
+  ): void {
     if (level === 'warn' && this.min > ORDER.warn) return;
     let window = this.windows.get(kind);
     if (!window) {
       this.windows.set(kind, (window = { logged: 0, suppressed: 0 }));
-      window.timer = setTimeout(() => this.closeWindow(kind, level), LOG_WINDOW_MS);
+      window.timer = setTimeout(
+        () => this.closeWindow(kind, level),
+        LOG_WINDOW_MS,
+      );
       window.timer.unref();
     }
     if (window.logged < LOG_BURST) {
@@ -84,6 +92,10 @@ export class EventBusLogger {
 }
 
 /** `event <id> (<type>, trace <traceId>)`: the tag every log line about an event carries. */
-export function eventTag(event: { id?: string; type?: string; metadata?: { traceId?: string } }): string {
+export function eventTag(event: {
+  id?: string;
+  type?: string;
+  metadata?: { traceId?: string };
+}): string {
   return `event ${event.id ?? '?'} (${event.type ?? '?'}, trace ${event.metadata?.traceId ?? '?'})`;
 }

@@ -1,7 +1,13 @@
 /** A value as an option message shows it: JSON where it can, at most 80 characters. */
 function describeValue(value: unknown): string {
-  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
-  if (typeof value === 'number' || typeof value === 'bigint' || value === undefined) return String(value);
+  if (typeof value === 'function')
+    return `a function (${value.name || 'anonymous'})`;
+  if (
+    typeof value === 'number' ||
+    typeof value === 'bigint' ||
+    value === undefined
+  )
+    return String(value);
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);
@@ -40,7 +46,12 @@ export const messages = {
     'Durable delivery is not started yet: the event bus connects in onModuleInit. Call it after app.init() (or await app.listen()).',
   malformedDropped: (where: string, payload: unknown, reason: string) =>
     `Dropped a malformed message on ${where} (${typeof payload === 'string' ? Buffer.byteLength(payload) : 0} bytes): ${reason}. Is a foreign client writing to the bus' keys or channels?`,
-  eventsMissed: (type: string, missed: number, publisherId: string, seq: number) =>
+  eventsMissed: (
+    type: string,
+    missed: number,
+    publisherId: string,
+    seq: number,
+  ) =>
     `Missed ${missed} "${type}" event(s) from publisher ${publisherId} (it numbered this one ${seq}): they never reached this process, most likely while its subscriber was cut or Redis restarted (see eventsMissed, eventbus_events_missed_total). Use durable handlers for events that must not be lost.`,
   invalidMetadata: (field: string, reason: string) =>
     `Event metadata field "metadata.${field}" is invalid: ${reason}.`,
@@ -50,7 +61,12 @@ export const messages = {
     `Event "${type}" data failed validation against its registered DTO: ${details}.`,
   notConnected: (transport: string) =>
     `The event bus (${transport} transport) is not connected. Check that Redis is reachable (REDIS_URL) and retry; isConnected() tells when it is back.`,
-  publishBufferFull: (waiting: number, bytes: number, maxPublishes: number, maxBytes: number) =>
+  publishBufferFull: (
+    waiting: number,
+    bytes: number,
+    maxPublishes: number,
+    maxBytes: number,
+  ) =>
     `Redis is unreachable and ${waiting} publishes (${bytes} bytes) are already waiting (options redis.maxBufferedPublishes: ${maxPublishes}, redis.maxBufferedBytes: ${maxBytes}). Nothing of this publish was sent: it is safe to retry later; or raise the limits.`,
   publishFailed: (type: string, reason: string) =>
     `Publishing "${type}" failed: ${reason}. The event was not sent; it is safe to retry.`,
@@ -71,11 +87,21 @@ export const messages = {
   invalidRetry: (field: string, value: unknown) =>
     `Retry option "${field}" is ${JSON.stringify(value)}: it must be a finite number >= 0.`,
   invalidFilter: (reason: string) => `Invalid event filter: ${reason}.`,
-  unknownOption: (option: string, suggestion: string | undefined, note: string | undefined, known: readonly string[]) =>
+  unknownOption: (
+    option: string,
+    suggestion: string | undefined,
+    note: string | undefined,
+    known: readonly string[],
+  ) =>
     `Unknown option ${option}${suggestion ? `: did you mean "${suggestion}"?` : '.'}${note ? ` ${note}` : ''}${suggestion || note ? '' : ` Known here: ${known.join(', ')}.`}`,
   optionNotObject: (option: string, value: unknown, known: readonly string[]) =>
     `Option ${option} is ${describeValue(value)}: give an object with ${known.join(', ')}.`,
-  invalidOptionChoice: (option: string, value: unknown, allowed: readonly string[], suggestion: string | undefined) =>
+  invalidOptionChoice: (
+    option: string,
+    value: unknown,
+    allowed: readonly string[],
+    suggestion: string | undefined,
+  ) =>
     `Option ${option} is ${describeValue(value)}: use ${allowed.map(a => `'${a}'`).join(', ')}${suggestion ? ` (did you mean '${suggestion}'?)` : ''}.`,
   invalidOptionType: (option: string, value: unknown, expected: string) =>
     `Option ${option} is ${describeValue(value)}: give ${expected}.`,

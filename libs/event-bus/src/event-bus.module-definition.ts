@@ -10,7 +10,12 @@ export const {
   MODULE_OPTIONS_TOKEN,
   OPTIONS_TYPE,
   ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<EventBusModuleOptions>({ moduleName: 'EventBus' })
+} = new ConfigurableModuleBuilder<EventBusModuleOptions>({
+  moduleName: 'EventBus',
+})
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .setExtras({ isGlobal: true }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+  }))
   .build();

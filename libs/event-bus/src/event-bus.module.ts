@@ -55,9 +55,22 @@ import { EventValidator } from './validation/event-validator.service.js';
       // null unless metrics.enabled; prom-client is only imported then.
       provide: PrometheusExporter,
       useFactory: PrometheusExporter.create,
-      inject: [EVENT_BUS_CONFIG, EventBusMetrics, EVENT_BUS_TRANSPORT, EventBusService, DurableManager],
+      inject: [
+        EVENT_BUS_CONFIG,
+        EventBusMetrics,
+        EVENT_BUS_TRANSPORT,
+        EventBusService,
+        DurableManager,
+      ],
     },
   ],
-  exports: [EventBusService, EventPublisher, EventValidator, MODULE_OPTIONS_TOKEN, EVENT_BUS_CONFIG, EVENT_BUS_TRANSPORT],
+  exports: [
+    EventBusService,
+    EventPublisher,
+    EventValidator,
+    MODULE_OPTIONS_TOKEN,
+    EVENT_BUS_CONFIG,
+    EVENT_BUS_TRANSPORT,
+  ],
 })
 export class EventBusModule extends ConfigurableModuleClass {}

@@ -38,7 +38,6 @@ import { compileFilter } from './matching/event-filter.js';
 import { checkHandlerOptions } from './validation/handler-options.util.js';
 import { isValidPattern } from './matching/pattern-matcher.js';
 
-
 /**
  * Publishes events and routes received ones to handlers. Inject it anywhere once
  * `EventBusModule.forRoot()` is imported.
@@ -59,9 +58,16 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
   private startedAt = Date.now();
   private closed = false;
   private markStarted!: () => void;
-  private readonly started = new Promise<void>(resolve => (this.markStarted = resolve));
+  private readonly started = new Promise<void>(
+    resolve => (this.markStarted = resolve),
+  );
   /** The last message from the transport, decoded, and the routes it went to (see `decodeOnce`). */
-  private lastMessage?: { channel: string; payload: string; envelope: EventEnvelope | undefined; routes: Set<string> };
+  private lastMessage?: {
+    channel: string;
+    payload: string;
+    envelope: EventEnvelope | undefined;
+    routes: Set<string>;
+  };
   /** Counts the fan-out events that never reached this process, from jumps in `seq`. */
   private readonly gaps = new GapCounter();
 
@@ -397,7 +403,12 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     return { id, pattern, unsubscribe: () => this.unsubscribe(id) };
   }
 
-  private onMessage(pattern: string, type: string, payload: string, channel: string): void {
+  private onMessage(
+    pattern: string,
+    type: string,
+    payload: string,
+    channel: string,
+  ): void {
     const group = this.routes.get(pattern);
     if (!group || group.size === 0) return;
     const decoded = this.decodeOnce(pattern, type, channel, payload);
@@ -412,9 +423,19 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
    * others reuse that. A copy for a route that already had this message is a
    * new message with the same bytes.
    */
-  private decodeOnce(pattern: string, type: string, channel: string, payload: string): EventEnvelope | undefined {
+  private decodeOnce(
+    pattern: string,
+    type: string,
+    channel: string,
+    payload: string,
+  ): EventEnvelope | undefined {
     const last = this.lastMessage;
-    if (last !== undefined && !last.routes.has(pattern) && last.channel === channel && last.payload === payload) {
+    if (
+      last !== undefined &&
+      !last.routes.has(pattern) &&
+      last.channel === channel &&
+      last.payload === payload
+    ) {
       last.routes.add(pattern);
       return last.envelope;
     }
@@ -429,19 +450,47 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     } else {
       // Labelled by the type only when the app has it as an exact pattern: otherwise the channel names what the publisher chose.
       this.metrics.recordMalformed(this.routes.has(type) ? type : undefined);
-      this.reportMalformed(`channel "${channel}"`, payload, decoded.ok ? `envelope type "${decoded.envelope.type}" does not match the channel` : decoded.reason);
+      this.reportMalformed(
+        `channel "${channel}"`,
+        payload,
+        decoded.ok
+          ? `envelope type "${decoded.envelope.type}" does not match the channel`
+          : decoded.reason,
+      );
     }
-    this.lastMessage = { channel, payload, envelope, routes: new Set([pattern]) };
+    this.lastMessage = {
+      channel,
+      payload,
+      envelope,
+      routes: new Set([pattern]),
+    };
     return envelope;
   }
 
-  private reportMissed(type: string, missed: number, publisherId: string, seq: number): void {
+  private reportMissed(
+    type: string,
+    missed: number,
+    publisherId: string,
+    seq: number,
+  ): void {
     this.metrics.recordMissed(type, missed);
-    this.logger.limited('missed events', 'warn', messages.eventsMissed(type, missed, publisherId, seq));
+    this.logger.limited(
+      'missed events',
+      'warn',
+      messages.eventsMissed(type, missed, publisherId, seq),
+    );
   }
 
   /** `where`: e.g. `channel "eventbus:photo.uploaded"`. */
-  private reportMalformed(where: string, payload: unknown, reason: string): void {
-    this.logger.limited('malformed message', 'warn', messages.malformedDropped(where, payload, reason));
+  private reportMalformed(
+    where: string,
+    payload: unknown,
+    reason: string,
+  ): void {
+    this.logger.limited(
+      'malformed message',
+      'warn',
+      messages.malformedDropped(where, payload, reason),
+    );
   }
 }

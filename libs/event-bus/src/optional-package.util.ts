@@ -19,12 +19,22 @@ export async function loadOptionalPackage<T>(
     loaded = await importer();
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (module|package)/.test(String(error))) {
-      throw new InvalidConfigurationError(messages.missingOptionalPackage(name, range, feature));
+    if (
+      code === 'ERR_MODULE_NOT_FOUND' ||
+      code === 'MODULE_NOT_FOUND' ||
+      /Cannot find (module|package)/.test(String(error))
+    ) {
+      throw new InvalidConfigurationError(
+        messages.missingOptionalPackage(name, range, feature),
+      );
     }
     throw error;
   }
   // NOTE: a CommonJS package (prom-client) imported from ESM may put its exports under `default`.
   const namespace = loaded as { default?: unknown };
-  return (namespace.default && typeof namespace.default === 'object' ? { ...namespace.default, ...namespace } : namespace) as T;
+  return (
+    namespace.default && typeof namespace.default === 'object'
+      ? { ...namespace.default, ...namespace }
+      : namespace
+  ) as T;
 }

@@ -13,10 +13,18 @@ function runtimePackages(entry: string): Set<string> {
     if (seen.has(file)) return;
     seen.add(file);
     const source = readFileSync(file, 'utf8');
-    for (const [, clause, specifier] of source.matchAll(/^(?:import|export)\s+([^;]*?)\s*from\s+'([^']+)'/gms)) {
+    for (const [, clause, specifier] of source.matchAll(
+      /^(?:import|export)\s+([^;]*?)\s*from\s+'([^']+)'/gms,
+    )) {
       if (/^type\s/.test(clause)) continue;
-      if (specifier.startsWith('.')) visit(join(dirname(file), specifier.replace(/\.js$/, '.ts')));
-      else packages.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]);
+      if (specifier.startsWith('.'))
+        visit(join(dirname(file), specifier.replace(/\.js$/, '.ts')));
+      else
+        packages.add(
+          specifier.startsWith('@')
+            ? specifier.split('/').slice(0, 2).join('/')
+            : specifier.split('/')[0],
+        );
     }
   };
   visit(entry);

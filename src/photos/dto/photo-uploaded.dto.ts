@@ -1,4 +1,12 @@
-import { IsISO8601, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
+import {
+  IsISO8601,
+  IsInt,
+  IsNotEmpty,
+  IsString,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
 
 /** Shape of `photo.uploaded`, registered with the bus so that bad publishes are refused. */
 export class PhotoUploadedDto {
@@ -19,7 +27,9 @@ export class PhotoUploadedDto {
   @Max(50 * 1024 * 1024)
   size!: number;
 
-  @Matches(/^image\/(jpeg|png|gif|webp)$/, { message: 'mimeType must be image/jpeg, image/png, image/gif or image/webp' })
+  @Matches(/^image\/(jpeg|png|gif|webp)$/, {
+    message: 'mimeType must be image/jpeg, image/png, image/gif or image/webp',
+  })
   mimeType!: string;
 
   @IsISO8601()

@@ -39,7 +39,11 @@ function fail(message: string): never {
  * Checks a payload before replay. The bus' limits are not known here, so only what no bus reads is
  * refused; a payload over the consumers' own limits comes back as a dead letter.
  */
-const anyBusCodec = new EventCodec({ maxEventBytes: Number.MAX_SAFE_INTEGER, maxDataBytes: Number.MAX_SAFE_INTEGER, maxDepth: MAX_DEPTH_CEILING });
+const anyBusCodec = new EventCodec({
+  maxEventBytes: Number.MAX_SAFE_INTEGER,
+  maxDataBytes: Number.MAX_SAFE_INTEGER,
+  maxDepth: MAX_DEPTH_CEILING,
+});
 
 /** One line of a table cell: an error message may hold newlines. */
 const cell = (text: string, max = Infinity): string => {
@@ -49,10 +53,37 @@ const cell = (text: string, max = Infinity): string => {
 
 function table(letters: DeadLetter[]): string {
   if (letters.length === 0) return 'No dead letters.';
-  const rows = letters.map(l => [l.stream, l.id, l.type ?? '?', l.group, l.handler, String(l.attempts), l.lastFailureAt, cell(l.error, 60)]);
-  const head = ['STREAM', 'ID', 'TYPE', 'GROUP', 'HANDLER', 'ATTEMPTS', 'LAST FAILURE', 'ERROR'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
-  return [head, ...rows].map(r => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  const rows = letters.map(l => [
+    l.stream,
+    l.id,
+    l.type ?? '?',
+    l.group,
+    l.handler,
+    String(l.attempts),
+    l.lastFailureAt,
+    cell(l.error, 60),
+  ]);
+  const head = [
+    'STREAM',
+    'ID',
+    'TYPE',
+    'GROUP',
+    'HANDLER',
+    'ATTEMPTS',
+    'LAST FAILURE',
+    'ERROR',
+  ];
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...rows.map(r => r[i].length)),
+  );
+  return [head, ...rows]
+    .map(r =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 async function main(): Promise<void> {
@@ -75,11 +106,17 @@ async function main(): Promise<void> {
     return;
   }
   const url = values.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
   try {
     await client.connect();
   } catch (error) {
-    fail(`Cannot reach Redis at ${url}: ${(error as Error).message}. Set REDIS_URL or pass --url.`);
+    fail(
+      `Cannot reach Redis at ${url}: ${(error as Error).message}. Set REDIS_URL or pass --url.`,
+    );
   }
   const store = new RedisStreamStore({
     prefix: values.prefix!,
@@ -89,11 +126,17 @@ async function main(): Promise<void> {
     createReader: () => client,
     subscribeControl: async () => undefined,
   });
-  const print = (value: unknown, text: string) => process.stdout.write(`${values.json ? JSON.stringify(value, null, 2) : text}\n`);
+  const print = (value: unknown, text: string) =>
+    process.stdout.write(
+      `${values.json ? JSON.stringify(value, null, 2) : text}\n`,
+    );
   try {
     switch (command) {
       case 'list': {
-        const letters = await store.listDeadLetters({ stream: values.stream, count: Number(values.count) });
+        const letters = await store.listDeadLetters({
+          stream: values.stream,
+          count: Number(values.count),
+        });
         print(letters, table(letters));
         break;
       }
@@ -104,48 +147,69 @@ async function main(): Promise<void> {
       }
       case 'show': {
         const [stream, id] = args;
-        if (!stream || !id) fail('show needs <stream> <id>; see "list" for both.');
+        if (!stream || !id)
+          fail('show needs <stream> <id>; see "list" for both.');
         const letter = await store.getDeadLetter(stream, id);
         if (!letter) fail(`No dead letter ${id} in stream "${stream}".`);
         // A malformed payload (not JSON, or too deep to print) is shown as the raw text.
-        const payload = parseJsonWithinDepth(letter.payload, MAX_DEPTH_CEILING + 1) ?? letter.payload;
+        const payload =
+          parseJsonWithinDepth(letter.payload, MAX_DEPTH_CEILING + 1) ??
+          letter.payload;
         print(letter, JSON.stringify({ ...letter, payload }, null, 2));
         break;
       }
       case 'replay': {
         let targets: Array<{ stream: string; id: string }>;
         if (values.all) {
-          const letters = await store.listDeadLetters({ stream: values.stream, count: Number.MAX_SAFE_INTEGER });
+          const letters = await store.listDeadLetters({
+            stream: values.stream,
+            count: Number.MAX_SAFE_INTEGER,
+          });
           targets = letters.map(l => ({ stream: l.stream, id: l.id }));
         } else {
           const [stream, id] = args;
-          if (!stream || !id) fail('replay needs <stream> <id>, or --all [--stream S].');
+          if (!stream || !id)
+            fail('replay needs <stream> <id>, or --all [--stream S].');
           targets = [{ stream, id }];
         }
         let replayed = 0;
         for (const { stream, id } of targets) {
           try {
-            if (await replayDeadLetter(store, stream, id, anyBusCodec)) replayed++;
-            else process.stderr.write(`No dead letter ${id} in stream "${stream}".\n`);
+            if (await replayDeadLetter(store, stream, id, anyBusCodec))
+              replayed++;
+            else
+              process.stderr.write(
+                `No dead letter ${id} in stream "${stream}".\n`,
+              );
           } catch (error) {
             if (!(error instanceof DeadLetterNotReplayableError)) throw error;
             process.stderr.write(`${error.message}\n`);
           }
         }
-        print({ replayed }, `Replayed ${replayed} dead letter(s) to their original groups.`);
+        print(
+          { replayed },
+          `Replayed ${replayed} dead letter(s) to their original groups.`,
+        );
         if (replayed < targets.length) process.exitCode = 1;
         break;
       }
       case 'purge': {
-        if (!values.yes) fail(`purge deletes dead letters for good: add --yes to confirm.`);
+        if (!values.yes)
+          fail(`purge deletes dead letters for good: add --yes to confirm.`);
         const [stream, id] = args;
-        if (stream && !id) fail('purge takes <stream> <id> for one dead letter, or --stream S for a whole stream.');
-        if (stream && values.stream) fail('purge takes <stream> <id> or --stream S, not both.');
+        if (stream && !id)
+          fail(
+            'purge takes <stream> <id> for one dead letter, or --stream S for a whole stream.',
+          );
+        if (stream && values.stream)
+          fail('purge takes <stream> <id> or --stream S, not both.');
         if (stream) {
           const purged = (await store.deleteDeadLetter(stream, id)) ? 1 : 0;
           print({ purged }, `Deleted ${purged} dead letter(s).`);
           if (!purged) {
-            process.stderr.write(`No dead letter ${id} in stream "${stream}".\n`);
+            process.stderr.write(
+              `No dead letter ${id} in stream "${stream}".\n`,
+            );
             process.exitCode = 1;
           }
           break;

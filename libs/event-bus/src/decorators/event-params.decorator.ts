@@ -12,10 +12,14 @@ export enum EventParamType {
 }
 
 function createEventParamDecorator(type: EventParamType) {
-  return (property?: string, ...pipes: Array<Type<PipeTransform> | PipeTransform>): ParameterDecorator =>
+  return (
+      property?: string,
+      ...pipes: Array<Type<PipeTransform> | PipeTransform>
+    ): ParameterDecorator =>
     (target, key, index) => {
       const ctor = target.constructor;
-      const args = Reflect.getMetadata(EVENT_ARGS_METADATA, ctor, key as string) ?? {};
+      const args =
+        Reflect.getMetadata(EVENT_ARGS_METADATA, ctor, key as string) ?? {};
       Reflect.defineMetadata(
         EVENT_ARGS_METADATA,
         { ...args, [`${type}:${index}`]: { index, data: property, pipes } },
@@ -36,7 +40,10 @@ function createEventParamDecorator(type: EventParamType) {
  *
  * @publicApi
  */
-export function EventPayload(property?: string, ...pipes: Array<Type<PipeTransform> | PipeTransform>): ParameterDecorator {
+export function EventPayload(
+  property?: string,
+  ...pipes: Array<Type<PipeTransform> | PipeTransform>
+): ParameterDecorator {
   return createEventParamDecorator(EventParamType.DATA)(property, ...pipes);
 }
 

@@ -6,5 +6,5 @@ import { MODULE_OPTIONS_TOKEN } from '../event-bus.module-definition.js';
  *
  * @publicApi
  */
-export const InjectEventBusOptions = (): ParameterDecorator & PropertyDecorator =>
-  Inject(MODULE_OPTIONS_TOKEN);
+export const InjectEventBusOptions = (): ParameterDecorator &
+  PropertyDecorator => Inject(MODULE_OPTIONS_TOKEN);

@@ -22,16 +22,25 @@ import { isValidPattern } from '../matching/pattern-matcher.js';
  *
  * @publicApi
  */
-export function OnEvent(pattern: string | string[], options: OnEventOptions = {}): MethodDecorator {
+export function OnEvent(
+  pattern: string | string[],
+  options: OnEventOptions = {},
+): MethodDecorator {
   const patterns = Array.isArray(pattern) ? pattern : [pattern];
   for (const p of patterns) {
-    if (!isValidPattern(p)) throw new InvalidConfigurationError(messages.invalidPattern(p));
+    if (!isValidPattern(p))
+      throw new InvalidConfigurationError(messages.invalidPattern(p));
   }
   return (_target, _key, descriptor) => {
     // NOTE: append rather than overwrite, so stacked @OnEvent decorators add up.
-    const previous: OnEventMetadata[] = Reflect.getMetadata(ON_EVENT_METADATA, descriptor.value as object) ?? [];
+    const previous: OnEventMetadata[] =
+      Reflect.getMetadata(ON_EVENT_METADATA, descriptor.value as object) ?? [];
     const added = patterns.map(p => ({ pattern: p, options }));
-    Reflect.defineMetadata(ON_EVENT_METADATA, [...previous, ...added], descriptor.value as object);
+    Reflect.defineMetadata(
+      ON_EVENT_METADATA,
+      [...previous, ...added],
+      descriptor.value as object,
+    );
     return descriptor;
   };
 }

@@ -75,7 +75,11 @@ describe('ConcurrencyLimiter.run', () => {
 
   it('accepts again once the queue drains', async () => {
     const h = harness(1, 1);
-    expect([h.submit(0), h.submit(1), h.submit(2)]).toEqual([true, true, false]);
+    expect([h.submit(0), h.submit(1), h.submit(2)]).toEqual([
+      true,
+      true,
+      false,
+    ]);
     h.gate(0).resolve();
     await flush();
     expect(h.submit(3)).toBe(true);
@@ -117,7 +121,8 @@ describe('ConcurrencyLimiter with tasks that finish before they return', () => {
     limiter.run(done => void gate.promise.then(done));
     let ran = 0;
     let accepted = 0;
-    for (let i = 0; i < 100_000; i++) if (limiter.run(done => (ran++, done()))) accepted++;
+    for (let i = 0; i < 100_000; i++)
+      if (limiter.run(done => (ran++, done()))) accepted++;
     expect(accepted).toBe(100_000);
     expect(limiter.waiting).toBe(100_000);
     gate.resolve();
@@ -150,7 +155,9 @@ describe('ConcurrencyLimiter with tasks that finish before they return', () => {
 
 describe('ConcurrencyLimiter.onIdle', () => {
   it('resolves at once when nothing runs', async () => {
-    await expect(new ConcurrencyLimiter(1, 1).onIdle()).resolves.toBeUndefined();
+    await expect(
+      new ConcurrencyLimiter(1, 1).onIdle(),
+    ).resolves.toBeUndefined();
   });
 
   it('resolves only when every task is done', async () => {

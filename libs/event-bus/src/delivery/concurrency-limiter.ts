@@ -61,7 +61,11 @@ export class ConcurrencyLimiter {
    * queue of quick tasks cannot overflow the stack.
    */
   private start(task: LimitedTask): void {
-    for (let current: LimitedTask | undefined = task; current !== undefined; current = this.dequeue()) {
+    for (
+      let current: LimitedTask | undefined = task;
+      current !== undefined;
+      current = this.dequeue()
+    ) {
       this.active++;
       let returned = false;
       let finishedEarly = false;

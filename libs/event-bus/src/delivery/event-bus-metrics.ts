@@ -107,7 +107,12 @@ export class EventBusMetrics {
     if (!byType) return call;
     return event => {
       const started = performance.now();
-      const done = (ok: boolean) => byType.observeDuration(event.type, ok, (performance.now() - started) / 1000);
+      const done = (ok: boolean) =>
+        byType.observeDuration(
+          event.type,
+          ok,
+          (performance.now() - started) / 1000,
+        );
       let result: unknown;
       try {
         result = call(event);
@@ -137,6 +142,8 @@ export class EventBusMetrics {
   }
 
   averageLatency(): number {
-    return this.latencyCount === 0 ? 0 : Math.round((this.latencyTotal / this.latencyCount) * 100) / 100;
+    return this.latencyCount === 0
+      ? 0
+      : Math.round((this.latencyTotal / this.latencyCount) * 100) / 100;
   }
 }

@@ -15,16 +15,27 @@ export type HandlerOutcome =
   | { status: 'delivered'; attempts: number }
   | { status: 'filtered'; attempts: number }
   | { status: 'aborted'; attempts: number }
-  | { status: 'failed'; attempts: number; error: unknown; firstFailureAt: string; lastFailureAt: string };
+  | {
+      status: 'failed';
+      attempts: number;
+      error: unknown;
+      firstFailureAt: string;
+      lastFailureAt: string;
+    };
 
 /** The outcome of every event its handler took at the first attempt (shared: outcomes are only read). */
-const DELIVERED: HandlerOutcome = Object.freeze({ status: 'delivered', attempts: 1 });
+const DELIVERED: HandlerOutcome = Object.freeze({
+  status: 'delivered',
+  attempts: 1,
+});
 
 // Nest's guards consumer throws exactly this when a guard returns false.
 const GUARD_REJECTION = 'Forbidden resource';
 
 function isGuardRejection(error: unknown): boolean {
-  return error instanceof ForbiddenException && error.message === GUARD_REJECTION;
+  return (
+    error instanceof ForbiddenException && error.message === GUARD_REJECTION
+  );
 }
 
 /**
@@ -36,7 +47,10 @@ function isGuardRejection(error: unknown): boolean {
 export class HandlerInvoker {
   private readonly logger: EventBusLogger;
   private closing = false;
-  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  private readonly sleepers = new Set<{
+    timer: NodeJS.Timeout;
+    resolve: () => void;
+  }>();
   private parsedTimestamp = '';
   private parsedTime = NaN;
 
@@ -93,12 +107,15 @@ export class HandlerInvoker {
       sleeper.resolve();
     }
     this.sleepers.clear();
-    for (const record of records) this.metrics.dropped += record.limiter.clear();
+    for (const record of records)
+      this.metrics.dropped += record.limiter.clear();
   }
 
   /** Resolves when the given handlers are idle or after `timeoutMs`; true when idle. */
   drain(records: Iterable<HandlerRecord>, timeoutMs: number): Promise<boolean> {
-    const idle = Promise.all([...records].map(r => r.limiter.onIdle())).then(() => true);
+    const idle = Promise.all([...records].map(r => r.limiter.onIdle())).then(
+      () => true,
+    );
     return within(idle, timeoutMs, false);
   }
 
@@ -118,7 +135,11 @@ export class HandlerInvoker {
    * runs a hook for every promise; retries take the plain loop in `retry`.
    * `settle` is called once, synchronously when a sync handler succeeded.
    */
-  private attempt(record: HandlerRecord, event: EventEnvelope, settle: (outcome: HandlerOutcome) => void): void {
+  private attempt(
+    record: HandlerRecord,
+    event: EventEnvelope,
+    settle: (outcome: HandlerOutcome) => void,
+  ): void {
     const trace: TraceContext = {
       traceId: event.metadata.traceId,
       correlationId: event.metadata.correlationId ?? event.metadata.traceId,
@@ -144,7 +165,14 @@ export class HandlerInvoker {
       ? setTimeout(() => {
           settled = true;
           this.metrics.inFlight--;
-          void this.retry(record, event, trace, new HandlerTimeoutError(messages.handlerTimeout(record.name, record.timeout))).then(settle);
+          void this.retry(
+            record,
+            event,
+            trace,
+            new HandlerTimeoutError(
+              messages.handlerTimeout(record.name, record.timeout),
+            ),
+          ).then(settle);
         }, record.timeout)
       : undefined;
     result.then(
@@ -177,15 +205,23 @@ export class HandlerInvoker {
   }
 
   /** After a failed first attempt: guard refusals, retries with backoff, and the final failure. */
-  private async retry(record: HandlerRecord, event: EventEnvelope, trace: TraceContext, firstError: unknown): Promise<HandlerOutcome> {
+  private async retry(
+    record: HandlerRecord,
+    event: EventEnvelope,
+    trace: TraceContext,
+    firstError: unknown,
+  ): Promise<HandlerOutcome> {
     let firstFailureAt: string | undefined;
-    let error: unknown = firstError ?? new Error('handler threw a nullish value');
+    let error: unknown =
+      firstError ?? new Error('handler threw a nullish value');
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) {
         error = undefined;
         this.metrics.inFlight++;
         try {
-          await traceStorage.run(trace, () => this.callWithTimeout(record, event));
+          await traceStorage.run(trace, () =>
+            this.callWithTimeout(record, event),
+          );
         } catch (caught) {
           error = caught ?? new Error('handler threw a nullish value');
         } finally {
@@ -198,7 +234,9 @@ export class HandlerInvoker {
       }
       if (isGuardRejection(error)) {
         this.metrics.filtered++;
-        this.logger.debug(`A guard turned away ${eventTag(event)} for ${record.name}.`);
+        this.logger.debug(
+          `A guard turned away ${eventTag(event)} for ${record.name}.`,
+        );
         return { status: 'filtered', attempts: attempt };
       }
       const now = new Date().toISOString();
@@ -212,10 +250,20 @@ export class HandlerInvoker {
           `Handler ${record.name} failed on ${eventTag(event)} after ${attempt} attempt(s): ${reason}`,
           error instanceof Error ? error.stack : undefined,
         );
-        return { status: 'failed', attempts: attempt, error, firstFailureAt, lastFailureAt: now };
+        return {
+          status: 'failed',
+          attempts: attempt,
+          error,
+          firstFailureAt,
+          lastFailureAt: now,
+        };
       }
       if (this.closing) {
-        this.logger.limited('retry given up at shutdown', 'warn', `Shutting down: gave up retrying ${record.name} on ${eventTag(event)} after ${attempt} attempt(s).`);
+        this.logger.limited(
+          'retry given up at shutdown',
+          'warn',
+          `Shutting down: gave up retrying ${record.name} on ${eventTag(event)} after ${attempt} attempt(s).`,
+        );
         return { status: 'aborted', attempts: attempt };
       }
       this.metrics.recordRetry(event.type);
@@ -230,14 +278,22 @@ export class HandlerInvoker {
     }
   }
 
-  private callWithTimeout(record: HandlerRecord, event: EventEnvelope): unknown {
+  private callWithTimeout(
+    record: HandlerRecord,
+    event: EventEnvelope,
+  ): unknown {
     const result = record.call(event);
     if (!record.timeout || !(result instanceof Promise)) return result;
     // NOTE: one promise and one timer per call, not Promise.race + finally (several promises, each
     // run through the async hooks AsyncLocalStorage enables on Node 20): this is the hot path.
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new HandlerTimeoutError(messages.handlerTimeout(record.name, record.timeout))),
+        () =>
+          reject(
+            new HandlerTimeoutError(
+              messages.handlerTimeout(record.name, record.timeout),
+            ),
+          ),
         record.timeout,
       );
       result.then(

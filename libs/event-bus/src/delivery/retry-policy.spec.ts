@@ -11,7 +11,9 @@ const fixed = (value: number) => () => value;
 describe('backoffDelay', () => {
   it('grows exponentially from the seeds defaults with no jitter', () => {
     const none = policy({ jitter: 'none' });
-    expect([1, 2, 3].map(n => backoffDelay(none, n))).toEqual([1000, 2000, 4000]);
+    expect([1, 2, 3].map(n => backoffDelay(none, n))).toEqual([
+      1000, 2000, 4000,
+    ]);
   });
 
   it('follows the multiplier', () => {
@@ -21,12 +23,16 @@ describe('backoffDelay', () => {
       multiplier: 3,
       maxDelay: 100_000,
     });
-    expect([1, 2, 3, 4].map(n => backoffDelay(triple, n))).toEqual([100, 300, 900, 2700]);
+    expect([1, 2, 3, 4].map(n => backoffDelay(triple, n))).toEqual([
+      100, 300, 900, 2700,
+    ]);
   });
 
   it('caps each delay at maxDelay', () => {
     const none = policy({ jitter: 'none' });
-    expect([4, 5, 6, 50, 5000].map(n => backoffDelay(none, n))).toEqual([8000, 10_000, 10_000, 10_000, 10_000]);
+    expect([4, 5, 6, 50, 5000].map(n => backoffDelay(none, n))).toEqual([
+      8000, 10_000, 10_000, 10_000, 10_000,
+    ]);
   });
 
   it('treats retry 0 as the first retry', () => {
@@ -49,7 +55,9 @@ describe('backoffDelay', () => {
 
   it('jitters the capped delay, not the raw one', () => {
     expect(backoffDelay(policy({ jitter: 'full' }), 10, fixed(0.5))).toBe(5000);
-    expect(backoffDelay(policy({ jitter: 'equal' }), 10, fixed(0.5))).toBe(7500);
+    expect(backoffDelay(policy({ jitter: 'equal' }), 10, fixed(0.5))).toBe(
+      7500,
+    );
   });
 
   it('ignores the random source with no jitter', () => {
@@ -85,7 +93,10 @@ describe('resolveRetry', () => {
   });
 
   it('accepts zero', () => {
-    expect(resolveRetry(DEFAULT_RETRY, { maxRetries: 0, initialDelay: 0 }).maxRetries).toBe(0);
+    expect(
+      resolveRetry(DEFAULT_RETRY, { maxRetries: 0, initialDelay: 0 })
+        .maxRetries,
+    ).toBe(0);
   });
 
   it.each<[string, Partial<RetryOptions>]>([
@@ -97,11 +108,17 @@ describe('resolveRetry', () => {
     ['null initialDelay', { initialDelay: null as never }],
     ['unknown jitter', { jitter: 'random' as never }],
   ])('throws InvalidConfigurationError on %s', (_label, override) => {
-    expect(() => resolveRetry(DEFAULT_RETRY, override)).toThrow(InvalidConfigurationError);
+    expect(() => resolveRetry(DEFAULT_RETRY, override)).toThrow(
+      InvalidConfigurationError,
+    );
   });
 
   it('names the bad field and value', () => {
-    expect(() => resolveRetry(DEFAULT_RETRY, { maxDelay: -5 })).toThrow(/"maxDelay" is -5/);
-    expect(() => resolveRetry(DEFAULT_RETRY, { jitter: 'random' as never })).toThrow(/"jitter" is "random"/);
+    expect(() => resolveRetry(DEFAULT_RETRY, { maxDelay: -5 })).toThrow(
+      /"maxDelay" is -5/,
+    );
+    expect(() =>
+      resolveRetry(DEFAULT_RETRY, { jitter: 'random' as never }),
+    ).toThrow(/"jitter" is "random"/);
   });
 });

@@ -18,16 +18,24 @@ export function resolveRetry(
 ): RetryOptions {
   const merged: RetryOptions = { ...base };
   for (const [key, value] of Object.entries(override)) {
-    if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value;
+    if (value !== undefined)
+      (merged as unknown as Record<string, unknown>)[key] = value;
   }
-  for (const field of ['maxRetries', 'initialDelay', 'multiplier', 'maxDelay'] as const) {
+  for (const field of [
+    'maxRetries',
+    'initialDelay',
+    'multiplier',
+    'maxDelay',
+  ] as const) {
     const value = merged[field];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new InvalidConfigurationError(messages.invalidRetry(field, value));
     }
   }
   if (!['full', 'equal', 'none'].includes(merged.jitter)) {
-    throw new InvalidConfigurationError(messages.invalidJitter('"jitter"', merged.jitter));
+    throw new InvalidConfigurationError(
+      messages.invalidJitter('"jitter"', merged.jitter),
+    );
   }
   return merged;
 }
@@ -42,7 +50,8 @@ export function backoffDelay(
   retry: number,
   random: () => number = Math.random,
 ): number {
-  const raw = policy.initialDelay * Math.pow(policy.multiplier, Math.max(0, retry - 1));
+  const raw =
+    policy.initialDelay * Math.pow(policy.multiplier, Math.max(0, retry - 1));
   const capped = Math.min(policy.maxDelay, raw);
   switch (policy.jitter) {
     case 'full':

@@ -37,7 +37,10 @@ export class EventHandlersExplorer implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    const wrappers = [
+      ...this.discovery.getProviders(),
+      ...this.discovery.getControllers(),
+    ];
     for (const wrapper of wrappers) await this.explore(wrapper);
   }
 
@@ -45,30 +48,48 @@ export class EventHandlersExplorer implements OnApplicationBootstrap {
     // NOTE: aliases (useExisting) point at a provider that is explored on its own.
     if (wrapper.isAlias) return;
     const instance = wrapper.instance as Record<string, unknown> | undefined;
-    const prototype = instance ? Object.getPrototypeOf(instance) : (wrapper.metatype as { prototype?: object } | null)?.prototype;
+    const prototype = instance
+      ? Object.getPrototypeOf(instance)
+      : (wrapper.metatype as { prototype?: object } | null)?.prototype;
     if (!prototype || prototype === Object.prototype) return;
     for (const methodName of this.scanner.getAllMethodNames(prototype)) {
-      const metadata = this.accessor.getOnEventMetadata((prototype as Record<string, unknown>)[methodName]);
+      const metadata = this.accessor.getOnEventMetadata(
+        (prototype as Record<string, unknown>)[methodName],
+      );
       if (!metadata) continue;
-      const className = (prototype.constructor as { name?: string }).name ?? 'anonymous';
+      const className =
+        (prototype.constructor as { name?: string }).name ?? 'anonymous';
       if (!wrapper.isDependencyTreeStatic() || !instance) {
-        throw new InvalidConfigurationError(messages.requestScopedHandler(className, methodName));
+        throw new InvalidConfigurationError(
+          messages.requestScopedHandler(className, methodName),
+        );
       }
       const call = this.wrap(instance, methodName);
       for (const { pattern, options } of metadata) {
-        await this.eventBus.registerHandler(pattern, call, options, `${className}.${methodName}`);
+        await this.eventBus.registerHandler(
+          pattern,
+          call,
+          options,
+          `${className}.${methodName}`,
+        );
       }
     }
   }
 
-  private wrap(instance: Record<string, unknown>, methodName: string): (event: EventEnvelope) => Promise<unknown> {
+  private wrap(
+    instance: Record<string, unknown>,
+    methodName: string,
+  ): (event: EventEnvelope) => Promise<unknown> {
     const method = instance[methodName] as (...args: unknown[]) => unknown;
     // NOTE: exception filters only when the handler or its class asks for them with @UseFilters.
     // Global filters are written for HTTP hosts, and Nest's fallback filter would log every
     // failed attempt a second time; the invoker logs failures itself, with event and trace ids.
     const filters =
       Reflect.hasMetadata(EXCEPTION_FILTERS_METADATA, method) ||
-      Reflect.hasMetadata(EXCEPTION_FILTERS_METADATA, instance.constructor as object);
+      Reflect.hasMetadata(
+        EXCEPTION_FILTERS_METADATA,
+        instance.constructor as object,
+      );
     return this.contextCreator.create(
       instance,
       method,

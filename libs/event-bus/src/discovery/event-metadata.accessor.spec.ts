@@ -5,7 +5,9 @@ import { ON_EVENT_METADATA } from '../event-bus.constants.js';
 import { EventMetadataAccessor } from './event-metadata.accessor.js';
 
 const filter = {
-  conditions: [{ field: 'data.priority', operator: 'equals' as const, value: 'high' }],
+  conditions: [
+    { field: 'data.priority', operator: 'equals' as const, value: 'high' },
+  ],
 };
 
 class PhotoHandlers {
@@ -36,7 +38,9 @@ describe('EventMetadataAccessor.getOnEventMetadata', () => {
   const proto = PhotoHandlers.prototype;
 
   it('reads a single pattern', () => {
-    expect(accessor.getOnEventMetadata(proto.single)).toEqual([{ pattern: 'photo.uploaded', options: {} }]);
+    expect(accessor.getOnEventMetadata(proto.single)).toEqual([
+      { pattern: 'photo.uploaded', options: {} },
+    ]);
   });
 
   it('reads an array of patterns, in order', () => {
@@ -72,24 +76,38 @@ describe('EventMetadataAccessor.getOnEventMetadata', () => {
     expect(accessor.getOnEventMetadata(proto.plain)).toBeUndefined();
   });
 
-  it.each([undefined, null, 'single', 42, {}, proto])('returns undefined for the non-function %p', target => {
-    expect(accessor.getOnEventMetadata(target)).toBeUndefined();
-  });
+  it.each([undefined, null, 'single', 42, {}, proto])(
+    'returns undefined for the non-function %p',
+    target => {
+      expect(accessor.getOnEventMetadata(target)).toBeUndefined();
+    },
+  );
 
   it('wraps metadata written as a single object in an array', () => {
     const legacy = () => undefined;
-    Reflect.defineMetadata(ON_EVENT_METADATA, { pattern: 'a.b', options: {} }, legacy);
-    expect(accessor.getOnEventMetadata(legacy)).toEqual([{ pattern: 'a.b', options: {} }]);
+    Reflect.defineMetadata(
+      ON_EVENT_METADATA,
+      { pattern: 'a.b', options: {} },
+      legacy,
+    );
+    expect(accessor.getOnEventMetadata(legacy)).toEqual([
+      { pattern: 'a.b', options: {} },
+    ]);
   });
 });
 
 describe('OnEvent', () => {
-  it.each(['Bad Pattern', 'photo..uploaded', 'photo.***', ''])('throws InvalidConfigurationError on %j', pattern => {
-    expect(() => OnEvent(pattern)).toThrow(InvalidConfigurationError);
-  });
+  it.each(['Bad Pattern', 'photo..uploaded', 'photo.***', ''])(
+    'throws InvalidConfigurationError on %j',
+    pattern => {
+      expect(() => OnEvent(pattern)).toThrow(InvalidConfigurationError);
+    },
+  );
 
   it('throws when one pattern of an array is invalid', () => {
-    expect(() => OnEvent(['photo.uploaded', 'Bad Pattern'])).toThrow(/"Bad Pattern" is invalid/);
+    expect(() => OnEvent(['photo.uploaded', 'Bad Pattern'])).toThrow(
+      /"Bad Pattern" is invalid/,
+    );
   });
 
   it('throws while the class is declared', () => {

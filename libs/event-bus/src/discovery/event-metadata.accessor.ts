@@ -10,7 +10,9 @@ export class EventMetadataAccessor {
 
   getOnEventMetadata(target: unknown): OnEventMetadata[] | undefined {
     if (typeof target !== 'function') return undefined;
-    const metadata = this.reflector.get<OnEventMetadata[] | OnEventMetadata | undefined>(ON_EVENT_METADATA, target);
+    const metadata = this.reflector.get<
+      OnEventMetadata[] | OnEventMetadata | undefined
+    >(ON_EVENT_METADATA, target);
     if (!metadata) return undefined;
     return Array.isArray(metadata) ? metadata : [metadata];
   }

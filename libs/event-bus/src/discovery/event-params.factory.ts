@@ -12,7 +12,9 @@ export class EventParamsFactory implements ParamsFactory {
       case EventParamType.DATA: {
         if (typeof data !== 'string' || !data) return envelope.data;
         const payload = envelope.data as Record<string, unknown> | null;
-        return payload && typeof payload === 'object' ? payload[data] : undefined;
+        return payload && typeof payload === 'object'
+          ? payload[data]
+          : undefined;
       }
       case EventParamType.ENVELOPE:
         return envelope;

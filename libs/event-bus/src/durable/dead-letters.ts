@@ -14,7 +14,12 @@ import type { StreamStore } from './stream-store.interface.js';
  * @throws DeadLetterNotReplayableError when the payload is not an event `codec` can read (a
  *   malformed entry that was dead-lettered as such), or the letter names no group; nothing is sent.
  */
-export async function replayDeadLetter(store: StreamStore, stream: string, id: string, codec: EventCodec): Promise<boolean> {
+export async function replayDeadLetter(
+  store: StreamStore,
+  stream: string,
+  id: string,
+  codec: EventCodec,
+): Promise<boolean> {
   const letter = await store.getDeadLetter(stream, id);
   if (!letter) return false;
   // NOTE: without a group the entry would go to every group of the stream, not the one that failed.
@@ -23,7 +28,11 @@ export async function replayDeadLetter(store: StreamStore, stream: string, id: s
     : letter.payload === ''
       ? { ok: false as const, reason: 'no payload: the entry had no "e" field' }
       : codec.decode(letter.payload);
-  if (!decoded.ok) throw new DeadLetterNotReplayableError(messages.deadLetterNotReplayable(stream, id, decoded.reason), decoded.reason);
+  if (!decoded.ok)
+    throw new DeadLetterNotReplayableError(
+      messages.deadLetterNotReplayable(stream, id, decoded.reason),
+      decoded.reason,
+    );
   await store.append(stream, letter.payload, letter.group);
   await store.deleteDeadLetter(stream, id);
   return true;

@@ -4,7 +4,10 @@ import type { EventBusMetrics } from '../delivery/event-bus-metrics.js';
 import type { HandlerInvoker } from '../delivery/handler-invoker.js';
 import type { HandlerRecord } from '../delivery/handler-record.js';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
-import { compilePattern, type TypeMatcher } from '../matching/pattern-matcher.js';
+import {
+  compilePattern,
+  type TypeMatcher,
+} from '../matching/pattern-matcher.js';
 import type { StreamEntry, StreamStore } from './stream-store.interface.js';
 import { within } from '../within.util.js';
 
@@ -73,18 +76,26 @@ export class DurableConsumer {
 
   start(): void {
     this.loop = this.readLoop();
-    this.claimTimer = setInterval(() => void this.claimIdle(), this.settings.claimIntervalMs);
+    this.claimTimer = setInterval(
+      () => void this.claimIdle(),
+      this.settings.claimIntervalMs,
+    );
     this.claimTimer.unref();
     // Keep the claims of running entries fresh, so nobody takes one over from under its handler:
     // one timer and one XCLAIM JUSTID for all of them, every third of the idle time.
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), Math.max(20, Math.floor(this.settings.claimIdleMs / 3)));
+    this.heartbeatTimer = setInterval(
+      () => this.heartbeat(),
+      Math.max(20, Math.floor(this.settings.claimIdleMs / 3)),
+    );
     this.heartbeatTimer.unref();
   }
 
   private heartbeat(): void {
     if (this.runningIds.size === 0) return;
     const { group, consumer } = this.settings;
-    void this.store.touch(this.stream, group, consumer, [...this.runningIds]).catch(() => undefined);
+    void this.store
+      .touch(this.stream, group, consumer, [...this.runningIds])
+      .catch(() => undefined);
   }
 
   /**
@@ -98,7 +109,12 @@ export class DurableConsumer {
     // The heartbeat goes on while handlers still run (handle() clears it after the last one).
     if (this.running === 0) clearInterval(this.heartbeatTimer);
     for (const wake of this.slotWaiters.splice(0)) wake();
-    const idle = this.running === 0 ? Promise.resolve(true) : new Promise<boolean>(resolve => this.idleWaiters.push(() => resolve(true)));
+    const idle =
+      this.running === 0
+        ? Promise.resolve(true)
+        : new Promise<boolean>(resolve =>
+            this.idleWaiters.push(() => resolve(true)),
+          );
     return within(idle, timeoutMs, false);
   }
 
@@ -111,23 +127,41 @@ export class DurableConsumer {
     const { group, consumer, batchSize, blockMs, concurrency } = this.settings;
     // NOTE: read again only when half the slots are free (or all, when idle), so a busy consumer
     // fetches batches instead of one entry per round trip as each handler finishes.
-    const minFree = Math.max(1, Math.floor(Math.min(concurrency, batchSize) / 2));
+    const minFree = Math.max(
+      1,
+      Math.floor(Math.min(concurrency, batchSize) / 2),
+    );
     let failures = 0;
     while (!this.stopped) {
       const free = concurrency - this.running;
-      if ((free < minFree && this.running > 0) || free <= 0 || this.suspectRunning) {
+      if (
+        (free < minFree && this.running > 0) ||
+        free <= 0 ||
+        this.suspectRunning
+      ) {
         await new Promise<void>(resolve => this.slotWaiters.push(resolve));
         continue;
       }
       let entries: StreamEntry[];
       try {
-        entries = await this.store.read(this.stream, group, consumer, Math.min(free, batchSize), blockMs);
+        entries = await this.store.read(
+          this.stream,
+          group,
+          consumer,
+          Math.min(free, batchSize),
+          blockMs,
+        );
         failures = 0;
       } catch (error) {
         if (this.stopped) break;
         failures++;
-        if (failures === 1) this.logger.warn(`Reading stream "${this.stream}" for group ${group} failed: ${(error as Error).message}. Retrying.`);
-        await new Promise(r => setTimeout(r, Math.min(2000, 100 * 2 ** Math.min(failures, 5))));
+        if (failures === 1)
+          this.logger.warn(
+            `Reading stream "${this.stream}" for group ${group} failed: ${(error as Error).message}. Retrying.`,
+          );
+        await new Promise(r =>
+          setTimeout(r, Math.min(2000, 100 * 2 ** Math.min(failures, 5))),
+        );
         continue;
       }
       for (const entry of entries) void this.handle(entry, 1);
@@ -140,14 +174,27 @@ export class DurableConsumer {
    * delivery counts of innocent entries do not grow with it.
    */
   private async claimIdle(): Promise<void> {
-    if (this.stopped || this.claiming || this.running >= this.settings.concurrency) return;
+    if (
+      this.stopped ||
+      this.claiming ||
+      this.running >= this.settings.concurrency
+    )
+      return;
     this.claiming = true;
     try {
       const { group, consumer, claimIdleMs } = this.settings;
       while (!this.stopped) {
-        const [entry] = await this.store.claimIdle(this.stream, group, consumer, claimIdleMs, 1);
+        const [entry] = await this.store.claimIdle(
+          this.stream,
+          group,
+          consumer,
+          claimIdleMs,
+          1,
+        );
         if (!entry) break;
-        this.logger.log(`Took over entry ${entry.id} of stream "${this.stream}" for group ${group} (delivery ${entry.deliveries}): its consumer stopped acknowledging it.`);
+        this.logger.log(
+          `Took over entry ${entry.id} of stream "${this.stream}" for group ${group} (delivery ${entry.deliveries}): its consumer stopped acknowledging it.`,
+        );
         this.suspectRunning = true;
         try {
           await this.handle(entry, entry.deliveries);
@@ -159,7 +206,10 @@ export class DurableConsumer {
       // After the claims: a dead consumer whose entries were just taken over is removable now.
       await this.pruneConsumers();
     } catch (error) {
-      if (!this.stopped) this.logger.debug(`Claiming idle entries failed: ${(error as Error).message}`);
+      if (!this.stopped)
+        this.logger.debug(
+          `Claiming idle entries failed: ${(error as Error).message}`,
+        );
     } finally {
       this.claiming = false;
     }
@@ -177,14 +227,26 @@ export class DurableConsumer {
     this.prunedAt = now;
     let removed: string[];
     try {
-      removed = await this.store.removeIdleConsumers(this.stream, group, consumerIdleTimeoutMs, consumer);
+      removed = await this.store.removeIdleConsumers(
+        this.stream,
+        group,
+        consumerIdleTimeoutMs,
+        consumer,
+      );
     } catch (error) {
       // E.g. a Redis user without EVAL: nothing is removed rather than risking a consumer's pending entries.
-      if (!this.stopped) this.logger.limited('durable consumer clean-up', 'warn', `Could not remove idle consumers of group ${group} on stream "${this.stream}": ${(error as Error).message}. They stay listed (harmless, but XINFO CONSUMERS grows); allow XINFO, EVAL and XGROUP for this Redis user.`);
+      if (!this.stopped)
+        this.logger.limited(
+          'durable consumer clean-up',
+          'warn',
+          `Could not remove idle consumers of group ${group} on stream "${this.stream}": ${(error as Error).message}. They stay listed (harmless, but XINFO CONSUMERS grows); allow XINFO, EVAL and XGROUP for this Redis user.`,
+        );
       return;
     }
     if (removed.length > 0) {
-      this.logger.log(`Removed ${removed.length} consumer(s) of group ${group} on stream "${this.stream}" idle for over ${consumerIdleTimeoutMs} ms with nothing pending: ${removed.join(', ')}.`);
+      this.logger.log(
+        `Removed ${removed.length} consumer(s) of group ${group} on stream "${this.stream}" idle for over ${consumerIdleTimeoutMs} ms with nothing pending: ${removed.join(', ')}.`,
+      );
     }
   }
 
@@ -195,7 +257,9 @@ export class DurableConsumer {
       await this.process(entry, deliveries);
     } catch (error) {
       // Store trouble (Redis down): the entry stays pending and comes back after claimIdleMs.
-      this.logger.warn(`Entry ${entry.id} of stream "${this.stream}" stays pending for group ${this.settings.group}: ${(error as Error).message}`);
+      this.logger.warn(
+        `Entry ${entry.id} of stream "${this.stream}" stays pending for group ${this.settings.group}: ${(error as Error).message}`,
+      );
     } finally {
       this.runningIds.delete(entry.id);
       this.running--;
@@ -215,7 +279,10 @@ export class DurableConsumer {
       await this.store.ack(this.stream, group, [entry.id]);
       return;
     }
-    const decoded = entry.malformed === undefined ? this.codec.decode(entry.payload) : { ok: false as const, reason: entry.malformed };
+    const decoded =
+      entry.malformed === undefined
+        ? this.codec.decode(entry.payload)
+        : { ok: false as const, reason: entry.malformed };
     if (!decoded.ok) {
       await this.deadLetterMalformed(entry, decoded.reason);
       return;
@@ -233,12 +300,22 @@ export class DurableConsumer {
       return;
     }
     if (deliveries > maxDeliveries) {
-      await this.deadLetter(entry, `delivered ${deliveries - 1} times without an acknowledgement (option durable.maxDeliveries is ${maxDeliveries}): the handler may be crashing its process`, 0, event);
+      await this.deadLetter(
+        entry,
+        `delivered ${deliveries - 1} times without an acknowledgement (option durable.maxDeliveries is ${maxDeliveries}): the handler may be crashing its process`,
+        0,
+        event,
+      );
       return;
     }
-    const dedupKey = idempotencyWindowMs > 0 ? (event.metadata.idempotencyKey ?? event.id) : undefined;
+    const dedupKey =
+      idempotencyWindowMs > 0
+        ? (event.metadata.idempotencyKey ?? event.id)
+        : undefined;
     if (dedupKey && (await this.store.isDone(this.stream, group, dedupKey))) {
-      this.logger.debug(`Skipped ${eventTag(event)} for ${this.record.name}: already handled by group ${group} (idempotency).`);
+      this.logger.debug(
+        `Skipped ${eventTag(event)} for ${this.record.name}: already handled by group ${group} (idempotency).`,
+      );
       await this.store.ack(this.stream, group, [entry.id]);
       return;
     }
@@ -246,14 +323,24 @@ export class DurableConsumer {
     switch (outcome.status) {
       case 'delivered':
       case 'filtered':
-        if (dedupKey) await this.store.ackAndMarkDone(this.stream, group, entry.id, dedupKey, idempotencyWindowMs);
+        if (dedupKey)
+          await this.store.ackAndMarkDone(
+            this.stream,
+            group,
+            entry.id,
+            dedupKey,
+            idempotencyWindowMs,
+          );
         else await this.ack(entry.id);
         return;
       case 'aborted':
         // Shutting down mid-retry: leave it pending for another consumer.
         return;
       case 'failed': {
-        const error = outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
+        const error =
+          outcome.error instanceof Error
+            ? outcome.error
+            : new Error(String(outcome.error));
         await this.store.deadLetter(this.stream, entry, {
           group,
           handler: this.record.name,
@@ -264,7 +351,11 @@ export class DurableConsumer {
           lastFailureAt: outcome.lastFailureAt,
         });
         this.metrics.recordDeadLetter(event.type);
-        this.logger.limited('durable dead letter', 'warn', `Dead-lettered ${eventTag(event)} for group ${group} after ${outcome.attempts} attempt(s): ${error.message}`);
+        this.logger.limited(
+          'durable dead letter',
+          'warn',
+          `Dead-lettered ${eventTag(event)} for group ${group} after ${outcome.attempts} attempt(s): ${error.message}`,
+        );
       }
     }
   }
@@ -275,16 +366,23 @@ export class DurableConsumer {
    */
   private ack(id: string): Promise<void> {
     this.ackQueue.push(id);
-    this.ackFlush ??= new Promise<void>(resolve => setImmediate(resolve)).then(() => {
-      const ids = this.ackQueue;
-      this.ackQueue = [];
-      this.ackFlush = undefined;
-      return this.store.ack(this.stream, this.settings.group, ids);
-    });
+    this.ackFlush ??= new Promise<void>(resolve => setImmediate(resolve)).then(
+      () => {
+        const ids = this.ackQueue;
+        this.ackQueue = [];
+        this.ackFlush = undefined;
+        return this.store.ack(this.stream, this.settings.group, ids);
+      },
+    );
     return this.ackFlush;
   }
 
-  private async deadLetter(entry: StreamEntry, reason: string, attempts: number, event?: EventEnvelope): Promise<void> {
+  private async deadLetter(
+    entry: StreamEntry,
+    reason: string,
+    attempts: number,
+    event?: EventEnvelope,
+  ): Promise<void> {
     const now = new Date().toISOString();
     await this.store.deadLetter(this.stream, entry, {
       group: this.settings.group,
@@ -295,7 +393,11 @@ export class DurableConsumer {
       lastFailureAt: now,
     });
     this.metrics.recordDeadLetter(event?.type);
-    this.logger.limited('durable dead letter', 'warn', `Dead-lettered ${event ? eventTag(event) : `entry ${entry.id}`} of stream "${this.stream}" for group ${this.settings.group}: ${reason}`);
+    this.logger.limited(
+      'durable dead letter',
+      'warn',
+      `Dead-lettered ${event ? eventTag(event) : `entry ${entry.id}`} of stream "${this.stream}" for group ${this.settings.group}: ${reason}`,
+    );
   }
 
   /**
@@ -303,7 +405,10 @@ export class DurableConsumer {
    * version, over maxEventBytes, deeper than maxDepth): a dead letter with the reason, never a
    * silent ack, so that whoever writes it can be found (issue 15).
    */
-  private async deadLetterMalformed(entry: StreamEntry, reason: string): Promise<void> {
+  private async deadLetterMalformed(
+    entry: StreamEntry,
+    reason: string,
+  ): Promise<void> {
     const now = new Date().toISOString();
     const { group } = this.settings;
     await this.store.deadLetter(this.stream, entry, {
@@ -324,7 +429,10 @@ export class DurableConsumer {
   }
 }
 
-function safeFilter(filter: (event: unknown) => boolean, event: EventEnvelope): boolean {
+function safeFilter(
+  filter: (event: unknown) => boolean,
+  event: EventEnvelope,
+): boolean {
   try {
     return filter(event);
   } catch {

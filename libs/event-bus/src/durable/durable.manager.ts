@@ -12,10 +12,17 @@ import { EventBusLogger } from '../event-bus.logger.js';
 import { messages } from '../event-bus.messages.js';
 import type { OnEventOptions } from '../interfaces/on-event-options.interface.js';
 import type { EventTransport } from '../interfaces/transport.interface.js';
-import { compilePattern, type TypeMatcher } from '../matching/pattern-matcher.js';
+import {
+  compilePattern,
+  type TypeMatcher,
+} from '../matching/pattern-matcher.js';
 import { replayDeadLetter } from './dead-letters.js';
 import { DurableConsumer } from './durable-consumer.js';
-import type { DeadLetter, GroupLag, StreamStore } from './stream-store.interface.js';
+import type {
+  DeadLetter,
+  GroupLag,
+  StreamStore,
+} from './stream-store.interface.js';
 
 const REGISTRY_REFRESH_MS = 5000;
 
@@ -71,13 +78,17 @@ export class DurableManager {
   async start(): Promise<void> {
     this.store = this.transport.createStreamStore(this.config.durable);
     this.store.onPatternsChanged(() => void this.refresh());
-    this.refreshTimer = setInterval(() => void this.refresh(), REGISTRY_REFRESH_MS);
+    this.refreshTimer = setInterval(
+      () => void this.refresh(),
+      REGISTRY_REFRESH_MS,
+    );
     this.refreshTimer.unref();
     await this.refresh();
   }
 
   private unwrap(): StreamStore {
-    if (!this.store) throw new EventBusUnavailableError(messages.durableNotStarted());
+    if (!this.store)
+      throw new EventBusUnavailableError(messages.durableNotStarted());
     return this.store;
   }
 
@@ -99,7 +110,10 @@ export class DurableManager {
   }
 
   /** Starts durable delivery for one handler. */
-  async register(record: HandlerRecord, options: OnEventOptions): Promise<void> {
+  async register(
+    record: HandlerRecord,
+    options: OnEventOptions,
+  ): Promise<void> {
     const store = this.unwrap();
     const group = options.group ?? `${this.config.serviceName}.${record.name}`;
     const registeredAt = await store.registerPattern(record.pattern, group);
@@ -124,15 +138,23 @@ export class DurableManager {
     const index = this.registrations.findIndex(r => r.record === record);
     if (index < 0) return;
     const [registration] = this.registrations.splice(index, 1);
-    await Promise.all([...registration.consumers.values()].map(c => c.stop(this.config.shutdownTimeout)));
+    await Promise.all(
+      [...registration.consumers.values()].map(c =>
+        c.stop(this.config.shutdownTimeout),
+      ),
+    );
   }
 
   /** Stops every consumer, waiting for running handlers up to the shutdown timeout. */
   async stop(): Promise<boolean> {
     this.closed = true;
     clearInterval(this.refreshTimer);
-    const consumers = this.registrations.flatMap(r => [...r.consumers.values()]);
-    const results = await Promise.all(consumers.map(c => c.stop(this.config.shutdownTimeout)));
+    const consumers = this.registrations.flatMap(r => [
+      ...r.consumers.values(),
+    ]);
+    const results = await Promise.all(
+      consumers.map(c => c.stop(this.config.shutdownTimeout)),
+    );
     await this.store?.close();
     await Promise.all(consumers.map(c => c.ended().catch(() => undefined)));
     return results.every(Boolean);
@@ -143,12 +165,15 @@ export class DurableManager {
     const store = this.unwrap();
     const out: GroupLag[] = [];
     for (const registration of this.registrations) {
-      for (const stream of registration.consumers.keys()) out.push(await store.lag(stream, registration.group));
+      for (const stream of registration.consumers.keys())
+        out.push(await store.lag(stream, registration.group));
     }
     return out;
   }
 
-  listDeadLetters(options: { stream?: string; count?: number } = {}): Promise<DeadLetter[]> {
+  listDeadLetters(
+    options: { stream?: string; count?: number } = {},
+  ): Promise<DeadLetter[]> {
     return this.unwrap().listDeadLetters(options);
   }
 
@@ -160,7 +185,8 @@ export class DurableManager {
   async countDeadLettersByStream(): Promise<Map<string, number>> {
     const store = this.unwrap();
     const counts = new Map<string, number>();
-    for (const stream of await store.streams()) counts.set(stream, await store.countDeadLetters(stream));
+    for (const stream of await store.streams())
+      counts.set(stream, await store.countDeadLetters(stream));
     return counts;
   }
 
@@ -195,8 +221,13 @@ export class DurableManager {
         if (patterns.has(record.pattern)) continue;
         // NOTE: a Redis that restarted without persistence lost the registry; unless each process
         // puts its patterns back, publishers stop appending and durable handlers starve, silently.
-        patterns.set(record.pattern, await this.store.registerPattern(record.pattern, group));
-        this.logger.warn(`Durable pattern "${record.pattern}" was missing from Redis (restarted without persistence?): registered it again.`);
+        patterns.set(
+          record.pattern,
+          await this.store.registerPattern(record.pattern, group),
+        );
+        this.logger.warn(
+          `Durable pattern "${record.pattern}" was missing from Redis (restarted without persistence?): registered it again.`,
+        );
       }
       this.matchers = [...patterns.keys()].map(compilePattern);
       this.appendCache.clear();
@@ -204,14 +235,20 @@ export class DurableManager {
       const known = needsAll ? await this.store.streams() : [];
       for (const registration of this.registrations) {
         const streams = registration.segment ? [registration.segment] : known;
-        for (const stream of streams) await this.ensureConsumer(registration, stream);
+        for (const stream of streams)
+          await this.ensureConsumer(registration, stream);
       }
     } catch (error) {
-      this.logger.debug(`Refreshing the durable registry failed: ${(error as Error).message}`);
+      this.logger.debug(
+        `Refreshing the durable registry failed: ${(error as Error).message}`,
+      );
     }
   }
 
-  private async ensureConsumer(registration: DurableRegistration, stream: string): Promise<void> {
+  private async ensureConsumer(
+    registration: DurableRegistration,
+    stream: string,
+  ): Promise<void> {
     if (registration.consumers.has(stream) || this.closed) return;
     const store = this.unwrap();
     await store.ensureGroup(stream, registration.group, registration.startId);
@@ -224,7 +261,9 @@ export class DurableManager {
       {
         group: registration.group,
         consumer: this.consumerName,
-        concurrency: registration.options.concurrency ?? this.config.handlerDefaults.concurrency,
+        concurrency:
+          registration.options.concurrency ??
+          this.config.handlerDefaults.concurrency,
         batchSize: durable.batchSize,
         blockMs: durable.blockMs,
         claimIdleMs: registration.options.claimIdleMs ?? durable.claimIdleMs,
@@ -232,7 +271,10 @@ export class DurableManager {
         maxDeliveries: durable.maxDeliveries,
         idempotencyWindowMs: registration.options.idempotency?.windowMs ?? 0,
         // NOTE: a live consumer blocked in XREADGROUP looks idle for up to blockMs; keep it clear of the bound.
-        consumerIdleTimeoutMs: Math.max(durable.consumerIdleTimeoutMs, 2 * durable.blockMs),
+        consumerIdleTimeoutMs: Math.max(
+          durable.consumerIdleTimeoutMs,
+          2 * durable.blockMs,
+        ),
       },
       this.invoker,
       this.codec,

@@ -31,7 +31,9 @@ interface Stream {
 
 /** `<ms>-<seq>` ids like Redis; `seq` orders entries within the process. */
 function parseStart(startId: string): number {
-  return startId === '$' ? Number.POSITIVE_INFINITY : Number(startId.split('-')[0]);
+  return startId === '$'
+    ? Number.POSITIVE_INFINITY
+    : Number(startId.split('-')[0]);
 }
 
 /**
@@ -65,50 +67,78 @@ export class MemoryStreamStore implements StreamStore {
     return stream;
   }
 
-  async append(name: string, payload: string, targetGroup?: string): Promise<string> {
+  async append(
+    name: string,
+    payload: string,
+    targetGroup?: string,
+  ): Promise<string> {
     const stream = this.stream(name);
     const at = Date.now();
     const seq = ++this.seq;
     const id = `${at}-${seq}`;
-    stream.entries.push(targetGroup ? { id, payload, targetGroup, seq, at } : { id, payload, seq, at });
+    stream.entries.push(
+      targetGroup
+        ? { id, payload, targetGroup, seq, at }
+        : { id, payload, seq, at },
+    );
     if (this.trim.strategy === 'maxlen') {
       const excess = stream.entries.length - this.trim.maxLength;
       if (excess > 0) stream.entries.splice(0, excess);
     } else {
       const minAt = at - this.trim.maxAgeMs;
-      while (stream.entries.length && stream.entries[0].at < minAt) stream.entries.shift();
+      while (stream.entries.length && stream.entries[0].at < minAt)
+        stream.entries.shift();
     }
     for (const wake of stream.waiters) wake();
     stream.waiters.clear();
     return id;
   }
 
-  async ensureGroup(name: string, group: string, startId: string): Promise<void> {
+  async ensureGroup(
+    name: string,
+    group: string,
+    startId: string,
+  ): Promise<void> {
     const stream = this.stream(name);
     if (stream.groups.has(group)) return;
     const startMs = parseStart(startId);
     // Entries at or before the start are considered delivered already.
     let lastSeq = startMs === Number.POSITIVE_INFINITY ? this.seq : 0;
     if (startMs !== Number.POSITIVE_INFINITY && startMs > 0) {
-      for (const entry of stream.entries) if (entry.at < startMs) lastSeq = entry.seq;
+      for (const entry of stream.entries)
+        if (entry.at < startMs) lastSeq = entry.seq;
     }
     stream.groups.set(group, { lastSeq, pending: new Map() });
   }
 
-  async read(name: string, groupName: string, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+  async read(
+    name: string,
+    groupName: string,
+    consumer: string,
+    count: number,
+    blockMs: number,
+  ): Promise<StreamEntry[]> {
     const stream = this.stream(name);
     const deadline = Date.now() + blockMs;
     for (;;) {
       const group = stream.groups.get(groupName);
       if (!group || this.closed) return [];
-      const fresh = stream.entries.filter(e => e.seq > group.lastSeq).slice(0, count);
+      const fresh = stream.entries
+        .filter(e => e.seq > group.lastSeq)
+        .slice(0, count);
       if (fresh.length) {
         const now = Date.now();
         for (const entry of fresh) {
-          group.pending.set(entry.id, { consumer, deliveredAt: now, deliveries: 1 });
+          group.pending.set(entry.id, {
+            consumer,
+            deliveredAt: now,
+            deliveries: 1,
+          });
           group.lastSeq = entry.seq;
         }
-        return fresh.map(({ id, payload, targetGroup }) => (targetGroup ? { id, payload, targetGroup } : { id, payload }));
+        return fresh.map(({ id, payload, targetGroup }) =>
+          targetGroup ? { id, payload, targetGroup } : { id, payload },
+        );
       }
       const left = deadline - Date.now();
       if (left <= 0) return [];
@@ -129,7 +159,13 @@ export class MemoryStreamStore implements StreamStore {
     for (const id of ids) pending?.delete(id);
   }
 
-  async claimIdle(name: string, groupName: string, consumer: string, minIdleMs: number, count: number): Promise<ClaimedEntry[]> {
+  async claimIdle(
+    name: string,
+    groupName: string,
+    consumer: string,
+    minIdleMs: number,
+    count: number,
+  ): Promise<ClaimedEntry[]> {
     const stream = this.stream(name);
     const group = stream.groups.get(groupName);
     if (!group) return [];
@@ -147,12 +183,22 @@ export class MemoryStreamStore implements StreamStore {
       pending.consumer = consumer;
       pending.deliveredAt = now;
       pending.deliveries++;
-      claimed.push({ id, payload: entry.payload, targetGroup: entry.targetGroup, deliveries: pending.deliveries });
+      claimed.push({
+        id,
+        payload: entry.payload,
+        targetGroup: entry.targetGroup,
+        deliveries: pending.deliveries,
+      });
     }
     return claimed;
   }
 
-  async touch(name: string, group: string, consumer: string, ids: string[]): Promise<void> {
+  async touch(
+    name: string,
+    group: string,
+    consumer: string,
+    ids: string[],
+  ): Promise<void> {
     const pending = this.stream(name).groups.get(group)?.pending;
     const now = Date.now();
     for (const id of ids) {
@@ -169,13 +215,28 @@ export class MemoryStreamStore implements StreamStore {
     return [];
   }
 
-  async deadLetter(name: string, entry: StreamEntry, info: DeadLetterInfo): Promise<void> {
+  async deadLetter(
+    name: string,
+    entry: StreamEntry,
+    info: DeadLetterInfo,
+  ): Promise<void> {
     const stream = this.stream(name);
     // A malformed entry (not JSON, or nested too deep) keeps its raw payload and has no id or type.
-    const parsed = parseJsonWithinDepth(entry.payload, MAX_DEPTH_CEILING + 1) as { id?: unknown; type?: unknown } | null | undefined;
+    const parsed = parseJsonWithinDepth(
+      entry.payload,
+      MAX_DEPTH_CEILING + 1,
+    ) as { id?: unknown; type?: unknown } | null | undefined;
     const eventId = typeof parsed?.id === 'string' ? parsed.id : undefined;
     const type = typeof parsed?.type === 'string' ? parsed.type : undefined;
-    stream.dead.push({ ...info, id: `${Date.now()}-${++this.deadSeq}`, stream: name, entryId: entry.id, eventId, type, payload: entry.payload });
+    stream.dead.push({
+      ...info,
+      id: `${Date.now()}-${++this.deadSeq}`,
+      stream: name,
+      entryId: entry.id,
+      eventId,
+      type,
+      payload: entry.payload,
+    });
     if (stream.dead.length > this.deadLetterMaxLength) stream.dead.shift();
     await this.ack(name, info.group, [entry.id]);
   }
@@ -185,16 +246,24 @@ export class MemoryStreamStore implements StreamStore {
     return expires !== undefined && expires > Date.now();
   }
 
-  async ackAndMarkDone(name: string, group: string, id: string, key: string, windowMs: number): Promise<void> {
+  async ackAndMarkDone(
+    name: string,
+    group: string,
+    id: string,
+    key: string,
+    windowMs: number,
+  ): Promise<void> {
     await this.ack(name, group, [id]);
     const now = Date.now();
     this.done.set(`${name}\u0000${group}\u0000${key}`, now + windowMs);
     // Expire old marks now and then, so the map stays bounded by the window.
-    if (this.done.size > 10_000) for (const [k, at] of this.done) if (at <= now) this.done.delete(k);
+    if (this.done.size > 10_000)
+      for (const [k, at] of this.done) if (at <= now) this.done.delete(k);
   }
 
   async registerPattern(pattern: string, group: string): Promise<number> {
-    if (!this.groupsRegistry.has(group)) this.groupsRegistry.set(group, Date.now());
+    if (!this.groupsRegistry.has(group))
+      this.groupsRegistry.set(group, Date.now());
     if (!this.registry.has(pattern)) {
       this.registry.set(pattern, Date.now());
       for (const listener of this.listeners) listener();
@@ -217,7 +286,8 @@ export class MemoryStreamStore implements StreamStore {
   async lag(name: string, groupName: string): Promise<GroupLag> {
     const stream = this.streamsByName.get(name);
     const group = stream?.groups.get(groupName);
-    if (!stream || !group) return { stream: name, group: groupName, pending: 0, lag: 0 };
+    if (!stream || !group)
+      return { stream: name, group: groupName, pending: 0, lag: 0 };
     return {
       stream: name,
       group: groupName,
@@ -226,7 +296,13 @@ export class MemoryStreamStore implements StreamStore {
     };
   }
 
-  async listDeadLetters({ stream, count = 100 }: { stream?: string; count?: number }): Promise<DeadLetter[]> {
+  async listDeadLetters({
+    stream,
+    count = 100,
+  }: {
+    stream?: string;
+    count?: number;
+  }): Promise<DeadLetter[]> {
     const names = stream ? [stream] : [...this.streamsByName.keys()];
     return names
       .flatMap(name => this.streamsByName.get(name)?.dead ?? [])
@@ -236,10 +312,16 @@ export class MemoryStreamStore implements StreamStore {
 
   async countDeadLetters(stream?: string): Promise<number> {
     const names = stream ? [stream] : [...this.streamsByName.keys()];
-    return names.reduce((sum, name) => sum + (this.streamsByName.get(name)?.dead.length ?? 0), 0);
+    return names.reduce(
+      (sum, name) => sum + (this.streamsByName.get(name)?.dead.length ?? 0),
+      0,
+    );
   }
 
-  async getDeadLetter(name: string, id: string): Promise<DeadLetter | undefined> {
+  async getDeadLetter(
+    name: string,
+    id: string,
+  ): Promise<DeadLetter | undefined> {
     return this.streamsByName.get(name)?.dead.find(d => d.id === id);
   }
 

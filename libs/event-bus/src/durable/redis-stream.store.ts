@@ -43,7 +43,8 @@ export interface RedisStreamStoreOptions {
 function fieldsToMap(fields: string[] | null): Map<string, string> {
   const map = new Map<string, string>();
   if (!fields) return map;
-  for (let i = 0; i + 1 < fields.length; i += 2) map.set(fields[i], fields[i + 1]);
+  for (let i = 0; i + 1 < fields.length; i += 2)
+    map.set(fields[i], fields[i + 1]);
   return map;
 }
 
@@ -63,7 +64,9 @@ function toEntry([id, fields]: RawEntry): StreamEntry | undefined {
   if (payload === undefined) {
     const shown = JSON.stringify(Object.fromEntries(fieldsToMap(fields)));
     const malformed = `entry has no "e" field (the event); its fields: ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}`;
-    return targetGroup ? { id, payload: '', targetGroup, malformed } : { id, payload: '', malformed };
+    return targetGroup
+      ? { id, payload: '', targetGroup, malformed }
+      : { id, payload: '', malformed };
   }
   return targetGroup ? { id, payload, targetGroup } : { id, payload };
 }
@@ -97,19 +100,46 @@ export class RedisStreamStore implements StreamStore {
       : ['MINID', '~', `${Math.max(0, Date.now() - trim.maxAgeMs)}-0`];
   }
 
-  append(stream: string, payload: string, targetGroup?: string): Promise<string> {
+  append(
+    stream: string,
+    payload: string,
+    targetGroup?: string,
+  ): Promise<string> {
     // NOTE: not async, and the XADD is sent in this tick: the publisher pipelines it with its PUBLISH.
     if (!this.knownStreams.has(stream)) this.announceStream(stream);
     return this.xadd(stream, payload, targetGroup);
   }
 
-  private xadd(stream: string, payload: string, targetGroup?: string): Promise<string> {
+  private xadd(
+    stream: string,
+    payload: string,
+    targetGroup?: string,
+  ): Promise<string> {
     const { command, trim } = this.options;
     const key = this.key(stream);
-    if (targetGroup) return command.call('XADD', key, ...this.trimArgs(), '*', 'e', payload, 'g', targetGroup) as Promise<string>;
+    if (targetGroup)
+      return command.call(
+        'XADD',
+        key,
+        ...this.trimArgs(),
+        '*',
+        'e',
+        payload,
+        'g',
+        targetGroup,
+      ) as Promise<string>;
     return (
       trim.strategy === 'maxlen'
-        ? command.call('XADD', key, 'MAXLEN', '~', trim.maxLength, '*', 'e', payload)
+        ? command.call(
+            'XADD',
+            key,
+            'MAXLEN',
+            '~',
+            trim.maxLength,
+            '*',
+            'e',
+            payload,
+          )
         : command.call('XADD', key, ...this.trimArgs(), '*', 'e', payload)
     ) as Promise<string>;
   }
@@ -125,23 +155,45 @@ export class RedisStreamStore implements StreamStore {
     // NOTE: forget the streams now and then, so each is recorded again while it gets events: a Redis
     // restarted without persistence loses the set, and a new wildcard group would never find streams
     // whose publishers had recorded them once (issue 15: a new *.work group handled 0 of 3,786 events).
-    this.reannounceTimer ??= setInterval(() => this.knownStreams.clear(), STREAM_REANNOUNCE_MS).unref();
+    this.reannounceTimer ??= setInterval(
+      () => this.knownStreams.clear(),
+      STREAM_REANNOUNCE_MS,
+    ).unref();
     command
       .sadd(durableKeys.streams(prefix), stream)
-      .then(added => (added === 1 ? this.announce(`stream:${stream}`) : undefined))
+      .then(added =>
+        added === 1 ? this.announce(`stream:${stream}`) : undefined,
+      )
       // Tried again within STREAM_REANNOUNCE_MS (the publish itself stands or falls with its XADD).
       .catch(() => undefined);
   }
 
-  async ensureGroup(stream: string, group: string, startId: string): Promise<void> {
+  async ensureGroup(
+    stream: string,
+    group: string,
+    startId: string,
+  ): Promise<void> {
     try {
-      await this.options.command.call('XGROUP', 'CREATE', this.key(stream), group, startId, 'MKSTREAM');
+      await this.options.command.call(
+        'XGROUP',
+        'CREATE',
+        this.key(stream),
+        group,
+        startId,
+        'MKSTREAM',
+      );
     } catch (error) {
       if (!String((error as Error).message).includes('BUSYGROUP')) throw error;
     }
   }
 
-  async read(stream: string, group: string, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
+  async read(
+    stream: string,
+    group: string,
+    consumer: string,
+    count: number,
+    blockMs: number,
+  ): Promise<StreamEntry[]> {
     const readerKey = `${stream}\u0000${group}\u0000${consumer}`;
     let reader = this.readers.get(readerKey);
     if (!reader) {
@@ -151,7 +203,17 @@ export class RedisStreamStore implements StreamStore {
     let reply: unknown;
     try {
       reply = await reader.call(
-        'XREADGROUP', 'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.key(stream), '>',
+        'XREADGROUP',
+        'GROUP',
+        group,
+        consumer,
+        'COUNT',
+        count,
+        'BLOCK',
+        blockMs,
+        'STREAMS',
+        this.key(stream),
+        '>',
       );
     } catch (error) {
       if (String((error as Error).message).includes('NOGROUP')) {
@@ -173,22 +235,40 @@ export class RedisStreamStore implements StreamStore {
   }
 
   async ack(stream: string, group: string, ids: string[]): Promise<void> {
-    if (ids.length) await this.options.command.call('XACK', this.key(stream), group, ...ids);
+    if (ids.length)
+      await this.options.command.call('XACK', this.key(stream), group, ...ids);
   }
 
-  async claimIdle(stream: string, group: string, consumer: string, minIdleMs: number, count: number): Promise<ClaimedEntry[]> {
+  async claimIdle(
+    stream: string,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    count: number,
+  ): Promise<ClaimedEntry[]> {
     const key = this.key(stream);
-    const reply = (await this.options.command.call('XAUTOCLAIM', key, group, consumer, minIdleMs, '0-0', 'COUNT', count)) as [
-      string,
-      RawEntry[],
-      string[]?,
-    ];
+    const reply = (await this.options.command.call(
+      'XAUTOCLAIM',
+      key,
+      group,
+      consumer,
+      minIdleMs,
+      '0-0',
+      'COUNT',
+      count,
+    )) as [string, RawEntry[], string[]?];
     const raw = reply[1] ?? [];
     if (raw.length === 0) return [];
     const deliveries = new Map<string, number>();
-    const pending = (await this.options.command.call('XPENDING', key, group, raw[0][0], raw[raw.length - 1][0], raw.length, consumer)) as Array<
-      [string, string, number, number]
-    >;
+    const pending = (await this.options.command.call(
+      'XPENDING',
+      key,
+      group,
+      raw[0][0],
+      raw[raw.length - 1][0],
+      raw.length,
+      consumer,
+    )) as Array<[string, string, number, number]>;
     for (const [id, , , times] of pending) deliveries.set(id, Number(times));
     const claimed: ClaimedEntry[] = [];
     for (const item of raw) {
@@ -202,53 +282,124 @@ export class RedisStreamStore implements StreamStore {
     return claimed;
   }
 
-  async touch(stream: string, group: string, consumer: string, ids: string[]): Promise<void> {
-    if (ids.length) await this.options.command.call('XCLAIM', this.key(stream), group, consumer, 0, ...ids, 'JUSTID');
+  async touch(
+    stream: string,
+    group: string,
+    consumer: string,
+    ids: string[],
+  ): Promise<void> {
+    if (ids.length)
+      await this.options.command.call(
+        'XCLAIM',
+        this.key(stream),
+        group,
+        consumer,
+        0,
+        ...ids,
+        'JUSTID',
+      );
   }
 
-  async removeIdleConsumers(stream: string, group: string, idleMs: number, keep: string): Promise<string[]> {
+  async removeIdleConsumers(
+    stream: string,
+    group: string,
+    idleMs: number,
+    keep: string,
+  ): Promise<string[]> {
     const { command } = this.options;
     const key = this.key(stream);
-    const consumers = (await command.call('XINFO', 'CONSUMERS', key, group)) as Array<Array<string | number>>;
+    const consumers = (await command.call(
+      'XINFO',
+      'CONSUMERS',
+      key,
+      group,
+    )) as Array<Array<string | number>>;
     const removed: string[] = [];
     for (const raw of consumers) {
       const info = fieldsToMap(raw.map(String));
       const name = info.get('name');
       // `idle`: since the consumer's last read or claim, attempted or not (Redis 7.2 adds `inactive` for the successful ones).
-      if (!name || name === keep || Number(info.get('pending')) > 0 || !(Number(info.get('idle')) > idleMs)) continue;
-      if (Number(await command.eval(DELETE_IF_NOTHING_PENDING, 1, key, group, name)) >= 0) removed.push(name);
+      if (
+        !name ||
+        name === keep ||
+        Number(info.get('pending')) > 0 ||
+        !(Number(info.get('idle')) > idleMs)
+      )
+        continue;
+      if (
+        Number(
+          await command.eval(DELETE_IF_NOTHING_PENDING, 1, key, group, name),
+        ) >= 0
+      )
+        removed.push(name);
     }
     return removed;
   }
 
-  async deadLetter(stream: string, entry: StreamEntry, info: DeadLetterInfo): Promise<void> {
+  async deadLetter(
+    stream: string,
+    entry: StreamEntry,
+    info: DeadLetterInfo,
+  ): Promise<void> {
     const fields = [
-      'e', entry.payload,
-      'entry', entry.id,
-      'group', info.group,
-      'handler', info.handler,
-      'error', info.error,
-      'stack', info.stack ?? '',
-      'attempts', String(info.attempts),
-      'first', info.firstFailureAt,
-      'last', info.lastFailureAt,
+      'e',
+      entry.payload,
+      'entry',
+      entry.id,
+      'group',
+      info.group,
+      'handler',
+      info.handler,
+      'error',
+      info.error,
+      'stack',
+      info.stack ?? '',
+      'attempts',
+      String(info.attempts),
+      'first',
+      info.firstFailureAt,
+      'last',
+      info.lastFailureAt,
     ];
     await this.options.command
       .multi()
-      .call('XADD', this.deadKey(stream), 'MAXLEN', '~', this.options.deadLetterMaxLength, '*', ...fields)
+      .call(
+        'XADD',
+        this.deadKey(stream),
+        'MAXLEN',
+        '~',
+        this.options.deadLetterMaxLength,
+        '*',
+        ...fields,
+      )
       .call('XACK', this.key(stream), info.group, entry.id)
       .exec();
   }
 
   async isDone(stream: string, group: string, key: string): Promise<boolean> {
-    return (await this.options.command.exists(durableKeys.done(this.options.prefix, stream, group, key))) === 1;
+    return (
+      (await this.options.command.exists(
+        durableKeys.done(this.options.prefix, stream, group, key),
+      )) === 1
+    );
   }
 
-  async ackAndMarkDone(stream: string, group: string, id: string, key: string, windowMs: number): Promise<void> {
+  async ackAndMarkDone(
+    stream: string,
+    group: string,
+    id: string,
+    key: string,
+    windowMs: number,
+  ): Promise<void> {
     await this.options.command
       .multi()
       .call('XACK', this.key(stream), group, id)
-      .set(durableKeys.done(this.options.prefix, stream, group, key), '1', 'PX', windowMs)
+      .set(
+        durableKeys.done(this.options.prefix, stream, group, key),
+        '1',
+        'PX',
+        windowMs,
+      )
       .exec();
   }
 
@@ -269,32 +420,53 @@ export class RedisStreamStore implements StreamStore {
     try {
       await this.options.command.publish(channel, message);
     } catch (error) {
-      throw new EventBusUnavailableError(messages.controlPublishFailed(channel, (error as Error).message));
+      throw new EventBusUnavailableError(
+        messages.controlPublishFailed(channel, (error as Error).message),
+      );
     }
   }
 
   async patterns(): Promise<Map<string, number>> {
-    const all = await this.options.command.hgetall(durableKeys.patterns(this.options.prefix));
-    return new Map(Object.entries(all).map(([pattern, at]) => [pattern, Number(at)]));
+    const all = await this.options.command.hgetall(
+      durableKeys.patterns(this.options.prefix),
+    );
+    return new Map(
+      Object.entries(all).map(([pattern, at]) => [pattern, Number(at)]),
+    );
   }
 
   async streams(): Promise<string[]> {
-    return this.options.command.smembers(durableKeys.streams(this.options.prefix));
+    return this.options.command.smembers(
+      durableKeys.streams(this.options.prefix),
+    );
   }
 
   onPatternsChanged(listener: () => void): void {
-    void this.options.subscribeControl(durableKeys.control(this.options.prefix), listener);
+    void this.options.subscribeControl(
+      durableKeys.control(this.options.prefix),
+      listener,
+    );
   }
 
   async lag(stream: string, group: string): Promise<GroupLag> {
     try {
-      const groups = (await this.options.command.call('XINFO', 'GROUPS', this.key(stream))) as Array<Array<string | number | null>>;
+      const groups = (await this.options.command.call(
+        'XINFO',
+        'GROUPS',
+        this.key(stream),
+      )) as Array<Array<string | number | null>>;
       for (const raw of groups) {
         const info = new Map<string, string | number | null>();
-        for (let i = 0; i + 1 < raw.length; i += 2) info.set(String(raw[i]), raw[i + 1]);
+        for (let i = 0; i + 1 < raw.length; i += 2)
+          info.set(String(raw[i]), raw[i + 1]);
         if (info.get('name') !== group) continue;
         const lag = info.get('lag');
-        return { stream, group, pending: Number(info.get('pending') ?? 0), lag: lag === null || lag === undefined ? null : Number(lag) };
+        return {
+          stream,
+          group,
+          pending: Number(info.get('pending') ?? 0),
+          lag: lag === null || lag === undefined ? null : Number(lag),
+        };
       }
     } catch {
       // No such stream yet: nothing pending.
@@ -302,12 +474,26 @@ export class RedisStreamStore implements StreamStore {
     return { stream, group, pending: 0, lag: 0 };
   }
 
-  async listDeadLetters({ stream, count = 100 }: { stream?: string; count?: number }): Promise<DeadLetter[]> {
+  async listDeadLetters({
+    stream,
+    count = 100,
+  }: {
+    stream?: string;
+    count?: number;
+  }): Promise<DeadLetter[]> {
     const streams = stream ? [stream] : await this.streams();
     const out: DeadLetter[] = [];
     for (const name of streams) {
-      const raw = (await this.options.command.call('XRANGE', this.deadKey(name), '-', '+', 'COUNT', count)) as RawEntry[];
-      for (const [id, fields] of raw) out.push(toDeadLetter(name, id, fieldsToMap(fields)));
+      const raw = (await this.options.command.call(
+        'XRANGE',
+        this.deadKey(name),
+        '-',
+        '+',
+        'COUNT',
+        count,
+      )) as RawEntry[];
+      for (const [id, fields] of raw)
+        out.push(toDeadLetter(name, id, fieldsToMap(fields)));
     }
     return out.sort((a, b) => (a.id < b.id ? -1 : 1)).slice(0, count);
   }
@@ -315,27 +501,45 @@ export class RedisStreamStore implements StreamStore {
   async countDeadLetters(stream?: string): Promise<number> {
     const streams = stream ? [stream] : await this.streams();
     let total = 0;
-    for (const name of streams) total += Number(await this.options.command.call('XLEN', this.deadKey(name)));
+    for (const name of streams)
+      total += Number(
+        await this.options.command.call('XLEN', this.deadKey(name)),
+      );
     return total;
   }
 
-  async getDeadLetter(stream: string, id: string): Promise<DeadLetter | undefined> {
+  async getDeadLetter(
+    stream: string,
+    id: string,
+  ): Promise<DeadLetter | undefined> {
     let raw: RawEntry[];
     try {
-      raw = (await this.options.command.call('XRANGE', this.deadKey(stream), id, id)) as RawEntry[];
+      raw = (await this.options.command.call(
+        'XRANGE',
+        this.deadKey(stream),
+        id,
+        id,
+      )) as RawEntry[];
     } catch {
       // Not a stream id (a typo on the command line): there is no such dead letter.
       return undefined;
     }
-    return raw.length ? toDeadLetter(stream, raw[0][0], fieldsToMap(raw[0][1])) : undefined;
+    return raw.length
+      ? toDeadLetter(stream, raw[0][0], fieldsToMap(raw[0][1]))
+      : undefined;
   }
 
   async deleteDeadLetter(stream: string, id: string): Promise<boolean> {
     try {
-      return Number(await this.options.command.call('XDEL', this.deadKey(stream), id)) === 1;
+      return (
+        Number(
+          await this.options.command.call('XDEL', this.deadKey(stream), id),
+        ) === 1
+      );
     } catch (error) {
       // Not a stream id (a typo on the command line): there is no such dead letter.
-      if (String((error as Error).message).includes('Invalid stream ID')) return false;
+      if (String((error as Error).message).includes('Invalid stream ID'))
+        return false;
       throw error;
     }
   }
@@ -344,7 +548,9 @@ export class RedisStreamStore implements StreamStore {
     const streams = stream ? [stream] : await this.streams();
     let total = 0;
     for (const name of streams) {
-      total += Number(await this.options.command.call('XLEN', this.deadKey(name)));
+      total += Number(
+        await this.options.command.call('XLEN', this.deadKey(name)),
+      );
       await this.options.command.del(this.deadKey(name));
     }
     return total;
@@ -377,11 +583,16 @@ function streamItems(reply: unknown): RawEntry[][] {
   return (reply as Array<[string, RawEntry[]]>).map(([, items]) => items);
 }
 
-function toDeadLetter(stream: string, id: string, fields: Map<string, string>): DeadLetter {
+function toDeadLetter(
+  stream: string,
+  id: string,
+  fields: Map<string, string>,
+): DeadLetter {
   const payload = fields.get('e') ?? '';
   // A malformed entry (not JSON, or nested too deep) was dead-lettered as such: it keeps its raw
   // payload and has no event id or type.
-  const parsed = parseJsonWithinDepth(payload, MAX_DEPTH_CEILING + 1) as { id?: unknown; type?: unknown } | null | undefined;
+  const parsed = parseJsonWithinDepth(payload, MAX_DEPTH_CEILING + 1) as
+    { id?: unknown; type?: unknown } | null | undefined;
   const eventId = typeof parsed?.id === 'string' ? parsed.id : undefined;
   const type = typeof parsed?.type === 'string' ? parsed.type : undefined;
   return {

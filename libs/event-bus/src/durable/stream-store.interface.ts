@@ -66,28 +66,64 @@ export type TrimPolicy =
 
 export interface StreamStore {
   /** Appends a serialized event to a stream, trimming it by the policy. Returns the entry id. */
-  append(stream: string, payload: string, targetGroup?: string): Promise<string>;
+  append(
+    stream: string,
+    payload: string,
+    targetGroup?: string,
+  ): Promise<string>;
   /** Creates the group on the stream if missing, starting after `startId` (`0` for the beginning). */
   ensureGroup(stream: string, group: string, startId: string): Promise<void>;
   /** Reads up to `count` new entries for the consumer, waiting up to `blockMs` for some. */
-  read(stream: string, group: string, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]>;
+  read(
+    stream: string,
+    group: string,
+    consumer: string,
+    count: number,
+    blockMs: number,
+  ): Promise<StreamEntry[]>;
   ack(stream: string, group: string, ids: string[]): Promise<void>;
   /** Takes over entries idle for at least `minIdleMs`, with their delivery counts. */
-  claimIdle(stream: string, group: string, consumer: string, minIdleMs: number, count: number): Promise<ClaimedEntry[]>;
+  claimIdle(
+    stream: string,
+    group: string,
+    consumer: string,
+    minIdleMs: number,
+    count: number,
+  ): Promise<ClaimedEntry[]>;
   /** Resets the idle time of entries this consumer holds, so nobody reclaims them while they run. */
-  touch(stream: string, group: string, consumer: string, ids: string[]): Promise<void>;
+  touch(
+    stream: string,
+    group: string,
+    consumer: string,
+    ids: string[],
+  ): Promise<void>;
   /**
    * Removes the group's consumers other than `keep` that have been idle for more than `idleMs`
    * and hold no pending entry (checked atomically with the removal, so no entry is dropped).
    * Resolves the names removed.
    */
-  removeIdleConsumers(stream: string, group: string, idleMs: number, keep: string): Promise<string[]>;
+  removeIdleConsumers(
+    stream: string,
+    group: string,
+    idleMs: number,
+    keep: string,
+  ): Promise<string[]>;
   /** Adds a dead letter and acknowledges the entry, atomically. */
-  deadLetter(stream: string, entry: StreamEntry, info: DeadLetterInfo): Promise<void>;
+  deadLetter(
+    stream: string,
+    entry: StreamEntry,
+    info: DeadLetterInfo,
+  ): Promise<void>;
   /** True when the idempotency key was marked done for the group within its window. */
   isDone(stream: string, group: string, key: string): Promise<boolean>;
   /** Acknowledges the entry and marks the idempotency key done for `windowMs`, atomically. */
-  ackAndMarkDone(stream: string, group: string, id: string, key: string, windowMs: number): Promise<void>;
+  ackAndMarkDone(
+    stream: string,
+    group: string,
+    id: string,
+    key: string,
+    windowMs: number,
+  ): Promise<void>;
 
   /**
    * Records a durable pattern for publishers and the group's first registration
@@ -103,7 +139,10 @@ export interface StreamStore {
   onPatternsChanged(listener: () => void): void;
 
   lag(stream: string, group: string): Promise<GroupLag>;
-  listDeadLetters(options: { stream?: string; count?: number }): Promise<DeadLetter[]>;
+  listDeadLetters(options: {
+    stream?: string;
+    count?: number;
+  }): Promise<DeadLetter[]>;
   countDeadLetters(stream?: string): Promise<number>;
   /** One dead letter by id, or undefined. */
   getDeadLetter(stream: string, id: string): Promise<DeadLetter | undefined>;

@@ -32,15 +32,21 @@ describe('EventCodec.encode', () => {
   const codec = new EventCodec();
 
   it.each<[string, unknown]>([
-    ['an object', { photoId: 'p1', size: 42, tags: ['a', 'b'], nested: { ok: true } }],
+    [
+      'an object',
+      { photoId: 'p1', size: 42, tags: ['a', 'b'], nested: { ok: true } },
+    ],
     ['null', null],
     ['a string with quotes and unicode', 'say "hé" 🎉'],
     ['a number', 0],
     ['an array', [1, 'two', null]],
-  ])('produces JSON that parses back to the envelope with %s data', (_label, data) => {
-    const input = envelope(data);
-    expect(JSON.parse(codec.encode(input))).toEqual(input);
-  });
+  ])(
+    'produces JSON that parses back to the envelope with %s data',
+    (_label, data) => {
+      const input = envelope(data);
+      expect(JSON.parse(codec.encode(input))).toEqual(input);
+    },
+  );
 
   it('writes the same bytes from metadata JSON (the publish fast path) as from the object', () => {
     const input = envelope();
@@ -48,12 +54,16 @@ describe('EventCodec.encode', () => {
     // The template sendPlain uses, with the fields in the object's order.
     const metadataJson = `{"source":${JSON.stringify(source)},"timestamp":"${timestamp}","traceId":"${traceId}","correlationId":"${traceId}"}`;
     const { room: _room, ...plain } = input.metadata;
-    expect(codec.encodeParts(input.id, input.type, input.data, metadataJson, 1)).toBe(codec.encode({ ...input, metadata: plain }));
+    expect(
+      codec.encodeParts(input.id, input.type, input.data, metadataJson, 1),
+    ).toBe(codec.encode({ ...input, metadata: plain }));
   });
 
   it('rejects data over maxDataBytes, naming the limit', () => {
     const small = new EventCodec({ maxDataBytes: 100, maxEventBytes: 10_000 });
-    const error = thrown(() => small.encode(envelope({ text: 'x'.repeat(200) })));
+    const error = thrown(() =>
+      small.encode(envelope({ text: 'x'.repeat(200) })),
+    );
     expect(error.field).toBe('data');
     expect(error.limit).toBe(100);
     expect(error.message).toMatch(/limit of 100 bytes/);
@@ -68,7 +78,9 @@ describe('EventCodec.encode', () => {
 
   it('rejects an envelope over maxEventBytes, naming the limit', () => {
     const small = new EventCodec({ maxDataBytes: 10_000, maxEventBytes: 200 });
-    const error = thrown(() => small.encode(envelope({ text: 'x'.repeat(150) })));
+    const error = thrown(() =>
+      small.encode(envelope({ text: 'x'.repeat(150) })),
+    );
     expect(error.field).toBe('envelope');
     expect(error.limit).toBe(200);
     expect(error.message).toMatch(/limit of 200 bytes/);
@@ -78,10 +90,16 @@ describe('EventCodec.encode', () => {
   it('counts the envelope size exactly', () => {
     const input = envelope({ a: 1 });
     const bytes = Buffer.byteLength(new EventCodec().encode(input));
-    expect(() => new EventCodec({ maxDataBytes: 10_000, maxEventBytes: bytes }).encode(input)).not.toThrow();
-    expect(() => new EventCodec({ maxDataBytes: 10_000, maxEventBytes: bytes - 1 }).encode(input)).toThrow(
-      EventValidationError,
-    );
+    expect(() =>
+      new EventCodec({ maxDataBytes: 10_000, maxEventBytes: bytes }).encode(
+        input,
+      ),
+    ).not.toThrow();
+    expect(() =>
+      new EventCodec({ maxDataBytes: 10_000, maxEventBytes: bytes - 1 }).encode(
+        input,
+      ),
+    ).toThrow(EventValidationError);
   });
 
   it('counts multi-byte UTF-8 in bytes, not characters', () => {
@@ -97,9 +115,11 @@ describe('EventCodec.encode', () => {
     const withMetadata = envelope('x');
     withMetadata.metadata.room = '房'.repeat(50); // 150 bytes
     const plain = Buffer.byteLength(codec.encode(withMetadata));
-    expect(() => new EventCodec({ maxDataBytes: 100, maxEventBytes: plain - 1 }).encode(withMetadata)).toThrow(
-      /envelope is \d+ bytes/,
-    );
+    expect(() =>
+      new EventCodec({ maxDataBytes: 100, maxEventBytes: plain - 1 }).encode(
+        withMetadata,
+      ),
+    ).toThrow(/envelope is \d+ bytes/);
   });
 
   it.each<[string, unknown]>([
@@ -130,7 +150,8 @@ describe('EventCodec.decode', () => {
     patch(raw);
     return JSON.stringify(raw);
   };
-  const metadataOf = (raw: Record<string, unknown>) => raw.metadata as Record<string, unknown>;
+  const metadataOf = (raw: Record<string, unknown>) =>
+    raw.metadata as Record<string, unknown>;
 
   it('accepts what encode produced', () => {
     const input = envelope();
@@ -159,10 +180,26 @@ describe('EventCodec.decode', () => {
     ['missing data', wire(r => delete r.data), /"data"/],
     ['missing metadata', wire(r => delete r.metadata), /"metadata"/],
     ['null metadata', wire(r => (r.metadata = null)), /"metadata"/],
-    ['missing source', wire(r => delete metadataOf(r).source), /"metadata.source"/],
-    ['missing traceId', wire(r => delete metadataOf(r).traceId), /"metadata.traceId"/],
-    ['missing timestamp', wire(r => delete metadataOf(r).timestamp), /"metadata.timestamp"/],
-    ['invalid timestamp', wire(r => (metadataOf(r).timestamp = 'yesterday')), /"metadata.timestamp"/],
+    [
+      'missing source',
+      wire(r => delete metadataOf(r).source),
+      /"metadata.source"/,
+    ],
+    [
+      'missing traceId',
+      wire(r => delete metadataOf(r).traceId),
+      /"metadata.traceId"/,
+    ],
+    [
+      'missing timestamp',
+      wire(r => delete metadataOf(r).timestamp),
+      /"metadata.timestamp"/,
+    ],
+    [
+      'invalid timestamp',
+      wire(r => (metadataOf(r).timestamp = 'yesterday')),
+      /"metadata.timestamp"/,
+    ],
     ['unknown version', wire(r => (r.version = 2)), /"version" is 2/],
     ['missing version', wire(r => delete r.version), /"version"/],
   ])('reports %s without throwing', (_label, payload, reason) => {
@@ -184,8 +221,16 @@ describe('EventCodec.decode', () => {
     const payload = codec.encode(envelope({ text: '房'.repeat(100) }));
     const limit = Buffer.byteLength(payload) - 1;
     expect(payload.length).toBeLessThan(limit);
-    expect(new EventCodec({ maxDataBytes: limit, maxEventBytes: limit }).decode(payload).ok).toBe(false);
-    expect(new EventCodec({ maxDataBytes: limit, maxEventBytes: limit + 1 }).decode(payload).ok).toBe(true);
+    expect(
+      new EventCodec({ maxDataBytes: limit, maxEventBytes: limit }).decode(
+        payload,
+      ).ok,
+    ).toBe(false);
+    expect(
+      new EventCodec({ maxDataBytes: limit, maxEventBytes: limit + 1 }).decode(
+        payload,
+      ).ok,
+    ).toBe(true);
   });
 });
 
@@ -211,13 +256,20 @@ describe('EventCodec depth limit (limits.maxDepth)', () => {
   it('checks the publish fast path (encodeParts) the same way', () => {
     const { id, type, metadata } = envelope();
     const metadataJson = JSON.stringify(metadata);
-    expect(() => codec.encodeParts(id, type, nested(64), metadataJson, 1)).not.toThrow();
-    expect(thrown(() => codec.encodeParts(id, type, nested(65), metadataJson, 1)).message).toMatch(/limits\.maxDepth/);
+    expect(() =>
+      codec.encodeParts(id, type, nested(64), metadataJson, 1),
+    ).not.toThrow();
+    expect(
+      thrown(() => codec.encodeParts(id, type, nested(65), metadataJson, 1))
+        .message,
+    ).toMatch(/limits\.maxDepth/);
   });
 
   it('applies a configured maxDepth', () => {
     const shallow = new EventCodec({ ...DEFAULT_LIMITS, maxDepth: 2 });
-    expect(() => shallow.encode(envelope({ a: [1, 2], b: { c: 'x' } }))).not.toThrow();
+    expect(() =>
+      shallow.encode(envelope({ a: [1, 2], b: { c: 'x' } })),
+    ).not.toThrow();
     expect(thrown(() => shallow.encode(envelope({ a: [[1]] }))).limit).toBe(2);
   });
 
@@ -236,7 +288,10 @@ describe('EventCodec depth limit (limits.maxDepth)', () => {
 
   it('decodes an envelope whose data is 64 levels deep (the envelope adds one)', () => {
     const input = envelope(nested(64));
-    expect(codec.decode(codec.encode(input))).toEqual({ ok: true, envelope: input });
+    expect(codec.decode(codec.encode(input))).toEqual({
+      ok: true,
+      envelope: input,
+    });
   });
 
   it.each<[string, number]>([
@@ -245,16 +300,29 @@ describe('EventCodec depth limit (limits.maxDepth)', () => {
   ])('reports data of %s as malformed without throwing', (_label, depth) => {
     const payload = codec
       .encode(envelope('placeholder'))
-      .replace('"data":"placeholder"', `"data":${'['.repeat(depth)}${']'.repeat(depth)}`);
+      .replace(
+        '"data":"placeholder"',
+        `"data":${'['.repeat(depth)}${']'.repeat(depth)}`,
+      );
     const result = codec.decode(payload);
     expect(result.ok).toBe(false);
-    expect(result.ok === false && result.reason).toMatch(/nested more than 65 levels deep \(limits\.maxDepth is 64/);
+    expect(result.ok === false && result.reason).toMatch(
+      /nested more than 65 levels deep \(limits\.maxDepth is 64/,
+    );
   });
 
   it('counts depth anywhere in a received envelope, metadata included', () => {
     const shallow = new EventCodec({ ...DEFAULT_LIMITS, maxDepth: 1 });
-    const payload = codec.encode(envelope('x')).replace('"source":"photo-service"', '"source":"photo-service","extra":{"a":[]}');
+    const payload = codec
+      .encode(envelope('x'))
+      .replace(
+        '"source":"photo-service"',
+        '"source":"photo-service","extra":{"a":[]}',
+      );
     expect(codec.decode(payload).ok).toBe(true);
-    expect(shallow.decode(payload)).toEqual({ ok: false, reason: expect.stringMatching(/more than 2 levels/) });
+    expect(shallow.decode(payload)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/more than 2 levels/),
+    });
   });
 });

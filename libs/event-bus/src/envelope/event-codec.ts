@@ -6,7 +6,10 @@ import {
 } from '../event-bus.constants.js';
 import { messages } from '../event-bus.messages.js';
 import { EventValidationError } from '../errors/event-validation.error.js';
-import type { EventEnvelope, EventMetadata } from '../interfaces/event-envelope.interface.js';
+import type {
+  EventEnvelope,
+  EventMetadata,
+} from '../interfaces/event-envelope.interface.js';
 import { isValidEventType } from '../matching/pattern-matcher.js';
 import { jsonTextDepthExceeds, valueDepthExceeds } from './json-depth.js';
 
@@ -30,8 +33,7 @@ export const DEFAULT_LIMITS: CodecLimits = {
 
 /** Result of decoding a message from the wire. */
 export type DecodeResult =
-  | { ok: true; envelope: EventEnvelope }
-  | { ok: false; reason: string };
+  { ok: true; envelope: EventEnvelope } | { ok: false; reason: string };
 
 const byteLength = (text: string): number => Buffer.byteLength(text);
 
@@ -60,7 +62,13 @@ export class EventCodec {
    * `encode` for an envelope whose metadata is already JSON (the publish fast
    * path writes it from a template). `metadataJson` must be a JSON object.
    */
-  encodeParts(id: string, type: string, data: unknown, metadataJson: string, version: number): string {
+  encodeParts(
+    id: string,
+    type: string,
+    data: unknown,
+    metadataJson: string,
+    version: number,
+  ): string {
     if (data === undefined) {
       throw new EventValidationError(messages.dataUndefined(type), 'data');
     }
@@ -69,8 +77,15 @@ export class EventCodec {
       dataJson = JSON.stringify(data);
     } catch (error) {
       // Data deep enough to overflow JSON.stringify's stack is reported as what it is.
-      if (error instanceof RangeError && valueDepthExceeds(data, this.maxDepth)) {
-        throw new EventValidationError(messages.dataTooDeep(type, this.maxDepth), 'data', this.maxDepth);
+      if (
+        error instanceof RangeError &&
+        valueDepthExceeds(data, this.maxDepth)
+      ) {
+        throw new EventValidationError(
+          messages.dataTooDeep(type, this.maxDepth),
+          'data',
+          this.maxDepth,
+        );
       }
       throw new EventValidationError(
         messages.dataNotSerializable(type, (error as Error).message),
@@ -89,21 +104,39 @@ export class EventCodec {
     const dataSurelyFits = dataJson.length * 3 <= maxDataBytes;
     const dataBytes = dataSurelyFits ? -1 : byteLength(dataJson);
     if (dataBytes > maxDataBytes) {
-      throw new EventValidationError(messages.dataTooLarge(type, dataBytes, maxDataBytes), 'data', maxDataBytes);
+      throw new EventValidationError(
+        messages.dataTooLarge(type, dataBytes, maxDataBytes),
+        'data',
+        maxDataBytes,
+      );
     }
     // Free for data of at most 2 * maxDepth characters; otherwise one pass over the text.
     if (jsonTextDepthExceeds(dataJson, this.maxDepth)) {
-      throw new EventValidationError(messages.dataTooDeep(type, this.maxDepth), 'data', this.maxDepth);
+      throw new EventValidationError(
+        messages.dataTooDeep(type, this.maxDepth),
+        'data',
+        this.maxDepth,
+      );
     }
     // id and type are validated to plain ASCII without quotes, so they need no escaping.
     const head = `{"id":"${id}","type":"${type}","data":`;
     const tail = `,"metadata":${metadataJson},"version":${version}}`;
-    if (dataSurelyFits && head.length + (dataJson.length + tail.length) * 3 <= maxEventBytes) {
+    if (
+      dataSurelyFits &&
+      head.length + (dataJson.length + tail.length) * 3 <= maxEventBytes
+    ) {
       return head + dataJson + tail;
     }
-    const total = (dataSurelyFits ? byteLength(dataJson) : dataBytes) + head.length + byteLength(tail);
+    const total =
+      (dataSurelyFits ? byteLength(dataJson) : dataBytes) +
+      head.length +
+      byteLength(tail);
     if (total > maxEventBytes) {
-      throw new EventValidationError(messages.eventTooLarge(type, total, maxEventBytes), 'envelope', maxEventBytes);
+      throw new EventValidationError(
+        messages.eventTooLarge(type, total, maxEventBytes),
+        'envelope',
+        maxEventBytes,
+      );
     }
     return head + dataJson + tail;
   }
@@ -114,10 +147,17 @@ export class EventCodec {
    * for the caller to count and log.
    */
   decode(payload: string): DecodeResult {
-    if (typeof payload !== 'string') return { ok: false, reason: 'payload is not text' };
+    if (typeof payload !== 'string')
+      return { ok: false, reason: 'payload is not text' };
     // NOTE: UTF-8 is never shorter than the UTF-16 length, so short payloads skip the byte count.
-    if (payload.length > this.limits.maxEventBytes / 3 && byteLength(payload) > this.limits.maxEventBytes) {
-      return { ok: false, reason: `payload is over maxEventBytes (${this.limits.maxEventBytes})` };
+    if (
+      payload.length > this.limits.maxEventBytes / 3 &&
+      byteLength(payload) > this.limits.maxEventBytes
+    ) {
+      return {
+        ok: false,
+        reason: `payload is over maxEventBytes (${this.limits.maxEventBytes})`,
+      };
     }
     // Before parsing: nothing this deep is built, and no consumer of the envelope (handlers,
     // JSON.stringify, socket.io's encoder) can overflow its stack on it.
@@ -128,10 +168,15 @@ export class EventCodec {
     try {
       parsed = JSON.parse(payload);
     } catch (error) {
-      return { ok: false, reason: `invalid JSON (${(error as Error).message})` };
+      return {
+        ok: false,
+        reason: `invalid JSON (${(error as Error).message})`,
+      };
     }
     const problem = checkEnvelope(parsed);
-    return problem ? { ok: false, reason: problem } : { ok: true, envelope: parsed as EventEnvelope };
+    return problem
+      ? { ok: false, reason: problem }
+      : { ok: true, envelope: parsed as EventEnvelope };
   }
 }
 
@@ -145,17 +190,25 @@ export function checkEnvelope(value: unknown): string | undefined {
     return 'envelope is not a JSON object';
   }
   const envelope = value as Partial<EventEnvelope>;
-  if (!isNonEmptyString(envelope.id) || envelope.id.length > 128) return 'field "id" is missing or not a string';
-  if (!isValidEventType(envelope.type)) return 'field "type" is missing or not a valid event type';
+  if (!isNonEmptyString(envelope.id) || envelope.id.length > 128)
+    return 'field "id" is missing or not a string';
+  if (!isValidEventType(envelope.type))
+    return 'field "type" is missing or not a valid event type';
   if (!('data' in envelope)) return 'field "data" is missing';
   if (envelope.version !== ENVELOPE_VERSION) {
     return `field "version" is ${JSON.stringify(envelope.version)}, this bus reads version ${ENVELOPE_VERSION}`;
   }
   const metadata = envelope.metadata as Partial<EventMetadata> | undefined;
-  if (metadata === null || typeof metadata !== 'object') return 'field "metadata" is missing';
-  if (!isNonEmptyString(metadata.source)) return 'field "metadata.source" is missing';
-  if (!isNonEmptyString(metadata.traceId)) return 'field "metadata.traceId" is missing';
-  if (!isNonEmptyString(metadata.timestamp) || Number.isNaN(Date.parse(metadata.timestamp))) {
+  if (metadata === null || typeof metadata !== 'object')
+    return 'field "metadata" is missing';
+  if (!isNonEmptyString(metadata.source))
+    return 'field "metadata.source" is missing';
+  if (!isNonEmptyString(metadata.traceId))
+    return 'field "metadata.traceId" is missing';
+  if (
+    !isNonEmptyString(metadata.timestamp) ||
+    Number.isNaN(Date.parse(metadata.timestamp))
+  ) {
     return 'field "metadata.timestamp" is not a valid date';
   }
   return undefined;

@@ -24,7 +24,8 @@ describe('createEventId', () => {
     const ids = Array.from({ length: 10_000 }, () => createEventId());
     expect(new Set(ids).size).toBe(ids.length);
     for (let i = 1; i < ids.length; i++) {
-      if (!(ids[i - 1] < ids[i])) throw new Error(`id ${i} ${ids[i]} does not sort after ${ids[i - 1]}`);
+      if (!(ids[i - 1] < ids[i]))
+        throw new Error(`id ${i} ${ids[i]} does not sort after ${ids[i - 1]}`);
     }
   });
 
@@ -46,29 +47,47 @@ describe('createEventId', () => {
     const earlier = createEventId(FUTURE + 1000);
     const later = createEventId(FUTURE + 1001);
     const muchLater = createEventId(FUTURE + 86_400_000);
-    expect([muchLater, later, earlier].sort()).toEqual([earlier, later, muchLater]);
+    expect([muchLater, later, earlier].sort()).toEqual([
+      earlier,
+      later,
+      muchLater,
+    ]);
   });
 
   // Last: it moves the generator's clock furthest ahead.
   it('adds one to the 80-bit random part for each id in one millisecond, carrying across digits', () => {
     const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-    const value = (id: string) => [...id.slice(10)].reduce((n, c) => n * 32n + BigInt(ALPHABET.indexOf(c)), 0n);
-    const ids = Array.from({ length: 100 }, () => createEventId(FUTURE + 10 * 86_400_000));
-    for (let i = 1; i < ids.length; i++) expect(value(ids[i]) - value(ids[i - 1])).toBe(1n);
+    const value = (id: string) =>
+      [...id.slice(10)].reduce(
+        (n, c) => n * 32n + BigInt(ALPHABET.indexOf(c)),
+        0n,
+      );
+    const ids = Array.from({ length: 100 }, () =>
+      createEventId(FUTURE + 10 * 86_400_000),
+    );
+    for (let i = 1; i < ids.length; i++)
+      expect(value(ids[i]) - value(ids[i - 1])).toBe(1n);
   });
 });
 
 describe('eventIdTime', () => {
   it('round-trips the time of an id', () => {
-    for (const time of [FUTURE + 2_000_000_000, FUTURE + 2_000_000_001, 2 ** 48 - 1]) {
+    for (const time of [
+      FUTURE + 2_000_000_000,
+      FUTURE + 2_000_000_001,
+      2 ** 48 - 1,
+    ]) {
       expect(eventIdTime(createEventId(time))).toBe(time);
     }
   });
 
-  it.each(['', 'not-an-id', '01HZX3Q5V6W7X8Y9Z0ABCDEFG', '01HZX3Q5V6W7X8Y9Z0ABCDEFGI', '01hzx3q5v6w7x8y9z0abcdefgh'])(
-    'returns NaN for %j',
-    id => {
-      expect(eventIdTime(id)).toBeNaN();
-    },
-  );
+  it.each([
+    '',
+    'not-an-id',
+    '01HZX3Q5V6W7X8Y9Z0ABCDEFG',
+    '01HZX3Q5V6W7X8Y9Z0ABCDEFGI',
+    '01hzx3q5v6w7x8y9z0abcdefgh',
+  ])('returns NaN for %j', id => {
+    expect(eventIdTime(id)).toBeNaN();
+  });
 });

@@ -5,7 +5,11 @@ describe('PublisherSequence', () => {
   it('numbers each type from 1, and takes back a number only while it is the last', () => {
     const sequence = new PublisherSequence();
     expect(sequence.id).toMatch(/^[0-9a-f]{16}$/);
-    expect([sequence.take('a'), sequence.take('a'), sequence.take('b')]).toEqual([1, 2, 1]);
+    expect([
+      sequence.take('a'),
+      sequence.take('a'),
+      sequence.take('b'),
+    ]).toEqual([1, 2, 1]);
     sequence.giveBack('a', 2);
     expect(sequence.take('a')).toBe(2);
     sequence.giveBack('a', 1); // not the last: ignored
@@ -42,7 +46,15 @@ describe('GapCounter', () => {
     expect(gaps.observe('a', publisher, 5)).toBe(0);
     expect(gaps.observe('a', publisher, 3)).toBe(0);
     expect(gaps.observe('a', publisher, 6)).toBe(0);
-    for (const [id, seq] of [[undefined, 9], [publisher, '9'], [publisher, 1.5], [publisher, -1], [publisher, Number.MAX_VALUE], ['not-hex', 9], [{}, 9]] as const) {
+    for (const [id, seq] of [
+      [undefined, 9],
+      [publisher, '9'],
+      [publisher, 1.5],
+      [publisher, -1],
+      [publisher, Number.MAX_VALUE],
+      ['not-hex', 9],
+      [{}, 9],
+    ] as const) {
       expect(gaps.observe('a', id, seq)).toBe(0);
     }
     expect(gaps.observe('a', publisher, 7)).toBe(0);
@@ -53,7 +65,8 @@ describe('GapCounter', () => {
     gaps.observe('a', publisher, 1);
     gaps.reset();
     expect(gaps.observe('a', publisher, 10)).toBe(0);
-    for (let n = 0; n < 1024; n++) gaps.observe('a', n.toString(16).padStart(16, '0'), 1);
+    for (let n = 0; n < 1024; n++)
+      gaps.observe('a', n.toString(16).padStart(16, '0'), 1);
     expect(gaps.observe('a', publisher, 20)).toBe(0); // forgotten: a new baseline
   });
 });

@@ -49,17 +49,24 @@ export class GapCounter {
 
   /** Events missed before this one: 0 unless its `seq` jumped. */
   observe(type: string, publisherId: unknown, seq: unknown): number {
-    if (typeof publisherId !== 'string' || !Number.isSafeInteger(seq) || (seq as number) < 1) return 0;
+    if (
+      typeof publisherId !== 'string' ||
+      !Number.isSafeInteger(seq) ||
+      (seq as number) < 1
+    )
+      return 0;
     let types = this.publishers.get(publisherId);
     if (types === undefined) {
       if (!PUBLISHER_ID.test(publisherId)) return 0;
-      if (this.publishers.size >= MAX_PUBLISHERS_TRACKED) this.publishers.delete(this.publishers.keys().next().value!);
+      if (this.publishers.size >= MAX_PUBLISHERS_TRACKED)
+        this.publishers.delete(this.publishers.keys().next().value!);
       types = new Map();
       this.publishers.set(publisherId, types);
     }
     const last = types.get(type);
     if (last !== undefined && (seq as number) <= last) return 0;
-    if (last === undefined && types.size >= MAX_TYPES_PER_PUBLISHER) types.clear();
+    if (last === undefined && types.size >= MAX_TYPES_PER_PUBLISHER)
+      types.clear();
     types.set(type, seq as number);
     return last === undefined ? 0 : (seq as number) - last - 1;
   }

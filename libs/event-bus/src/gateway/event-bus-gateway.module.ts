@@ -4,15 +4,31 @@ import { installIoAdapter } from './event-bus-io.adapter.js';
 import { EventBusGateway } from './event-bus.gateway.js';
 import { EventBusGatewayHealthIndicator } from './event-bus-gateway.health.js';
 import { EventBusGatewayService } from './event-bus-gateway.service.js';
-import { EVENT_BUS_GATEWAY_OPTIONS, GatewayConfigurableModuleClass } from './event-bus-gateway.module-definition.js';
-import { GATEWAY_CONFIG, resolveGatewayConfig, type ResolvedGatewayConfig } from './gateway.config.js';
-import { IO_ADAPTER_INSTALLED, ROOM_AUTHORIZER, SOCKET_AUTHENTICATOR } from './gateway.constants.js';
+import {
+  EVENT_BUS_GATEWAY_OPTIONS,
+  GatewayConfigurableModuleClass,
+} from './event-bus-gateway.module-definition.js';
+import {
+  GATEWAY_CONFIG,
+  resolveGatewayConfig,
+  type ResolvedGatewayConfig,
+} from './gateway.config.js';
+import {
+  IO_ADAPTER_INSTALLED,
+  ROOM_AUTHORIZER,
+  SOCKET_AUTHENTICATOR,
+} from './gateway.constants.js';
 import type { RoomAuthorizer, SocketAuthenticator } from './interfaces.js';
 import { JwtSocketAuthenticator } from './jwt-socket.authenticator.js';
 import { DefaultRoomAuthorizer } from './room-authorizer.js';
 
-async function instantiate<T extends object>(moduleRef: ModuleRef, value: Type<T> | T): Promise<T> {
-  return typeof value === 'function' ? moduleRef.create(value as Type<T>) : value;
+async function instantiate<T extends object>(
+  moduleRef: ModuleRef,
+  value: Type<T> | T,
+): Promise<T> {
+  return typeof value === 'function'
+    ? moduleRef.create(value as Type<T>)
+    : value;
 }
 
 /**
@@ -42,17 +58,27 @@ async function instantiate<T extends object>(moduleRef: ModuleRef, value: Type<T
     },
     {
       provide: SOCKET_AUTHENTICATOR,
-      useFactory: (config: ResolvedGatewayConfig, moduleRef: ModuleRef): Promise<SocketAuthenticator> => {
+      useFactory: (
+        config: ResolvedGatewayConfig,
+        moduleRef: ModuleRef,
+      ): Promise<SocketAuthenticator> => {
         const { authenticator, jwt } = config.options;
-        return authenticator ? instantiate(moduleRef, authenticator) : JwtSocketAuthenticator.create(jwt!);
+        return authenticator
+          ? instantiate(moduleRef, authenticator)
+          : JwtSocketAuthenticator.create(jwt!);
       },
       inject: [GATEWAY_CONFIG, ModuleRef],
     },
     {
       provide: ROOM_AUTHORIZER,
-      useFactory: (config: ResolvedGatewayConfig, moduleRef: ModuleRef): Promise<RoomAuthorizer> => {
+      useFactory: (
+        config: ResolvedGatewayConfig,
+        moduleRef: ModuleRef,
+      ): Promise<RoomAuthorizer> => {
         const { roomAuthorizer, authorizeRoom } = config.options;
-        return roomAuthorizer ? instantiate(moduleRef, roomAuthorizer) : Promise.resolve(new DefaultRoomAuthorizer(authorizeRoom));
+        return roomAuthorizer
+          ? instantiate(moduleRef, roomAuthorizer)
+          : Promise.resolve(new DefaultRoomAuthorizer(authorizeRoom));
       },
       inject: [GATEWAY_CONFIG, ModuleRef],
     },
@@ -66,6 +92,10 @@ async function instantiate<T extends object>(moduleRef: ModuleRef, value: Type<T
     EventBusGatewayService,
     EventBusGatewayHealthIndicator,
   ],
-  exports: [EventBusGatewayService, EventBusGateway, EventBusGatewayHealthIndicator],
+  exports: [
+    EventBusGatewayService,
+    EventBusGateway,
+    EventBusGatewayHealthIndicator,
+  ],
 })
 export class EventBusGatewayModule extends GatewayConfigurableModuleClass {}

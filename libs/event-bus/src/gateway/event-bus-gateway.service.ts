@@ -1,10 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { EventBusService } from '../event-bus.service.js';
 import type { EventData } from '../interfaces/event-map.interface.js';
-import type { PublishOptions, PublishResult } from '../interfaces/publish.interface.js';
+import type {
+  PublishOptions,
+  PublishResult,
+} from '../interfaces/publish.interface.js';
 import { userRoom } from '../rooms/room-names.js';
 import { EventBusGateway } from './event-bus.gateway.js';
-import type { GatewayHealth, GatewayStats, RoomMember, SocketIdentity } from './interfaces.js';
+import type {
+  GatewayHealth,
+  GatewayStats,
+  RoomMember,
+  SocketIdentity,
+} from './interfaces.js';
 
 /**
  * The server side of the gateway. Sends go through the bus (so every instance
@@ -25,12 +33,22 @@ export class EventBusGatewayService {
   ) {}
 
   /** Every socket of `userId`, on every instance. */
-  sendToUser<K extends string>(userId: string, type: K, data: EventData<K>, options?: PublishOptions): Promise<PublishResult> {
+  sendToUser<K extends string>(
+    userId: string,
+    type: K,
+    data: EventData<K>,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
     return this.bus.publishToUser(userId, type, data, options);
   }
 
   /** Every socket in `room`, on every instance. */
-  broadcastToRoom<K extends string>(room: string, type: K, data: EventData<K>, options?: PublishOptions): Promise<PublishResult> {
+  broadcastToRoom<K extends string>(
+    room: string,
+    type: K,
+    data: EventData<K>,
+    options?: PublishOptions,
+  ): Promise<PublishResult> {
     return this.bus.publishToRoom(room, type, data, options);
   }
 

@@ -1,5 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { HttpAdapterHost, type ApplicationConfig, type ModuleRef } from '@nestjs/core';
+import {
+  HttpAdapterHost,
+  type ApplicationConfig,
+  type ModuleRef,
+} from '@nestjs/core';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { Server, ServerOptions, Socket } from 'socket.io';
@@ -33,16 +37,27 @@ export class EventBusIoAdapter extends IoAdapter {
    * @param appOrHttpServer as for `IoAdapter`; or an `HttpAdapterHost`, read
    * when the first server is created (the HTTP server does not exist earlier).
    */
-  constructor(appOrHttpServer?: ConstructorParameters<typeof IoAdapter>[0] | HttpAdapterHost) {
-    const host = isHttpAdapterHost(appOrHttpServer) ? appOrHttpServer : undefined;
-    super(host ? undefined : (appOrHttpServer as ConstructorParameters<typeof IoAdapter>[0]));
+  constructor(
+    appOrHttpServer?:
+      ConstructorParameters<typeof IoAdapter>[0] | HttpAdapterHost,
+  ) {
+    const host = isHttpAdapterHost(appOrHttpServer)
+      ? appOrHttpServer
+      : undefined;
+    super(
+      host
+        ? undefined
+        : (appOrHttpServer as ConstructorParameters<typeof IoAdapter>[0]),
+    );
     this.host = host;
   }
 
   private readonly host?: HttpAdapterHost;
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    if (!this.httpServer && this.host?.httpAdapter) (this as unknown as { httpServer: unknown }).httpServer = this.host.httpAdapter.getHttpServer();
+    if (!this.httpServer && this.host?.httpAdapter)
+      (this as unknown as { httpServer: unknown }).httpServer =
+        this.host.httpAdapter.getHttpServer();
     return super.createIOServer(port, options) as Server;
   }
 
@@ -70,7 +85,8 @@ export class EventBusIoAdapter extends IoAdapter {
               socket.emit(named.event, named.data);
               return;
             }
-            if (!isAckHandledManually && typeof ack === 'function') (ack as (response: unknown) => void)(response);
+            if (!isAckHandledManually && typeof ack === 'function')
+              (ack as (response: unknown) => void)(response);
           },
           error: (error: unknown) => this.log.error(error),
         });
@@ -89,11 +105,23 @@ function isHttpAdapterHost(value: unknown): value is HttpAdapterHost {
  * adapter the app sets later with `app.useWebSocketAdapter()` still wins.
  * @internal
  */
-export function installIoAdapter(moduleRef: ModuleRef, host: HttpAdapterHost): boolean {
+export function installIoAdapter(
+  moduleRef: ModuleRef,
+  host: HttpAdapterHost,
+): boolean {
   // NOTE: Nest offers no public way to reach the application config from a module; the
   // container behind every ModuleRef holds it. Without it nothing breaks: Nest's IoAdapter is used.
-  const config = (moduleRef as unknown as { container?: { applicationConfig?: ApplicationConfig } }).container?.applicationConfig;
-  if (!config || typeof config.getIoAdapter !== 'function' || config.getIoAdapter()) return false;
+  const config = (
+    moduleRef as unknown as {
+      container?: { applicationConfig?: ApplicationConfig };
+    }
+  ).container?.applicationConfig;
+  if (
+    !config ||
+    typeof config.getIoAdapter !== 'function' ||
+    config.getIoAdapter()
+  )
+    return false;
   config.setIoAdapter(new EventBusIoAdapter(host));
   return true;
 }

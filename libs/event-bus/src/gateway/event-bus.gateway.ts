@@ -24,7 +24,10 @@ import { EVENT_BUS_CONFIG, type EventBusConfig } from '../event-bus.config.js';
 import { EVENT_BUS_TRANSPORT } from '../event-bus.constants.js';
 import { EventBusLogger } from '../event-bus.logger.js';
 import { EventBusService } from '../event-bus.service.js';
-import { EventPublisher, type RoomEvents } from '../publishing/event-publisher.js';
+import {
+  EventPublisher,
+  type RoomEvents,
+} from '../publishing/event-publisher.js';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
 import type { Subscription } from '../interfaces/publish.interface.js';
 import type { EventTransport } from '../interfaces/transport.interface.js';

@@ -1,4 +1,9 @@
-import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import { EventBusLogger } from '../event-bus.logger.js';
 import { GatewayAckError } from './gateway-ack.error.js';
@@ -24,21 +29,40 @@ export class GatewayAckFilter implements ExceptionFilter {
   }
 
   private toAck(exception: unknown): GatewayAck {
-    if (exception instanceof GatewayAckError) return { ok: false, code: exception.code, error: exception.message };
+    if (exception instanceof GatewayAckError)
+      return { ok: false, code: exception.code, error: exception.message };
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      const code: GatewayAckCode = status === 403 || status === 401 ? 'forbidden' : status === 413 ? 'too_large' : status === 429 ? 'rate_limited' : 'invalid';
+      const code: GatewayAckCode =
+        status === 403 || status === 401
+          ? 'forbidden'
+          : status === 413
+            ? 'too_large'
+            : status === 429
+              ? 'rate_limited'
+              : 'invalid';
       const body = exception.getResponse() as { message?: unknown };
-      const message = Array.isArray(body?.message) ? body.message.join('; ') : String(body?.message ?? exception.message);
+      const message = Array.isArray(body?.message)
+        ? body.message.join('; ')
+        : String(body?.message ?? exception.message);
       return { ok: false, code, error: message };
     }
     if (exception instanceof WsException) {
       const error = exception.getError();
       const message = typeof error === 'string' ? error : JSON.stringify(error);
       // Nest's guards refuse with WsException('Forbidden resource').
-      return { ok: false, code: /forbidden/i.test(message) ? 'forbidden' : 'invalid', error: message };
+      return {
+        ok: false,
+        code: /forbidden/i.test(message) ? 'forbidden' : 'invalid',
+        error: message,
+      };
     }
-    this.logger.limited('unexpected gateway error', 'error', `Unexpected error in a gateway handler: ${(exception as Error)?.message ?? String(exception)}`, (exception as Error)?.stack);
+    this.logger.limited(
+      'unexpected gateway error',
+      'error',
+      `Unexpected error in a gateway handler: ${(exception as Error)?.message ?? String(exception)}`,
+      (exception as Error)?.stack,
+    );
     return { ok: false, code: 'internal', error: 'internal error' };
   }
 }

@@ -4,10 +4,22 @@ import type { EventBusGatewayOptions } from './interfaces.js';
 
 /** Every option of the README's gateway table, set. */
 const fullOptions = (): EventBusGatewayOptions => ({
-  jwt: { secret: 's3cret', algorithms: ['HS256'], issuer: 'photos', audience: 'web' },
+  jwt: {
+    secret: 's3cret',
+    algorithms: ['HS256'],
+    issuer: 'photos',
+    audience: 'web',
+  },
   authorizeRoom: (_identity, room) => room.startsWith('photo:'),
   roomAuthorizer: { canJoin: () => true },
-  authenticator: { authenticate: () => ({ userId: 'u', clientId: 'c', permissions: [], claims: {} }) },
+  authenticator: {
+    authenticate: () => ({
+      userId: 'u',
+      clientId: 'c',
+      permissions: [],
+      claims: {},
+    }),
+  },
   corsOrigins: ['https://app.example.com'],
   maxHttpBufferSize: 65_536,
   maxRoomsPerSocket: 20,
@@ -15,7 +27,11 @@ const fullOptions = (): EventBusGatewayOptions => ({
   presence: { heartbeatMs: 1000, ttlMs: 3000 },
   transports: ['websocket'],
   // Keys of allow are event patterns, not option names.
-  clientEvents: { allow: { 'chat.message': null, 'photo.delete.requested': 'photos:write' }, canPublish: () => true, maxDataBytes: 1024 },
+  clientEvents: {
+    allow: { 'chat.message': null, 'photo.delete.requested': 'photos:write' },
+    canPublish: () => true,
+    maxDataBytes: 1024,
+  },
   signals: { typingTimeoutMs: 1000, maxDataBytes: 512, canSignal: () => true },
   receiveOnlyRooms: ['announcements', 'status:*'],
 });
@@ -33,17 +49,45 @@ function refusal(options: unknown): string {
 describe('resolveGatewayConfig option keys', () => {
   it('accepts every documented option', () => {
     const config = resolveGatewayConfig(fullOptions());
-    expect(config.rateLimit).toEqual({ burst: 30, perSecond: 5, disconnectAfter: 50 });
+    expect(config.rateLimit).toEqual({
+      burst: 30,
+      perSecond: 5,
+      disconnectAfter: 50,
+    });
     expect(config.clientEvents.allow).toHaveLength(2);
   });
 
   it.each<[string, Record<string, unknown>, string]>([
-    ['root', { maxRoomPerSocket: 5 }, 'Unknown option "maxRoomPerSocket" of EventBusGatewayModule: did you mean "maxRoomsPerSocket"?'],
-    ['jwt', { jwt: { secret: 's', issuers: 'x' } }, '"jwt.issuers" of EventBusGatewayModule: did you mean "jwt.issuer"?'],
-    ['rateLimit', { rateLimit: { perSec: 5 } }, '"rateLimit.perSec" of EventBusGatewayModule'],
-    ['clientEvents', { clientEvents: { allow: {}, maxDataByte: 5 } }, '"clientEvents.maxDataByte" of EventBusGatewayModule: did you mean "clientEvents.maxDataBytes"?'],
-    ['signals', { signals: { typingTimeout: 5 } }, '"signals.typingTimeout" of EventBusGatewayModule: did you mean "signals.typingTimeoutMs"?'],
-    ['presence', { presence: { heartbeat: 5 } }, '"presence.heartbeat" of EventBusGatewayModule: did you mean "presence.heartbeatMs"?'],
+    [
+      'root',
+      { maxRoomPerSocket: 5 },
+      'Unknown option "maxRoomPerSocket" of EventBusGatewayModule: did you mean "maxRoomsPerSocket"?',
+    ],
+    [
+      'jwt',
+      { jwt: { secret: 's', issuers: 'x' } },
+      '"jwt.issuers" of EventBusGatewayModule: did you mean "jwt.issuer"?',
+    ],
+    [
+      'rateLimit',
+      { rateLimit: { perSec: 5 } },
+      '"rateLimit.perSec" of EventBusGatewayModule',
+    ],
+    [
+      'clientEvents',
+      { clientEvents: { allow: {}, maxDataByte: 5 } },
+      '"clientEvents.maxDataByte" of EventBusGatewayModule: did you mean "clientEvents.maxDataBytes"?',
+    ],
+    [
+      'signals',
+      { signals: { typingTimeout: 5 } },
+      '"signals.typingTimeout" of EventBusGatewayModule: did you mean "signals.typingTimeoutMs"?',
+    ],
+    [
+      'presence',
+      { presence: { heartbeat: 5 } },
+      '"presence.heartbeat" of EventBusGatewayModule: did you mean "presence.heartbeatMs"?',
+    ],
   ])('refuses a misspelled key in %s', (_where, extra, expected) => {
     expect(refusal({ jwt: { secret: 's' }, ...extra })).toContain(expected);
   });
@@ -52,7 +96,10 @@ describe('resolveGatewayConfig option keys', () => {
     ['cors', 'did you mean "corsOrigins"?'],
     ['allowedOrigins', 'did you mean "corsOrigins"?'],
     ['corsCredentials', 'Sockets authenticate with a token'],
-    ['pingTimeout', '"pingTimeout" is a socket.io server setting, not a gateway option: extend EventBusIoAdapter'],
+    [
+      'pingTimeout',
+      '"pingTimeout" is a socket.io server setting, not a gateway option: extend EventBusIoAdapter',
+    ],
     ['secret', 'did you mean "jwt.secret"?'],
   ])("points the seeds' %s at what to do", (key, expected) => {
     expect(refusal({ jwt: { secret: 's' }, [key]: 1 })).toContain(expected);

@@ -7,7 +7,13 @@ export const ROOM_AUTHORIZER = 'event-bus:room-authorizer';
 export const IO_ADAPTER_INSTALLED = 'event-bus:io-adapter-installed';
 
 /** Client → server messages the gateway answers. */
-export const CLIENT_MESSAGES = { subscribe: 'subscribe', unsubscribe: 'unsubscribe', ping: 'ping', publish: 'publish', signal: 'signal' } as const;
+export const CLIENT_MESSAGES = {
+  subscribe: 'subscribe',
+  unsubscribe: 'unsubscribe',
+  ping: 'ping',
+  publish: 'publish',
+  signal: 'signal',
+} as const;
 
 /** Server → client events of the gateway itself (the rest are named after event types). */
 export const SERVER_EVENTS = {

@@ -21,14 +21,59 @@ export class GatewayMetrics {
       this.names.push(name);
       registry.registerMetric(metric);
     };
-    const gauge = (name: string, help: string, read: (s: GatewayStats) => number) =>
-      add(new prom.Gauge({ name: prefix + name, help, registers: [], collect() { this.set(read(stats())); } }), prefix + name);
-    const counter = (name: string, help: string, read: (s: GatewayStats) => number) =>
-      add(new prom.Counter({ name: prefix + name, help, registers: [], collect() { this.reset(); this.inc(read(stats())); } }), prefix + name);
-    gauge('gateway_sockets', 'Sockets connected to this gateway instance.', s => s.sockets);
-    gauge('gateway_users', 'Distinct users connected to this gateway instance.', s => s.users);
-    counter('gateway_events_emitted_total', 'Events this instance emitted to a room (once per event and room, whatever the sockets).', s => s.eventsEmitted);
-    counter('gateway_events_replayed_total', 'Missed events replayed to recovering sockets.', s => s.eventsReplayed);
+    const gauge = (
+      name: string,
+      help: string,
+      read: (s: GatewayStats) => number,
+    ) =>
+      add(
+        new prom.Gauge({
+          name: prefix + name,
+          help,
+          registers: [],
+          collect() {
+            this.set(read(stats()));
+          },
+        }),
+        prefix + name,
+      );
+    const counter = (
+      name: string,
+      help: string,
+      read: (s: GatewayStats) => number,
+    ) =>
+      add(
+        new prom.Counter({
+          name: prefix + name,
+          help,
+          registers: [],
+          collect() {
+            this.reset();
+            this.inc(read(stats()));
+          },
+        }),
+        prefix + name,
+      );
+    gauge(
+      'gateway_sockets',
+      'Sockets connected to this gateway instance.',
+      s => s.sockets,
+    );
+    gauge(
+      'gateway_users',
+      'Distinct users connected to this gateway instance.',
+      s => s.users,
+    );
+    counter(
+      'gateway_events_emitted_total',
+      'Events this instance emitted to a room (once per event and room, whatever the sockets).',
+      s => s.eventsEmitted,
+    );
+    counter(
+      'gateway_events_replayed_total',
+      'Missed events replayed to recovering sockets.',
+      s => s.eventsReplayed,
+    );
     const rejected = new prom.Counter({
       name: `${prefix}gateway_rejected_total`,
       help: 'Handshakes and client messages refused, by reason.',
@@ -36,17 +81,27 @@ export class GatewayMetrics {
       registers: [],
       collect() {
         this.reset();
-        for (const [reason, count] of Object.entries(stats().rejected)) this.inc({ reason }, count);
+        for (const [reason, count] of Object.entries(stats().rejected))
+          this.inc({ reason }, count);
       },
     });
     add(rejected, `${prefix}gateway_rejected_total`);
   }
 
   /** The metrics, or undefined when metrics are off. */
-  static async create(options: ResolvedMetricsOptions, stats: () => GatewayStats): Promise<GatewayMetrics | undefined> {
+  static async create(
+    options: ResolvedMetricsOptions,
+    stats: () => GatewayStats,
+  ): Promise<GatewayMetrics | undefined> {
     if (!options.enabled) return undefined;
-    const prom = await loadOptionalPackage<typeof PromClient>('prom-client', '^15', 'Option metrics.enabled', () => import('prom-client'));
-    const registry = (options.registry as PromClient.Registry | undefined) ?? prom.register;
+    const prom = await loadOptionalPackage<typeof PromClient>(
+      'prom-client',
+      '^15',
+      'Option metrics.enabled',
+      () => import('prom-client'),
+    );
+    const registry =
+      (options.registry as PromClient.Registry | undefined) ?? prom.register;
     return new GatewayMetrics(registry, prom, options.prefix, stats);
   }
 

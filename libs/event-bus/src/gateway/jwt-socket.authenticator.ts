@@ -2,13 +2,20 @@ import type * as NestJwt from '@nestjs/jwt';
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { loadOptionalPackage } from '../optional-package.util.js';
 import { IDENTITY_ID_PATTERN } from '../rooms/room-names.js';
-import type { GatewayJwtOptions, SocketAuthenticator, SocketHandshake, SocketIdentity } from './interfaces.js';
+import type {
+  GatewayJwtOptions,
+  SocketAuthenticator,
+  SocketHandshake,
+  SocketIdentity,
+} from './interfaces.js';
 import { SocketAuthError } from './socket-auth.error.js';
 
 /** The token of a handshake: `auth.token`, else an `Authorization: Bearer` header. */
 export function extractToken(handshake: SocketHandshake): string | undefined {
-  const fromAuth = (handshake.auth as Record<string, unknown> | undefined)?.token;
-  const raw = typeof fromAuth === 'string' ? fromAuth : handshake.headers?.authorization;
+  const fromAuth = (handshake.auth as Record<string, unknown> | undefined)
+    ?.token;
+  const raw =
+    typeof fromAuth === 'string' ? fromAuth : handshake.headers?.authorization;
   if (typeof raw !== 'string' || raw.length === 0) return undefined;
   return raw.startsWith('Bearer ') ? raw.slice(7).trim() : raw.trim();
 }
@@ -18,24 +25,42 @@ export function extractToken(handshake: SocketHandshake): string | undefined {
  * token names no client: the handshake's `auth.clientId` if well-formed, else
  * the socket id.
  */
-export function identityFromClaims(claims: Record<string, unknown>, handshake: SocketHandshake, fallbackClientId: string): SocketIdentity {
+export function identityFromClaims(
+  claims: Record<string, unknown>,
+  handshake: SocketHandshake,
+  fallbackClientId: string,
+): SocketIdentity {
   const userId = claims.sub ?? claims.userId;
   if (typeof userId !== 'string' || !IDENTITY_ID_PATTERN.test(userId)) {
-    throw new SocketAuthError('token has no valid subject: set "sub" (or "userId") to 1-100 characters of letters, digits and "_ - . @"');
+    throw new SocketAuthError(
+      'token has no valid subject: set "sub" (or "userId") to 1-100 characters of letters, digits and "_ - . @"',
+    );
   }
-  const asked = (handshake.auth as Record<string, unknown> | undefined)?.clientId;
-  const clientId = pickId(claims.clientId ?? claims.client_id) ?? pickId(asked) ?? fallbackClientId;
+  const asked = (handshake.auth as Record<string, unknown> | undefined)
+    ?.clientId;
+  const clientId =
+    pickId(claims.clientId ?? claims.client_id) ??
+    pickId(asked) ??
+    fallbackClientId;
   const sessionId = pickId(claims.sessionId ?? claims.sid);
   const permissions = Array.isArray(claims.permissions)
     ? claims.permissions.filter((p): p is string => typeof p === 'string')
     : typeof claims.scope === 'string'
       ? claims.scope.split(' ').filter(Boolean)
       : [];
-  return { userId, clientId, ...(sessionId ? { sessionId } : {}), permissions, claims };
+  return {
+    userId,
+    clientId,
+    ...(sessionId ? { sessionId } : {}),
+    permissions,
+    claims,
+  };
 }
 
 function pickId(value: unknown): string | undefined {
-  return typeof value === 'string' && IDENTITY_ID_PATTERN.test(value) ? value : undefined;
+  return typeof value === 'string' && IDENTITY_ID_PATTERN.test(value)
+    ? value
+    : undefined;
 }
 
 /**
@@ -54,33 +79,51 @@ export class JwtSocketAuthenticator implements SocketAuthenticator {
     private readonly jwt: NestJwt.JwtService,
     private readonly options: GatewayJwtOptions,
   ) {
-    this.key = options.secret ? createSecretKey(Buffer.from(options.secret)) : createPublicKey(options.publicKey!);
+    this.key = options.secret
+      ? createSecretKey(Buffer.from(options.secret))
+      : createPublicKey(options.publicKey!);
   }
 
-  static async create(options: GatewayJwtOptions): Promise<JwtSocketAuthenticator> {
-    const pkg = await loadOptionalPackage<typeof NestJwt>('@nestjs/jwt', '^12', 'the gateway\'s JWT authentication', () => import('@nestjs/jwt'));
+  static async create(
+    options: GatewayJwtOptions,
+  ): Promise<JwtSocketAuthenticator> {
+    const pkg = await loadOptionalPackage<typeof NestJwt>(
+      '@nestjs/jwt',
+      '^12',
+      "the gateway's JWT authentication",
+      () => import('@nestjs/jwt'),
+    );
     return new JwtSocketAuthenticator(new pkg.JwtService({}), options);
   }
 
   async authenticate(handshake: SocketHandshake): Promise<SocketIdentity> {
     const token = extractToken(handshake);
-    if (!token) throw new SocketAuthError('missing token: pass it as auth.token (or an Authorization: Bearer header)');
-    if (token.length > 8192) throw new SocketAuthError('invalid token: longer than 8192 characters');
+    if (!token)
+      throw new SocketAuthError(
+        'missing token: pass it as auth.token (or an Authorization: Bearer header)',
+      );
+    if (token.length > 8192)
+      throw new SocketAuthError('invalid token: longer than 8192 characters');
     const { secret, issuer, audience } = this.options;
-    const algorithms = this.options.algorithms ?? (secret ? ['HS256'] : ['RS256', 'ES256']);
+    const algorithms =
+      this.options.algorithms ?? (secret ? ['HS256'] : ['RS256', 'ES256']);
     let claims: Record<string, unknown>;
     try {
       claims = await this.jwt.verifyAsync<Record<string, unknown>>(token, {
         // The typings say string | Buffer; jsonwebtoken takes a KeyObject as it is.
-        ...(secret ? { secret: this.key as unknown as string } : { publicKey: this.key as unknown as string }),
+        ...(secret
+          ? { secret: this.key as unknown as string }
+          : { publicKey: this.key as unknown as string }),
         algorithms: algorithms as NestJwt.JwtVerifyOptions['algorithms'],
         ...(issuer ? { issuer } : {}),
         ...(audience ? { audience } : {}),
       });
     } catch (error) {
       const { name, message } = error as Error;
-      if (name === 'TokenExpiredError') throw new SocketAuthError('token expired');
-      if (name === 'NotBeforeError') throw new SocketAuthError('token not active yet');
+      if (name === 'TokenExpiredError')
+        throw new SocketAuthError('token expired');
+      if (name === 'NotBeforeError')
+        throw new SocketAuthError('token not active yet');
       throw new SocketAuthError(`invalid token: ${message}`);
     }
     return identityFromClaims(claims, handshake, '');

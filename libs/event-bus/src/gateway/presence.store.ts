@@ -28,7 +28,10 @@ export interface PresenceStore {
   /** Adds a session; resolves the user's session count after it. */
   add(instanceId: string, session: SessionRecord): Promise<number>;
   /** Removes a session; `removed` is false when it was already gone (purged). */
-  remove(instanceId: string, session: SessionRecord): Promise<{ removed: boolean; remaining: number }>;
+  remove(
+    instanceId: string,
+    session: SessionRecord,
+  ): Promise<{ removed: boolean; remaining: number }>;
   count(userId: string): Promise<number>;
   lastSeen(userId: string): Promise<string | undefined>;
   setLastSeen(userId: string, at: string): Promise<void>;
@@ -40,7 +43,8 @@ export interface PresenceStore {
   leave(instanceId: string): Promise<void>;
 }
 
-const field = (instanceId: string, socketId: string) => `${instanceId}/${socketId}`;
+const field = (instanceId: string, socketId: string) =>
+  `${instanceId}/${socketId}`;
 
 /** Presence in this process, for the memory transport. */
 export class MemoryPresenceStore implements PresenceStore {
@@ -61,7 +65,10 @@ export class MemoryPresenceStore implements PresenceStore {
     return user.size;
   }
 
-  async remove(instanceId: string, session: SessionRecord): Promise<{ removed: boolean; remaining: number }> {
+  async remove(
+    instanceId: string,
+    session: SessionRecord,
+  ): Promise<{ removed: boolean; remaining: number }> {
     const user = this.sessions.get(session.userId);
     const removed = user?.delete(field(instanceId, session.socketId)) ?? false;
     const remaining = user?.size ?? 0;
@@ -83,7 +90,9 @@ export class MemoryPresenceStore implements PresenceStore {
 
   async claimDead(ttlMs: number): Promise<string[]> {
     const deadline = Date.now() - ttlMs;
-    const dead = [...this.instances].filter(([, at]) => at < deadline).map(([id]) => id);
+    const dead = [...this.instances]
+      .filter(([, at]) => at < deadline)
+      .map(([id]) => id);
     dead.forEach(id => this.instances.delete(id));
     return dead;
   }
@@ -91,11 +100,17 @@ export class MemoryPresenceStore implements PresenceStore {
   async purge(instanceId: string): Promise<PurgedUser[]> {
     const purged: PurgedUser[] = [];
     for (const [userId, user] of this.sessions) {
-      const sessions = [...user].filter(([key]) => key.startsWith(`${instanceId}/`));
+      const sessions = [...user].filter(([key]) =>
+        key.startsWith(`${instanceId}/`),
+      );
       if (sessions.length === 0) continue;
       sessions.forEach(([key]) => user.delete(key));
       if (user.size === 0) this.sessions.delete(userId);
-      purged.push({ userId, sessions: sessions.map(([, s]) => s), remaining: user.size });
+      purged.push({
+        userId,
+        sessions: sessions.map(([, s]) => s),
+        remaining: user.size,
+      });
     }
     return purged;
   }
@@ -134,7 +149,11 @@ export class RedisPresenceStore implements PresenceStore {
 
   async heartbeat(instanceId: string): Promise<boolean> {
     // ZADD answers 1 for a member it added, 0 for one it updated.
-    const added = await this.redis.zadd(this.instancesKey, Date.now(), instanceId);
+    const added = await this.redis.zadd(
+      this.instancesKey,
+      Date.now(),
+      instanceId,
+    );
     return Number(added) === 0;
   }
 
@@ -142,15 +161,29 @@ export class RedisPresenceStore implements PresenceStore {
     const key = this.userKey(session.userId);
     const [, results] = await Promise.all([
       this.redis.sadd(this.instanceUsersKey(instanceId), session.userId),
-      this.redis.multi().hset(key, field(instanceId, session.socketId), JSON.stringify(session)).hlen(key).exec(),
+      this.redis
+        .multi()
+        .hset(key, field(instanceId, session.socketId), JSON.stringify(session))
+        .hlen(key)
+        .exec(),
     ]);
     return Number(results?.[1]?.[1] ?? 0);
   }
 
-  async remove(instanceId: string, session: SessionRecord): Promise<{ removed: boolean; remaining: number }> {
+  async remove(
+    instanceId: string,
+    session: SessionRecord,
+  ): Promise<{ removed: boolean; remaining: number }> {
     const key = this.userKey(session.userId);
-    const results = await this.redis.multi().hdel(key, field(instanceId, session.socketId)).hlen(key).exec();
-    return { removed: Number(results?.[0]?.[1]) === 1, remaining: Number(results?.[1]?.[1] ?? 0) };
+    const results = await this.redis
+      .multi()
+      .hdel(key, field(instanceId, session.socketId))
+      .hlen(key)
+      .exec();
+    return {
+      removed: Number(results?.[0]?.[1]) === 1,
+      remaining: Number(results?.[1]?.[1] ?? 0),
+    };
   }
 
   async count(userId: string): Promise<number> {
@@ -166,11 +199,16 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async claimDead(ttlMs: number): Promise<string[]> {
-    const dead = await this.redis.zrangebyscore(this.instancesKey, '-inf', `(${Date.now() - ttlMs}`);
+    const dead = await this.redis.zrangebyscore(
+      this.instancesKey,
+      '-inf',
+      `(${Date.now() - ttlMs}`,
+    );
     const claimed: string[] = [];
     for (const id of dead) {
       // ZREM answers 1 to one caller only: that instance sweeps it.
-      if (Number(await this.redis.zrem(this.instancesKey, id)) === 1) claimed.push(id);
+      if (Number(await this.redis.zrem(this.instancesKey, id)) === 1)
+        claimed.push(id);
     }
     return claimed;
   }
@@ -182,26 +220,50 @@ export class RedisPresenceStore implements PresenceStore {
     for (const userId of users) {
       const key = this.userKey(userId);
       const all = await this.redis.hgetall(key);
-      const mine = Object.entries(all).filter(([name]) => name.startsWith(`${instanceId}/`));
+      const mine = Object.entries(all).filter(([name]) =>
+        name.startsWith(`${instanceId}/`),
+      );
       if (mine.length === 0) continue;
-      const results = await this.redis.multi().hdel(key, ...mine.map(([name]) => name)).hlen(key).exec();
+      const results = await this.redis
+        .multi()
+        .hdel(key, ...mine.map(([name]) => name))
+        .hlen(key)
+        .exec();
       if (Number(results?.[0]?.[1]) === 0) continue;
-      purged.push({ userId, sessions: mine.map(([, value]) => parseSession(value, userId)), remaining: Number(results?.[1]?.[1] ?? 0) });
+      purged.push({
+        userId,
+        sessions: mine.map(([, value]) => parseSession(value, userId)),
+        remaining: Number(results?.[1]?.[1] ?? 0),
+      });
     }
     await this.redis.del(usersKey);
     return purged;
   }
 
   async leave(instanceId: string): Promise<void> {
-    await Promise.all([this.redis.zrem(this.instancesKey, instanceId), this.redis.del(this.instanceUsersKey(instanceId))]);
+    await Promise.all([
+      this.redis.zrem(this.instancesKey, instanceId),
+      this.redis.del(this.instanceUsersKey(instanceId)),
+    ]);
   }
 }
 
 /** A session record read from Redis; one that is not a flat record of strings (corrupt, foreign) reads as unknown. */
 function parseSession(value: string, userId: string): SessionRecord {
-  const parsed = parseJsonWithinDepth(value, 1) as Partial<SessionRecord> | undefined;
-  if (parsed && typeof parsed === 'object' && typeof parsed.socketId === 'string' && typeof parsed.clientId === 'string') {
+  const parsed = parseJsonWithinDepth(value, 1) as
+    Partial<SessionRecord> | undefined;
+  if (
+    parsed &&
+    typeof parsed === 'object' &&
+    typeof parsed.socketId === 'string' &&
+    typeof parsed.clientId === 'string'
+  ) {
     return { ...parsed, userId } as SessionRecord;
   }
-  return { socketId: 'unknown', userId, clientId: 'unknown', connectedAt: new Date(0).toISOString() };
+  return {
+    socketId: 'unknown',
+    userId,
+    clientId: 'unknown',
+    connectedAt: new Date(0).toISOString(),
+  };
 }

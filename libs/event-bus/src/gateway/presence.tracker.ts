@@ -1,6 +1,9 @@
 import type { EventBusService } from '../event-bus.service.js';
 import { EventBusLogger } from '../event-bus.logger.js';
-import type { ClientConnectionEvent, UserPresenceEvent } from '../events/presence.events.js';
+import type {
+  ClientConnectionEvent,
+  UserPresenceEvent,
+} from '../events/presence.events.js';
 import type { SocketIdentity } from './interfaces.js';
 import type { PresenceStore, SessionRecord } from './presence.store.js';
 
@@ -58,20 +61,30 @@ export class PresenceTracker {
     const session = this.local.get(socketId);
     if (!session) return Promise.resolve();
     this.local.delete(socketId);
-    const done = this.remove(socketId, session).finally(() => this.removing.delete(done));
+    const done = this.remove(socketId, session).finally(() =>
+      this.removing.delete(done),
+    );
     this.removing.add(done);
     return done;
   }
 
-  private async remove(socketId: string, session: SessionRecord): Promise<void> {
+  private async remove(
+    socketId: string,
+    session: SessionRecord,
+  ): Promise<void> {
     await this.adding.get(socketId);
     try {
-      const { removed, remaining } = await this.store.remove(this.instanceId, session);
+      const { removed, remaining } = await this.store.remove(
+        this.instanceId,
+        session,
+      );
       if (!removed) return;
       await this.publishClient('client.disconnected', session);
       if (remaining === 0) await this.publishOffline(session.userId);
     } catch (error) {
-      this.logger.warn(`Could not record that ${session.userId}/${session.clientId} left: ${(error as Error).message}.`);
+      this.logger.warn(
+        `Could not record that ${session.userId}/${session.clientId} left: ${(error as Error).message}.`,
+      );
     }
   }
 
@@ -105,11 +118,17 @@ export class PresenceTracker {
       const sessions = await this.store.add(this.instanceId, session);
       await this.publishClient('client.connected', session);
       if (sessions === 1) {
-        const event: UserPresenceEvent = { userId: session.userId, sessions, lastSeen: session.connectedAt };
+        const event: UserPresenceEvent = {
+          userId: session.userId,
+          sessions,
+          lastSeen: session.connectedAt,
+        };
         await this.bus.publish('user.online', event);
       }
     } catch (error) {
-      this.logger.warn(`Could not record that ${session.userId}/${session.clientId} connected: ${(error as Error).message}.`);
+      this.logger.warn(
+        `Could not record that ${session.userId}/${session.clientId} connected: ${(error as Error).message}.`,
+      );
     }
   }
 
@@ -118,21 +137,33 @@ export class PresenceTracker {
       const known = await this.store.heartbeat(this.instanceId);
       if (!known && this.local.size > 0) {
         // Another instance took this one for dead (or Redis lost its data): register again.
-        this.logger.warn(`This instance's presence was lost (no heartbeat for ${this.timing.ttlMs} ms, or Redis restarted); registering its ${this.local.size} sessions again.`);
-        await Promise.all([...this.local.values()].map(session => this.add(session)));
+        this.logger.warn(
+          `This instance's presence was lost (no heartbeat for ${this.timing.ttlMs} ms, or Redis restarted); registering its ${this.local.size} sessions again.`,
+        );
+        await Promise.all(
+          [...this.local.values()].map(session => this.add(session)),
+        );
       }
       for (const dead of await this.store.claimDead(this.timing.ttlMs)) {
         if (dead === this.instanceId) continue;
         const purged = await this.store.purge(dead);
-        const sessions = purged.reduce((n, user) => n + user.sessions.length, 0);
-        this.logger.log(`Gateway instance ${dead} stopped heartbeating; removed its ${sessions} sessions.`);
+        const sessions = purged.reduce(
+          (n, user) => n + user.sessions.length,
+          0,
+        );
+        this.logger.log(
+          `Gateway instance ${dead} stopped heartbeating; removed its ${sessions} sessions.`,
+        );
         for (const user of purged) {
-          for (const session of user.sessions) await this.publishClient('client.disconnected', session, dead);
+          for (const session of user.sessions)
+            await this.publishClient('client.disconnected', session, dead);
           if (user.remaining === 0) await this.publishOffline(user.userId);
         }
       }
     } catch (error) {
-      this.logger.warn(`Presence heartbeat failed: ${(error as Error).message}. Retrying in ${this.timing.heartbeatMs} ms.`);
+      this.logger.warn(
+        `Presence heartbeat failed: ${(error as Error).message}. Retrying in ${this.timing.heartbeatMs} ms.`,
+      );
     }
   }
 
@@ -143,7 +174,11 @@ export class PresenceTracker {
     await this.bus.publish('user.offline', event);
   }
 
-  private async publishClient(type: 'client.connected' | 'client.disconnected', session: SessionRecord, instanceId = this.instanceId): Promise<void> {
+  private async publishClient(
+    type: 'client.connected' | 'client.disconnected',
+    session: SessionRecord,
+    instanceId = this.instanceId,
+  ): Promise<void> {
     const event: ClientConnectionEvent = {
       userId: session.userId,
       clientId: session.clientId,

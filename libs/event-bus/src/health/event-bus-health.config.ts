@@ -3,7 +3,11 @@ import type {
   DurableHealthThresholds,
   EventBusHealthOptions,
 } from '../interfaces/event-bus-health-options.interface.js';
-import { assertKnownKeys, optionKeys, type OptionAliases } from '../validation/option-keys.util.js';
+import {
+  assertKnownKeys,
+  optionKeys,
+  type OptionAliases,
+} from '../validation/option-keys.util.js';
 
 /** `EventBusHealthModule` options with defaults applied and values checked. */
 export interface ResolvedHealthOptions {
@@ -12,16 +16,33 @@ export interface ResolvedHealthOptions {
 }
 
 const OWNER = 'EventBusHealthModule';
-const HEALTH_KEYS = optionKeys<EventBusHealthOptions>({ timeout: true, durable: true });
-const THRESHOLD_KEYS = optionKeys<DurableHealthThresholds>({ maxLag: true, maxPending: true, maxDeadLetters: true });
+const HEALTH_KEYS = optionKeys<EventBusHealthOptions>({
+  timeout: true,
+  durable: true,
+});
+const THRESHOLD_KEYS = optionKeys<DurableHealthThresholds>({
+  maxLag: true,
+  maxPending: true,
+  maxDeadLetters: true,
+});
 const HEALTH_ALIASES: OptionAliases = {
   ...Object.fromEntries(THRESHOLD_KEYS.map(key => [key, `durable.${key}`])),
   timeoutMs: 'timeout',
 };
 
-function check(name: string, value: number | undefined, min: number, owner = OWNER): void {
-  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < min)) {
-    throw new InvalidConfigurationError(`Option "${name}" of ${owner} is ${typeof value === 'number' ? value : JSON.stringify(value)}: give a number >= ${min}, or leave it out.`);
+function check(
+  name: string,
+  value: number | undefined,
+  min: number,
+  owner = OWNER,
+): void {
+  if (
+    value !== undefined &&
+    (typeof value !== 'number' || !Number.isFinite(value) || value < min)
+  ) {
+    throw new InvalidConfigurationError(
+      `Option "${name}" of ${owner} is ${typeof value === 'number' ? value : JSON.stringify(value)}: give a number >= ${min}, or leave it out.`,
+    );
   }
 }
 
@@ -31,10 +52,20 @@ function check(name: string, value: number | undefined, min: number, owner = OWN
  *
  * @throws InvalidConfigurationError naming the unknown key or the bad value
  */
-export function checkDurableThresholds(thresholds: DurableHealthThresholds | undefined, path: string, owner = OWNER): void {
+export function checkDurableThresholds(
+  thresholds: DurableHealthThresholds | undefined,
+  path: string,
+  owner = OWNER,
+): void {
   const prefix = path ? `${path}.` : '';
   assertKnownKeys(path, thresholds, THRESHOLD_KEYS, {}, owner);
-  for (const key of THRESHOLD_KEYS) check(`${prefix}${key}`, thresholds?.[key as keyof DurableHealthThresholds], 0, owner);
+  for (const key of THRESHOLD_KEYS)
+    check(
+      `${prefix}${key}`,
+      thresholds?.[key as keyof DurableHealthThresholds],
+      0,
+      owner,
+    );
 }
 
 /**
@@ -42,13 +73,18 @@ export function checkDurableThresholds(thresholds: DurableHealthThresholds | und
  *
  * @throws InvalidConfigurationError naming the unknown key or the bad value
  */
-export function checkHealthCallOptions(options: { timeout?: number } | undefined, owner: string): void {
+export function checkHealthCallOptions(
+  options: { timeout?: number } | undefined,
+  owner: string,
+): void {
   assertKnownKeys('', options, ['timeout'], {}, owner);
   check('timeout', options?.timeout, 1, owner);
 }
 
 /** Applies defaults; throws `InvalidConfigurationError` naming the bad option. */
-export function resolveHealthOptions(options: EventBusHealthOptions = {}): ResolvedHealthOptions {
+export function resolveHealthOptions(
+  options: EventBusHealthOptions = {},
+): ResolvedHealthOptions {
   assertKnownKeys('', options, HEALTH_KEYS, HEALTH_ALIASES, OWNER);
   const timeout = options.timeout ?? 1000;
   check('timeout', timeout, 1);

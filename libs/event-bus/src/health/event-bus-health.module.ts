@@ -31,9 +31,16 @@ export class EventBusHealthModule {
    * @param options timeout of the checks and default durable thresholds
    * @throws InvalidConfigurationError when an option is invalid or `@nestjs/terminus` is not installed
    */
-  static async forRoot(options: EventBusHealthOptions = {}): Promise<DynamicModule> {
+  static async forRoot(
+    options: EventBusHealthOptions = {},
+  ): Promise<DynamicModule> {
     const resolved = resolveHealthOptions(options);
-    const terminus = await loadOptionalPackage<typeof Terminus>('@nestjs/terminus', '^12', 'EventBusHealthModule', () => import('@nestjs/terminus'));
+    const terminus = await loadOptionalPackage<typeof Terminus>(
+      '@nestjs/terminus',
+      '^12',
+      'EventBusHealthModule',
+      () => import('@nestjs/terminus'),
+    );
     return {
       module: EventBusHealthModule,
       imports: [terminus.TerminusModule],
@@ -41,7 +48,10 @@ export class EventBusHealthModule {
         { provide: EVENT_BUS_HEALTH_OPTIONS, useValue: resolved },
         {
           provide: EventBusHealthIndicator,
-          useFactory: (indicators: Terminus.HealthIndicatorService, bus: EventBusService) => new EventBusHealthIndicator(indicators, bus, resolved),
+          useFactory: (
+            indicators: Terminus.HealthIndicatorService,
+            bus: EventBusService,
+          ) => new EventBusHealthIndicator(indicators, bus, resolved),
           inject: [terminus.HealthIndicatorService, EventBusService],
         },
       ],

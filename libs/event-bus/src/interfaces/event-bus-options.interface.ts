@@ -156,7 +156,9 @@ export interface DurableModuleOptions {
    * is approximate (`~`) and never waits for consumers: size it above your backlog.
    * @default { strategy: 'maxlen', maxLength: 100000 }
    */
-  trim?: { strategy: 'maxlen'; maxLength: number } | { strategy: 'minid'; maxAgeMs: number };
+  trim?:
+    | { strategy: 'maxlen'; maxLength: number }
+    | { strategy: 'minid'; maxAgeMs: number };
   /**
    * Idle time after which an unacknowledged entry is taken over by another consumer.
    * @default 30000

@@ -1,7 +1,10 @@
 import type { Observable } from 'rxjs';
 import type { ResolvedDurableOptions } from '../event-bus.config.js';
 import type { StreamStore } from '../durable/stream-store.interface.js';
-import type { ResolvedRoomHistoryOptions, RoomHistoryStore } from '../rooms/room-history.interface.js';
+import type {
+  ResolvedRoomHistoryOptions,
+  RoomHistoryStore,
+} from '../rooms/room-history.interface.js';
 import type { ConnectionHealth } from './stats.interface.js';
 
 /**
@@ -10,11 +13,7 @@ import type { ConnectionHealth } from './stats.interface.js';
  * @publicApi
  */
 export type TransportStatus =
-  | 'connecting'
-  | 'ready'
-  | 'reconnecting'
-  | 'disconnected'
-  | 'closed';
+  'connecting' | 'ready' | 'reconnecting' | 'disconnected' | 'closed';
 
 /**
  * Called once per message per subscribed pattern that matches its type.

@@ -1,5 +1,8 @@
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
-import type { EventFilter, FilterCondition } from '../interfaces/event-filter.interface.js';
+import type {
+  EventFilter,
+  FilterCondition,
+} from '../interfaces/event-filter.interface.js';
 import { compileFilter } from './event-filter.js';
 
 const event = {
@@ -16,25 +19,82 @@ const event = {
   metadata: { source: 'photo-service', traceId: 't1' },
 };
 
-const one = (condition: FilterCondition) => compileFilter({ conditions: [condition] })(event);
+const one = (condition: FilterCondition) =>
+  compileFilter({ conditions: [condition] })(event);
 
 describe('compileFilter', () => {
   describe('operators', () => {
     it.each<[string, FilterCondition, boolean]>([
-      ['equals string', { field: 'data.priority', operator: 'equals', value: 'high' }, true],
-      ['equals other', { field: 'data.priority', operator: 'equals', value: 'low' }, false],
-      ['equals is strict', { field: 'data.size', operator: 'equals', value: '2000000' }, false],
-      ['equals null', { field: 'data.owner.plan', operator: 'equals', value: null }, true],
-      ['notEquals other', { field: 'data.priority', operator: 'notEquals', value: 'low' }, true],
-      ['notEquals same', { field: 'data.priority', operator: 'notEquals', value: 'high' }, false],
-      ['in listed', { field: 'data.priority', operator: 'in', value: ['high', 'urgent'] }, true],
-      ['in not listed', { field: 'data.priority', operator: 'in', value: ['low'] }, false],
-      ['notIn not listed', { field: 'data.priority', operator: 'notIn', value: ['low'] }, true],
-      ['notIn listed', { field: 'data.priority', operator: 'notIn', value: ['high'] }, false],
-      ['greaterThan below', { field: 'data.size', operator: 'greaterThan', value: 1_000_000 }, true],
-      ['greaterThan equal', { field: 'data.size', operator: 'greaterThan', value: 2_000_000 }, false],
-      ['greaterThan strings', { field: 'data.priority', operator: 'greaterThan', value: 'a' }, true],
-      ['greaterThan mixed types', { field: 'data.size', operator: 'greaterThan', value: '1' }, false],
+      [
+        'equals string',
+        { field: 'data.priority', operator: 'equals', value: 'high' },
+        true,
+      ],
+      [
+        'equals other',
+        { field: 'data.priority', operator: 'equals', value: 'low' },
+        false,
+      ],
+      [
+        'equals is strict',
+        { field: 'data.size', operator: 'equals', value: '2000000' },
+        false,
+      ],
+      [
+        'equals null',
+        { field: 'data.owner.plan', operator: 'equals', value: null },
+        true,
+      ],
+      [
+        'notEquals other',
+        { field: 'data.priority', operator: 'notEquals', value: 'low' },
+        true,
+      ],
+      [
+        'notEquals same',
+        { field: 'data.priority', operator: 'notEquals', value: 'high' },
+        false,
+      ],
+      [
+        'in listed',
+        { field: 'data.priority', operator: 'in', value: ['high', 'urgent'] },
+        true,
+      ],
+      [
+        'in not listed',
+        { field: 'data.priority', operator: 'in', value: ['low'] },
+        false,
+      ],
+      [
+        'notIn not listed',
+        { field: 'data.priority', operator: 'notIn', value: ['low'] },
+        true,
+      ],
+      [
+        'notIn listed',
+        { field: 'data.priority', operator: 'notIn', value: ['high'] },
+        false,
+      ],
+      [
+        'greaterThan below',
+        { field: 'data.size', operator: 'greaterThan', value: 1_000_000 },
+        true,
+      ],
+      [
+        'greaterThan equal',
+        { field: 'data.size', operator: 'greaterThan', value: 2_000_000 },
+        false,
+      ],
+      [
+        'greaterThan strings',
+        { field: 'data.priority', operator: 'greaterThan', value: 'a' },
+        true,
+      ],
+      [
+        'greaterThan mixed types',
+        { field: 'data.size', operator: 'greaterThan', value: '1' },
+        false,
+      ],
       [
         'greaterThanOrEqual equal',
         {
@@ -53,28 +113,100 @@ describe('compileFilter', () => {
         },
         false,
       ],
-      ['lessThan above', { field: 'data.size', operator: 'lessThan', value: 3_000_000 }, true],
-      ['lessThan equal', { field: 'data.size', operator: 'lessThan', value: 2_000_000 }, false],
-      ['lessThan zero', { field: 'data.zero', operator: 'lessThan', value: 1 }, true],
-      ['lessThanOrEqual equal', { field: 'data.size', operator: 'lessThanOrEqual', value: 2_000_000 }, true],
-      ['lessThanOrEqual below', { field: 'data.size', operator: 'lessThanOrEqual', value: 1 }, false],
+      [
+        'lessThan above',
+        { field: 'data.size', operator: 'lessThan', value: 3_000_000 },
+        true,
+      ],
+      [
+        'lessThan equal',
+        { field: 'data.size', operator: 'lessThan', value: 2_000_000 },
+        false,
+      ],
+      [
+        'lessThan zero',
+        { field: 'data.zero', operator: 'lessThan', value: 1 },
+        true,
+      ],
+      [
+        'lessThanOrEqual equal',
+        { field: 'data.size', operator: 'lessThanOrEqual', value: 2_000_000 },
+        true,
+      ],
+      [
+        'lessThanOrEqual below',
+        { field: 'data.size', operator: 'lessThanOrEqual', value: 1 },
+        false,
+      ],
       ['exists present', { field: 'data.name', operator: 'exists' }, true],
       ['exists zero', { field: 'data.zero', operator: 'exists' }, true],
       ['exists null', { field: 'data.owner.plan', operator: 'exists' }, false],
       ['exists absent', { field: 'data.missing', operator: 'exists' }, false],
-      ['notExists absent', { field: 'data.missing', operator: 'notExists' }, true],
-      ['notExists null', { field: 'data.owner.plan', operator: 'notExists' }, true],
-      ['notExists present', { field: 'data.name', operator: 'notExists' }, false],
-      ['contains substring', { field: 'data.name', operator: 'contains', value: 'beach' }, true],
-      ['contains no substring', { field: 'data.name', operator: 'contains', value: 'snow' }, false],
-      ['contains array item', { field: 'data.tags', operator: 'contains', value: 'summer' }, true],
-      ['contains no array item', { field: 'data.tags', operator: 'contains', value: 'winter' }, false],
-      ['contains on a number', { field: 'data.size', operator: 'contains', value: 2 }, false],
-      ['startsWith yes', { field: 'data.name', operator: 'startsWith', value: 'holiday' }, true],
-      ['startsWith no', { field: 'data.name', operator: 'startsWith', value: 'beach' }, false],
-      ['startsWith non-string', { field: 'data.size', operator: 'startsWith', value: '2' }, false],
-      ['endsWith yes', { field: 'data.name', operator: 'endsWith', value: '.jpg' }, true],
-      ['endsWith no', { field: 'data.name', operator: 'endsWith', value: '.png' }, false],
+      [
+        'notExists absent',
+        { field: 'data.missing', operator: 'notExists' },
+        true,
+      ],
+      [
+        'notExists null',
+        { field: 'data.owner.plan', operator: 'notExists' },
+        true,
+      ],
+      [
+        'notExists present',
+        { field: 'data.name', operator: 'notExists' },
+        false,
+      ],
+      [
+        'contains substring',
+        { field: 'data.name', operator: 'contains', value: 'beach' },
+        true,
+      ],
+      [
+        'contains no substring',
+        { field: 'data.name', operator: 'contains', value: 'snow' },
+        false,
+      ],
+      [
+        'contains array item',
+        { field: 'data.tags', operator: 'contains', value: 'summer' },
+        true,
+      ],
+      [
+        'contains no array item',
+        { field: 'data.tags', operator: 'contains', value: 'winter' },
+        false,
+      ],
+      [
+        'contains on a number',
+        { field: 'data.size', operator: 'contains', value: 2 },
+        false,
+      ],
+      [
+        'startsWith yes',
+        { field: 'data.name', operator: 'startsWith', value: 'holiday' },
+        true,
+      ],
+      [
+        'startsWith no',
+        { field: 'data.name', operator: 'startsWith', value: 'beach' },
+        false,
+      ],
+      [
+        'startsWith non-string',
+        { field: 'data.size', operator: 'startsWith', value: '2' },
+        false,
+      ],
+      [
+        'endsWith yes',
+        { field: 'data.name', operator: 'endsWith', value: '.jpg' },
+        true,
+      ],
+      [
+        'endsWith no',
+        { field: 'data.name', operator: 'endsWith', value: '.png' },
+        false,
+      ],
       [
         'matches source',
         {
@@ -84,18 +216,36 @@ describe('compileFilter', () => {
         },
         true,
       ],
-      ['matches source, no match', { field: 'data.name', operator: 'matches', value: '\\.png$' }, false],
-      ['matches RegExp', { field: 'type', operator: 'matches', value: /^photo\./ }, true],
-      ['matches non-string', { field: 'data.size', operator: 'matches', value: '2' }, false],
+      [
+        'matches source, no match',
+        { field: 'data.name', operator: 'matches', value: '\\.png$' },
+        false,
+      ],
+      [
+        'matches RegExp',
+        { field: 'type', operator: 'matches', value: /^photo\./ },
+        true,
+      ],
+      [
+        'matches non-string',
+        { field: 'data.size', operator: 'matches', value: '2' },
+        false,
+      ],
     ])('%s', (_label, condition, expected) => {
       expect(one(condition)).toBe(expected);
     });
 
     it('matches gives the same answer on every event with a global RegExp', () => {
       const pass = compileFilter({
-        conditions: [{ field: 'data.name', operator: 'matches', value: /beach/g }],
+        conditions: [
+          { field: 'data.name', operator: 'matches', value: /beach/g },
+        ],
       });
-      expect([pass(event), pass(event), pass(event)]).toEqual([true, true, true]);
+      expect([pass(event), pass(event), pass(event)]).toEqual([
+        true,
+        true,
+        true,
+      ]);
     });
   });
 
@@ -111,7 +261,9 @@ describe('compileFilter', () => {
       const pass = compileFilter(filter);
       expect(pass(event)).toBe(true);
       expect(pass({ ...event, data: { ...event.data, size: 10 } })).toBe(false);
-      expect(pass({ ...event, data: { ...event.data, priority: 'low' } })).toBe(false);
+      expect(pass({ ...event, data: { ...event.data, priority: 'low' } })).toBe(
+        false,
+      );
     });
 
     it('joins with AND by default', () => {
@@ -168,25 +320,39 @@ describe('compileFilter', () => {
 
     it('passes everything with an empty group', () => {
       expect(compileFilter({ conditions: [] })(event)).toBe(true);
-      expect(compileFilter({ operator: 'OR', conditions: [] })(undefined)).toBe(true);
+      expect(compileFilter({ operator: 'OR', conditions: [] })(undefined)).toBe(
+        true,
+      );
     });
   });
 
   describe('field paths', () => {
     it('reads missing fields and non-object parents as absent', () => {
       const equals = compileFilter({
-        conditions: [{ field: 'data.owner.id', operator: 'equals', value: 'u1' }],
+        conditions: [
+          { field: 'data.owner.id', operator: 'equals', value: 'u1' },
+        ],
       });
       const exists = compileFilter({
         conditions: [{ field: 'data.owner.id', operator: 'exists' }],
       });
-      for (const input of [{}, { data: null }, { data: 'text' }, { data: { owner: 5 } }, null, undefined, 'x']) {
+      for (const input of [
+        {},
+        { data: null },
+        { data: 'text' },
+        { data: { owner: 5 } },
+        null,
+        undefined,
+        'x',
+      ]) {
         expect(equals(input)).toBe(false);
         expect(exists(input)).toBe(false);
       }
       expect(
         compileFilter({
-          conditions: [{ field: 'data.size', operator: 'greaterThan', value: 0 }],
+          conditions: [
+            { field: 'data.size', operator: 'greaterThan', value: 0 },
+          ],
         })({}),
       ).toBe(false);
       expect(
@@ -197,7 +363,9 @@ describe('compileFilter', () => {
     });
 
     it('reads array items by index', () => {
-      expect(one({ field: 'data.tags.0', operator: 'equals', value: 'beach' })).toBe(true);
+      expect(
+        one({ field: 'data.tags.0', operator: 'equals', value: 'beach' }),
+      ).toBe(true);
     });
 
     it.each([
@@ -212,7 +380,9 @@ describe('compileFilter', () => {
     });
 
     it('does not treat Object as the value of data.constructor', () => {
-      expect(one({ field: 'data.constructor', operator: 'equals', value: Object })).toBe(false);
+      expect(
+        one({ field: 'data.constructor', operator: 'equals', value: Object }),
+      ).toBe(false);
       expect(
         one({
           field: 'data.constructor.name',
@@ -225,28 +395,52 @@ describe('compileFilter', () => {
 
   describe('invalid filters', () => {
     it.each<[string, unknown]>([
-      ['unknown operator', { conditions: [{ field: 'data.a', operator: 'like', value: 'x' }] }],
-      ['in without an array', { conditions: [{ field: 'data.a', operator: 'in', value: 'x' }] }],
-      ['notIn without an array', { conditions: [{ field: 'data.a', operator: 'notIn' }] }],
-      ['bad regex', { conditions: [{ field: 'data.a', operator: 'matches', value: '(' }] }],
+      [
+        'unknown operator',
+        { conditions: [{ field: 'data.a', operator: 'like', value: 'x' }] },
+      ],
+      [
+        'in without an array',
+        { conditions: [{ field: 'data.a', operator: 'in', value: 'x' }] },
+      ],
+      [
+        'notIn without an array',
+        { conditions: [{ field: 'data.a', operator: 'notIn' }] },
+      ],
+      [
+        'bad regex',
+        { conditions: [{ field: 'data.a', operator: 'matches', value: '(' }] },
+      ],
       ['bad group operator', { operator: 'XOR', conditions: [] }],
-      ['bad nested group operator', { conditions: [{ operator: 'NOT', conditions: [] }] }],
+      [
+        'bad nested group operator',
+        { conditions: [{ operator: 'NOT', conditions: [] }] },
+      ],
       ['conditions not an array', { conditions: 'data.a' }],
       ['empty field', { conditions: [{ field: '', operator: 'exists' }] }],
       [
         'unknown operator deep down',
         {
-          conditions: [{ conditions: [{ field: 'a', operator: 'gt', value: 1 }] }],
+          conditions: [
+            { conditions: [{ field: 'a', operator: 'gt', value: 1 }] },
+          ],
         },
       ],
-    ])('throws InvalidConfigurationError at compile time: %s', (_label, filter) => {
-      expect(() => compileFilter(filter as EventFilter)).toThrow(InvalidConfigurationError);
-    });
+    ])(
+      'throws InvalidConfigurationError at compile time: %s',
+      (_label, filter) => {
+        expect(() => compileFilter(filter as EventFilter)).toThrow(
+          InvalidConfigurationError,
+        );
+      },
+    );
 
     it('names the bad operator and the valid ones', () => {
       expect(() =>
         compileFilter({
-          conditions: [{ field: 'data.a', operator: 'like' as never, value: 'x' }],
+          conditions: [
+            { field: 'data.a', operator: 'like' as never, value: 'x' },
+          ],
         }),
       ).toThrow(/"like" is unknown; use one of equals, notEquals/);
     });

@@ -54,12 +54,16 @@ function compileCondition(condition: FilterCondition): EventPredicate {
   const { field, operator, value } = condition;
   if (typeof field !== 'string' || field.length === 0) {
     throw new InvalidConfigurationError(
-      messages.invalidFilter(`condition field ${JSON.stringify(field)} must be a dotted path such as "data.size"`),
+      messages.invalidFilter(
+        `condition field ${JSON.stringify(field)} must be a dotted path such as "data.size"`,
+      ),
     );
   }
   if (!OPERATORS.has(operator)) {
     throw new InvalidConfigurationError(
-      messages.invalidFilter(`operator ${JSON.stringify(operator)} is unknown; use one of ${[...OPERATORS].join(', ')}`),
+      messages.invalidFilter(
+        `operator ${JSON.stringify(operator)} is unknown; use one of ${[...OPERATORS].join(', ')}`,
+      ),
     );
   }
   const read = readPath(field.split('.'));
@@ -72,7 +76,9 @@ function compileCondition(condition: FilterCondition): EventPredicate {
     case 'notIn': {
       if (!Array.isArray(value)) {
         throw new InvalidConfigurationError(
-          messages.invalidFilter(`"${operator}" on "${field}" needs an array value`),
+          messages.invalidFilter(
+            `"${operator}" on "${field}" needs an array value`,
+          ),
         );
       }
       const set = new Set(value);
@@ -93,18 +99,27 @@ function compileCondition(condition: FilterCondition): EventPredicate {
     case 'contains':
       return e => {
         const actual = read(e);
-        if (typeof actual === 'string') return typeof value === 'string' && actual.includes(value);
+        if (typeof actual === 'string')
+          return typeof value === 'string' && actual.includes(value);
         return Array.isArray(actual) && actual.includes(value);
       };
     case 'startsWith':
       return e => {
         const actual = read(e);
-        return typeof actual === 'string' && typeof value === 'string' && actual.startsWith(value);
+        return (
+          typeof actual === 'string' &&
+          typeof value === 'string' &&
+          actual.startsWith(value)
+        );
       };
     case 'endsWith':
       return e => {
         const actual = read(e);
-        return typeof actual === 'string' && typeof value === 'string' && actual.endsWith(value);
+        return (
+          typeof actual === 'string' &&
+          typeof value === 'string' &&
+          actual.endsWith(value)
+        );
       };
     case 'matches': {
       let regex: RegExp;
@@ -116,7 +131,9 @@ function compileCondition(condition: FilterCondition): EventPredicate {
             : new RegExp(String(value));
       } catch (error) {
         throw new InvalidConfigurationError(
-          messages.invalidFilter(`"matches" on "${field}" has an invalid regular expression: ${(error as Error).message}`),
+          messages.invalidFilter(
+            `"matches" on "${field}" has an invalid regular expression: ${(error as Error).message}`,
+          ),
         );
       }
       return e => {
@@ -136,11 +153,15 @@ export function compileFilter(filter: EventFilter): EventPredicate {
   const joiner = filter.operator ?? 'AND';
   if (joiner !== 'AND' && joiner !== 'OR') {
     throw new InvalidConfigurationError(
-      messages.invalidFilter(`group operator ${JSON.stringify(joiner)} must be "AND" or "OR"`),
+      messages.invalidFilter(
+        `group operator ${JSON.stringify(joiner)} must be "AND" or "OR"`,
+      ),
     );
   }
   if (!Array.isArray(filter.conditions)) {
-    throw new InvalidConfigurationError(messages.invalidFilter('"conditions" must be an array'));
+    throw new InvalidConfigurationError(
+      messages.invalidFilter('"conditions" must be an array'),
+    );
   }
   const parts = filter.conditions.map(node =>
     isGroup(node) ? compileFilter(node) : compileCondition(node),

@@ -1,4 +1,7 @@
-import { EVENT_TYPE_REGEX, MAX_EVENT_TYPE_LENGTH } from '../event-bus.constants.js';
+import {
+  EVENT_TYPE_REGEX,
+  MAX_EVENT_TYPE_LENGTH,
+} from '../event-bus.constants.js';
 
 const SEGMENT_REGEX = /^(\*\*|\*|[a-z0-9][a-z0-9_-]*)$/;
 

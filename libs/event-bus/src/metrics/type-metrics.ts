@@ -1,4 +1,7 @@
-import { compilePattern, type TypeMatcher } from '../matching/pattern-matcher.js';
+import {
+  compilePattern,
+  type TypeMatcher,
+} from '../matching/pattern-matcher.js';
 
 /** Label of the types past `maxTypeLabels`, or outside the allowlist. Types cannot start with `_`. */
 export const OTHER_TYPE_LABEL = '_other';
@@ -28,7 +31,11 @@ export interface TypeCounts {
 }
 
 /** Receives handler run times, in seconds; the Prometheus exporter plugs a histogram in here. */
-export type DurationSink = (label: string, ok: boolean, seconds: number) => void;
+export type DurationSink = (
+  label: string,
+  ok: boolean,
+  seconds: number,
+) => void;
 
 /**
  * The label an event type gets, before the `maxTypeLabels` cap: the first
@@ -40,10 +47,15 @@ export type DurationSink = (label: string, ok: boolean, seconds: number) => void
  * createTypeLabeler({ typeSegments: 1 })('photo.uploaded') // 'photo'
  * createTypeLabeler({ typeSegments: 2, typeAllowlist: ['photo.*'] })('video.uploaded') // '_other'
  */
-export function createTypeLabeler(options: Pick<TypeLabelOptions, 'typeSegments' | 'typeAllowlist'>): (type: string) => string {
+export function createTypeLabeler(
+  options: Pick<TypeLabelOptions, 'typeSegments' | 'typeAllowlist'>,
+): (type: string) => string {
   if (options.typeAllowlist) {
-    const allowed: Array<[string, TypeMatcher]> = options.typeAllowlist.map(pattern => [pattern, compilePattern(pattern)]);
-    return type => allowed.find(([, match]) => match(type))?.[0] ?? OTHER_TYPE_LABEL;
+    const allowed: Array<[string, TypeMatcher]> = options.typeAllowlist.map(
+      pattern => [pattern, compilePattern(pattern)],
+    );
+    return type =>
+      allowed.find(([, match]) => match(type))?.[0] ?? OTHER_TYPE_LABEL;
   }
   const segments = options.typeSegments;
   return type => {
@@ -89,16 +101,30 @@ export class TypeMetrics {
   }
 
   observeDuration(type: string, ok: boolean, seconds: number): void {
-    if (this.durationSink) this.durationSink(this.countsOf(type).label, ok, seconds);
+    if (this.durationSink)
+      this.durationSink(this.countsOf(type).label, ok, seconds);
   }
 
   private countsOfLabel(wanted: string): TypeCounts {
     let counts = this.byLabel.get(wanted);
     if (counts) return counts;
-    const label = this.byLabel.size < this.options.maxTypeLabels || wanted === OTHER_TYPE_LABEL ? wanted : OTHER_TYPE_LABEL;
+    const label =
+      this.byLabel.size < this.options.maxTypeLabels ||
+      wanted === OTHER_TYPE_LABEL
+        ? wanted
+        : OTHER_TYPE_LABEL;
     counts = this.byLabel.get(label);
     if (!counts) {
-      counts = { label, published: 0, delivered: 0, failed: 0, retried: 0, deadLettered: 0, malformed: 0, missed: 0 };
+      counts = {
+        label,
+        published: 0,
+        delivered: 0,
+        failed: 0,
+        retried: 0,
+        deadLettered: 0,
+        malformed: 0,
+        missed: 0,
+      };
       this.byLabel.set(label, counts);
     }
     return counts;

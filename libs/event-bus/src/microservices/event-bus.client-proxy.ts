@@ -1,8 +1,15 @@
-import { ClientProxy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import {
+  ClientProxy,
+  type ReadPacket,
+  type WritePacket,
+} from '@nestjs/microservices';
 import { Observable, type Subscriber } from 'rxjs';
 import { RequestResponseNotSupportedError } from '../errors/request-response-not-supported.error.js';
 import type { EventBusService } from '../event-bus.service.js';
-import type { PublishOptions, PublishResult } from '../interfaces/publish.interface.js';
+import type {
+  PublishOptions,
+  PublishResult,
+} from '../interfaces/publish.interface.js';
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
 import type { EventBusTransportOptions } from './event-pattern-extras.interface.js';
 import { microservicesMessages } from './microservices.messages.js';
@@ -12,7 +19,12 @@ import { resolveBus } from './resolve-bus.util.js';
 export type EventBusClientStatus = 'connected' | 'disconnected';
 
 // Packet metadata keys (set through ClientProxy#setOnDispatchHook) that map onto the envelope.
-const TRACE_KEYS = ['traceId', 'correlationId', 'causationId', 'idempotencyKey'] as const;
+const TRACE_KEYS = [
+  'traceId',
+  'correlationId',
+  'causationId',
+  'idempotencyKey',
+] as const;
 
 /**
  * A Nest `ClientProxy` on the event bus: `emit(type, data)` is
@@ -35,7 +47,10 @@ const TRACE_KEYS = ['traceId', 'correlationId', 'causationId', 'idempotencyKey']
  *
  * @publicApi
  */
-export class EventBusClientProxy extends ClientProxy<Record<string, never>, EventBusClientStatus> {
+export class EventBusClientProxy extends ClientProxy<
+  Record<string, never>,
+  EventBusClientStatus
+> {
   private readonly bus: EventBusService;
 
   /** @param options the app's `EventBusService`, or `{ bus }` */
@@ -62,7 +77,12 @@ export class EventBusClientProxy extends ClientProxy<Record<string, never>, Even
 
   /** @throws InvalidConfigurationError: the bus has no broker events; read `status` or the bus' health instead. */
   override on(event: string): never {
-    throw new InvalidConfigurationError(microservicesMessages.noBrokerEvents(EventBusClientProxy.name, String(event)));
+    throw new InvalidConfigurationError(
+      microservicesMessages.noBrokerEvents(
+        EventBusClientProxy.name,
+        String(event),
+      ),
+    );
   }
 
   /**
@@ -72,15 +92,35 @@ export class EventBusClientProxy extends ClientProxy<Record<string, never>, Even
    * hot path; the bus needs no connect step. Unlike Nest's version, a subscriber
    * that comes after the publish settled still gets its result.
    */
-  override emit<TResult = PublishResult, TInput = unknown>(pattern: unknown, data: TInput): Observable<TResult> {
+  override emit<TResult = PublishResult, TInput = unknown>(
+    pattern: unknown,
+    data: TInput,
+  ): Observable<TResult> {
     // null / undefined pattern or data: Nest's own InvalidMessageException.
-    if (pattern === null || pattern === undefined || data === null || data === undefined) return super.emit(pattern, data);
-    return observeSettled(this.dispatchEvent<TResult>(this.createPacket(pattern, data)));
+    if (
+      pattern === null ||
+      pattern === undefined ||
+      data === null ||
+      data === undefined
+    )
+      return super.emit(pattern, data);
+    return observeSettled(
+      this.dispatchEvent<TResult>(this.createPacket(pattern, data)),
+    );
   }
 
   /** `send()` lands here: refused, see `RequestResponseNotSupportedError`. */
-  protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
-    callback({ err: new RequestResponseNotSupportedError(microservicesMessages.sendRefused(this.normalizePattern(packet.pattern))) });
+  protected publish(
+    packet: ReadPacket,
+    callback: (packet: WritePacket) => void,
+  ): () => void {
+    callback({
+      err: new RequestResponseNotSupportedError(
+        microservicesMessages.sendRefused(
+          this.normalizePattern(packet.pattern),
+        ),
+      ),
+    });
     return () => undefined;
   }
 
@@ -88,8 +128,14 @@ export class EventBusClientProxy extends ClientProxy<Record<string, never>, Even
   protected dispatchEvent<T = PublishResult>(packet: ReadPacket): Promise<T> {
     let options: PublishOptions | undefined;
     const metadata = packet.metadata;
-    if (metadata) for (const key of TRACE_KEYS) if (metadata[key]) (options ??= {})[key] = metadata[key];
-    return this.bus.publish(this.normalizePattern(packet.pattern), packet.data, options) as Promise<T>;
+    if (metadata)
+      for (const key of TRACE_KEYS)
+        if (metadata[key]) (options ??= {})[key] = metadata[key];
+    return this.bus.publish(
+      this.normalizePattern(packet.pattern),
+      packet.data,
+      options,
+    ) as Promise<T>;
   }
 }
 

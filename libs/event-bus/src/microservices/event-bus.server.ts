@@ -1,4 +1,8 @@
-import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
+import {
+  Server,
+  type CustomTransportStrategy,
+  type MessageHandler,
+} from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
 import { RequestResponseNotSupportedError } from '../errors/request-response-not-supported.error.js';
@@ -6,7 +10,10 @@ import type { EventBusService } from '../event-bus.service.js';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
 import type { Subscription } from '../interfaces/publish.interface.js';
 import { EventBusContext } from './event-bus.context.js';
-import type { EventBusTransportOptions, EventPatternExtras } from './event-pattern-extras.interface.js';
+import type {
+  EventBusTransportOptions,
+  EventPatternExtras,
+} from './event-pattern-extras.interface.js';
 import { EVENT_BUS_TRANSPORT_ID } from './microservices.constants.js';
 import { microservicesMessages } from './microservices.messages.js';
 import { resolveBus } from './resolve-bus.util.js';
@@ -41,7 +48,10 @@ interface EventRoute {
  *
  * @publicApi
  */
-export class EventBusServer extends Server<Record<string, never>, EventBusServerStatus> implements CustomTransportStrategy {
+export class EventBusServer
+  extends Server<Record<string, never>, EventBusServerStatus>
+  implements CustomTransportStrategy
+{
   override readonly transportId = EVENT_BUS_TRANSPORT_ID;
   // NOTE: handler errors must reach the bus, which retries and dead-letters them.
   override readonly propagatesEventHandlerErrors = true;
@@ -64,8 +74,13 @@ export class EventBusServer extends Server<Record<string, never>, EventBusServer
    */
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
-      const requests = [...this.messageHandlers].filter(([, handler]) => !handler.isEventHandler).map(([pattern]) => pattern);
-      if (requests.length > 0) throw new RequestResponseNotSupportedError(microservicesMessages.messagePatternRefused(requests));
+      const requests = [...this.messageHandlers]
+        .filter(([, handler]) => !handler.isEventHandler)
+        .map(([pattern]) => pattern);
+      if (requests.length > 0)
+        throw new RequestResponseNotSupportedError(
+          microservicesMessages.messagePatternRefused(requests),
+        );
     } catch (error) {
       callback(error);
       return;
@@ -79,7 +94,12 @@ export class EventBusServer extends Server<Record<string, never>, EventBusServer
       void this.bus
         .whenStarted()
         .then(() => this.subscribeAll())
-        .catch((error: unknown) => this.logger.error(`EventBusServer could not subscribe its handlers: ${(error as Error).message}`, (error as Error).stack));
+        .catch((error: unknown) =>
+          this.logger.error(
+            `EventBusServer could not subscribe its handlers: ${(error as Error).message}`,
+            (error as Error).stack,
+          ),
+        );
       return;
     }
     try {
@@ -93,7 +113,11 @@ export class EventBusServer extends Server<Record<string, never>, EventBusServer
 
   private async subscribeAll(): Promise<void> {
     for (const { route, name } of this.nameRoutes()) {
-      const subscription = await this.bus.subscribe(route.pattern, event => this.invoke(route, event), { ...route.extras, name });
+      const subscription = await this.bus.subscribe(
+        route.pattern,
+        event => this.invoke(route, event),
+        { ...route.extras, name },
+      );
       this.subscriptions.push(subscription);
     }
     this._status$.next('connected');
@@ -102,7 +126,9 @@ export class EventBusServer extends Server<Record<string, never>, EventBusServer
   /** Removes this server's subscriptions. The bus stays up: it belongs to the app. */
   async close(): Promise<void> {
     const subscriptions = this.subscriptions.splice(0);
-    await Promise.allSettled(subscriptions.map(subscription => subscription.unsubscribe()));
+    await Promise.allSettled(
+      subscriptions.map(subscription => subscription.unsubscribe()),
+    );
     this._status$.next('disconnected');
   }
 
@@ -113,7 +139,9 @@ export class EventBusServer extends Server<Record<string, never>, EventBusServer
 
   /** @throws InvalidConfigurationError: the bus has no broker events; read `status` or the bus' health instead. */
   on(event: string): never {
-    throw new InvalidConfigurationError(microservicesMessages.noBrokerEvents(EventBusServer.name, String(event)));
+    throw new InvalidConfigurationError(
+      microservicesMessages.noBrokerEvents(EventBusServer.name, String(event)),
+    );
   }
 
   /**
@@ -121,12 +149,23 @@ export class EventBusServer extends Server<Record<string, never>, EventBusServer
    * chained, so each has its own subscription: its own retries, concurrency and
    * durable group, and one handler's failure does not re-run the others.
    */
-  override addHandler(pattern: unknown, callback: MessageHandler, isEventHandler = false, extras: Record<string, unknown> = {}): void {
+  override addHandler(
+    pattern: unknown,
+    callback: MessageHandler,
+    isEventHandler = false,
+    extras: Record<string, unknown> = {},
+  ): void {
     const route = this.normalizePattern(pattern as string);
     callback.isEventHandler = isEventHandler;
     callback.extras = extras;
-    if (isEventHandler) this.routes.push({ pattern: route, handler: callback, extras: extras as EventPatternExtras });
-    if (!isEventHandler || !this.messageHandlers.has(route)) this.messageHandlers.set(route, callback);
+    if (isEventHandler)
+      this.routes.push({
+        pattern: route,
+        handler: callback,
+        extras: extras as EventPatternExtras,
+      });
+    if (!isEventHandler || !this.messageHandlers.has(route))
+      this.messageHandlers.set(route, callback);
   }
 
   /** Names for logs and default durable groups: `EventBusServer(<pattern>)`, `#2`… for repeats. */
@@ -136,9 +175,14 @@ export class EventBusServer extends Server<Record<string, never>, EventBusServer
     return this.routes.map(route => {
       const count = (seen.get(route.pattern) ?? 0) + 1;
       seen.set(route.pattern, count);
-      const name = route.extras.name ?? `EventBusServer(${route.pattern})${count > 1 ? `#${count}` : ''}`;
+      const name =
+        route.extras.name ??
+        `EventBusServer(${route.pattern})${count > 1 ? `#${count}` : ''}`;
       if (route.extras.durable && !route.extras.group && !route.extras.name) {
-        if (durableDefaults.has(route.pattern)) throw new InvalidConfigurationError(microservicesMessages.defaultGroupClash(route.pattern));
+        if (durableDefaults.has(route.pattern))
+          throw new InvalidConfigurationError(
+            microservicesMessages.defaultGroupClash(route.pattern),
+          );
         durableDefaults.add(route.pattern);
       }
       return { route, name };
@@ -146,12 +190,16 @@ export class EventBusServer extends Server<Record<string, never>, EventBusServer
   }
 
   /** Records that processing hooks (tracing instrumentation) were set: events then run inside them. */
-  override setOnProcessingStartHook(hook: Parameters<Server['setOnProcessingStartHook']>[0]): void {
+  override setOnProcessingStartHook(
+    hook: Parameters<Server['setOnProcessingStartHook']>[0],
+  ): void {
     this.hooked = true;
     super.setOnProcessingStartHook(hook);
   }
 
-  override setOnProcessingEndHook(hook: Parameters<Server['setOnProcessingEndHook']>[0]): void {
+  override setOnProcessingEndHook(
+    hook: Parameters<Server['setOnProcessingEndHook']>[0],
+  ): void {
     this.hooked = true;
     super.setOnProcessingEndHook(hook);
   }
@@ -168,17 +216,21 @@ export class EventBusServer extends Server<Record<string, never>, EventBusServer
       }
     }
     return new Promise<void>((resolve, reject) => {
-      const started: unknown = this.runWithProcessingHooks(context, async runEndHook => {
-        try {
-          const result: unknown = await route.handler(event.data, context);
-          if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
-          resolve();
-        } catch (error) {
-          reject(error instanceof Error ? error : toError(error));
-        } finally {
-          runEndHook();
-        }
-      });
+      const started: unknown = this.runWithProcessingHooks(
+        context,
+        async runEndHook => {
+          try {
+            const result: unknown = await route.handler(event.data, context);
+            if (isObservable(result))
+              await lastValueFrom(result, { defaultValue: undefined });
+            resolve();
+          } catch (error) {
+            reject(error instanceof Error ? error : toError(error));
+          } finally {
+            runEndHook();
+          }
+        },
+      );
       // NOTE: the outcome went to resolve/reject above; only a throwing end hook can land here.
       if (started instanceof Promise) started.catch(() => undefined);
     });
@@ -188,7 +240,13 @@ export class EventBusServer extends Server<Record<string, never>, EventBusServer
 /** A handler's result as the bus wants it: resolved when done (an observable: when it completes), rejected with an Error. */
 function settle(result: unknown): Promise<void> {
   // NOTE: one `then`, no async wrapper: this runs for every event.
-  return Promise.resolve(result).then(value => (isObservable(value) ? lastValueFrom(value, { defaultValue: undefined }).then(noop, rethrow) : undefined), rethrow);
+  return Promise.resolve(result).then(
+    value =>
+      isObservable(value)
+        ? lastValueFrom(value, { defaultValue: undefined }).then(noop, rethrow)
+        : undefined,
+    rethrow,
+  );
 }
 
 function noop(): void {}
@@ -199,6 +257,9 @@ function rethrow(error: unknown): never {
 
 /** Nest's RPC exception filter rethrows `{ status, message }` objects; the bus logs errors. */
 function toError(error: unknown): Error {
-  const message = typeof error === 'object' && error && 'message' in error ? String((error as { message: unknown }).message) : String(error);
+  const message =
+    typeof error === 'object' && error && 'message' in error
+      ? String((error as { message: unknown }).message)
+      : String(error);
   return Object.assign(new Error(message), { cause: error });
 }

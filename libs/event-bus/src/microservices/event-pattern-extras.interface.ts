@@ -18,4 +18,5 @@ export type EventPatternExtras = OnEventOptions;
  *
  * @publicApi
  */
-export type EventBusTransportOptions = EventBusService | { bus: EventBusService };
+export type EventBusTransportOptions =
+  EventBusService | { bus: EventBusService };

@@ -5,4 +5,6 @@
  *
  * @publicApi
  */
-export const EVENT_BUS_TRANSPORT_ID: unique symbol = Symbol.for('@shared-infra/event-bus:transport');
+export const EVENT_BUS_TRANSPORT_ID: unique symbol = Symbol.for(
+  '@shared-infra/event-bus:transport',
+);

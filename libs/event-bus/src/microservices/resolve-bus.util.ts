@@ -4,9 +4,15 @@ import type { EventBusTransportOptions } from './event-pattern-extras.interface.
 import { microservicesMessages } from './microservices.messages.js';
 
 /** The bus out of `bus` or `{ bus }`; throws naming the fix when there is none. */
-export function resolveBus(options: EventBusTransportOptions | undefined, role: string): EventBusService {
+export function resolveBus(
+  options: EventBusTransportOptions | undefined,
+  role: string,
+): EventBusService {
   const bus = options && 'bus' in options ? options.bus : options;
-  if (!bus || typeof (bus as Partial<EventBusService>).subscribe !== 'function') {
+  if (
+    !bus ||
+    typeof (bus as Partial<EventBusService>).subscribe !== 'function'
+  ) {
     throw new InvalidConfigurationError(microservicesMessages.missingBus(role));
   }
   return bus as EventBusService;

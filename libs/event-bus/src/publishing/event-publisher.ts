@@ -8,11 +8,20 @@ import { currentTrace } from '../envelope/trace-context.js';
 import { EventBusError } from '../errors/event-bus.error.js';
 import { EventBusUnavailableError } from '../errors/event-bus-unavailable.error.js';
 import { EVENT_BUS_CONFIG, type EventBusConfig } from '../event-bus.config.js';
-import { ENVELOPE_VERSION, EVENT_BUS_TRANSPORT } from '../event-bus.constants.js';
+import {
+  ENVELOPE_VERSION,
+  EVENT_BUS_TRANSPORT,
+} from '../event-bus.constants.js';
 import { EventBusLogger } from '../event-bus.logger.js';
 import { messages } from '../event-bus.messages.js';
-import type { EventEnvelope, EventMetadata } from '../interfaces/event-envelope.interface.js';
-import type { PublishOptions, PublishResult } from '../interfaces/publish.interface.js';
+import type {
+  EventEnvelope,
+  EventMetadata,
+} from '../interfaces/event-envelope.interface.js';
+import type {
+  PublishOptions,
+  PublishResult,
+} from '../interfaces/publish.interface.js';
 import type { EventTransport } from '../interfaces/transport.interface.js';
 import { isValidEventType } from '../matching/pattern-matcher.js';
 import type { RoomHistoryStore } from '../rooms/room-history.interface.js';
@@ -32,7 +41,6 @@ export type Origin = Pick<EventMetadata, 'userId' | 'clientId' | 'sessionId'>;
 
 /** `metadata.source` of events that sockets publish through the gateway. */
 export const GATEWAY_SOURCE = 'gateway';
-
 
 let isoMs = -1;
 let isoText = '';
@@ -238,7 +246,13 @@ export class EventPublisher {
     let payload: string;
     let release: (() => void) | undefined;
     try {
-      payload = this.codec.encodeParts(id, type, data, metadataJson, ENVELOPE_VERSION);
+      payload = this.codec.encodeParts(
+        id,
+        type,
+        data,
+        metadataJson,
+        ENVELOPE_VERSION,
+      );
       // Throws when the outage buffer is full: then none of the publish's commands was sent.
       release = this.transport.admit?.(payload);
     } catch (error) {
@@ -247,7 +261,10 @@ export class EventPublisher {
     }
     let sent: Promise<unknown>;
     if (this.durable.wants(type)) {
-      const writes = [this.durable.append(type, payload), this.transport.publish(type, payload)];
+      const writes = [
+        this.durable.append(type, payload),
+        this.transport.publish(type, payload),
+      ];
       if (release) void Promise.allSettled(writes).then(release);
       sent = Promise.all(writes);
     } else {
@@ -304,7 +321,15 @@ export class EventPublisher {
     ));
   }
 
-  private reportMalformed(where: string, payload: unknown, reason: string): void {
-    this.logger.limited('malformed message', 'warn', messages.malformedDropped(where, payload, reason));
+  private reportMalformed(
+    where: string,
+    payload: unknown,
+    reason: string,
+  ): void {
+    this.logger.limited(
+      'malformed message',
+      'warn',
+      messages.malformedDropped(where, payload, reason),
+    );
   }
 }

@@ -1,4 +1,8 @@
-import type { ResolvedRoomHistoryOptions, RoomHistoryStore, RoomReplay } from './room-history.interface.js';
+import type {
+  ResolvedRoomHistoryOptions,
+  RoomHistoryStore,
+  RoomReplay,
+} from './room-history.interface.js';
 
 interface Kept {
   id: string;
@@ -16,19 +20,28 @@ export class MemoryRoomHistory implements RoomHistoryStore {
     let kept = this.rooms.get(room);
     if (!kept) this.rooms.set(room, (kept = []));
     kept.push({ id: eventId, at: Date.now(), payload });
-    if (kept.length > this.options.maxLength) kept.splice(0, kept.length - this.options.maxLength);
+    if (kept.length > this.options.maxLength)
+      kept.splice(0, kept.length - this.options.maxLength);
   }
 
   async since(room: string, lastEventId: string): Promise<RoomReplay> {
     const oldest = Date.now() - this.options.maxAgeMs;
-    const kept = (this.rooms.get(room) ?? []).filter(entry => entry.at >= oldest);
+    const kept = (this.rooms.get(room) ?? []).filter(
+      entry => entry.at >= oldest,
+    );
     return replayAfter(kept, lastEventId);
   }
 }
 
 /** Entries after the one whose id is `lastEventId`; not recovered when it is not among them. */
-export function replayAfter(kept: ReadonlyArray<{ id: string; payload: string }>, lastEventId: string): RoomReplay {
+export function replayAfter(
+  kept: ReadonlyArray<{ id: string; payload: string }>,
+  lastEventId: string,
+): RoomReplay {
   const index = kept.findIndex(entry => entry.id === lastEventId);
   if (index < 0) return { recovered: false, payloads: [] };
-  return { recovered: true, payloads: kept.slice(index + 1).map(entry => entry.payload) };
+  return {
+    recovered: true,
+    payloads: kept.slice(index + 1).map(entry => entry.payload),
+  };
 }

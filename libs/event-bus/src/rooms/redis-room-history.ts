@@ -1,6 +1,10 @@
 import type { Cluster, Redis } from 'ioredis';
 import { replayAfter } from './memory-room-history.js';
-import type { ResolvedRoomHistoryOptions, RoomHistoryStore, RoomReplay } from './room-history.interface.js';
+import type {
+  ResolvedRoomHistoryOptions,
+  RoomHistoryStore,
+  RoomReplay,
+} from './room-history.interface.js';
 
 /**
  * Room history on Redis: one capped stream per room, `{prefix}room:{room}:history`,
@@ -24,7 +28,17 @@ export class RedisRoomHistory implements RoomHistoryStore {
     // One MULTI on one key: on Redis Cluster it stays in one slot.
     await this.redis
       .multi()
-      .xadd(key, 'MAXLEN', '~', this.options.maxLength, '*', 'i', eventId, 'e', payload)
+      .xadd(
+        key,
+        'MAXLEN',
+        '~',
+        this.options.maxLength,
+        '*',
+        'i',
+        eventId,
+        'e',
+        payload,
+      )
       .pexpire(key, this.options.maxAgeMs)
       .exec();
   }
@@ -32,14 +46,22 @@ export class RedisRoomHistory implements RoomHistoryStore {
   async since(room: string, lastEventId: string): Promise<RoomReplay> {
     const oldest = Date.now() - this.options.maxAgeMs;
     // Stream ids start with the ms time Redis added them, so '<oldest>' skips the expired ones.
-    const entries = await this.redis.xrange(this.key(room), String(oldest), '+');
-    const kept = entries.map(([, fields]) => ({ id: field(fields, 'i'), payload: field(fields, 'e') }));
+    const entries = await this.redis.xrange(
+      this.key(room),
+      String(oldest),
+      '+',
+    );
+    const kept = entries.map(([, fields]) => ({
+      id: field(fields, 'i'),
+      payload: field(fields, 'e'),
+    }));
     // XADD ~ trims whole nodes: keep the promise of at most maxLength.
     return replayAfter(kept.slice(-this.options.maxLength), lastEventId);
   }
 }
 
 function field(fields: string[], name: string): string {
-  for (let i = 0; i < fields.length - 1; i += 2) if (fields[i] === name) return fields[i + 1];
+  for (let i = 0; i < fields.length - 1; i += 2)
+    if (fields[i] === name) return fields[i + 1];
   return '';
 }

@@ -6,7 +6,11 @@ import { RedisTransport } from './redis/redis.transport.js';
 /** The transport the configuration asks for. */
 export function createTransport(config: EventBusConfig): EventTransport {
   if (config.transport === 'redis' && config.redis) {
-    return new RedisTransport(config.redis, config.serviceName, config.logLevel);
+    return new RedisTransport(
+      config.redis,
+      config.serviceName,
+      config.logLevel,
+    );
   }
   return new MemoryTransport();
 }

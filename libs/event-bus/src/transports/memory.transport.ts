@@ -10,9 +10,15 @@ import type {
   TransportListener,
   TransportStatus,
 } from '../interfaces/transport.interface.js';
-import { compilePattern, type TypeMatcher } from '../matching/pattern-matcher.js';
+import {
+  compilePattern,
+  type TypeMatcher,
+} from '../matching/pattern-matcher.js';
 import { MemoryRoomHistory } from '../rooms/memory-room-history.js';
-import type { ResolvedRoomHistoryOptions, RoomHistoryStore } from '../rooms/room-history.interface.js';
+import type {
+  ResolvedRoomHistoryOptions,
+  RoomHistoryStore,
+} from '../rooms/room-history.interface.js';
 
 interface Pending {
   type: string;
@@ -31,9 +37,14 @@ interface Pending {
 export class MemoryTransport implements EventTransport {
   readonly kind = 'memory' as const;
   readonly reconnects = 0;
-  private readonly status = new BehaviorSubject<TransportStatus>('disconnected');
+  private readonly status = new BehaviorSubject<TransportStatus>(
+    'disconnected',
+  );
   readonly status$ = this.status.asObservable();
-  private readonly routes = new Map<string, { match: TypeMatcher; listener: TransportListener }>();
+  private readonly routes = new Map<
+    string,
+    { match: TypeMatcher; listener: TransportListener }
+  >();
   private queue: Pending[] = [];
   private flushScheduled = false;
 
@@ -84,7 +95,14 @@ export class MemoryTransport implements EventTransport {
 
   async ping(): Promise<ConnectionHealth[]> {
     const up = this.isConnected();
-    return [{ name: 'memory', status: up ? 'up' : 'down', latencyMs: 0, ...(up ? {} : { error: this.status.value }) }];
+    return [
+      {
+        name: 'memory',
+        status: up ? 'up' : 'down',
+        latencyMs: 0,
+        ...(up ? {} : { error: this.status.value }),
+      },
+    ];
   }
 
   private flush(): void {

@@ -1,5 +1,12 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsPositive, IsString, Length, ValidateNested } from 'class-validator';
+import {
+  IsInt,
+  IsOptional,
+  IsPositive,
+  IsString,
+  Length,
+  ValidateNested,
+} from 'class-validator';
 import { EventValidationError } from '../errors/event-validation.error.js';
 import { resolveConfig } from '../event-bus.config.js';
 import type { EventMetadata } from '../interfaces/event-envelope.interface.js';
@@ -34,7 +41,9 @@ const validator = () =>
   );
 
 /** Resolves to the EventValidationError `work` rejects with, failing the test when it does not. */
-async function rejection(work: Promise<unknown>): Promise<EventValidationError> {
+async function rejection(
+  work: Promise<unknown>,
+): Promise<EventValidationError> {
   const error = await work.then(
     () => undefined,
     (e: unknown) => e,
@@ -54,26 +63,39 @@ function thrown(fn: () => unknown): EventValidationError {
 }
 
 describe('EventValidator.validateType', () => {
-  it.each(['photo.uploaded', 'photo', 'user-profile.state_changed'])('accepts %s', type => {
-    expect(() => validator().validateType(type)).not.toThrow();
-  });
-
-  it.each(['Photo.Uploaded', '', 'photo..uploaded', '.photo', 'photo uploaded', 'photo.*', 42, undefined])(
-    'rejects %p',
+  it.each(['photo.uploaded', 'photo', 'user-profile.state_changed'])(
+    'accepts %s',
     type => {
-      const error = thrown(() => validator().validateType(type));
-      expect(error.field).toBe('type');
-      expect(error.code).toBe('EVENT_VALIDATION');
+      expect(() => validator().validateType(type)).not.toThrow();
     },
   );
 
+  it.each([
+    'Photo.Uploaded',
+    '',
+    'photo..uploaded',
+    '.photo',
+    'photo uploaded',
+    'photo.*',
+    42,
+    undefined,
+  ])('rejects %p', type => {
+    const error = thrown(() => validator().validateType(type));
+    expect(error.field).toBe('type');
+    expect(error.code).toBe('EVENT_VALIDATION');
+  });
+
   it('refuses a schema for an invalid type', () => {
-    expect(() => validator().register('Bad Type', PhotoUploadedDto)).toThrow(EventValidationError);
+    expect(() => validator().register('Bad Type', PhotoUploadedDto)).toThrow(
+      EventValidationError,
+    );
   });
 });
 
 describe('EventValidator.validateMetadata', () => {
-  const metadata = (patch: Partial<Record<keyof EventMetadata, unknown>> = {}): EventMetadata =>
+  const metadata = (
+    patch: Partial<Record<keyof EventMetadata, unknown>> = {},
+  ): EventMetadata =>
     ({
       source: 'test',
       timestamp: new Date().toISOString(),
@@ -83,31 +105,50 @@ describe('EventValidator.validateMetadata', () => {
     }) as EventMetadata;
 
   it('accepts complete metadata', () => {
-    expect(() => validator().validateMetadata(metadata({ room: 'album:1', userId: 'u1' }))).not.toThrow();
+    expect(() =>
+      validator().validateMetadata(metadata({ room: 'album:1', userId: 'u1' })),
+    ).not.toThrow();
   });
 
-  it.each(['source', 'timestamp', 'traceId', 'correlationId'] as const)('rejects a missing %s', field => {
-    const error = thrown(() => validator().validateMetadata(metadata({ [field]: undefined })));
-    expect(error.field).toBe(`metadata.${field}`);
-    expect(error.message).toMatch(/required/);
-  });
-
-  it.each(['source', 'traceId'] as const)('rejects an empty %s', field => {
-    expect(thrown(() => validator().validateMetadata(metadata({ [field]: '' }))).field).toBe(`metadata.${field}`);
-  });
-
-  it.each(['source', 'traceId', 'correlationId', 'causationId', 'room', 'userId', 'idempotencyKey'] as const)(
-    'rejects an oversize %s',
+  it.each(['source', 'timestamp', 'traceId', 'correlationId'] as const)(
+    'rejects a missing %s',
     field => {
-      const error = thrown(() => validator().validateMetadata(metadata({ [field]: 'x'.repeat(257) })));
+      const error = thrown(() =>
+        validator().validateMetadata(metadata({ [field]: undefined })),
+      );
       expect(error.field).toBe(`metadata.${field}`);
-      expect(error.limit).toBe(256);
-      expect(error.message).toMatch(/at most 256 characters/);
+      expect(error.message).toMatch(/required/);
     },
   );
 
+  it.each(['source', 'traceId'] as const)('rejects an empty %s', field => {
+    expect(
+      thrown(() => validator().validateMetadata(metadata({ [field]: '' })))
+        .field,
+    ).toBe(`metadata.${field}`);
+  });
+
+  it.each([
+    'source',
+    'traceId',
+    'correlationId',
+    'causationId',
+    'room',
+    'userId',
+    'idempotencyKey',
+  ] as const)('rejects an oversize %s', field => {
+    const error = thrown(() =>
+      validator().validateMetadata(metadata({ [field]: 'x'.repeat(257) })),
+    );
+    expect(error.field).toBe(`metadata.${field}`);
+    expect(error.limit).toBe(256);
+    expect(error.message).toMatch(/at most 256 characters/);
+  });
+
   it('accepts optional fields of exactly 256 characters', () => {
-    expect(() => validator().validateMetadata(metadata({ causationId: 'x'.repeat(256) }))).not.toThrow();
+    expect(() =>
+      validator().validateMetadata(metadata({ causationId: 'x'.repeat(256) })),
+    ).not.toThrow();
   });
 
   it.each([
@@ -125,11 +166,16 @@ describe('EventValidator.validateMetadata', () => {
     ['empty', ''],
     ['a number', 5],
   ])('rejects an optional field that is %s', (_label, value) => {
-    expect(thrown(() => validator().validateMetadata(metadata({ userId: value }))).field).toBe('metadata.userId');
+    expect(
+      thrown(() => validator().validateMetadata(metadata({ userId: value })))
+        .field,
+    ).toBe('metadata.userId');
   });
 
   it('checks the timestamp', () => {
-    const error = thrown(() => validator().validateMetadata(metadata({ timestamp: 'yesterday' })));
+    const error = thrown(() =>
+      validator().validateMetadata(metadata({ timestamp: 'yesterday' })),
+    );
     expect(error.field).toBe('metadata.timestamp');
   });
 });
@@ -162,7 +208,9 @@ describe('EventValidator.validateTimestamp', () => {
 
 describe('EventValidator.validateData', () => {
   it('passes a good payload', async () => {
-    await expect(validator().validateData('photo.uploaded', { photoId: 'p1', size: 10 })).resolves.toBeUndefined();
+    await expect(
+      validator().validateData('photo.uploaded', { photoId: 'p1', size: 10 }),
+    ).resolves.toBeUndefined();
   });
 
   it('allows unknown properties', async () => {
@@ -176,18 +224,24 @@ describe('EventValidator.validateData', () => {
   });
 
   it('passes anything for a type without a schema', async () => {
-    await expect(validator().validateData('photo.deleted', 'anything')).resolves.toBeUndefined();
+    await expect(
+      validator().validateData('photo.deleted', 'anything'),
+    ).resolves.toBeUndefined();
   });
 
   it('names the bad property and the DTO constraint', async () => {
-    const error = await rejection(validator().validateData('photo.uploaded', { photoId: 'p1', size: -5 }));
+    const error = await rejection(
+      validator().validateData('photo.uploaded', { photoId: 'p1', size: -5 }),
+    );
     expect(error.field).toBe('data.size');
     expect(error.message).toMatch(/photo\.uploaded/);
     expect(error.message).toMatch(/size must be a positive number/);
   });
 
   it('reports every failing property, the first one in field', async () => {
-    const error = await rejection(validator().validateData('photo.uploaded', { size: 1.5 }));
+    const error = await rejection(
+      validator().validateData('photo.uploaded', { size: 1.5 }),
+    );
     expect(error.field).toBe('data.photoId');
     expect(error.message).toMatch(/data\.photoId: photoId must be a string/);
     expect(error.message).toMatch(/data\.size: size must be an integer number/);
@@ -211,15 +265,22 @@ describe('EventValidator.validateData', () => {
     ['a number', 42],
     ['an array', [{ photoId: 'p1', size: 1 }]],
   ])('rejects %s data', async (_label, data) => {
-    const error = await rejection(validator().validateData('photo.uploaded', data));
+    const error = await rejection(
+      validator().validateData('photo.uploaded', data),
+    );
     expect(error.field).toBe('data');
-    expect(error.message).toMatch(/must be an object to match PhotoUploadedDto/);
+    expect(error.message).toMatch(
+      /must be an object to match PhotoUploadedDto/,
+    );
   });
 
   it('refuses data too deep for class-transformer with EventValidationError, naming limits.maxDepth', async () => {
     let data: unknown = { photoId: 'p1', size: 1 };
-    for (let i = 0; i < 200_000; i++) data = { photoId: 'p1', size: 1, owner: data };
-    const error = await rejection(validator().validateData('photo.uploaded', data));
+    for (let i = 0; i < 200_000; i++)
+      data = { photoId: 'p1', size: 1, owner: data };
+    const error = await rejection(
+      validator().validateData('photo.uploaded', data),
+    );
     expect(error.field).toBe('data');
     expect(error.limit).toBe(64);
     expect(error.message).toMatch(/limits\.maxDepth/);
@@ -229,6 +290,8 @@ describe('EventValidator.validateData', () => {
     const v = validator();
     v.register('photo.deleted', OwnerDto);
     expect(v.hasSchema('photo.deleted')).toBe(true);
-    expect((await rejection(v.validateData('photo.deleted', {}))).field).toBe('data.id');
+    expect((await rejection(v.validateData('photo.deleted', {}))).field).toBe(
+      'data.id',
+    );
   });
 });

@@ -12,11 +12,15 @@ import { isValidEventType } from '../matching/pattern-matcher.js';
 
 const MAX_METADATA_STRING = 256;
 
-function flatten(errors: ValidationError[], parent = 'data'): Array<{ field: string; text: string }> {
+function flatten(
+  errors: ValidationError[],
+  parent = 'data',
+): Array<{ field: string; text: string }> {
   const out: Array<{ field: string; text: string }> = [];
   for (const error of errors) {
     const field = `${parent}.${error.property}`;
-    for (const text of Object.values(error.constraints ?? {})) out.push({ field, text });
+    for (const text of Object.values(error.constraints ?? {}))
+      out.push({ field, text });
     if (error.children?.length) out.push(...flatten(error.children, field));
   }
   return out;
@@ -36,7 +40,8 @@ export class EventValidator {
 
   constructor(@Inject(EVENT_BUS_CONFIG) config: EventBusConfig) {
     this.maxDepth = config.limits.maxDepth;
-    for (const [type, dto] of Object.entries(config.schemas)) this.register(type, dto);
+    for (const [type, dto] of Object.entries(config.schemas))
+      this.register(type, dto);
   }
 
   /**
@@ -70,30 +75,64 @@ export class EventValidator {
 
   /** `validateMetadata` without the timestamp (for metadata whose timestamp the bus just made). */
   validateMetadataFields(metadata: EventMetadata): void {
-    for (const field of ['source', 'timestamp', 'traceId', 'correlationId'] as const) {
+    for (const field of [
+      'source',
+      'timestamp',
+      'traceId',
+      'correlationId',
+    ] as const) {
       if (typeof metadata[field] !== 'string' || metadata[field].length === 0) {
         throw new EventValidationError(
-          messages.invalidMetadata(field, 'it is required and must be a non-empty string'),
+          messages.invalidMetadata(
+            field,
+            'it is required and must be a non-empty string',
+          ),
           `metadata.${field}`,
         );
       }
     }
-    for (const field of ['source', 'traceId', 'correlationId', 'causationId', 'room', 'userId', 'clientId', 'sessionId', 'idempotencyKey'] as const) {
+    for (const field of [
+      'source',
+      'traceId',
+      'correlationId',
+      'causationId',
+      'room',
+      'userId',
+      'clientId',
+      'sessionId',
+      'idempotencyKey',
+    ] as const) {
       const value = metadata[field];
       if (value === undefined) continue;
-      if (typeof value !== 'string' || value.length === 0 || value.length > MAX_METADATA_STRING) {
+      if (
+        typeof value !== 'string' ||
+        value.length === 0 ||
+        value.length > MAX_METADATA_STRING
+      ) {
         throw new EventValidationError(
-          messages.invalidMetadata(field, `it must be a non-empty string of at most ${MAX_METADATA_STRING} characters`),
+          messages.invalidMetadata(
+            field,
+            `it must be a non-empty string of at most ${MAX_METADATA_STRING} characters`,
+          ),
           `metadata.${field}`,
           MAX_METADATA_STRING,
         );
       }
     }
     if (metadata.room !== undefined && !isValidRoomName(metadata.room)) {
-      throw new EventValidationError(messages.invalidRoom(metadata.room), 'metadata.room');
+      throw new EventValidationError(
+        messages.invalidRoom(metadata.room),
+        'metadata.room',
+      );
     }
-    if (metadata.userId !== undefined && !isValidRoomName(userRoom(metadata.userId))) {
-      throw new EventValidationError(messages.invalidRoom(userRoom(metadata.userId)), 'metadata.userId');
+    if (
+      metadata.userId !== undefined &&
+      !isValidRoomName(userRoom(metadata.userId))
+    ) {
+      throw new EventValidationError(
+        messages.invalidRoom(userRoom(metadata.userId)),
+        'metadata.userId',
+      );
     }
   }
 
@@ -101,7 +140,10 @@ export class EventValidator {
   validateTimestamp(value: unknown): void {
     const time = typeof value === 'string' ? Date.parse(value) : NaN;
     if (Number.isNaN(time) || Math.abs(time - Date.now()) > 24 * 3600 * 1000) {
-      throw new EventValidationError(messages.invalidTimestamp(value), 'metadata.timestamp');
+      throw new EventValidationError(
+        messages.invalidTimestamp(value),
+        'metadata.timestamp',
+      );
     }
   }
 
@@ -114,7 +156,10 @@ export class EventValidator {
     if (!dto) return;
     if (data === null || typeof data !== 'object' || Array.isArray(data)) {
       throw new EventValidationError(
-        messages.dtoInvalid(type, `data must be an object to match ${dto.name}`),
+        messages.dtoInvalid(
+          type,
+          `data must be an object to match ${dto.name}`,
+        ),
         'data',
       );
     }
@@ -122,7 +167,11 @@ export class EventValidator {
     // refused first. One level of slack: a Date or other toJSON leaf is a level here, not in the
     // JSON form, whose depth the codec then checks exactly.
     if (valueDepthExceeds(data, this.maxDepth + 1)) {
-      throw new EventValidationError(messages.dataTooDeep(type, this.maxDepth), 'data', this.maxDepth);
+      throw new EventValidationError(
+        messages.dataTooDeep(type, this.maxDepth),
+        'data',
+        this.maxDepth,
+      );
     }
     const instance = plainToInstance(dto, data);
     const errors = await validate(instance, { forbidUnknownValues: false });
@@ -130,7 +179,10 @@ export class EventValidator {
       const problems = flatten(errors);
       const first = problems[0] ?? { field: 'data', text: 'invalid' };
       throw new EventValidationError(
-        messages.dtoInvalid(type, problems.map(p => `${p.field}: ${p.text}`).join('; ')),
+        messages.dtoInvalid(
+          type,
+          problems.map(p => `${p.field}: ${p.text}`).join('; '),
+        ),
         first.field,
       );
     }

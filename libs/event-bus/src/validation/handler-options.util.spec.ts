@@ -1,6 +1,9 @@
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
 import type { OnEventOptions } from '../interfaces/on-event-options.interface.js';
-import { checkHandlerOptions, checkRetryOptions } from './handler-options.util.js';
+import {
+  checkHandlerOptions,
+  checkRetryOptions,
+} from './handler-options.util.js';
 
 const NAME = 'subscribe(photo.*)';
 
@@ -20,13 +23,22 @@ describe('checkHandlerOptions', () => {
     expect(() =>
       checkHandlerOptions(
         {
-          retry: { maxRetries: 5, initialDelay: 10, multiplier: 1.5, maxDelay: 100, jitter: 'none' },
+          retry: {
+            maxRetries: 5,
+            initialDelay: 10,
+            multiplier: 1.5,
+            maxDelay: 100,
+            jitter: 'none',
+          },
           timeout: 5000,
           filter: {
             operator: 'OR',
             conditions: [
               { field: 'data.priority', operator: 'equals', value: 'high' },
-              { operator: 'AND', conditions: [{ field: 'data.size', operator: 'exists' }] },
+              {
+                operator: 'AND',
+                conditions: [{ field: 'data.size', operator: 'exists' }],
+              },
             ],
           },
           concurrency: 4,
@@ -42,30 +54,61 @@ describe('checkHandlerOptions', () => {
       ),
     ).not.toThrow();
     expect(() => checkHandlerOptions({}, NAME)).not.toThrow();
-    expect(() => checkHandlerOptions({ durable: false, retry: { maxRetries: 0 } }, NAME)).not.toThrow();
+    expect(() =>
+      checkHandlerOptions({ durable: false, retry: { maxRetries: 0 } }, NAME),
+    ).not.toThrow();
   });
 
   it("refuses the seeds' subscribe options, pointing at the real ones", () => {
-    expect(refusal({ maxRetries: 3 })).toBe(`Unknown option "maxRetries" of handler ${NAME}: did you mean "retry.maxRetries"?`);
-    expect(refusal({ retryOnError: true, maxRetries: 3, timeout: 5000 })).toMatch(
+    expect(refusal({ maxRetries: 3 })).toBe(
+      `Unknown option "maxRetries" of handler ${NAME}: did you mean "retry.maxRetries"?`,
+    );
+    expect(
+      refusal({ retryOnError: true, maxRetries: 3, timeout: 5000 }),
+    ).toMatch(
       /^Unknown option "retryOnError" of handler .*: did you mean "retry\.maxRetries"\? Handlers retry on error by default .* Unknown option "maxRetries" .*did you mean "retry\.maxRetries"\?$/,
     );
-    expect(refusal({ metadata: { filter: { conditions: [] } } })).toBe(`Unknown option "metadata.filter" of handler ${NAME}: did you mean "filter"?`);
+    expect(refusal({ metadata: { filter: { conditions: [] } } })).toBe(
+      `Unknown option "metadata.filter" of handler ${NAME}: did you mean "filter"?`,
+    );
   });
 
-  it('refuses the seeds\' retry names inside retry', () => {
-    expect(refusal({ retry: { backoffMultiplier: 2 } })).toBe(`Unknown option "retry.backoffMultiplier" of handler ${NAME}: did you mean "retry.multiplier"?`);
-    expect(refusal({ retry: { maxAttempts: 4 } })).toContain('did you mean "retry.maxRetries"? maxRetries counts the retries after the first attempt');
+  it("refuses the seeds' retry names inside retry", () => {
+    expect(refusal({ retry: { backoffMultiplier: 2 } })).toBe(
+      `Unknown option "retry.backoffMultiplier" of handler ${NAME}: did you mean "retry.multiplier"?`,
+    );
+    expect(refusal({ retry: { maxAttempts: 4 } })).toContain(
+      'did you mean "retry.maxRetries"? maxRetries counts the retries after the first attempt',
+    );
   });
 
   it('refuses a misspelled key anywhere in a filter, with its path', () => {
-    expect(refusal({ filter: { conditons: [] } })).toContain('"filter.conditons" of handler subscribe(photo.*): did you mean "filter.conditions"?');
-    expect(refusal({ filter: { conditions: [{ field: 'data.size', operator: 'exists', values: 1 }] } })).toContain(
+    expect(refusal({ filter: { conditons: [] } })).toContain(
+      '"filter.conditons" of handler subscribe(photo.*): did you mean "filter.conditions"?',
+    );
+    expect(
+      refusal({
+        filter: {
+          conditions: [{ field: 'data.size', operator: 'exists', values: 1 }],
+        },
+      }),
+    ).toContain(
       '"filter.conditions[0].values" of handler subscribe(photo.*): did you mean "filter.conditions[0].value"?',
     );
     expect(
-      refusal({ filter: { conditions: [{ operator: 'OR', conditions: [{ field: 'type', operatr: 'equals' }] }] } }),
-    ).toContain('"filter.conditions[0].conditions[0].operatr" of handler subscribe(photo.*): did you mean "filter.conditions[0].conditions[0].operator"?');
+      refusal({
+        filter: {
+          conditions: [
+            {
+              operator: 'OR',
+              conditions: [{ field: 'type', operatr: 'equals' }],
+            },
+          ],
+        },
+      }),
+    ).toContain(
+      '"filter.conditions[0].conditions[0].operatr" of handler subscribe(photo.*): did you mean "filter.conditions[0].conditions[0].operator"?',
+    );
   });
 
   it('names the jitter values', () => {
@@ -75,21 +118,59 @@ describe('checkHandlerOptions', () => {
   });
 
   it.each<[string, Record<string, unknown>, string]>([
-    ['a negative timeout', { timeout: -1 }, `Option "timeout" of handler ${NAME} is -1: it must be a finite number >= 0.`],
-    ['a string concurrency', { concurrency: '4' }, `Option "concurrency" of handler ${NAME} is "4": it must be a finite number >= 0.`],
-    ['a negative retry delay', { retry: { maxDelay: -5 } }, `Option "retry.maxDelay" of handler ${NAME} is -5: it must be a finite number >= 0.`],
-    ['durable as a string', { durable: 'yes' }, `Option "durable" of handler ${NAME} is "yes": give true or false.`],
-    ['a misspelled startFrom', { durable: true, startFrom: 'begining' }, "use 'new', 'beginning' (did you mean 'beginning'?)"],
-    ['idempotency without a window', { durable: true, idempotency: {} }, `Option "idempotency.windowMs" of handler ${NAME} is undefined: it must be a finite number >= 1.`],
-    ['a misspelled idempotency key', { durable: true, idempotency: { windowMS: 10 } }, '"idempotency.windowMS" of handler subscribe(photo.*): did you mean "idempotency.windowMs"?'],
+    [
+      'a negative timeout',
+      { timeout: -1 },
+      `Option "timeout" of handler ${NAME} is -1: it must be a finite number >= 0.`,
+    ],
+    [
+      'a string concurrency',
+      { concurrency: '4' },
+      `Option "concurrency" of handler ${NAME} is "4": it must be a finite number >= 0.`,
+    ],
+    [
+      'a negative retry delay',
+      { retry: { maxDelay: -5 } },
+      `Option "retry.maxDelay" of handler ${NAME} is -5: it must be a finite number >= 0.`,
+    ],
+    [
+      'durable as a string',
+      { durable: 'yes' },
+      `Option "durable" of handler ${NAME} is "yes": give true or false.`,
+    ],
+    [
+      'a misspelled startFrom',
+      { durable: true, startFrom: 'begining' },
+      "use 'new', 'beginning' (did you mean 'beginning'?)",
+    ],
+    [
+      'idempotency without a window',
+      { durable: true, idempotency: {} },
+      `Option "idempotency.windowMs" of handler ${NAME} is undefined: it must be a finite number >= 1.`,
+    ],
+    [
+      'a misspelled idempotency key',
+      { durable: true, idempotency: { windowMS: 10 } },
+      '"idempotency.windowMS" of handler subscribe(photo.*): did you mean "idempotency.windowMs"?',
+    ],
   ])('refuses %s', (_what, options, expected) => {
     expect(refusal(options)).toContain(expected);
   });
 
-  it.each(['group', 'startFrom', 'claimIdleMs', 'idempotency'])('refuses %s on a fan-out handler, where it would be ignored', key => {
-    const value = { group: 'g', startFrom: 'beginning', claimIdleMs: 10, idempotency: { windowMs: 1 } }[key];
-    expect(refusal({ [key]: value })).toBe(`Option "${key}" of handler ${NAME} applies to durable handlers only: add durable: true, or leave it out.`);
-  });
+  it.each(['group', 'startFrom', 'claimIdleMs', 'idempotency'])(
+    'refuses %s on a fan-out handler, where it would be ignored',
+    key => {
+      const value = {
+        group: 'g',
+        startFrom: 'beginning',
+        claimIdleMs: 10,
+        idempotency: { windowMs: 1 },
+      }[key];
+      expect(refusal({ [key]: value })).toBe(
+        `Option "${key}" of handler ${NAME} applies to durable handlers only: add durable: true, or leave it out.`,
+      );
+    },
+  );
 });
 
 describe('checkRetryOptions', () => {

@@ -1,6 +1,9 @@
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
 import { messages } from '../event-bus.messages.js';
-import type { EventFilter, FilterCondition } from '../interfaces/event-filter.interface.js';
+import type {
+  EventFilter,
+  FilterCondition,
+} from '../interfaces/event-filter.interface.js';
 import type { OnEventOptions } from '../interfaces/on-event-options.interface.js';
 import type { RetryOptions } from '../interfaces/retry-options.interface.js';
 import {
@@ -14,7 +17,13 @@ import {
   type OptionAliases,
 } from './option-keys.util.js';
 
-const RETRY_KEYS = optionKeys<RetryOptions>({ maxRetries: true, initialDelay: true, multiplier: true, maxDelay: true, jitter: true });
+const RETRY_KEYS = optionKeys<RetryOptions>({
+  maxRetries: true,
+  initialDelay: true,
+  multiplier: true,
+  maxDelay: true,
+  jitter: true,
+});
 
 const JITTERS = ['equal', 'full', 'none'] as const;
 
@@ -25,8 +34,14 @@ const RETRY_ALIASES: OptionAliases = {
   'retry.retryDelay': 'retry.initialDelay',
   'retry.delay': 'retry.initialDelay',
   'retry.retries': 'retry.maxRetries',
-  'retry.maxAttempts': { key: 'retry.maxRetries', note: 'maxRetries counts the retries after the first attempt (attempts - 1).' },
-  'retry.attempts': { key: 'retry.maxRetries', note: 'maxRetries counts the retries after the first attempt (attempts - 1).' },
+  'retry.maxAttempts': {
+    key: 'retry.maxRetries',
+    note: 'maxRetries counts the retries after the first attempt (attempts - 1).',
+  },
+  'retry.attempts': {
+    key: 'retry.maxRetries',
+    note: 'maxRetries counts the retries after the first attempt (attempts - 1).',
+  },
 };
 
 /**
@@ -62,8 +77,13 @@ const HANDLER_ALIASES: OptionAliases = {
   ...HOISTED_RETRY_ALIASES,
   ...RETRY_ALIASES,
   'metadata.filter': 'filter',
-  metadata: { note: 'Handler options have no metadata block: filter, retry and the others go at the top level.' },
-  conditions: { key: 'filter', note: 'Conditions go in filter: { conditions: [...] }.' },
+  metadata: {
+    note: 'Handler options have no metadata block: filter, retry and the others go at the top level.',
+  },
+  conditions: {
+    key: 'filter',
+    note: 'Conditions go in filter: { conditions: [...] }.',
+  },
   consumerGroup: 'group',
   groupName: 'group',
   'idempotency.ttl': 'idempotency.windowMs',
@@ -71,10 +91,22 @@ const HANDLER_ALIASES: OptionAliases = {
 };
 
 /** Options that only durable handlers read. */
-const DURABLE_ONLY = ['group', 'startFrom', 'claimIdleMs', 'idempotency'] as const;
+const DURABLE_ONLY = [
+  'group',
+  'startFrom',
+  'claimIdleMs',
+  'idempotency',
+] as const;
 
-const GROUP_KEYS = optionKeys<EventFilter>({ operator: true, conditions: true });
-const CONDITION_KEYS = optionKeys<FilterCondition>({ field: true, operator: true, value: true });
+const GROUP_KEYS = optionKeys<EventFilter>({
+  operator: true,
+  conditions: true,
+});
+const CONDITION_KEYS = optionKeys<FilterCondition>({
+  field: true,
+  operator: true,
+  value: true,
+});
 
 /**
  * Checks a `retry` object (module default or one handler's): its keys, its numbers
@@ -86,11 +118,21 @@ const CONDITION_KEYS = optionKeys<FilterCondition>({ field: true, operator: true
 export function checkRetryOptions(retry: unknown, owner?: string): void {
   assertKnownKeys('retry', retry, RETRY_KEYS, RETRY_ALIASES, owner);
   if (!isOptionsObject(retry)) return;
-  for (const field of ['maxRetries', 'initialDelay', 'multiplier', 'maxDelay'] as const) {
+  for (const field of [
+    'maxRetries',
+    'initialDelay',
+    'multiplier',
+    'maxDelay',
+  ] as const) {
     assertNumber(`retry.${field}`, retry[field], 0, owner);
   }
-  if (retry.jitter !== undefined && !(JITTERS as readonly unknown[]).includes(retry.jitter)) {
-    throw new InvalidConfigurationError(messages.invalidJitter(optionLabel('retry.jitter', owner), retry.jitter));
+  if (
+    retry.jitter !== undefined &&
+    !(JITTERS as readonly unknown[]).includes(retry.jitter)
+  ) {
+    throw new InvalidConfigurationError(
+      messages.invalidJitter(optionLabel('retry.jitter', owner), retry.jitter),
+    );
   }
 }
 
@@ -100,10 +142,18 @@ function checkFilterKeys(node: unknown, path: string, owner: string): void {
   if (!isOptionsObject(node)) return;
   if (Array.isArray(node.conditions)) {
     assertKnownKeys(path, node, GROUP_KEYS, {}, owner);
-    node.conditions.forEach((child, i) => checkFilterKeys(child, `${path}.conditions[${i}]`, owner));
+    node.conditions.forEach((child, i) =>
+      checkFilterKeys(child, `${path}.conditions[${i}]`, owner),
+    );
   } else {
     // A condition; or a group whose `conditions` is misspelled, which the wider list suggests.
-    assertKnownKeys(path, node, 'field' in node ? CONDITION_KEYS : [...CONDITION_KEYS, 'conditions'], {}, owner);
+    assertKnownKeys(
+      path,
+      node,
+      'field' in node ? CONDITION_KEYS : [...CONDITION_KEYS, 'conditions'],
+      {},
+      owner,
+    );
   }
 }
 
@@ -120,7 +170,10 @@ function checkFilterKeys(node: unknown, path: string, owner: string): void {
  * @example checkHandlerOptions({ maxRetries: 3 }, 'subscribe(x.*)')
  * // Unknown option "maxRetries" of handler subscribe(x.*): did you mean "retry.maxRetries"?
  */
-export function checkHandlerOptions(options: OnEventOptions, name: string): void {
+export function checkHandlerOptions(
+  options: OnEventOptions,
+  name: string,
+): void {
   const owner = `handler ${name}`;
   assertKnownKeys('', options, HANDLER_KEYS, HANDLER_ALIASES, owner);
   checkRetryOptions(options.retry, owner);
@@ -133,18 +186,38 @@ export function checkHandlerOptions(options: OnEventOptions, name: string): void
   assertTypeOf('durable', options.durable, 'boolean', owner);
   if (!options.durable) {
     const given = DURABLE_ONLY.find(key => options[key] !== undefined);
-    if (given) throw new InvalidConfigurationError(messages.durableOnlyOption(optionLabel(given, owner)));
+    if (given)
+      throw new InvalidConfigurationError(
+        messages.durableOnlyOption(optionLabel(given, owner)),
+      );
     return;
   }
   assertTypeOf('group', options.group, 'string', owner);
-  if (options.startFrom !== undefined) assertOneOf('startFrom', options.startFrom, ['new', 'beginning'], owner);
+  if (options.startFrom !== undefined)
+    assertOneOf('startFrom', options.startFrom, ['new', 'beginning'], owner);
   assertNumber('claimIdleMs', options.claimIdleMs, 0, owner);
   if (options.idempotency !== undefined) {
-    assertKnownKeys('idempotency', options.idempotency, ['windowMs'], HANDLER_ALIASES, owner);
+    assertKnownKeys(
+      'idempotency',
+      options.idempotency,
+      ['windowMs'],
+      HANDLER_ALIASES,
+      owner,
+    );
     // NOTE: without a window the done-marker would expire at once (Redis refuses PX 0).
     const windowMs = options.idempotency.windowMs;
-    if (typeof windowMs !== 'number' || !Number.isFinite(windowMs) || windowMs < 1) {
-      throw new InvalidConfigurationError(messages.invalidOptionNumber(optionLabel('idempotency.windowMs', owner), windowMs, 1));
+    if (
+      typeof windowMs !== 'number' ||
+      !Number.isFinite(windowMs) ||
+      windowMs < 1
+    ) {
+      throw new InvalidConfigurationError(
+        messages.invalidOptionNumber(
+          optionLabel('idempotency.windowMs', owner),
+          windowMs,
+          1,
+        ),
+      );
     }
   }
 }

@@ -10,7 +10,12 @@ const fullOptions = (): EventBusModuleOptions => ({
   transport: 'redis',
   redis: {
     url: 'redis://localhost:6379',
-    options: { password: 's3cret', username: 'bus', db: 1, connectTimeout: 5000 },
+    options: {
+      password: 's3cret',
+      username: 'bus',
+      db: 1,
+      connectTimeout: 5000,
+    },
     channelPrefix: 'photos:',
     maxBufferedPublishes: 500,
     maxBufferedBytes: 8_000_000,
@@ -19,7 +24,13 @@ const fullOptions = (): EventBusModuleOptions => ({
     batchPublishes: false,
   },
   limits: { maxEventBytes: 2_000_000, maxDataBytes: 1_000_000, maxDepth: 32 },
-  retry: { maxRetries: 5, initialDelay: 100, multiplier: 3, maxDelay: 5000, jitter: 'full' },
+  retry: {
+    maxRetries: 5,
+    initialDelay: 100,
+    multiplier: 3,
+    maxDelay: 5000,
+    jitter: 'full',
+  },
   handlerDefaults: { timeout: 0, concurrency: 10, maxQueued: 100 },
   schemas: { 'photo.uploaded': PhotoUploadedDto },
   logLevel: 'debug',
@@ -41,7 +52,11 @@ const fullOptions = (): EventBusModuleOptions => ({
     typeAllowlist: ['photo.*'],
     maxTypeLabels: 10,
     durationBuckets: [0.1, 1],
-    registry: { registerMetric: () => undefined, removeSingleMetric: () => undefined, getSingleMetric: () => undefined },
+    registry: {
+      registerMetric: () => undefined,
+      removeSingleMetric: () => undefined,
+      getSingleMetric: () => undefined,
+    },
   },
   roomHistory: { maxLength: 10, maxAgeMs: 60_000 },
 });
@@ -60,8 +75,17 @@ function refusal(options: unknown): string {
 describe('resolveConfig option keys', () => {
   it('accepts every documented option', () => {
     const config = resolveConfig(fullOptions());
-    expect(config.retry).toEqual({ maxRetries: 5, initialDelay: 100, multiplier: 3, maxDelay: 5000, jitter: 'full' });
-    expect(config.durable.trim).toEqual({ strategy: 'minid', maxAgeMs: 3_600_000 });
+    expect(config.retry).toEqual({
+      maxRetries: 5,
+      initialDelay: 100,
+      multiplier: 3,
+      maxDelay: 5000,
+      jitter: 'full',
+    });
+    expect(config.durable.trim).toEqual({
+      strategy: 'minid',
+      maxAgeMs: 3_600_000,
+    });
     expect(config.redis?.channelPrefix).toBe('photos:');
   });
 
@@ -69,7 +93,12 @@ describe('resolveConfig option keys', () => {
     const config = resolveConfig({
       serviceName: 'x',
       transport: 'redis',
-      redis: { cluster: { nodes: [{ host: 'localhost', port: 7000 }], options: { redisOptions: { password: 'p' }, scaleReads: 'slave' } } },
+      redis: {
+        cluster: {
+          nodes: [{ host: 'localhost', port: 7000 }],
+          options: { redisOptions: { password: 'p' }, scaleReads: 'slave' },
+        },
+      },
       durable: { trim: { strategy: 'maxlen', maxLength: 10 } },
       roomHistory: false,
     });
@@ -77,45 +106,133 @@ describe('resolveConfig option keys', () => {
   });
 
   it('passes ioredis options through unchecked', () => {
-    const redis = { url: 'redis://x', options: { anyIoredisSetting: 1, keyPrefix: 'k:' } as never };
-    expect(() => resolveConfig({ serviceName: 'x', transport: 'redis', redis })).not.toThrow();
+    const redis = {
+      url: 'redis://x',
+      options: { anyIoredisSetting: 1, keyPrefix: 'k:' } as never,
+    };
+    expect(() =>
+      resolveConfig({ serviceName: 'x', transport: 'redis', redis }),
+    ).not.toThrow();
   });
 
   it.each<[string, Record<string, unknown>, string]>([
-    ['root', { serviceNmae: 'x' }, 'Unknown option "serviceNmae" of EventBusModule: did you mean "serviceName"?'],
-    ['redis', { redis: { url: 'redis://x', chanelPrefix: 'a:' } }, '"redis.chanelPrefix" of EventBusModule: did you mean "redis.channelPrefix"?'],
-    ['redis.cluster', { redis: { cluster: { nodes: [{ host: 'h', port: 1 }], node: [] } } }, '"redis.cluster.node" of EventBusModule: did you mean "redis.cluster.nodes"?'],
-    ['limits', { limits: { maxDataByte: 1 } }, '"limits.maxDataByte" of EventBusModule: did you mean "limits.maxDataBytes"?'],
-    ['retry', { retry: { maxRetires: 1 } }, '"retry.maxRetires" of EventBusModule: did you mean "retry.maxRetries"?'],
-    ['handlerDefaults', { handlerDefaults: { timout: 1 } }, '"handlerDefaults.timout" of EventBusModule: did you mean "handlerDefaults.timeout"?'],
-    ['durable', { durable: { batchsize: 1 } }, '"durable.batchsize" of EventBusModule: did you mean "durable.batchSize"?'],
-    ['durable.trim', { durable: { trim: { strategy: 'maxlen', maxLenght: 5 } } }, '"durable.trim.maxLenght" of EventBusModule: did you mean "durable.trim.maxLength"?'],
-    ['metrics', { metrics: { enable: true } }, '"metrics.enable" of EventBusModule: did you mean "metrics.enabled"?'],
-    ['roomHistory', { roomHistory: { maxAge: 1000 } }, '"roomHistory.maxAge" of EventBusModule: did you mean "roomHistory.maxAgeMs"?'],
-  ])('refuses a misspelled key in %s with its full path and the real key', (_where, extra, expected) => {
-    expect(refusal({ serviceName: 'x', ...extra })).toContain(expected);
-  });
+    [
+      'root',
+      { serviceNmae: 'x' },
+      'Unknown option "serviceNmae" of EventBusModule: did you mean "serviceName"?',
+    ],
+    [
+      'redis',
+      { redis: { url: 'redis://x', chanelPrefix: 'a:' } },
+      '"redis.chanelPrefix" of EventBusModule: did you mean "redis.channelPrefix"?',
+    ],
+    [
+      'redis.cluster',
+      { redis: { cluster: { nodes: [{ host: 'h', port: 1 }], node: [] } } },
+      '"redis.cluster.node" of EventBusModule: did you mean "redis.cluster.nodes"?',
+    ],
+    [
+      'limits',
+      { limits: { maxDataByte: 1 } },
+      '"limits.maxDataByte" of EventBusModule: did you mean "limits.maxDataBytes"?',
+    ],
+    [
+      'retry',
+      { retry: { maxRetires: 1 } },
+      '"retry.maxRetires" of EventBusModule: did you mean "retry.maxRetries"?',
+    ],
+    [
+      'handlerDefaults',
+      { handlerDefaults: { timout: 1 } },
+      '"handlerDefaults.timout" of EventBusModule: did you mean "handlerDefaults.timeout"?',
+    ],
+    [
+      'durable',
+      { durable: { batchsize: 1 } },
+      '"durable.batchsize" of EventBusModule: did you mean "durable.batchSize"?',
+    ],
+    [
+      'durable.trim',
+      { durable: { trim: { strategy: 'maxlen', maxLenght: 5 } } },
+      '"durable.trim.maxLenght" of EventBusModule: did you mean "durable.trim.maxLength"?',
+    ],
+    [
+      'metrics',
+      { metrics: { enable: true } },
+      '"metrics.enable" of EventBusModule: did you mean "metrics.enabled"?',
+    ],
+    [
+      'roomHistory',
+      { roomHistory: { maxAge: 1000 } },
+      '"roomHistory.maxAge" of EventBusModule: did you mean "roomHistory.maxAgeMs"?',
+    ],
+  ])(
+    'refuses a misspelled key in %s with its full path and the real key',
+    (_where, extra, expected) => {
+      expect(refusal({ serviceName: 'x', ...extra })).toContain(expected);
+    },
+  );
 
   it.each<[string, Record<string, unknown>, RegExp]>([
-    ['backoffMultiplier', { retry: { backoffMultiplier: 2 } }, /"retry\.backoffMultiplier" of EventBusModule: did you mean "retry\.multiplier"\?/],
-    ['retryDelay', { retry: { retryDelay: 500 } }, /"retry\.retryDelay" .*did you mean "retry\.initialDelay"\?/],
-    ['maxRetries at the root', { maxRetries: 3 }, /"maxRetries" .*did you mean "retry\.maxRetries"\?/],
-    ['performance.maxRetries', { performance: { batchSize: 100, maxRetries: 3 } }, /"performance\.maxRetries" .*did you mean "retry\.maxRetries"\?/],
-    ['performance', { performance: { batchInterval: 50 } }, /"performance" of EventBusModule\. There is no performance block/],
-    ['redis.host', { redis: { host: 'localhost', port: 6379 } }, /"redis\.host" .*did you mean "redis\.options\.host"\? ioredis settings go in redis\.options/],
-    ['redis.keyPrefix', { redis: { url: 'redis://x', keyPrefix: 'eventbus:' } }, /"redis\.keyPrefix" .*did you mean "redis\.channelPrefix"\?/],
-    ['client', { client: { url: 'http://x' } }, /"client" .*connect\(\{ url, token \}\) from @shared-infra\/event-bus-client/],
-    ['isGlobal from a factory', { isGlobal: false }, /"isGlobal" is an option of forRootAsync/],
+    [
+      'backoffMultiplier',
+      { retry: { backoffMultiplier: 2 } },
+      /"retry\.backoffMultiplier" of EventBusModule: did you mean "retry\.multiplier"\?/,
+    ],
+    [
+      'retryDelay',
+      { retry: { retryDelay: 500 } },
+      /"retry\.retryDelay" .*did you mean "retry\.initialDelay"\?/,
+    ],
+    [
+      'maxRetries at the root',
+      { maxRetries: 3 },
+      /"maxRetries" .*did you mean "retry\.maxRetries"\?/,
+    ],
+    [
+      'performance.maxRetries',
+      { performance: { batchSize: 100, maxRetries: 3 } },
+      /"performance\.maxRetries" .*did you mean "retry\.maxRetries"\?/,
+    ],
+    [
+      'performance',
+      { performance: { batchInterval: 50 } },
+      /"performance" of EventBusModule\. There is no performance block/,
+    ],
+    [
+      'redis.host',
+      { redis: { host: 'localhost', port: 6379 } },
+      /"redis\.host" .*did you mean "redis\.options\.host"\? ioredis settings go in redis\.options/,
+    ],
+    [
+      'redis.keyPrefix',
+      { redis: { url: 'redis://x', keyPrefix: 'eventbus:' } },
+      /"redis\.keyPrefix" .*did you mean "redis\.channelPrefix"\?/,
+    ],
+    [
+      'client',
+      { client: { url: 'http://x' } },
+      /"client" .*connect\(\{ url, token \}\) from @shared-infra\/event-bus-client/,
+    ],
+    [
+      'isGlobal from a factory',
+      { isGlobal: false },
+      /"isGlobal" is an option of forRootAsync/,
+    ],
   ])("points the seeds' %s at the real option", (_name, extra, expected) => {
     expect(refusal({ serviceName: 'x', ...extra })).toMatch(expected);
   });
 
   it('takes logLevel info as log, and refuses other levels naming them', () => {
-    expect(resolveConfig({ serviceName: 'x', logLevel: 'info' }).logLevel).toBe('log');
+    expect(resolveConfig({ serviceName: 'x', logLevel: 'info' }).logLevel).toBe(
+      'log',
+    );
     expect(refusal({ serviceName: 'x', logLevel: 'verbose' })).toBe(
       `Option "logLevel" of EventBusModule is "verbose": use 'debug', 'log', 'info', 'warn', 'error'.`,
     );
-    expect(refusal({ serviceName: 'x', logLevel: 'warning' })).toContain("(did you mean 'warn'?)");
+    expect(refusal({ serviceName: 'x', logLevel: 'warning' })).toContain(
+      "(did you mean 'warn'?)",
+    );
   });
 
   it('names the jitter values instead of asking for a number', () => {
@@ -125,13 +242,41 @@ describe('resolveConfig option keys', () => {
   });
 
   it.each<[string, Record<string, unknown>, string]>([
-    ['a string boolean', { redis: { url: 'redis://x', batchPublishes: 'false' } }, 'Option "redis.batchPublishes" of EventBusModule is "false": give true or false.'],
-    ['metrics.enabled as a string', { metrics: { enabled: 'yes' } }, 'Option "metrics.enabled" of EventBusModule is "yes": give true or false.'],
-    ['a number as a sub-object', { retry: 3 }, 'Option "retry" of EventBusModule is 3: give an object with maxRetries'],
-    ['roomHistory true', { roomHistory: true }, 'Option "roomHistory" of EventBusModule is true: give { maxLength, maxAgeMs } or false'],
-    ['a schema that is no class', { schemas: { 'photo.uploaded': {} } }, `Option "schemas['photo.uploaded']" of EventBusModule is {}: give a function.`],
-    ['trim with the other strategy\'s limit', { durable: { trim: { strategy: 'minid', maxLength: 5 } } }, "maxLength goes with strategy 'maxlen'"],
-    ['an unknown trim strategy', { durable: { trim: { strategy: 'age' } } }, `Option "durable.trim.strategy" of EventBusModule is "age": use 'maxlen', 'minid'.`],
+    [
+      'a string boolean',
+      { redis: { url: 'redis://x', batchPublishes: 'false' } },
+      'Option "redis.batchPublishes" of EventBusModule is "false": give true or false.',
+    ],
+    [
+      'metrics.enabled as a string',
+      { metrics: { enabled: 'yes' } },
+      'Option "metrics.enabled" of EventBusModule is "yes": give true or false.',
+    ],
+    [
+      'a number as a sub-object',
+      { retry: 3 },
+      'Option "retry" of EventBusModule is 3: give an object with maxRetries',
+    ],
+    [
+      'roomHistory true',
+      { roomHistory: true },
+      'Option "roomHistory" of EventBusModule is true: give { maxLength, maxAgeMs } or false',
+    ],
+    [
+      'a schema that is no class',
+      { schemas: { 'photo.uploaded': {} } },
+      `Option "schemas['photo.uploaded']" of EventBusModule is {}: give a function.`,
+    ],
+    [
+      "trim with the other strategy's limit",
+      { durable: { trim: { strategy: 'minid', maxLength: 5 } } },
+      "maxLength goes with strategy 'maxlen'",
+    ],
+    [
+      'an unknown trim strategy',
+      { durable: { trim: { strategy: 'age' } } },
+      `Option "durable.trim.strategy" of EventBusModule is "age": use 'maxlen', 'minid'.`,
+    ],
   ])('refuses %s', (_what, extra, expected) => {
     expect(refusal({ serviceName: 'x', ...extra })).toContain(expected);
   });

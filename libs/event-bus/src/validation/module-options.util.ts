@@ -10,7 +10,10 @@ import type {
   RedisTransportOptions,
   RoomHistoryOptions,
 } from '../interfaces/event-bus-options.interface.js';
-import { checkRetryOptions, HOISTED_RETRY_ALIASES } from './handler-options.util.js';
+import {
+  checkRetryOptions,
+  HOISTED_RETRY_ALIASES,
+} from './handler-options.util.js';
 import {
   assertKnownKeys,
   assertOneOf,
@@ -52,9 +55,20 @@ const REDIS_KEYS = optionKeys<RedisTransportOptions>({
   skipUnheardPublishes: true,
   batchPublishes: true,
 });
-const CLUSTER_KEYS = optionKeys<RedisClusterOptions>({ nodes: true, options: true });
-const LIMITS_KEYS = optionKeys<EventLimits>({ maxEventBytes: true, maxDataBytes: true, maxDepth: true });
-const HANDLER_DEFAULTS_KEYS = optionKeys<HandlerDefaults>({ timeout: true, concurrency: true, maxQueued: true });
+const CLUSTER_KEYS = optionKeys<RedisClusterOptions>({
+  nodes: true,
+  options: true,
+});
+const LIMITS_KEYS = optionKeys<EventLimits>({
+  maxEventBytes: true,
+  maxDataBytes: true,
+  maxDepth: true,
+});
+const HANDLER_DEFAULTS_KEYS = optionKeys<HandlerDefaults>({
+  timeout: true,
+  concurrency: true,
+  maxQueued: true,
+});
 const DURABLE_KEYS = optionKeys<DurableModuleOptions>({
   trim: true,
   claimIdleMs: true,
@@ -74,23 +88,78 @@ const METRICS_KEYS = optionKeys<MetricsModuleOptions>({
   durationBuckets: true,
   registry: true,
 });
-const ROOM_HISTORY_KEYS = optionKeys<RoomHistoryOptions>({ maxLength: true, maxAgeMs: true });
+const ROOM_HISTORY_KEYS = optionKeys<RoomHistoryOptions>({
+  maxLength: true,
+  maxAgeMs: true,
+});
 
 /** ioredis settings the seeds put straight in `redis` (`{ host, port, password, keyPrefix }`). */
-const IOREDIS_FIELDS = ['host', 'port', 'password', 'username', 'db', 'tls', 'family', 'connectTimeout', 'commandTimeout', 'keepAlive', 'enableReadyCheck', 'enableOfflineQueue', 'retryDelayOnFailover', 'retryStrategy', 'sentinels', 'name', 'connectionName', 'lazyConnect'];
-const CLUSTER_FIELDS = ['redisOptions', 'natMap', 'scaleReads', 'slotsRefreshInterval', 'clusterRetryStrategy', 'enableReadyCheck'];
+const IOREDIS_FIELDS = [
+  'host',
+  'port',
+  'password',
+  'username',
+  'db',
+  'tls',
+  'family',
+  'connectTimeout',
+  'commandTimeout',
+  'keepAlive',
+  'enableReadyCheck',
+  'enableOfflineQueue',
+  'retryDelayOnFailover',
+  'retryStrategy',
+  'sentinels',
+  'name',
+  'connectionName',
+  'lazyConnect',
+];
+const CLUSTER_FIELDS = [
+  'redisOptions',
+  'natMap',
+  'scaleReads',
+  'slotsRefreshInterval',
+  'clusterRetryStrategy',
+  'enableReadyCheck',
+];
 
-const ASYNC_NOTE = 'is an option of forRootAsync({ imports, inject, useFactory | useClass | useExisting }), not of the options themselves.';
-const PERFORMANCE_NOTE = 'There is no performance block: the PUBLISHes of one tick are batched on their own (redis.batchPublishes), and retries are set in retry.';
+const ASYNC_NOTE =
+  'is an option of forRootAsync({ imports, inject, useFactory | useClass | useExisting }), not of the options themselves.';
+const PERFORMANCE_NOTE =
+  'There is no performance block: the PUBLISHes of one tick are batched on their own (redis.batchPublishes), and retries are set in retry.';
 
 /** Names from the seed documents and other libraries, by full path, for the messages. */
 const MODULE_ALIASES: OptionAliases = {
   ...HOISTED_RETRY_ALIASES,
-  ...Object.fromEntries(HANDLER_DEFAULTS_KEYS.map(key => [key, `handlerDefaults.${key}`])),
+  ...Object.fromEntries(
+    HANDLER_DEFAULTS_KEYS.map(key => [key, `handlerDefaults.${key}`]),
+  ),
   ...Object.fromEntries(LIMITS_KEYS.map(key => [key, `limits.${key}`])),
-  ...Object.fromEntries(['isGlobal', 'imports', 'inject', 'useFactory', 'useClass', 'useExisting'].map(key => [key, { note: `"${key}" ${ASYNC_NOTE}` }])),
-  ...Object.fromEntries(IOREDIS_FIELDS.map(key => [`redis.${key}`, { key: `redis.options.${key}`, note: 'ioredis settings go in redis.options (or in redis.url).' }])),
-  ...Object.fromEntries(CLUSTER_FIELDS.map(key => [`redis.cluster.${key}`, `redis.cluster.options.${key}`])),
+  ...Object.fromEntries(
+    [
+      'isGlobal',
+      'imports',
+      'inject',
+      'useFactory',
+      'useClass',
+      'useExisting',
+    ].map(key => [key, { note: `"${key}" ${ASYNC_NOTE}` }]),
+  ),
+  ...Object.fromEntries(
+    IOREDIS_FIELDS.map(key => [
+      `redis.${key}`,
+      {
+        key: `redis.options.${key}`,
+        note: 'ioredis settings go in redis.options (or in redis.url).',
+      },
+    ]),
+  ),
+  ...Object.fromEntries(
+    CLUSTER_FIELDS.map(key => [
+      `redis.cluster.${key}`,
+      `redis.cluster.options.${key}`,
+    ]),
+  ),
   service: 'serviceName',
   name: 'serviceName',
   url: 'redis.url',
@@ -98,8 +167,14 @@ const MODULE_ALIASES: OptionAliases = {
   channelPrefix: 'redis.channelPrefix',
   keyPrefix: 'redis.channelPrefix',
   cluster: 'redis.cluster',
-  host: { key: 'redis.url', note: "Give redis: { url: 'redis://host:6379' } (or redis.options: { host, port })." },
-  port: { key: 'redis.url', note: "Give redis: { url: 'redis://host:6379' } (or redis.options: { host, port })." },
+  host: {
+    key: 'redis.url',
+    note: "Give redis: { url: 'redis://host:6379' } (or redis.options: { host, port }).",
+  },
+  port: {
+    key: 'redis.url',
+    note: "Give redis: { url: 'redis://host:6379' } (or redis.options: { host, port }).",
+  },
   client: {
     note: 'Clients (browsers, Node) are not configured here: they connect with connect({ url, token }) from @shared-infra/event-bus-client, through EventBusGatewayModule.',
   },
@@ -109,12 +184,26 @@ const MODULE_ALIASES: OptionAliases = {
   'redis.keyPrefix': 'redis.channelPrefix',
   'redis.prefix': 'redis.channelPrefix',
   'redis.nodes': 'redis.cluster.nodes',
-  'handlerDefaults.retry': { key: 'retry', note: 'The default retry policy of handlers is the module option retry.' },
-  ...Object.fromEntries(Object.entries(HOISTED_RETRY_ALIASES).map(([key, alias]) => [`handlerDefaults.${key}`, alias])),
+  'handlerDefaults.retry': {
+    key: 'retry',
+    note: 'The default retry policy of handlers is the module option retry.',
+  },
+  ...Object.fromEntries(
+    Object.entries(HOISTED_RETRY_ALIASES).map(([key, alias]) => [
+      `handlerDefaults.${key}`,
+      alias,
+    ]),
+  ),
   'limits.maxEventSize': 'limits.maxEventBytes',
   'limits.maxDataSize': 'limits.maxDataBytes',
-  'durable.maxLength': { key: 'durable.trim', note: "Give trim: { strategy: 'maxlen', maxLength }." },
-  'durable.maxAgeMs': { key: 'durable.trim', note: "Give trim: { strategy: 'minid', maxAgeMs }." },
+  'durable.maxLength': {
+    key: 'durable.trim',
+    note: "Give trim: { strategy: 'maxlen', maxLength }.",
+  },
+  'durable.maxAgeMs': {
+    key: 'durable.trim',
+    note: "Give trim: { strategy: 'minid', maxAgeMs }.",
+  },
   'durable.count': 'durable.batchSize',
   'metrics.buckets': 'metrics.durationBuckets',
   'roomHistory.ttl': 'roomHistory.maxAgeMs',
@@ -123,14 +212,24 @@ const MODULE_ALIASES: OptionAliases = {
   'roomHistory.maxSize': 'roomHistory.maxLength',
 };
 
-const TRIM_KEYS: Record<string, { keys: readonly string[]; aliases: Record<string, OptionAlias> }> = {
+const TRIM_KEYS: Record<
+  string,
+  { keys: readonly string[]; aliases: Record<string, OptionAlias> }
+> = {
   maxlen: {
     keys: ['strategy', 'maxLength'],
-    aliases: { 'durable.trim.maxLen': 'durable.trim.maxLength', 'durable.trim.maxAgeMs': { note: "maxAgeMs goes with strategy 'minid'." } },
+    aliases: {
+      'durable.trim.maxLen': 'durable.trim.maxLength',
+      'durable.trim.maxAgeMs': { note: "maxAgeMs goes with strategy 'minid'." },
+    },
   },
   minid: {
     keys: ['strategy', 'maxAgeMs'],
-    aliases: { 'durable.trim.maxLength': { note: "maxLength goes with strategy 'maxlen'." } },
+    aliases: {
+      'durable.trim.maxLength': {
+        note: "maxLength goes with strategy 'maxlen'.",
+      },
+    },
   },
 };
 
@@ -139,13 +238,30 @@ function checkRedis(redis: RedisTransportOptions | undefined): void {
   if (!redis) return;
   assertTypeOf('redis.url', redis.url, 'string', OWNER);
   assertTypeOf('redis.channelPrefix', redis.channelPrefix, 'string', OWNER);
-  assertTypeOf('redis.skipUnheardPublishes', redis.skipUnheardPublishes, 'boolean', OWNER);
+  assertTypeOf(
+    'redis.skipUnheardPublishes',
+    redis.skipUnheardPublishes,
+    'boolean',
+    OWNER,
+  );
   assertTypeOf('redis.batchPublishes', redis.batchPublishes, 'boolean', OWNER);
   // NOTE: redis.options and redis.cluster.options are ioredis' own: passed through, not checked.
   if (redis.options !== undefined && !isOptionsObject(redis.options)) {
-    throw new InvalidConfigurationError(messages.invalidOptionType(optionLabel('redis.options', OWNER), redis.options, 'an object of ioredis options'));
+    throw new InvalidConfigurationError(
+      messages.invalidOptionType(
+        optionLabel('redis.options', OWNER),
+        redis.options,
+        'an object of ioredis options',
+      ),
+    );
   }
-  assertKnownKeys('redis.cluster', redis.cluster, CLUSTER_KEYS, MODULE_ALIASES, OWNER);
+  assertKnownKeys(
+    'redis.cluster',
+    redis.cluster,
+    CLUSTER_KEYS,
+    MODULE_ALIASES,
+    OWNER,
+  );
 }
 
 function checkDurable(durable: DurableModuleOptions | undefined): void {
@@ -153,18 +269,42 @@ function checkDurable(durable: DurableModuleOptions | undefined): void {
   const trim: unknown = durable?.trim;
   if (trim === undefined) return;
   if (!isOptionsObject(trim)) {
-    throw new InvalidConfigurationError(messages.invalidOptionType(optionLabel('durable.trim', OWNER), trim, "{ strategy: 'maxlen', maxLength } or { strategy: 'minid', maxAgeMs }"));
+    throw new InvalidConfigurationError(
+      messages.invalidOptionType(
+        optionLabel('durable.trim', OWNER),
+        trim,
+        "{ strategy: 'maxlen', maxLength } or { strategy: 'minid', maxAgeMs }",
+      ),
+    );
   }
-  const strategy = assertOneOf('durable.trim.strategy', trim.strategy, ['maxlen', 'minid'], OWNER);
-  assertKnownKeys('durable.trim', trim, TRIM_KEYS[strategy].keys, TRIM_KEYS[strategy].aliases, OWNER);
+  const strategy = assertOneOf(
+    'durable.trim.strategy',
+    trim.strategy,
+    ['maxlen', 'minid'],
+    OWNER,
+  );
+  assertKnownKeys(
+    'durable.trim',
+    trim,
+    TRIM_KEYS[strategy].keys,
+    TRIM_KEYS[strategy].aliases,
+    OWNER,
+  );
 }
 
 function checkSchemas(schemas: unknown): void {
   if (schemas === undefined) return;
   if (!isOptionsObject(schemas)) {
-    throw new InvalidConfigurationError(messages.invalidOptionType(optionLabel('schemas', OWNER), schemas, "an object of DTO classes by event type, e.g. { 'photo.uploaded': PhotoUploadedDto }"));
+    throw new InvalidConfigurationError(
+      messages.invalidOptionType(
+        optionLabel('schemas', OWNER),
+        schemas,
+        "an object of DTO classes by event type, e.g. { 'photo.uploaded': PhotoUploadedDto }",
+      ),
+    );
   }
-  for (const [type, dto] of Object.entries(schemas)) assertTypeOf(`schemas['${type}']`, dto, 'function', OWNER);
+  for (const [type, dto] of Object.entries(schemas))
+    assertTypeOf(`schemas['${type}']`, dto, 'function', OWNER);
 }
 
 /**
@@ -186,17 +326,47 @@ export function checkModuleOptions(options: EventBusModuleOptions): void {
   checkRedis(options.redis);
   assertKnownKeys('limits', options.limits, LIMITS_KEYS, MODULE_ALIASES, OWNER);
   checkRetryOptions(options.retry, OWNER);
-  assertKnownKeys('handlerDefaults', options.handlerDefaults, HANDLER_DEFAULTS_KEYS, MODULE_ALIASES, OWNER);
+  assertKnownKeys(
+    'handlerDefaults',
+    options.handlerDefaults,
+    HANDLER_DEFAULTS_KEYS,
+    MODULE_ALIASES,
+    OWNER,
+  );
   checkDurable(options.durable);
   checkSchemas(options.schemas);
-  if (options.logLevel !== undefined) assertOneOf('logLevel', options.logLevel, LOG_LEVELS, OWNER);
-  assertKnownKeys('metrics', options.metrics, METRICS_KEYS, MODULE_ALIASES, OWNER);
+  if (options.logLevel !== undefined)
+    assertOneOf('logLevel', options.logLevel, LOG_LEVELS, OWNER);
+  assertKnownKeys(
+    'metrics',
+    options.metrics,
+    METRICS_KEYS,
+    MODULE_ALIASES,
+    OWNER,
+  );
   assertTypeOf('metrics.enabled', options.metrics?.enabled, 'boolean', OWNER);
   const roomHistory: unknown = options.roomHistory;
-  if (roomHistory !== undefined && roomHistory !== false && !isOptionsObject(roomHistory)) {
-    throw new InvalidConfigurationError(messages.invalidOptionType(optionLabel('roomHistory', OWNER), roomHistory, '{ maxLength, maxAgeMs } or false (no history)'));
+  if (
+    roomHistory !== undefined &&
+    roomHistory !== false &&
+    !isOptionsObject(roomHistory)
+  ) {
+    throw new InvalidConfigurationError(
+      messages.invalidOptionType(
+        optionLabel('roomHistory', OWNER),
+        roomHistory,
+        '{ maxLength, maxAgeMs } or false (no history)',
+      ),
+    );
   }
-  if (roomHistory !== false) assertKnownKeys('roomHistory', roomHistory, ROOM_HISTORY_KEYS, MODULE_ALIASES, OWNER);
+  if (roomHistory !== false)
+    assertKnownKeys(
+      'roomHistory',
+      roomHistory,
+      ROOM_HISTORY_KEYS,
+      MODULE_ALIASES,
+      OWNER,
+    );
 }
 
 /**
@@ -205,6 +375,8 @@ export function checkModuleOptions(options: EventBusModuleOptions): void {
  * @param level a level checked by `checkModuleOptions`, or undefined
  * @default 'log'
  */
-export function resolveLogLevel(level: (typeof LOG_LEVELS)[number] | undefined): 'debug' | 'log' | 'warn' | 'error' {
+export function resolveLogLevel(
+  level: (typeof LOG_LEVELS)[number] | undefined,
+): 'debug' | 'log' | 'warn' | 'error' {
   return level === undefined || level === 'info' ? 'log' : level;
 }

@@ -1,7 +1,21 @@
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
-import { assertKnownKeys, assertNumber, assertOneOf, assertTypeOf, didYouMean, editDistance, optionKeys } from './option-keys.util.js';
+import {
+  assertKnownKeys,
+  assertNumber,
+  assertOneOf,
+  assertTypeOf,
+  didYouMean,
+  editDistance,
+  optionKeys,
+} from './option-keys.util.js';
 
-const RETRY = ['maxRetries', 'initialDelay', 'multiplier', 'maxDelay', 'jitter'];
+const RETRY = [
+  'maxRetries',
+  'initialDelay',
+  'multiplier',
+  'maxDelay',
+  'jitter',
+];
 
 /** The message `fn` throws, failing when it throws something else or nothing. */
 function refusal(fn: () => unknown): string {
@@ -48,18 +62,26 @@ describe('didYouMean', () => {
 
 describe('assertKnownKeys', () => {
   it('accepts known keys, an empty object and an option not given', () => {
-    expect(() => assertKnownKeys('retry', { maxRetries: 1, jitter: 'none' }, RETRY)).not.toThrow();
+    expect(() =>
+      assertKnownKeys('retry', { maxRetries: 1, jitter: 'none' }, RETRY),
+    ).not.toThrow();
     expect(() => assertKnownKeys('retry', {}, RETRY)).not.toThrow();
     expect(() => assertKnownKeys('retry', undefined, RETRY)).not.toThrow();
   });
 
   it('refuses a misspelled key with its full path and the real one', () => {
-    const message = refusal(() => assertKnownKeys('retry', { multiplyer: 2 }, RETRY, {}, 'EventBusModule'));
-    expect(message).toBe('Unknown option "retry.multiplyer" of EventBusModule: did you mean "retry.multiplier"?');
+    const message = refusal(() =>
+      assertKnownKeys('retry', { multiplyer: 2 }, RETRY, {}, 'EventBusModule'),
+    );
+    expect(message).toBe(
+      'Unknown option "retry.multiplyer" of EventBusModule: did you mean "retry.multiplier"?',
+    );
   });
 
   it('names a root key without a leading dot', () => {
-    expect(refusal(() => assertKnownKeys('', { tiemout: 1 }, ['timeout']))).toBe('Unknown option "tiemout": did you mean "timeout"?');
+    expect(
+      refusal(() => assertKnownKeys('', { tiemout: 1 }, ['timeout'])),
+    ).toBe('Unknown option "tiemout": did you mean "timeout"?');
   });
 
   it('lists the known keys when none is near', () => {
@@ -71,56 +93,117 @@ describe('assertKnownKeys', () => {
   it('follows an alias by full path, with its note', () => {
     const aliases = {
       'retry.backoffMultiplier': 'retry.multiplier',
-      retryOnError: { key: 'retry.maxRetries', note: 'Handlers retry by default.' },
+      retryOnError: {
+        key: 'retry.maxRetries',
+        note: 'Handlers retry by default.',
+      },
       client: { note: 'Use the client SDK.' },
     };
-    expect(refusal(() => assertKnownKeys('retry', { backoffMultiplier: 2 }, RETRY, aliases))).toBe(
+    expect(
+      refusal(() =>
+        assertKnownKeys('retry', { backoffMultiplier: 2 }, RETRY, aliases),
+      ),
+    ).toBe(
       'Unknown option "retry.backoffMultiplier": did you mean "retry.multiplier"?',
     );
-    expect(refusal(() => assertKnownKeys('', { retryOnError: true }, ['retry'], aliases))).toBe(
+    expect(
+      refusal(() =>
+        assertKnownKeys('', { retryOnError: true }, ['retry'], aliases),
+      ),
+    ).toBe(
       'Unknown option "retryOnError": did you mean "retry.maxRetries"? Handlers retry by default.',
     );
-    expect(refusal(() => assertKnownKeys('', { client: {} }, ['retry'], aliases))).toBe('Unknown option "client". Use the client SDK.');
+    expect(
+      refusal(() => assertKnownKeys('', { client: {} }, ['retry'], aliases)),
+    ).toBe('Unknown option "client". Use the client SDK.');
   });
 
   it('names the nested key an alias matches inside an unknown object', () => {
-    const aliases = { 'metadata.filter': 'filter', metadata: { note: 'No metadata block.' } };
-    expect(refusal(() => assertKnownKeys('', { metadata: { filter: { conditions: [] } } }, ['filter'], aliases))).toBe(
-      'Unknown option "metadata.filter": did you mean "filter"?',
-    );
-    expect(refusal(() => assertKnownKeys('', { metadata: { other: 1 } }, ['filter'], aliases))).toBe('Unknown option "metadata". No metadata block.');
+    const aliases = {
+      'metadata.filter': 'filter',
+      metadata: { note: 'No metadata block.' },
+    };
+    expect(
+      refusal(() =>
+        assertKnownKeys(
+          '',
+          { metadata: { filter: { conditions: [] } } },
+          ['filter'],
+          aliases,
+        ),
+      ),
+    ).toBe('Unknown option "metadata.filter": did you mean "filter"?');
+    expect(
+      refusal(() =>
+        assertKnownKeys('', { metadata: { other: 1 } }, ['filter'], aliases),
+      ),
+    ).toBe('Unknown option "metadata". No metadata block.');
   });
 
   it('names every unknown key of the object in one message', () => {
-    const message = refusal(() => assertKnownKeys('retry', { multiplyer: 2, maxDelays: 1, jitter: 'none' }, RETRY));
+    const message = refusal(() =>
+      assertKnownKeys(
+        'retry',
+        { multiplyer: 2, maxDelays: 1, jitter: 'none' },
+        RETRY,
+      ),
+    );
     expect(message).toContain('"retry.multiplyer"');
-    expect(message).toContain('"retry.maxDelays": did you mean "retry.maxDelay"?');
+    expect(message).toContain(
+      '"retry.maxDelays": did you mean "retry.maxDelay"?',
+    );
     expect(message).not.toContain('jitter"');
   });
 
-  it.each([null, 3, 'fast', [1, 2]])('refuses %p where an object belongs', value => {
-    expect(refusal(() => assertKnownKeys('retry', value, RETRY))).toMatch(/^Option "retry" is .*: give an object with maxRetries, initialDelay/);
-  });
+  it.each([null, 3, 'fast', [1, 2]])(
+    'refuses %p where an object belongs',
+    value => {
+      expect(refusal(() => assertKnownKeys('retry', value, RETRY))).toMatch(
+        /^Option "retry" is .*: give an object with maxRetries, initialDelay/,
+      );
+    },
+  );
 });
 
 describe('value checks', () => {
   it('assertOneOf names the values and the nearest one', () => {
-    expect(assertOneOf('logLevel', 'warn', ['debug', 'log', 'warn'])).toBe('warn');
-    expect(refusal(() => assertOneOf('logLevel', 'warning', ['debug', 'log', 'warn'], 'EventBusModule'))).toBe(
+    expect(assertOneOf('logLevel', 'warn', ['debug', 'log', 'warn'])).toBe(
+      'warn',
+    );
+    expect(
+      refusal(() =>
+        assertOneOf(
+          'logLevel',
+          'warning',
+          ['debug', 'log', 'warn'],
+          'EventBusModule',
+        ),
+      ),
+    ).toBe(
       `Option "logLevel" of EventBusModule is "warning": use 'debug', 'log', 'warn' (did you mean 'warn'?).`,
     );
-    expect(refusal(() => assertOneOf('startFrom', 3, ['new', 'beginning']))).toBe(`Option "startFrom" is 3: use 'new', 'beginning'.`);
+    expect(
+      refusal(() => assertOneOf('startFrom', 3, ['new', 'beginning'])),
+    ).toBe(`Option "startFrom" is 3: use 'new', 'beginning'.`);
   });
 
   it('assertTypeOf and assertNumber let an option not given through', () => {
     expect(() => assertTypeOf('durable', undefined, 'boolean')).not.toThrow();
     expect(() => assertNumber('timeout', undefined, 0)).not.toThrow();
-    expect(refusal(() => assertTypeOf('durable', 'yes', 'boolean'))).toBe('Option "durable" is "yes": give true or false.');
-    expect(refusal(() => assertNumber('timeout', NaN, 0))).toBe('Option "timeout" is NaN: it must be a finite number >= 0.');
-    expect(refusal(() => assertNumber('timeout', '5', 0))).toBe('Option "timeout" is "5": it must be a finite number >= 0.');
+    expect(refusal(() => assertTypeOf('durable', 'yes', 'boolean'))).toBe(
+      'Option "durable" is "yes": give true or false.',
+    );
+    expect(refusal(() => assertNumber('timeout', NaN, 0))).toBe(
+      'Option "timeout" is NaN: it must be a finite number >= 0.',
+    );
+    expect(refusal(() => assertNumber('timeout', '5', 0))).toBe(
+      'Option "timeout" is "5": it must be a finite number >= 0.',
+    );
   });
 
   it('optionKeys lists the keys of an interface', () => {
-    expect(optionKeys<{ a?: number; b: string }>({ a: true, b: true })).toEqual(['a', 'b']);
+    expect(optionKeys<{ a?: number; b: string }>({ a: true, b: true })).toEqual(
+      ['a', 'b'],
+    );
   });
 });

@@ -26,7 +26,9 @@ function join(path: string, key: string): string {
 }
 
 /** A non-null object that is not an array: what an options object must be. */
-export function isOptionsObject(value: unknown): value is Record<string, unknown> {
+export function isOptionsObject(
+  value: unknown,
+): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -36,7 +38,11 @@ export function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      current[j] = Math.min(
+        previous[j] + 1,
+        current[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     previous = current;
   }
@@ -50,7 +56,10 @@ export function editDistance(a: string, b: string): number {
  *
  * @example didYouMean('multiplyer', ['maxRetries', 'multiplier']) // 'multiplier'
  */
-export function didYouMean(name: string, known: readonly string[]): string | undefined {
+export function didYouMean(
+  name: string,
+  known: readonly string[],
+): string | undefined {
   const lower = name.toLowerCase();
   const limit = name.length <= 4 ? 1 : 2;
   let best: string | undefined;
@@ -62,13 +71,20 @@ export function didYouMean(name: string, known: readonly string[]): string | und
   return best;
 }
 
-function explain(path: string, key: string, value: unknown, known: readonly string[], aliases: OptionAliases) {
+function explain(
+  path: string,
+  key: string,
+  value: unknown,
+  known: readonly string[],
+  aliases: OptionAliases,
+) {
   const full = join(path, key);
   // NOTE: a nested alias names the exact key written (`metadata.filter`), more useful than its parent.
   if (isOptionsObject(value)) {
     for (const inner of Object.keys(value)) {
       const alias = aliases[`${full}.${inner}`];
-      if (alias !== undefined) return { full: `${full}.${inner}`, ...unpack(alias) };
+      if (alias !== undefined)
+        return { full: `${full}.${inner}`, ...unpack(alias) };
     }
   }
   const alias = aliases[full];
@@ -99,16 +115,35 @@ function unpack(alias: OptionAlias): { key?: string; note?: string } {
  * @example assertKnownKeys('retry', { backoffMultiplier: 2 }, ['maxRetries', 'multiplier'], { 'retry.backoffMultiplier': 'retry.multiplier' })
  * // Unknown option "retry.backoffMultiplier": did you mean "retry.multiplier"?
  */
-export function assertKnownKeys(path: string, value: unknown, known: readonly string[], aliases: OptionAliases = {}, owner?: string): void {
+export function assertKnownKeys(
+  path: string,
+  value: unknown,
+  known: readonly string[],
+  aliases: OptionAliases = {},
+  owner?: string,
+): void {
   if (value === undefined) return;
-  if (!isOptionsObject(value)) throw new InvalidConfigurationError(messages.optionNotObject(optionLabel(path, owner), value, known));
+  if (!isOptionsObject(value))
+    throw new InvalidConfigurationError(
+      messages.optionNotObject(optionLabel(path, owner), value, known),
+    );
   const problems = Object.keys(value)
     .filter(key => !known.includes(key))
     .map(key => {
-      const { full, key: suggestion, note } = explain(path, key, value[key], known, aliases);
-      return messages.unknownOption(optionLabel(full, owner), suggestion, note, known);
+      const {
+        full,
+        key: suggestion,
+        note,
+      } = explain(path, key, value[key], known, aliases);
+      return messages.unknownOption(
+        optionLabel(full, owner),
+        suggestion,
+        note,
+        known,
+      );
     });
-  if (problems.length > 0) throw new InvalidConfigurationError(problems.join(' '));
+  if (problems.length > 0)
+    throw new InvalidConfigurationError(problems.join(' '));
 }
 
 /**
@@ -116,24 +151,67 @@ export function assertKnownKeys(path: string, value: unknown, known: readonly st
  *
  * @returns the value, typed
  */
-export function assertOneOf<T extends string>(path: string, value: unknown, allowed: readonly T[], owner?: string): T {
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+export function assertOneOf<T extends string>(
+  path: string,
+  value: unknown,
+  allowed: readonly T[],
+  owner?: string,
+): T {
+  if (
+    typeof value === 'string' &&
+    (allowed as readonly string[]).includes(value)
+  )
+    return value as T;
   // A value that starts with an allowed one ('warning', 'beginning-of-stream') is near it too.
-  const near = typeof value === 'string' ? (didYouMean(value, allowed) ?? allowed.find(a => value.toLowerCase().startsWith(a.toLowerCase()))) : undefined;
-  throw new InvalidConfigurationError(messages.invalidOptionChoice(optionLabel(path, owner), value, allowed, near));
+  const near =
+    typeof value === 'string'
+      ? (didYouMean(value, allowed) ??
+        allowed.find(a => value.toLowerCase().startsWith(a.toLowerCase())))
+      : undefined;
+  throw new InvalidConfigurationError(
+    messages.invalidOptionChoice(
+      optionLabel(path, owner),
+      value,
+      allowed,
+      near,
+    ),
+  );
 }
 
 /** Refuses a value given but not of the expected `typeof` (`'boolean'`, `'string'`, `'function'`). */
-export function assertTypeOf(path: string, value: unknown, type: 'boolean' | 'string' | 'function', owner?: string): void {
+export function assertTypeOf(
+  path: string,
+  value: unknown,
+  type: 'boolean' | 'string' | 'function',
+  owner?: string,
+): void {
   if (value === undefined || typeof value === type) return;
-  const expected = type === 'boolean' ? 'true or false' : type === 'string' ? 'a string' : 'a function';
-  throw new InvalidConfigurationError(messages.invalidOptionType(optionLabel(path, owner), value, expected));
+  const expected =
+    type === 'boolean'
+      ? 'true or false'
+      : type === 'string'
+        ? 'a string'
+        : 'a function';
+  throw new InvalidConfigurationError(
+    messages.invalidOptionType(optionLabel(path, owner), value, expected),
+  );
 }
 
 /** Refuses a value given but not a finite number >= `min`. */
-export function assertNumber(path: string, value: unknown, min: number, owner?: string): void {
-  if (value === undefined || (typeof value === 'number' && Number.isFinite(value) && value >= min)) return;
-  throw new InvalidConfigurationError(messages.invalidOptionNumber(optionLabel(path, owner), value, min));
+export function assertNumber(
+  path: string,
+  value: unknown,
+  min: number,
+  owner?: string,
+): void {
+  if (
+    value === undefined ||
+    (typeof value === 'number' && Number.isFinite(value) && value >= min)
+  )
+    return;
+  throw new InvalidConfigurationError(
+    messages.invalidOptionNumber(optionLabel(path, owner), value, min),
+  );
 }
 
 /**

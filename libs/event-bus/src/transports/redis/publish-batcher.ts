@@ -54,7 +54,11 @@ export class PublishBatcher {
   publish(channel: string, message: string): Promise<number> {
     if (this.refused) return this.client.publish(channel, message);
     let batch = this.batch;
-    if (batch !== undefined && (batch.args.length >= MAX_BATCH_EVENTS * 2 || batch.chars + message.length > MAX_BATCH_CHARS)) {
+    if (
+      batch !== undefined &&
+      (batch.args.length >= MAX_BATCH_EVENTS * 2 ||
+        batch.chars + message.length > MAX_BATCH_CHARS)
+    ) {
       this.flush();
       batch = undefined;
     }
@@ -109,7 +113,11 @@ export class PublishBatcher {
   private publishEach(args: Array<string | Buffer>): Promise<Reply[]> {
     const sent: Array<Promise<Reply>> = [];
     for (let i = 0; i < args.length; i += 2) {
-      sent.push(this.client.publish(args[i] as string, args[i + 1]).catch((error: Error) => error));
+      sent.push(
+        this.client
+          .publish(args[i] as string, args[i + 1])
+          .catch((error: Error) => error),
+      );
     }
     return Promise.all(sent);
   }
@@ -118,5 +126,7 @@ export class PublishBatcher {
 /** Redis said no to running a script at all (as opposed to a lost connection or a busy server). */
 function isScriptRefusal(error: unknown): boolean {
   if (!(error instanceof Error) || error.name !== 'ReplyError') return false;
-  return /^NOPERM|^ERR unknown command|^ERR .*(script|eval).*(disabled|not allowed)/i.test(error.message);
+  return /^NOPERM|^ERR unknown command|^ERR .*(script|eval).*(disabled|not allowed)/i.test(
+    error.message,
+  );
 }

@@ -1,4 +1,9 @@
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import {
+  Cluster,
+  Redis,
+  type ClusterOptions,
+  type RedisOptions,
+} from 'ioredis';
 import { BehaviorSubject } from 'rxjs';
 import { EventBusUnavailableError } from '../../errors/event-bus-unavailable.error.js';
 import type { EventBusConfig } from '../../event-bus.config.js';
@@ -21,7 +26,10 @@ import type { ResolvedDurableOptions } from '../../event-bus.config.js';
 import { fanOutControlChannel, redisKeys } from './redis-keys.util.js';
 import { PublishBatcher } from './publish-batcher.js';
 import { RedisRoomHistory } from '../../rooms/redis-room-history.js';
-import type { ResolvedRoomHistoryOptions, RoomHistoryStore } from '../../rooms/room-history.interface.js';
+import type {
+  ResolvedRoomHistoryOptions,
+  RoomHistoryStore,
+} from '../../rooms/room-history.interface.js';
 import { within } from '../../within.util.js';
 
 const TIMED_OUT = Symbol('timed out');
@@ -35,7 +43,8 @@ type RedisClient = Redis | Cluster;
  * What a connection is for: the bus' publisher and subscriber, a durable
  * stream reader, or the gateway's commands and socket.io adapter subscriber.
  */
-export type RedisClientRole = 'pub' | 'sub' | 'stream' | 'gateway' | 'gateway-sub';
+export type RedisClientRole =
+  'pub' | 'sub' | 'stream' | 'gateway' | 'gateway-sub';
 
 interface GlobRoute {
   match: TypeMatcher;
@@ -79,7 +88,9 @@ const ANNOUNCE_TIMEOUT_MS = 500;
  */
 export class RedisTransport implements EventTransport {
   readonly kind = 'redis' as const;
-  private readonly status = new BehaviorSubject<TransportStatus>('disconnected');
+  private readonly status = new BehaviorSubject<TransportStatus>(
+    'disconnected',
+  );
   readonly status$ = this.status.asObservable();
   private readonly prefix: string;
   private readonly exact = new Map<string, TransportListener>();
@@ -139,7 +150,9 @@ export class RedisTransport implements EventTransport {
     // NOTE: on Cluster a script runs on one node; plain PUBLISH is left to ioredis' per-node pipelines.
     if (this.config.batchPublishes !== false && this.pub instanceof Redis) {
       this.batcher = new PublishBatcher(this.pub, reason =>
-        this.logger.warn(`Redis refused the publish batching script (${reason}): publishing one PUBLISH per event from now on. Allow EVAL for this user, or set redis.batchPublishes: false to silence this.`),
+        this.logger.warn(
+          `Redis refused the publish batching script (${reason}): publishing one PUBLISH per event from now on. Allow EVAL for this user, or set redis.batchPublishes: false to silence this.`,
+        ),
       );
     }
     this.sub.on('message', this.getMessageHandler());
@@ -185,12 +198,23 @@ export class RedisTransport implements EventTransport {
    * the other's socket is as good as dead.
    */
   admit(payload: string): (() => void) | undefined {
-    if (this.pub?.status === 'ready' && this.sub?.status === 'ready') return undefined;
+    if (this.pub?.status === 'ready' && this.sub?.status === 'ready')
+      return undefined;
     this.unwrap();
     const bytes = Buffer.byteLength(payload);
     const { maxBufferedPublishes, maxBufferedBytes } = this.config;
-    if (this.buffered >= maxBufferedPublishes || this.bufferedBytes + bytes > maxBufferedBytes) {
-      throw new EventBusUnavailableError(messages.publishBufferFull(this.buffered, this.bufferedBytes, maxBufferedPublishes, maxBufferedBytes));
+    if (
+      this.buffered >= maxBufferedPublishes ||
+      this.bufferedBytes + bytes > maxBufferedBytes
+    ) {
+      throw new EventBusUnavailableError(
+        messages.publishBufferFull(
+          this.buffered,
+          this.bufferedBytes,
+          maxBufferedPublishes,
+          maxBufferedBytes,
+        ),
+      );
     }
     this.buffered++;
     this.bufferedBytes += bytes;
@@ -226,14 +250,22 @@ export class RedisTransport implements EventTransport {
       } else {
         audience.sampleAt = now + AUDIENCE_SAMPLE_MS;
       }
-      return this.send(pub, channel, payload).then(receivers => this.noteAudience(type, receivers));
+      return this.send(pub, channel, payload).then(receivers =>
+        this.noteAudience(type, receivers),
+      );
     }
     return this.unwrap().publish(redisKeys.channel(this.prefix, type), payload);
   }
 
   /** PUBLISH on a ready connection: batched with the rest of the tick when batching is on. */
-  private send(pub: RedisClient, channel: string, payload: string): Promise<number> {
-    return this.batcher ? this.batcher.publish(channel, payload) : pub.publish(channel, payload);
+  private send(
+    pub: RedisClient,
+    channel: string,
+    payload: string,
+  ): Promise<number> {
+    return this.batcher
+      ? this.batcher.publish(channel, payload)
+      : pub.publish(channel, payload);
   }
 
   /** Follows whether PUBLISH of `type` reaches anyone; a type nobody heard for UNHEARD_AFTER_MS is skipped. */
@@ -247,9 +279,14 @@ export class RedisTransport implements EventTransport {
     }
     const now = Date.now();
     audience.silentSince ??= now;
-    if (audience.probeAt === undefined && now - audience.silentSince >= UNHEARD_AFTER_MS) {
+    if (
+      audience.probeAt === undefined &&
+      now - audience.silentSince >= UNHEARD_AFTER_MS
+    ) {
       audience.probeAt = now + UNHEARD_PROBE_MS;
-      this.logger.debug(`Nobody has listened to "${type}" for ${UNHEARD_AFTER_MS} ms: skipping its PUBLISH until someone subscribes.`);
+      this.logger.debug(
+        `Nobody has listened to "${type}" for ${UNHEARD_AFTER_MS} ms: skipping its PUBLISH until someone subscribes.`,
+      );
     }
     return receivers;
   }
@@ -306,7 +343,8 @@ export class RedisTransport implements EventTransport {
     const sub = this.unwrap('sub');
     if (isExactPattern(pattern)) {
       if (!this.exact.delete(pattern)) return;
-      if (sub.status === 'ready') await sub.unsubscribe(redisKeys.channel(this.prefix, pattern));
+      if (sub.status === 'ready')
+        await sub.unsubscribe(redisKeys.channel(this.prefix, pattern));
       return;
     }
     const glob = redisKeys.glob(this.prefix, pattern);
@@ -353,9 +391,13 @@ export class RedisTransport implements EventTransport {
         const sub = this.unwrap('sub');
         if (sub.status !== 'ready') return;
         // NOTE: the caller does not wait for this; a refusal (ACL) must not become an unhandled rejection.
-        await sub.subscribe(channel).catch((error: Error) =>
-          this.logger.warn(`Could not subscribe to the control channel "${channel}": ${error.message}. Durable patterns that other instances register are not announced to this one. Allow the channel for this Redis user (ACL "&${channel}").`),
-        );
+        await sub
+          .subscribe(channel)
+          .catch((error: Error) =>
+            this.logger.warn(
+              `Could not subscribe to the control channel "${channel}": ${error.message}. Durable patterns that other instances register are not announced to this one. Allow the channel for this Redis user (ACL "&${channel}").`,
+            ),
+          );
       },
     });
   }
@@ -409,19 +451,28 @@ export class RedisTransport implements EventTransport {
         autoResubscribe: role === 'gateway-sub',
         enableAutoPipelining: role === 'pub' || role === 'gateway',
       };
-      client = this.config.url ? new Redis(this.config.url, options) : new Redis(options);
+      client = this.config.url
+        ? new Redis(this.config.url, options)
+        : new Redis(options);
     }
     let reported = false;
     const onError = (error: Error, node?: string) => {
-      const where = node ? `${role} connection to cluster node ${node}` : `${role} connection`;
+      const where = node
+        ? `${role} connection to cluster node ${node}`
+        : `${role} connection`;
       // One warning per outage; the rest at debug level, so a long outage does not flood the log.
-      if (!reported) this.logger.warn(`Redis ${where} error: ${error.message}. Reconnecting with backoff.`);
+      if (!reported)
+        this.logger.warn(
+          `Redis ${where} error: ${error.message}. Reconnecting with backoff.`,
+        );
       else this.logger.debug(`Redis ${where} error: ${error.message}`);
       reported = true;
     };
     client.on('error', (error: Error) => onError(error));
     // A Cluster reports a failing node here and keeps `error` for "no node reachable".
-    client.on('node error', (error: Error, node: string) => onError(error, node));
+    client.on('node error', (error: Error, node: string) =>
+      onError(error, node),
+    );
     client.on('ready', () => {
       if (reported) this.logger.log(`Redis ${role} connection is back.`);
       reported = false;
@@ -455,7 +506,11 @@ export class RedisTransport implements EventTransport {
     };
   }
 
-  getPatternMessageHandler(): (glob: string, channel: string, message: string) => void {
+  getPatternMessageHandler(): (
+    glob: string,
+    channel: string,
+    message: string,
+  ) => void {
     return (glob, channel, message) => {
       const routes = this.globs.get(glob);
       const type = redisKeys.typeOf(this.prefix, channel);
@@ -489,17 +544,23 @@ export class RedisTransport implements EventTransport {
     // Announcements made while this connection was down were missed.
     this.audiences.clear();
     try {
-      const channels = [...this.exact.keys()].map(type => redisKeys.channel(this.prefix, type));
+      const channels = [...this.exact.keys()].map(type =>
+        redisKeys.channel(this.prefix, type),
+      );
       channels.push(...this.control.keys());
       const globs = [...this.globs.keys()];
       if (channels.length) await sub.subscribe(...channels);
       if (globs.length) await sub.psubscribe(...globs);
       if (this.exact.size + globs.length > 0) void this.announceSubscription();
       if (channels.length + globs.length > 0) {
-        this.logger.debug(`Subscribed to ${channels.length} channels and ${globs.length} patterns.`);
+        this.logger.debug(
+          `Subscribed to ${channels.length} channels and ${globs.length} patterns.`,
+        );
       }
     } catch (error) {
-      this.logger.warn(`Resubscribing after reconnect failed: ${(error as Error).message}. Will retry on the next reconnect.`);
+      this.logger.warn(
+        `Resubscribing after reconnect failed: ${(error as Error).message}. Will retry on the next reconnect.`,
+      );
     }
   }
 
@@ -526,15 +587,26 @@ export class RedisTransport implements EventTransport {
 }
 
 /** Pings every master that serves slots, on the Cluster's connection to it. */
-function pingMasters(cluster: Cluster, timeoutMs: number): Array<Promise<ConnectionHealth>> {
+function pingMasters(
+  cluster: Cluster,
+  timeoutMs: number,
+): Array<Promise<ConnectionHealth>> {
   const masters = new Set(cluster.slots.filter(Boolean).map(keys => keys[0]));
-  const connections = new Map(cluster.nodes('master').map(node => [`${node.options.host}:${node.options.port}`, node]));
+  const connections = new Map(
+    cluster
+      .nodes('master')
+      .map(node => [`${node.options.host}:${node.options.port}`, node]),
+  );
   return [...masters].sort().map(key => {
     const name = `redis:master ${key}`;
     const node = connections.get(key);
     if (!node) {
       // ioredis drops a node's connection when it ends and waits for a slot refresh to learn what replaced it.
-      return Promise.resolve({ name, status: 'down' as const, error: 'connection lost; waiting for failover or restart' });
+      return Promise.resolve({
+        name,
+        status: 'down' as const,
+        error: 'connection lost; waiting for failover or restart',
+      });
     }
     return pingClient(name, node, timeoutMs, false);
   });
@@ -548,14 +620,26 @@ async function pingClient(
 ): Promise<ConnectionHealth> {
   // A Cluster node connection may be mid-connect after a slot refresh: the ping itself tells.
   if (!client || (requireReady && client.status !== 'ready')) {
-    return { name, status: 'down', error: `connection is ${client?.status ?? 'not created'}` };
+    return {
+      name,
+      status: 'down',
+      error: `connection is ${client?.status ?? 'not created'}`,
+    };
   }
   const started = performance.now();
   try {
     if ((await within(client.ping(), timeoutMs, TIMED_OUT)) === TIMED_OUT) {
-      return { name, status: 'down', error: `timeout of ${timeoutMs}ms exceeded` };
+      return {
+        name,
+        status: 'down',
+        error: `timeout of ${timeoutMs}ms exceeded`,
+      };
     }
-    return { name, status: 'up', latencyMs: Math.round((performance.now() - started) * 100) / 100 };
+    return {
+      name,
+      status: 'up',
+      latencyMs: Math.round((performance.now() - started) * 100) / 100,
+    };
   } catch (error) {
     return { name, status: 'down', error: (error as Error).message };
   }
