@@ -4,10 +4,12 @@ import {
   OnEvent,
   type EventData,
   type EventOf,
-  type PhotoMetadata,
-  type StorageInfo,
-  type ThumbnailInfo,
 } from '@shared-infra/event-bus';
+import type {
+  PhotoMetadata,
+  StorageInfo,
+  ThumbnailInfo,
+} from './photo.events.js';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';

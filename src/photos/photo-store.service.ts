@@ -5,7 +5,7 @@ import type {
   PhotoUploadedEvent,
   StorageInfo,
   ThumbnailInfo,
-} from '@shared-infra/event-bus';
+} from './photo.events.js';
 import { randomBytes } from 'node:crypto';
 import {
   mkdir,

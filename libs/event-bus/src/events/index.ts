@@ -1,2 +1,1 @@
-export * from './photo.events.js';
 export * from './presence.events.js';

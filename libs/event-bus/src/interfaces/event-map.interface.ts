@@ -1,5 +1,4 @@
 import type { EventEnvelope } from './event-envelope.interface.js';
-import type { PhotoEvents } from '../events/photo.events.js';
 import type { PresenceEvents } from '../events/presence.events.js';
 
 /**
@@ -14,7 +13,8 @@ import type { PresenceEvents } from '../events/presence.events.js';
  *
  * @publicApi
  */
-export interface EventMap extends PhotoEvents, PresenceEvents {}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- apps add their types by declaration merging
+export interface EventMap extends PresenceEvents {}
 
 /**
  * Data type of an event type: the `EventMap` entry when there is one, otherwise

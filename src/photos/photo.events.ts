@@ -1,9 +1,8 @@
 /**
- * The photo pipeline's events, as the product has promised them since its first
- * README. They are part of `EventMap`, so `publish('photo.uploaded', …)` type-checks.
+ * The demo's photo pipeline events, in the seeds' payload shapes. The demo adds them to the
+ * library's `EventMap` (end of this file), so `publish('photo.uploaded', …)` type-checks.
  */
 
-/** @publicApi */
 export interface ThumbnailInfo {
   size: string;
   width: number;
@@ -11,7 +10,6 @@ export interface ThumbnailInfo {
   url: string;
 }
 
-/** @publicApi */
 export interface PhotoMetadata {
   width?: number;
   height?: number;
@@ -19,21 +17,18 @@ export interface PhotoMetadata {
   [key: string]: unknown;
 }
 
-/** @publicApi */
 export interface StorageInfo {
   location: string;
   bytes: number;
   [key: string]: unknown;
 }
 
-/** @publicApi */
 export interface ErrorInfo {
   code: string;
   message: string;
   details?: unknown;
 }
 
-/** @publicApi */
 export interface PhotoUploadedEvent {
   photoId: string;
   userId: string;
@@ -43,7 +38,6 @@ export interface PhotoUploadedEvent {
   uploadedAt: string;
 }
 
-/** @publicApi */
 export interface PhotoProcessingStartedEvent {
   photoId: string;
   userId: string;
@@ -52,7 +46,6 @@ export interface PhotoProcessingStartedEvent {
   estimatedDuration?: number;
 }
 
-/** @publicApi */
 export interface PhotoProcessingProgressEvent {
   photoId: string;
   userId: string;
@@ -64,7 +57,6 @@ export interface PhotoProcessingProgressEvent {
   estimatedCompletion?: string;
 }
 
-/** @publicApi */
 export interface PhotoProcessingCompletedEvent {
   photoId: string;
   userId: string;
@@ -76,7 +68,6 @@ export interface PhotoProcessingCompletedEvent {
   storageInfo: StorageInfo;
 }
 
-/** @publicApi */
 export interface PhotoProcessingFailedEvent {
   photoId: string;
   userId: string;
@@ -87,7 +78,6 @@ export interface PhotoProcessingFailedEvent {
   retryCount?: number;
 }
 
-/** @publicApi */
 export interface NotificationNewEvent {
   type: string;
   title: string;
@@ -98,7 +88,7 @@ export interface NotificationNewEvent {
   timestamp: string;
 }
 
-/** @publicApi */
+/** The demo's events: the bus type-checks them through `EventMap`, augmented below. */
 export interface PhotoEvents {
   'photo.uploaded': PhotoUploadedEvent;
   'photo.processing.started': PhotoProcessingStartedEvent;
@@ -106,4 +96,11 @@ export interface PhotoEvents {
   'photo.processing.completed': PhotoProcessingCompletedEvent;
   'photo.processing.failed': PhotoProcessingFailedEvent;
   'notification.new': NotificationNewEvent;
+}
+
+// Declaration merging, as any app types its events: publish(), @OnEvent and the client SDK
+// check these types' data from here on.
+declare module '@shared-infra/event-bus' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface EventMap extends PhotoEvents {}
 }
