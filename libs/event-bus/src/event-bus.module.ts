@@ -68,9 +68,8 @@ import { EventValidator } from './validation/event-validator.service.js';
     EventBusService,
     EventPublisher,
     EventValidator,
+    // NOTE: the options token is for @InjectEventBusOptions(); the resolved config and the transport stay inside.
     MODULE_OPTIONS_TOKEN,
-    EVENT_BUS_CONFIG,
-    EVENT_BUS_TRANSPORT,
   ],
 })
 export class EventBusModule extends ConfigurableModuleClass {}

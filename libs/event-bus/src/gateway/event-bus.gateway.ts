@@ -20,8 +20,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
-import { EVENT_BUS_CONFIG, type EventBusConfig } from '../event-bus.config.js';
-import { EVENT_BUS_TRANSPORT } from '../event-bus.constants.js';
+import type { EventBusConfig } from '../event-bus.config.js';
 import { EventBusLogger } from '../event-bus.logger.js';
 import { EventBusService } from '../event-bus.service.js';
 import {
@@ -207,16 +206,20 @@ export class EventBusGateway
     disconnectedForAbuse: 0,
   };
 
+  private readonly busConfig: EventBusConfig;
+  private readonly transport: EventTransport;
+
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: ResolvedGatewayConfig,
-    @Inject(EVENT_BUS_CONFIG) private readonly busConfig: EventBusConfig,
-    @Inject(EVENT_BUS_TRANSPORT) private readonly transport: EventTransport,
     @Inject(SOCKET_AUTHENTICATOR)
     private readonly authenticator: SocketAuthenticator,
     @Inject(ROOM_AUTHORIZER) private readonly authorizer: RoomAuthorizer,
     private readonly bus: EventBusService,
     private readonly publisher: EventPublisher,
   ) {
+    // The bus' configuration and transport come through its (internal) publisher: the bus module exports no internal tokens.
+    const busConfig = (this.busConfig = publisher.config);
+    const transport = (this.transport = publisher.transport);
     this.logger = new EventBusLogger('EventBusGateway', busConfig.logLevel);
     const store =
       transport instanceof RedisTransport

@@ -83,8 +83,10 @@ export class EventPublisher {
   private readonly sequence = new PublisherSequence();
 
   constructor(
-    @Inject(EVENT_BUS_CONFIG) private readonly config: EventBusConfig,
-    @Inject(EVENT_BUS_TRANSPORT) private readonly transport: EventTransport,
+    /** The bus' resolved configuration; the gateway reads it here. */
+    @Inject(EVENT_BUS_CONFIG) readonly config: EventBusConfig,
+    /** The bus' transport; the gateway builds its presence store and socket.io adapter on it. */
+    @Inject(EVENT_BUS_TRANSPORT) readonly transport: EventTransport,
     private readonly validator: EventValidator,
     private readonly metrics: EventBusMetrics,
     private readonly durable: DurableManager,
