@@ -85,6 +85,7 @@ export class EventCodec {
           messages.dataTooDeep(type, this.maxDepth),
           'data',
           this.maxDepth,
+          'levels',
         );
       }
       throw new EventValidationError(
@@ -108,6 +109,7 @@ export class EventCodec {
         messages.dataTooLarge(type, dataBytes, maxDataBytes),
         'data',
         maxDataBytes,
+        'bytes',
       );
     }
     // Free for data of at most 2 * maxDepth characters; otherwise one pass over the text.
@@ -116,6 +118,7 @@ export class EventCodec {
         messages.dataTooDeep(type, this.maxDepth),
         'data',
         this.maxDepth,
+        'levels',
       );
     }
     // id and type are validated to plain ASCII without quotes, so they need no escaping.
@@ -136,6 +139,7 @@ export class EventCodec {
         messages.eventTooLarge(type, total, maxEventBytes),
         'envelope',
         maxEventBytes,
+        'bytes',
       );
     }
     return head + dataJson + tail;

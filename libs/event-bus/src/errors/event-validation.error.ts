@@ -13,6 +13,8 @@ export class EventValidationError extends EventBusError {
     public readonly field: string,
     /** The limit that was exceeded, when the failure is about size (bytes) or nesting (levels, limits.maxDepth). */
     public readonly limit?: number,
+    /** What `limit` counts: `bytes` (limits.maxEventBytes, maxDataBytes), `levels` (limits.maxDepth) or `characters`. */
+    public readonly limitUnit?: 'bytes' | 'levels' | 'characters',
   ) {
     super(message, 'EVENT_VALIDATION');
   }

@@ -400,9 +400,7 @@ export class EventBusGateway
       if (error instanceof EventValidationError) {
         this.counters.invalid++;
         throw new GatewayAckError(
-          error.limit !== undefined && /bytes/.test(error.message)
-            ? 'too_large'
-            : 'invalid',
+          error.limitUnit === 'bytes' ? 'too_large' : 'invalid',
           error.message,
         );
       }

@@ -116,6 +116,7 @@ export class EventValidator {
           ),
           `metadata.${field}`,
           MAX_METADATA_STRING,
+          'characters',
         );
       }
     }
@@ -171,6 +172,7 @@ export class EventValidator {
         messages.dataTooDeep(type, this.maxDepth),
         'data',
         this.maxDepth,
+        'levels',
       );
     }
     const instance = plainToInstance(dto, data);
