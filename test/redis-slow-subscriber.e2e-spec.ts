@@ -118,4 +118,35 @@ describe('Redis cuts a slow fan-out subscriber', () => {
     );
     expect((await bus.healthCheck()).status).toBe('healthy');
   });
+  it('a Redis that went away is not reported as a cut subscriber (the loss still counts)', async () => {
+    const warnings: string[] = [];
+    const warn = Logger.prototype.warn;
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(function (
+      this: Logger,
+      message: unknown,
+      ...rest: unknown[]
+    ) {
+      warnings.push(String(message));
+      return warn.call(this, message, ...(rest as []));
+    });
+    app = await startBusApp(redis.url, {
+      serviceName: 'redis-killed',
+      logLevel: 'warn',
+    });
+    const bus = app.get(EventBusService);
+    await bus.subscribe('load.*', () => undefined);
+    await redis.kill();
+    await redis.start();
+    await waitUntil(() => bus.isConnected(), 15_000, 'the bus to reconnect');
+    await waitUntil(
+      () => bus.getStats().subscriberLosses === 1,
+      10_000,
+      'the loss to be counted',
+    );
+    // Long enough for the publisher's PING (2 s at most) to have decided.
+    await new Promise(r => setTimeout(r, 2500));
+    expect(
+      warnings.filter(line => /client-output-buffer-limit/.test(line)),
+    ).toEqual([]);
+  });
 });

@@ -138,6 +138,8 @@ export class RedisTransport implements EventTransport {
    */
   subscriberLosses = 0;
   private subscriberReady = false;
+  /** Times the publisher connection closed: tells a cut subscriber from a Redis that went away. */
+  private publisherCloses = 0;
 
   /** Reconnections since start (every `ready` after the first of each connection). */
   get reconnects(): number {
@@ -162,6 +164,7 @@ export class RedisTransport implements EventTransport {
       void this.resubscribe();
     });
     this.sub.on('close', () => this.subscriberClosed());
+    this.pub.on('close', () => this.publisherCloses++);
     this.status.next('connecting');
     await Promise.all([this.pub.connect(), this.sub.connect()]);
   }
@@ -530,7 +533,21 @@ export class RedisTransport implements EventTransport {
     if (this.closed || !this.subscriberReady) return;
     this.subscriberReady = false;
     this.subscriberLosses++;
-    if (this.pub?.status !== 'ready') return;
+    const pub = this.pub;
+    if (pub?.status !== 'ready') return;
+    // NOTE: when Redis itself went away, the publisher may not have noticed yet. A PING answered
+    // by the same connection (it did not close meanwhile) shows Redis up: then it cut the subscriber.
+    const closes = this.publisherCloses;
+    void within(pub.ping(), 2000).then(
+      reply => {
+        if (reply === 'PONG' && this.publisherCloses === closes && !this.closed)
+          this.warnSubscriberCut();
+      },
+      () => undefined,
+    );
+  }
+
+  private warnSubscriberCut(): void {
     this.logger.limited(
       'subscriber cut',
       'warn',
