@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -69,6 +75,27 @@ describe('package entries load from CommonJS and from ESM', () => {
       }
     },
   );
+
+  it('every source map in the packages carries its sources (npm ships dist/ only)', () => {
+    for (const folder of ['event-bus', 'event-bus-client']) {
+      const maps = readdirSync(join(ROOT, 'libs', folder, 'dist'), {
+        recursive: true,
+        encoding: 'utf8',
+      }).filter(file => file.endsWith('.map'));
+      expect(maps.length).toBeGreaterThan(0);
+      for (const file of maps) {
+        const map = JSON.parse(
+          readFileSync(join(ROOT, 'libs', folder, 'dist', file), 'utf8'),
+        ) as { sources: string[]; sourcesContent?: Array<string | null> };
+        expect({
+          file,
+          missing: map.sources.filter(
+            (_, i) => typeof map.sourcesContent?.[i] !== 'string',
+          ),
+        }).toEqual({ file, missing: [] });
+      }
+    }
+  });
 
   it('the main entry does not import @nestjs/microservices (an optional peer, for the ./microservices entry)', () => {
     const packages = runtimeImports(

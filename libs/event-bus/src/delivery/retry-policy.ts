@@ -41,12 +41,17 @@ export function resolveRetry(
 }
 
 /**
- * Delay before retry number `retry` (1-based), in ms.
+ * Delay before retry number `retry` (1-based), in ms: `initialDelay × multiplier^(retry-1)`, capped
+ * at `maxDelay`, with jitter. The one backoff of the library: handler retries, Redis reconnects,
+ * durable read errors.
  *
  * @param random a source in [0, 1), injectable for tests
  */
 export function backoffDelay(
-  policy: RetryOptions,
+  policy: Pick<
+    RetryOptions,
+    'initialDelay' | 'multiplier' | 'maxDelay' | 'jitter'
+  >,
   retry: number,
   random: () => number = Math.random,
 ): number {

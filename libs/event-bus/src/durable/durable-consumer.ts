@@ -10,6 +10,15 @@ import {
 } from '../matching/pattern-matcher.js';
 import type { StreamEntry, StreamStore } from './stream-store.interface.js';
 import { within } from '../within.util.js';
+import { backoffDelay } from '../delivery/retry-policy.js';
+
+/** 200 ms, 400 ms, … up to 2 s between reads after an error. */
+const READ_ERROR_BACKOFF = {
+  initialDelay: 200,
+  multiplier: 2,
+  maxDelay: 2000,
+  jitter: 'none',
+} as const;
 
 /** Settings of one durable consumer, resolved from the handler and module options. */
 export interface DurableConsumerSettings {
@@ -160,7 +169,7 @@ export class DurableConsumer {
             `Reading stream "${this.stream}" for group ${group} failed: ${(error as Error).message}. Retrying.`,
           );
         await new Promise(r =>
-          setTimeout(r, Math.min(2000, 100 * 2 ** Math.min(failures, 5))),
+          setTimeout(r, backoffDelay(READ_ERROR_BACKOFF, failures)),
         );
         continue;
       }

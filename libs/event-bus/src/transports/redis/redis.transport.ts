@@ -31,6 +31,15 @@ import type {
   RoomHistoryStore,
 } from '../../rooms/room-history.interface.js';
 import { within } from '../../within.util.js';
+import { backoffDelay } from '../../delivery/retry-policy.js';
+
+/** 100 ms, 200 ms, … up to 2 s, with equal jitter. */
+const RECONNECT_BACKOFF = {
+  initialDelay: 100,
+  multiplier: 2,
+  maxDelay: 2000,
+  jitter: 'equal',
+} as const;
 
 const TIMED_OUT = Symbol('timed out');
 
@@ -491,8 +500,7 @@ export class RedisTransport implements EventTransport {
   createRetryStrategy(): (times: number) => number | null {
     return times => {
       if (this.closed) return null;
-      const base = Math.min(2000, 50 * 2 ** Math.min(times, 10));
-      return Math.floor(base / 2 + Math.random() * (base / 2));
+      return backoffDelay(RECONNECT_BACKOFF, times);
     };
   }
 
