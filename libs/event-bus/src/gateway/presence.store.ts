@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { parseJsonWithinDepth } from '../envelope/json-depth.js';
+import { presenceKeys } from '../transports/redis/redis-keys.util.js';
 
 /** One connected socket, as presence keeps it. */
 export interface SessionRecord {
@@ -135,16 +136,16 @@ export class RedisPresenceStore implements PresenceStore {
   ) {}
 
   private get instancesKey() {
-    return `${this.prefix}gw:instances`;
+    return presenceKeys.instances(this.prefix);
   }
   private userKey(userId: string) {
-    return `${this.prefix}gw:user:${userId}:sessions`;
+    return presenceKeys.userSessions(this.prefix, userId);
   }
   private instanceUsersKey(instanceId: string) {
-    return `${this.prefix}gw:instance:${instanceId}:users`;
+    return presenceKeys.instanceUsers(this.prefix, instanceId);
   }
   private get lastSeenKey() {
-    return `${this.prefix}gw:lastseen`;
+    return presenceKeys.lastSeen(this.prefix);
   }
 
   async heartbeat(instanceId: string): Promise<boolean> {

@@ -5,6 +5,7 @@ import type {
   RoomHistoryStore,
   RoomReplay,
 } from './room-history.interface.js';
+import { roomHistoryKey } from '../transports/redis/redis-keys.util.js';
 
 /**
  * Room history on Redis: one capped stream per room, `{prefix}room:{room}:history`,
@@ -20,7 +21,7 @@ export class RedisRoomHistory implements RoomHistoryStore {
   ) {}
 
   key(room: string): string {
-    return `${this.prefix}room:${room}:history`;
+    return roomHistoryKey(this.prefix, room);
   }
 
   async append(room: string, eventId: string, payload: string): Promise<void> {

@@ -54,6 +54,24 @@ export const durableKeys = {
   control: (prefix: string): string => `${prefix.replace(/:$/, '')}#durable`,
 };
 
+/** Room history: one capped stream per room. */
+export const roomHistoryKey = (prefix: string, room: string): string =>
+  `${prefix}room:${room}:history`;
+
+/** The gateway's presence records, shared by its instances. */
+export const presenceKeys = {
+  /** Sorted set: instance id → last heartbeat. */
+  instances: (prefix: string): string => `${prefix}gw:instances`,
+  /** Hash of one user's sessions (socket → instance and identity). */
+  userSessions: (prefix: string, userId: string): string =>
+    `${prefix}gw:user:${userId}:sessions`,
+  /** Set of the users with sockets on one instance. */
+  instanceUsers: (prefix: string, instanceId: string): string =>
+    `${prefix}gw:instance:${instanceId}:users`,
+  /** Hash: user → when their last socket went away. */
+  lastSeen: (prefix: string): string => `${prefix}gw:lastseen`,
+};
+
 /** Control channel on which a bus announces new fan-out subscriptions (outside the event namespace, like the durable one). */
 export const fanOutControlChannel = (prefix: string): string =>
   `${prefix.replace(/:$/, '')}#fanout`;
