@@ -17,6 +17,21 @@ import { startBusApp } from './utils/bus-app.js';
 import { waitUntil } from './utils/collector.js';
 import { parseMetrics, sampleValue } from './utils/prometheus.js';
 
+/** Every warning logged from now on (still printed); `afterEach` restores the logger. */
+function captureWarnings(): string[] {
+  const warnings: string[] = [];
+  const warn = Logger.prototype.warn;
+  jest.spyOn(Logger.prototype, 'warn').mockImplementation(function (
+    this: Logger,
+    message: unknown,
+    ...rest: unknown[]
+  ) {
+    warnings.push(String(message));
+    return warn.call(this, message, ...(rest as []));
+  });
+  return warnings;
+}
+
 /**
  * A fan-out subscriber too slow for the publish rate: Redis cuts it at its
  * pub/sub output-buffer limit. The bus says so, counts it, and recovers.
@@ -43,16 +58,7 @@ describe('Redis cuts a slow fan-out subscriber', () => {
   });
 
   it('logs the likely cause and the fix, counts the loss, and hears events again after resubscribing', async () => {
-    const warnings: string[] = [];
-    const warn = Logger.prototype.warn;
-    jest.spyOn(Logger.prototype, 'warn').mockImplementation(function (
-      this: Logger,
-      message: unknown,
-      ...rest: unknown[]
-    ) {
-      warnings.push(String(message));
-      return warn.call(this, message, ...(rest as []));
-    });
+    const warnings = captureWarnings();
     const registry = new Registry();
     app = await startBusApp(redis.url, {
       serviceName: 'slow-subscriber',
@@ -119,16 +125,7 @@ describe('Redis cuts a slow fan-out subscriber', () => {
     expect((await bus.healthCheck()).status).toBe('healthy');
   });
   it('a Redis that went away is not reported as a cut subscriber (the loss still counts)', async () => {
-    const warnings: string[] = [];
-    const warn = Logger.prototype.warn;
-    jest.spyOn(Logger.prototype, 'warn').mockImplementation(function (
-      this: Logger,
-      message: unknown,
-      ...rest: unknown[]
-    ) {
-      warnings.push(String(message));
-      return warn.call(this, message, ...(rest as []));
-    });
+    const warnings = captureWarnings();
     app = await startBusApp(redis.url, {
       serviceName: 'redis-killed',
       logLevel: 'warn',

@@ -79,7 +79,8 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     private readonly metrics: EventBusMetrics,
     private readonly durable: DurableManager,
   ) {
-    this.logger = new EventBusLogger('EventBus', config.logLevel);
+    // One logger with the publisher: the per-kind rate limits (malformed messages) are shared.
+    this.logger = publisher.logger;
     this.codec = new EventCodec(config.limits);
   }
 
@@ -450,7 +451,7 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
     } else {
       // Labelled by the type only when the app has it as an exact pattern: otherwise the channel names what the publisher chose.
       this.metrics.recordMalformed(this.routes.has(type) ? type : undefined);
-      this.reportMalformed(
+      this.publisher.reportMalformed(
         `channel "${channel}"`,
         payload,
         decoded.ok
@@ -478,19 +479,6 @@ export class EventBusService implements OnModuleInit, OnApplicationShutdown {
       'missed events',
       'warn',
       messages.eventsMissed(type, missed, publisherId, seq),
-    );
-  }
-
-  /** `where`: e.g. `channel "eventbus:photo.uploaded"`. */
-  private reportMalformed(
-    where: string,
-    payload: unknown,
-    reason: string,
-  ): void {
-    this.logger.limited(
-      'malformed message',
-      'warn',
-      messages.malformedDropped(where, payload, reason),
     );
   }
 }
