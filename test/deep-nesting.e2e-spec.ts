@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import {
+  DeadLetterService,
   EventBusService,
   EventValidationError,
   type EventEnvelope,
@@ -83,10 +84,12 @@ describe('deep nesting (security item 8)', () => {
   describe('the bus', () => {
     let app: INestApplicationContext;
     let bus: EventBusService;
+    let deadLetters: DeadLetterService;
 
     beforeAll(async () => {
       app = await startBusApp(redis.url, { serviceName: 'deep' });
       bus = app.get(EventBusService);
+      deadLetters = app.get(DeadLetterService);
     });
 
     afterAll(async () => {
@@ -162,11 +165,11 @@ describe('deep nesting (security item 8)', () => {
       const [only] = await received.waitFor(1, 10_000);
       expect(only.data).toEqual({ n: 2 });
       await waitUntil(
-        async () => (await bus.countDeadLetters()) === 1,
+        async () => (await deadLetters.count()) === 1,
         10_000,
         'the deep entry to be dead-lettered',
       );
-      const [letter] = await bus.listDeadLetters();
+      const [letter] = await deadLetters.list();
       expect(letter).toMatchObject({
         stream: 'deepdurable',
         group: 'deep-readers',

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { EventBusService, type DeadLetter } from '@shared-infra/event-bus';
+import {
+  DeadLetterService,
+  EventBusService,
+  type DeadLetter,
+} from '@shared-infra/event-bus';
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +56,7 @@ describe('dlq command line', () => {
   let redis: RedisServer;
   let app: INestApplicationContext;
   let bus: EventBusService;
+  let deadLetters: DeadLetterService;
   let broken = true;
   const handled = new Collector<string>();
 
@@ -79,6 +84,7 @@ describe('dlq command line', () => {
       limits: { maxEventBytes: 4096, maxDataBytes: 2048 },
     });
     bus = app.get(EventBusService);
+    deadLetters = app.get(DeadLetterService);
     await bus.subscribe(
       'refund.*',
       event => {
@@ -103,7 +109,7 @@ describe('dlq command line', () => {
     const first = await bus.publish('refund.requested', { amount: 1 });
     await bus.publish('refund.requested', { amount: 2 });
     await waitUntil(
-      async () => (await bus.countDeadLetters()) === 2,
+      async () => (await deadLetters.count()) === 2,
       5000,
       'two dead letters',
     );
@@ -133,13 +139,13 @@ describe('dlq command line', () => {
     const replay = await dlq('replay', 'refund', target.id);
     expect(replay.stdout).toContain('Replayed 1 dead letter(s)');
     expect(await handled.waitFor(1)).toEqual([first.eventId]);
-    expect(await bus.countDeadLetters()).toBe(1);
+    expect(await deadLetters.count()).toBe(1);
 
     expect((await dlq('purge')).code).toBe(2);
     expect((await dlq('purge', '--yes')).stdout).toContain(
       'Deleted 1 dead letter(s)',
     );
-    expect(await bus.countDeadLetters()).toBe(0);
+    expect(await deadLetters.count()).toBe(0);
     expect((await dlq('replay', 'refund', target.id)).code).toBe(1);
   });
 
@@ -174,7 +180,7 @@ describe('dlq command line', () => {
     const failed = await bus.publish('refund.requested', { amount: 4 });
     const total = malformed.length + 2;
     await waitUntil(
-      async () => (await bus.countDeadLetters()) === total,
+      async () => (await deadLetters.count()) === total,
       5000,
       `${total} dead letters`,
     );
@@ -251,10 +257,10 @@ describe('dlq command line', () => {
       expect(replay.stderr).toContain(`dlq purge refund ${letter.id} --yes`);
       expect(replay.stdout).toContain('Replayed 0 dead letter(s)');
     }
-    expect(await bus.countDeadLetters()).toBe(total);
+    expect(await deadLetters.count()).toBe(total);
     // From code, the same refusal as an error with a code.
     await expect(
-      bus.replayDeadLetter('refund', byReason(/invalid JSON/).id),
+      deadLetters.replay('refund', byReason(/invalid JSON/).id),
     ).rejects.toMatchObject({ code: 'DEAD_LETTER_NOT_REPLAYABLE' });
 
     // An envelope over the bus' own limits (which the command line does not know) goes back and is dead-lettered again.
@@ -262,7 +268,7 @@ describe('dlq command line', () => {
     expect((await dlq('replay', 'refund', oversize.id)).code).toBe(0);
     await waitUntil(
       async () => {
-        const now = await bus.listDeadLetters({ stream: 'refund' });
+        const now = await deadLetters.list({ stream: 'refund' });
         return (
           now.length === total &&
           now.some(
@@ -284,7 +290,7 @@ describe('dlq command line', () => {
     );
     expect(await handled.waitFor(1)).toEqual([failed.eventId]);
     await waitUntil(
-      async () => (await bus.countDeadLetters()) === malformed.length + 1,
+      async () => (await deadLetters.count()) === malformed.length + 1,
       5000,
       'the oversize entry back once more',
     );
@@ -295,7 +301,7 @@ describe('dlq command line', () => {
     expect((await dlq('purge', 'refund', one.id, '--yes')).stdout).toContain(
       'Deleted 1 dead letter(s)',
     );
-    expect(await bus.getDeadLetter('refund', one.id)).toBeUndefined();
+    expect(await deadLetters.get('refund', one.id)).toBeUndefined();
     const again = await dlq('purge', 'refund', one.id, '--yes');
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(

@@ -7,7 +7,7 @@ import {
   it,
 } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { EventBusService } from '@shared-infra/event-bus';
+import { DeadLetterService, EventBusService } from '@shared-infra/event-bus';
 import { Redis } from 'ioredis';
 import { RedisServer } from './setup/redis-server.js';
 import { startBusApp } from './utils/bus-app.js';
@@ -36,6 +36,7 @@ describe('dead consumers leave their durable groups', () => {
   let raw: Redis;
   let publisherApp: INestApplicationContext;
   let bus: EventBusService;
+  let deadLetters: DeadLetterService;
   const workers: ChildApp[] = [];
 
   async function consumers(group: string): Promise<ConsumerInfo[]> {
@@ -96,6 +97,7 @@ describe('dead consumers leave their durable groups', () => {
     raw = new Redis(redis.url);
     publisherApp = await startBusApp(redis.url, { serviceName: 'publisher' });
     bus = publisherApp.get(EventBusService);
+    deadLetters = publisherApp.get(DeadLetterService);
   });
 
   afterEach(async () => {
@@ -176,6 +178,6 @@ describe('dead consumers leave their durable groups', () => {
     const listed = await listedPids();
     expect(listed.size).toBeGreaterThan(0);
     for (const pid of listed) expect(livePids.has(pid)).toBe(true);
-    expect(await bus.countDeadLetters('job')).toBe(0);
+    expect(await deadLetters.count('job')).toBe(0);
   });
 });

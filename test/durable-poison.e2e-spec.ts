@@ -8,7 +8,11 @@ import {
   jest,
 } from '@jest/globals';
 import { Logger, type INestApplicationContext } from '@nestjs/common';
-import { EventBusService, type DeadLetter } from '@shared-infra/event-bus';
+import {
+  DeadLetterService,
+  EventBusService,
+  type DeadLetter,
+} from '@shared-infra/event-bus';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { RedisServer } from './setup/redis-server.js';
@@ -55,6 +59,7 @@ describe('poison entries in durable streams', () => {
   let raw: Redis;
   let app: INestApplicationContext;
   let bus: EventBusService;
+  let deadLetters: DeadLetterService;
   const registry = new Registry();
   const handled = new Collector<string>();
   const warnings: string[] = [];
@@ -69,6 +74,7 @@ describe('poison entries in durable streams', () => {
       metrics: { enabled: true, registry },
     });
     bus = app.get(EventBusService);
+    deadLetters = app.get(DeadLetterService);
     await bus.subscribe('poison.eat', event => void handled.push(event.id), {
       durable: true,
       group: 'eater',
@@ -122,7 +128,7 @@ describe('poison entries in durable streams', () => {
 
     await handled.waitFor(1);
     await waitUntil(
-      async () => (await bus.countDeadLetters('poison')) === poison.length,
+      async () => (await deadLetters.count('poison')) === poison.length,
       5000,
       'a dead letter per poison entry',
     );
@@ -131,7 +137,7 @@ describe('poison entries in durable streams', () => {
       5000,
       'the poison.other entry to be skipped',
     );
-    const letters = await bus.listDeadLetters({ stream: 'poison' });
+    const letters = await deadLetters.list({ stream: 'poison' });
     poison.forEach(([kind, fields, reason], i) => {
       const letter = letters.find(l => l.entryId === entryIds[i]) as DeadLetter;
       expect({ kind, error: letter?.error }).toEqual({
@@ -172,11 +178,11 @@ describe('poison entries in durable streams', () => {
         (message: unknown) => void warnings.push(String(message)),
       );
     warnings.length = 0;
-    const before = await bus.countDeadLetters('poison');
+    const before = await deadLetters.count('poison');
     for (let i = 0; i < 30; i++)
       await raw.call('XADD', STREAM_KEY, '*', 'e', `garbage ${i}`);
     await waitUntil(
-      async () => (await bus.countDeadLetters('poison')) === before + 30,
+      async () => (await deadLetters.count('poison')) === before + 30,
       5000,
       '30 more dead letters',
     );

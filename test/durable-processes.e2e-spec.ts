@@ -7,7 +7,7 @@ import {
   it,
 } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { EventBusService } from '@shared-infra/event-bus';
+import { DeadLetterService, EventBusService } from '@shared-infra/event-bus';
 import { RedisServer } from './setup/redis-server.js';
 import { startBusApp } from './utils/bus-app.js';
 import { ChildApp } from './utils/child-app.js';
@@ -24,6 +24,7 @@ describe('durable delivery across processes on real Redis', () => {
   let redis: RedisServer;
   let publisherApp: INestApplicationContext;
   let bus: EventBusService;
+  let deadLetters: DeadLetterService;
   const workers: ChildApp[] = [];
 
   async function startWorker(env: Record<string, string>): Promise<ChildApp> {
@@ -57,6 +58,7 @@ describe('durable delivery across processes on real Redis', () => {
     });
     publisherApp = await startBusApp(redis.url, { serviceName: 'publisher' });
     bus = publisherApp.get(EventBusService);
+    deadLetters = publisherApp.get(DeadLetterService);
   });
 
   afterEach(async () => {
@@ -129,7 +131,7 @@ describe('durable delivery across processes on real Redis', () => {
     const bySurvivors = new Set(handledBy(survivors));
     for (const id of inFlight) expect(bySurvivors.has(id!)).toBe(true);
     // Published = handled (+ 0 dead-lettered): nothing lost, duplicates only where the victim died after handling.
-    expect(await bus.countDeadLetters('job')).toBe(0);
+    expect(await deadLetters.count('job')).toBe(0);
     expect(all.length - 300).toBeLessThanOrEqual(10);
   });
 
@@ -174,12 +176,12 @@ describe('durable delivery across processes on real Redis', () => {
     await waitUntil(
       async () => {
         if (workers.every(w => w.exited)) await startWorker(env);
-        return (await bus.countDeadLetters('job')) === 1;
+        return (await deadLetters.count('job')) === 1;
       },
       30_000,
       'the poison event to be dead-lettered',
     );
-    const [letter] = await bus.listDeadLetters({ stream: 'job' });
+    const [letter] = await deadLetters.list({ stream: 'job' });
     expect(letter.eventId).toBe(poisonId);
     expect(letter.group).toBe('poison');
     expect(letter.error).toMatch(/without an acknowledgement/);
@@ -194,7 +196,7 @@ describe('durable delivery across processes on real Redis', () => {
     );
     // published (6) = handled (5) + dead-lettered (1)
     expect(new Set(handledBy(workers))).toEqual(new Set(ok));
-    await bus.purgeDeadLetters('job');
+    await deadLetters.purge('job');
   });
 
   it('keeps every acknowledged publish when Redis (appendonly, fsync always) is killed and restarted', async () => {

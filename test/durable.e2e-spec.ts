@@ -10,6 +10,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
   EventBusModule,
+  DeadLetterService,
   EventBusService,
   type EventBusModuleOptions,
   type EventEnvelope,
@@ -31,6 +32,9 @@ describe.each<TransportCase>(['memory', 'redis', 'cluster'])(
     const apps: INestApplicationContext[] = [];
     // The memory transport is one broker per app, so "instances" share one app there.
     let shared: INestApplicationContext | undefined;
+    const deadLettersOf = new Map<EventBusService, DeadLetterService>();
+    const letters = (bus: EventBusService): DeadLetterService =>
+      deadLettersOf.get(bus)!;
 
     async function instance(serviceName: string): Promise<EventBusService> {
       if (transport === 'memory' && shared) return shared.get(EventBusService);
@@ -51,6 +55,7 @@ describe.each<TransportCase>(['memory', 'redis', 'cluster'])(
       const app = await moduleRef.init();
       apps.push(app);
       if (transport === 'memory') shared = app;
+      deadLettersOf.set(app.get(EventBusService), app.get(DeadLetterService));
       return app.get(EventBusService);
     }
 
@@ -125,11 +130,11 @@ describe.each<TransportCase>(['memory', 'redis', 'cluster'])(
       const { eventId } = await a.publish('payment.charged', { amount: 5 });
       await attempts.waitFor(3);
       await waitUntil(
-        async () => (await a.countDeadLetters()) === 1,
+        async () => (await letters(a).count()) === 1,
         5000,
         'the dead letter',
       );
-      const [letter] = await a.listDeadLetters();
+      const [letter] = await letters(a).list();
       expect(letter).toMatchObject({
         stream: 'payment',
         eventId,
@@ -147,11 +152,11 @@ describe.each<TransportCase>(['memory', 'redis', 'cluster'])(
       expect(await attempts.settle(200)).toHaveLength(3);
 
       fixed = true;
-      expect(await a.replayDeadLetter('payment', letter.id)).toBe(true);
+      expect(await letters(a).replay('payment', letter.id)).toBe(true);
       const [replayed] = await done.waitFor(1);
       expect(replayed.id).toBe(eventId);
-      expect(await a.countDeadLetters()).toBe(0);
-      expect(await a.replayDeadLetter('payment', letter.id)).toBe(false);
+      expect(await letters(a).count()).toBe(0);
+      expect(await letters(a).replay('payment', letter.id)).toBe(false);
     });
 
     it('retries a durable handler that fails twice, then acks it once it succeeds', async () => {
@@ -171,7 +176,7 @@ describe.each<TransportCase>(['memory', 'redis', 'cluster'])(
       const { eventId } = await a.publish('shipment.booked', {});
       expect(await done.waitFor(1)).toEqual([eventId]);
       expect(await attempts.settle(300)).toEqual([eventId, eventId, eventId]);
-      expect(await a.countDeadLetters('shipment')).toBe(0);
+      expect(await letters(a).count('shipment')).toBe(0);
       // Published (1) = handled (1) + dead-lettered (0); nothing left pending.
       await waitUntil(
         async () => (await a.getDurableLag()).every(l => l.pending === 0),
@@ -200,13 +205,13 @@ describe.each<TransportCase>(['memory', 'redis', 'cluster'])(
       await a.publish('mail.sent', {});
       await other.waitFor(1);
       await waitUntil(
-        async () => (await a.countDeadLetters('mail')) === 1,
+        async () => (await letters(a).count('mail')) === 1,
         5000,
         'the dead letter',
       );
       fail = false;
-      const [letter] = await a.listDeadLetters({ stream: 'mail' });
-      await a.replayDeadLetter('mail', letter.id);
+      const [letter] = await letters(a).list({ stream: 'mail' });
+      await letters(a).replay('mail', letter.id);
       await failing.waitFor(2);
       expect(await other.settle(300)).toHaveLength(1);
     });

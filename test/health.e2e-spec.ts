@@ -14,6 +14,7 @@ import {
   EventBusHealthIndicator,
   EventBusHealthModule,
   EventBusModule,
+  DeadLetterService,
   EventBusService,
   type EventBusModuleOptions,
   type EventEnvelope,
@@ -227,6 +228,7 @@ describe('EventBusHealthIndicator', () => {
     app = await moduleRef.init();
     return {
       bus: app.get(EventBusService),
+      deadLetters: app.get(DeadLetterService),
       indicator: app.get(EventBusHealthIndicator),
       consumer: app.get(HealthConsumer),
     };
@@ -246,7 +248,7 @@ describe('EventBusHealthIndicator', () => {
   });
 
   it('reports dead letters against maxDeadLetters (module default, overridden per call)', async () => {
-    const { bus, indicator } = await start();
+    const { bus, deadLetters, indicator } = await start();
     expect(await indicator.isDurableHealthy('durable')).toMatchObject({
       durable: { status: 'up', deadLetters: 0 },
     });
@@ -269,7 +271,7 @@ describe('EventBusHealthIndicator', () => {
     expect(
       await indicator.isDurableHealthy('durable', { maxDeadLetters: 5 }),
     ).toMatchObject({ durable: { status: 'up' } });
-    await bus.purgeDeadLetters('audit');
+    await deadLetters.purge('audit');
   });
 
   it('reports entries held by a running handler against maxPending', async () => {

@@ -10,6 +10,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import {
   EventBusModule,
+  DeadLetterService,
   EventBusService,
   InvalidConfigurationError,
   type EventBusModuleOptions,
@@ -41,6 +42,7 @@ describe('Prometheus metrics on real Redis, scraped over HTTP', () => {
   ): Promise<{
     app: INestApplication;
     bus: EventBusService;
+    deadLetters: DeadLetterService;
     port: number;
     registry: Registry;
   }> {
@@ -66,7 +68,13 @@ describe('Prometheus metrics on real Redis, scraped over HTTP', () => {
     apps.push(app);
     const port = await freePort();
     await app.listen(port, '127.0.0.1');
-    return { app, bus: app.get(EventBusService), port, registry };
+    return {
+      app,
+      bus: app.get(EventBusService),
+      deadLetters: app.get(DeadLetterService),
+      port,
+      registry,
+    };
   }
 
   async function scrape(port: number): Promise<Sample[]> {
@@ -89,7 +97,7 @@ describe('Prometheus metrics on real Redis, scraped over HTTP', () => {
   });
 
   it('counts exactly what was published, delivered, failed, retried, dead-lettered and malformed, by type; getStats() agrees', async () => {
-    const { bus, port } = await startApp({
+    const { bus, deadLetters, port } = await startApp({
       metrics: { enabled: true, typeSegments: 2 },
     });
     const publish = (type: string, count: number, fail = false) =>
@@ -211,7 +219,7 @@ describe('Prometheus metrics on real Redis, scraped over HTTP', () => {
       eventsFailed: 5,
       eventsRetried: 2,
     });
-    await bus.purgeDeadLetters('payment');
+    await deadLetters.purge('payment');
   });
 
   it('caps the type label: types past maxTypeLabels count under _other', async () => {

@@ -7,7 +7,7 @@ import {
   it,
 } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
-import { EventBusService } from '@shared-infra/event-bus';
+import { DeadLetterService, EventBusService } from '@shared-infra/event-bus';
 import { Redis } from 'ioredis';
 import { RedisServer } from './setup/redis-server.js';
 import { startBusApp } from './utils/bus-app.js';
@@ -34,6 +34,7 @@ describe('SIGTERM during a slow durable handler loses nothing', () => {
   let admin: Redis;
   let publisherApp: INestApplicationContext;
   let bus: EventBusService;
+  let deadLetters: DeadLetterService;
   const workers: ChildApp[] = [];
 
   /** Two consumers of one group; resolves once the publisher follows their pattern. */
@@ -76,6 +77,7 @@ describe('SIGTERM during a slow durable handler loses nothing', () => {
     admin = new Redis(redis.url);
     publisherApp = await startBusApp(redis.url, { serviceName: 'publisher' });
     bus = publisherApp.get(EventBusService);
+    deadLetters = publisherApp.get(DeadLetterService);
   });
 
   afterEach(async () => {
@@ -112,7 +114,7 @@ describe('SIGTERM during a slow durable handler loses nothing', () => {
     expect(reported(other, 'started', id)).toBe(false);
     expect(reported(victim, 'started', later)).toBe(false);
     expect(await pending('term-finish')).toBe(0);
-    expect(await bus.countDeadLetters('job')).toBe(0);
+    expect(await deadLetters.count('job')).toBe(0);
   });
 
   it('past shutdownTimeout the process exits without acknowledging; the entry stays pending and another consumer handles it', async () => {
@@ -138,6 +140,6 @@ describe('SIGTERM during a slow durable handler loses nothing', () => {
       5000,
       'the acknowledgement',
     );
-    expect(await bus.countDeadLetters('job')).toBe(0);
+    expect(await deadLetters.count('job')).toBe(0);
   });
 });

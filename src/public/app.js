@@ -6,7 +6,12 @@
 import { connect } from '/vendor/event-bus-client.js';
 
 const STAGES = ['validation', 'resize', 'thumbnail', 'optimize'];
-const PHOTO_EVENTS = ['photo.processing.started', 'photo.processing.progress', 'photo.processing.completed', 'photo.processing.failed'];
+const PHOTO_EVENTS = [
+  'photo.processing.started',
+  'photo.processing.progress',
+  'photo.processing.completed',
+  'photo.processing.failed',
+];
 const SESSION_KEY = 'event-bus-demo.session';
 const DEVICE_KEY = 'event-bus-demo.client-id';
 const FINAL = new Set(['completed', 'failed', 'rejected']);
@@ -54,8 +59,13 @@ async function issueToken(userId) {
     body: JSON.stringify({ userId }),
   });
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(messageOf(body, `sign-in failed (${response.status})`));
-  return { userId, token: body.token, expiresAt: Date.now() + body.expiresIn * 1000 };
+  if (!response.ok)
+    throw new Error(messageOf(body, `sign-in failed (${response.status})`));
+  return {
+    userId,
+    token: body.token,
+    expiresAt: Date.now() + body.expiresIn * 1000,
+  };
 }
 
 async function signIn(userId) {
@@ -83,9 +93,29 @@ function deviceId() {
   let id = sessionStorage.getItem(DEVICE_KEY);
   if (!id) {
     const ua = navigator.userAgent;
-    const browser = /Firefox\//.test(ua) ? 'firefox' : /Edg\//.test(ua) ? 'edge' : /Chrom(e|ium)\//.test(ua) ? 'chrome' : /Safari\//.test(ua) ? 'safari' : 'browser';
-    const os = /Android/.test(ua) ? 'android' : /iPhone|iPad/.test(ua) ? 'ios' : /Mac OS/.test(ua) ? 'mac' : /Windows/.test(ua) ? 'windows' : /Linux/.test(ua) ? 'linux' : 'web';
-    const random = Array.from(crypto.getRandomValues(new Uint8Array(3)), b => b.toString(16).padStart(2, '0')).join('');
+    const browser = /Firefox\//.test(ua)
+      ? 'firefox'
+      : /Edg\//.test(ua)
+        ? 'edge'
+        : /Chrom(e|ium)\//.test(ua)
+          ? 'chrome'
+          : /Safari\//.test(ua)
+            ? 'safari'
+            : 'browser';
+    const os = /Android/.test(ua)
+      ? 'android'
+      : /iPhone|iPad/.test(ua)
+        ? 'ios'
+        : /Mac OS/.test(ua)
+          ? 'mac'
+          : /Windows/.test(ua)
+            ? 'windows'
+            : /Linux/.test(ua)
+              ? 'linux'
+              : 'web';
+    const random = Array.from(crypto.getRandomValues(new Uint8Array(3)), b =>
+      b.toString(16).padStart(2, '0'),
+    ).join('');
     id = `${browser}-${os}-${random}`;
     sessionStorage.setItem(DEVICE_KEY, id);
   }
@@ -109,7 +139,8 @@ function start() {
     // The gateway could not replay what this page missed in a room: ask the server for the state instead.
     onRecoveryFailed: room => {
       logLine('recovery', room, 'missed events not replayable: refetching');
-      if (room.startsWith('photo:')) void refetchPhoto(room.slice('photo:'.length));
+      if (room.startsWith('photo:'))
+        void refetchPhoto(room.slice('photo:'.length));
       else void loadPhotos();
     },
     onError: error => logLine('error', '', error.message),
@@ -118,10 +149,13 @@ function start() {
   client.state.subscribe(state => {
     const pill = $('state');
     pill.dataset.state = state;
-    pill.textContent = state === 'disconnected' ? 'disconnected · reconnecting' : state;
+    pill.textContent =
+      state === 'disconnected' ? 'disconnected · reconnecting' : state;
     if (state === 'connected') {
       const identity = client.identity;
-      $('instance').textContent = identity ? `instance ${identity.instanceId.slice(0, 8)}` : '';
+      $('instance').textContent = identity
+        ? `instance ${identity.instanceId.slice(0, 8)}`
+        : '';
       scheduleDevices(0);
     }
   });
@@ -140,7 +174,9 @@ function start() {
       logLine('error', '', error.message);
       if (/unauthorized|token/i.test(error.message)) {
         sessionStorage.removeItem(SESSION_KEY);
-        showSignInError(`The gateway refused the token (${error.message}). Sign in again.`);
+        showSignInError(
+          `The gateway refused the token (${error.message}). Sign in again.`,
+        );
         $('signin').hidden = false;
       }
     },
@@ -152,29 +188,61 @@ function applyPhotoEvent(event) {
   if (!remember(event)) return;
   logLine(event.type, event.room, shortId(event.id));
   const data = event.data;
-  const photo = photos.get(data.photoId) ?? addPhoto({ photoId: data.photoId, filename: '', status: 'uploaded', progress: 0 }, true);
+  const photo =
+    photos.get(data.photoId) ??
+    addPhoto(
+      { photoId: data.photoId, filename: '', status: 'uploaded', progress: 0 },
+      true,
+    );
   if (photo.status === 'completed') return render(photo);
   const newJob = data.jobId && photo.jobId && data.jobId !== photo.jobId;
   switch (event.type) {
     case 'photo.processing.started':
       if (newJob || !photo.jobId) {
         photo.jobId = data.jobId;
-        if (newJob) Object.assign(photo, { progress: 0, stage: undefined, step: undefined, error: undefined });
+        if (newJob)
+          Object.assign(photo, {
+            progress: 0,
+            stage: undefined,
+            step: undefined,
+            error: undefined,
+          });
         photo.status = 'processing';
       }
       break;
     case 'photo.processing.progress':
       if (photo.status === 'failed' && !newJob) break;
-      if (newJob) Object.assign(photo, { jobId: data.jobId, progress: 0, error: undefined });
+      if (newJob)
+        Object.assign(photo, {
+          jobId: data.jobId,
+          progress: 0,
+          error: undefined,
+        });
       photo.jobId ??= data.jobId;
       photo.status = 'processing';
-      if (data.progress >= photo.progress) Object.assign(photo, { progress: data.progress, stage: data.stage, step: data.currentStep });
+      if (data.progress >= photo.progress)
+        Object.assign(photo, {
+          progress: data.progress,
+          stage: data.stage,
+          step: data.currentStep,
+        });
       break;
     case 'photo.processing.completed':
-      Object.assign(photo, { status: 'completed', progress: 100, jobId: data.jobId, thumbnails: data.thumbnails, duration: data.duration, error: undefined });
+      Object.assign(photo, {
+        status: 'completed',
+        progress: 100,
+        jobId: data.jobId,
+        thumbnails: data.thumbnails,
+        duration: data.duration,
+        error: undefined,
+      });
       break;
     case 'photo.processing.failed':
-      Object.assign(photo, { status: 'failed', jobId: data.jobId, error: data.error.message + (data.retryable ? ' (retrying)' : '') });
+      Object.assign(photo, {
+        status: 'failed',
+        jobId: data.jobId,
+        error: data.error.message + (data.retryable ? ' (retrying)' : ''),
+      });
       break;
   }
   render(photo);
@@ -185,7 +253,8 @@ function applyPhotoEvent(event) {
 function remember(event) {
   if (seenEvents.has(event.id)) return false;
   seenEvents.add(event.id);
-  if (seenEvents.size > 5000) seenEvents.delete(seenEvents.values().next().value);
+  if (seenEvents.size > 5000)
+    seenEvents.delete(seenEvents.values().next().value);
   return true;
 }
 
@@ -201,10 +270,12 @@ function watch(photo) {
     return;
   }
   if (photo.subscription) return;
-  photo.subscription = client.subscribe(`photo:${photo.photoId}`, applyPhotoEvent).catch(error => {
-    logLine('subscribe refused', `photo:${photo.photoId}`, error.message);
-    return undefined;
-  });
+  photo.subscription = client
+    .subscribe(`photo:${photo.photoId}`, applyPhotoEvent)
+    .catch(error => {
+      logLine('subscribe refused', `photo:${photo.photoId}`, error.message);
+      return undefined;
+    });
 }
 
 function onNotification(event) {
@@ -221,10 +292,13 @@ function onNotification(event) {
   title.textContent = data.title;
   const message = document.createElement('div');
   const photo = data.photoId ? photos.get(data.photoId) : undefined;
-  message.textContent = photo?.filename ? `${photo.filename}: ${data.message}` : data.message;
+  message.textContent = photo?.filename
+    ? `${photo.filename}: ${data.message}`
+    : data.message;
   item.append(time, title, message);
   $('notifications').prepend(item);
-  while ($('notifications').children.length > 20) $('notifications').lastElementChild.remove();
+  while ($('notifications').children.length > 20)
+    $('notifications').lastElementChild.remove();
   $('notification-count').textContent = String(++notificationCount);
   $('notifications-empty').hidden = true;
 }
@@ -232,9 +306,13 @@ function onNotification(event) {
 // ------------------------------------------------------------------ HTTP
 
 async function api(path, init = {}) {
-  const response = await fetch(path, { ...init, headers: { ...init.headers, authorization: `Bearer ${await freshToken()}` } });
+  const response = await fetch(path, {
+    ...init,
+    headers: { ...init.headers, authorization: `Bearer ${await freshToken()}` },
+  });
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(messageOf(body, `${path}: ${response.status}`));
+  if (!response.ok)
+    throw new Error(messageOf(body, `${path}: ${response.status}`));
   return body;
 }
 
@@ -257,20 +335,49 @@ async function refetchPhoto(photoId) {
 }
 
 function mergeRecord(record) {
-  const photo = photos.get(record.photoId) ?? addPhoto({ photoId: record.photoId, filename: record.filename, status: 'uploaded', progress: 0 });
+  const photo =
+    photos.get(record.photoId) ??
+    addPhoto({
+      photoId: record.photoId,
+      filename: record.filename,
+      status: 'uploaded',
+      progress: 0,
+    });
   photo.filename = record.filename;
   if (photo.status !== 'completed') {
     if (record.status === 'completed') {
-      Object.assign(photo, { status: 'completed', progress: 100, jobId: record.jobId, thumbnails: record.thumbnails, error: undefined });
+      Object.assign(photo, {
+        status: 'completed',
+        progress: 100,
+        jobId: record.jobId,
+        thumbnails: record.thumbnails,
+        error: undefined,
+      });
     } else if (record.status === 'failed') {
       // A failure of the job this page watches (or of one it did not know); a newer job's events win.
-      if (photo.status !== 'processing' || !photo.jobId || record.jobId === photo.jobId) {
-        Object.assign(photo, { status: 'failed', jobId: record.jobId, stage: record.stage, error: record.error?.message });
+      if (
+        photo.status !== 'processing' ||
+        !photo.jobId ||
+        record.jobId === photo.jobId
+      ) {
+        Object.assign(photo, {
+          status: 'failed',
+          jobId: record.jobId,
+          stage: record.stage,
+          error: record.error?.message,
+        });
       }
-    } else if (record.status === 'processing' && (photo.status === 'uploaded' || photo.status === 'processing')) {
+    } else if (
+      record.status === 'processing' &&
+      (photo.status === 'uploaded' || photo.status === 'processing')
+    ) {
       photo.status = 'processing';
       photo.jobId ??= record.jobId;
-      if (record.progress >= photo.progress) Object.assign(photo, { progress: record.progress, stage: record.stage });
+      if (record.progress >= photo.progress)
+        Object.assign(photo, {
+          progress: record.progress,
+          stage: record.stage,
+        });
     }
   }
   render(photo);
@@ -279,7 +386,12 @@ function mergeRecord(record) {
 
 /** Uploads one file (XMLHttpRequest: fetch has no upload progress). */
 async function upload(file) {
-  const photo = addPhoto({ photoId: `local-${++localIds}`, filename: file.name, status: 'uploading', progress: 0 });
+  const photo = addPhoto({
+    photoId: `local-${++localIds}`,
+    filename: file.name,
+    status: 'uploading',
+    progress: 0,
+  });
   render(photo);
   const token = await freshToken();
   const form = new FormData();
@@ -293,7 +405,10 @@ async function upload(file) {
     render(photo);
   };
   xhr.onerror = () => {
-    Object.assign(photo, { status: 'rejected', error: 'The upload failed: the server could not be reached.' });
+    Object.assign(photo, {
+      status: 'rejected',
+      error: 'The upload failed: the server could not be reached.',
+    });
     render(photo);
   };
   xhr.onload = () => {
@@ -304,7 +419,10 @@ async function upload(file) {
       // not JSON
     }
     if (xhr.status !== 202) {
-      Object.assign(photo, { status: 'rejected', error: messageOf(body, `The upload failed (${xhr.status}).`) });
+      Object.assign(photo, {
+        status: 'rejected',
+        error: messageOf(body, `The upload failed (${xhr.status}).`),
+      });
       render(photo);
       return;
     }
@@ -395,11 +513,19 @@ function render(photo) {
   const bar = element.querySelector('.bar');
   bar.dataset.progress = String(photo.progress);
   bar.setAttribute('aria-valuenow', String(photo.progress));
-  const full = photo.status === 'uploading' || photo.status === 'failed' || photo.status === 'rejected';
+  const full =
+    photo.status === 'uploading' ||
+    photo.status === 'failed' ||
+    photo.status === 'rejected';
   bar.firstElementChild.style.width = `${full ? 100 : photo.progress}%`;
   const doneStages = Math.round((photo.progress / 100) * STAGES.length);
   element.querySelectorAll('.stages span').forEach((span, index) => {
-    span.className = index < doneStages ? 'done' : index === doneStages && photo.status === 'processing' ? 'current' : '';
+    span.className =
+      index < doneStages
+        ? 'done'
+        : index === doneStages && photo.status === 'processing'
+          ? 'current'
+          : '';
   });
   element.querySelector('.status').textContent = statusText(photo);
   const thumbnail = photo.thumbnails?.find(t => t.size === 'small');
@@ -410,7 +536,10 @@ function render(photo) {
     img.src = thumbnail.url;
     thumb.replaceChildren(img);
   } else if (!thumbnail && !thumb.querySelector('img')) {
-    thumb.textContent = photo.status === 'failed' || photo.status === 'rejected' ? '✕' : `${photo.progress}%`;
+    thumb.textContent =
+      photo.status === 'failed' || photo.status === 'rejected'
+        ? '✕'
+        : `${photo.progress}%`;
   }
 }
 
@@ -421,7 +550,9 @@ function statusText(photo) {
     case 'uploaded':
       return 'queued for processing';
     case 'processing':
-      return photo.stage ? `${photo.progress}% · ${photo.stage}${photo.step ? `: ${photo.step}` : ''}` : 'processing started';
+      return photo.stage
+        ? `${photo.progress}% · ${photo.stage}${photo.step ? `: ${photo.step}` : ''}`
+        : 'processing started';
     case 'completed':
       return `done${photo.duration ? ` in ${(photo.duration / 1000).toFixed(1)} s` : ''}${photo.step ? ` · ${photo.step}` : ''}`;
     case 'failed':
@@ -436,9 +567,14 @@ function logLine(type, room, detail) {
   const item = document.createElement('li');
   const bold = document.createElement('b');
   bold.textContent = type;
-  item.append(`${new Date().toLocaleTimeString()} `, bold, ` ${room ?? ''} ${detail ?? ''}`);
+  item.append(
+    `${new Date().toLocaleTimeString()} `,
+    bold,
+    ` ${room ?? ''} ${detail ?? ''}`,
+  );
   $('events').prepend(item);
-  while ($('events').children.length > 40) $('events').lastElementChild.remove();
+  while ($('events').children.length > 40)
+    $('events').lastElementChild.remove();
 }
 
 function shortId(id) {
@@ -447,7 +583,11 @@ function shortId(id) {
 
 function messageOf(body, fallback) {
   const message = body?.message;
-  return Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : fallback;
+  return Array.isArray(message)
+    ? message.join('; ')
+    : typeof message === 'string'
+      ? message
+      : fallback;
 }
 
 // ------------------------------------------------------------------ files in

@@ -13,6 +13,8 @@ import {
 } from './event-bus.module-definition.js';
 import { EventBusService } from './event-bus.service.js';
 import { EventPublisher } from './publishing/event-publisher.js';
+import { EventRouter } from './routing/event-router.js';
+import { DeadLetterService } from './durable/dead-letter.service.js';
 import type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
 import { PrometheusExporter } from './metrics/prometheus.exporter.js';
 import { createTransport } from './transports/create-transport.js';
@@ -48,7 +50,9 @@ import { EventValidator } from './validation/event-validator.service.js';
     HandlerInvoker,
     DurableManager,
     EventPublisher,
+    EventRouter,
     EventBusService,
+    DeadLetterService,
     EventMetadataAccessor,
     EventHandlersExplorer,
     {
@@ -60,13 +64,15 @@ import { EventValidator } from './validation/event-validator.service.js';
         EventBusMetrics,
         EVENT_BUS_TRANSPORT,
         EventBusService,
-        DurableManager,
+        DeadLetterService,
       ],
     },
   ],
   exports: [
     EventBusService,
+    DeadLetterService,
     EventPublisher,
+    EventRouter,
     EventValidator,
     // NOTE: the options token is for @InjectEventBusOptions(); the resolved config and the transport stay inside.
     MODULE_OPTIONS_TOKEN,

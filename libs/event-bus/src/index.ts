@@ -18,6 +18,7 @@ export type { TransportStatus } from './interfaces/transport.interface.js';
 export type { DeadLetter, GroupLag } from './durable/stream-store.interface.js';
 export { EventBusModule } from './event-bus.module.js';
 export { EventBusService } from './event-bus.service.js';
+export { DeadLetterService } from './durable/dead-letter.service.js';
 export { EventValidator } from './validation/event-validator.service.js';
 export { EVENT_BUS_CONTEXT_TYPE } from './event-bus.constants.js';
 export { IDENTITY_ID_PATTERN } from './rooms/room-names.js';

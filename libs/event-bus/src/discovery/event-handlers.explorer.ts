@@ -14,7 +14,8 @@ import { messages } from '../event-bus.messages.js';
 
 // The key @UseFilters writes (Nest's EXCEPTION_FILTERS_METADATA, not exported from the package root).
 const EXCEPTION_FILTERS_METADATA = '__exceptionFilters__';
-import { EventBusService } from '../event-bus.service.js';
+import { randomUUID } from 'node:crypto';
+import { EventRouter } from '../routing/event-router.js';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
 import { EventMetadataAccessor } from './event-metadata.accessor.js';
 import { EventParamsFactory } from './event-params.factory.js';
@@ -33,7 +34,7 @@ export class EventHandlersExplorer implements OnApplicationBootstrap {
     private readonly scanner: MetadataScanner,
     private readonly accessor: EventMetadataAccessor,
     private readonly contextCreator: ExternalContextCreator,
-    private readonly eventBus: EventBusService,
+    private readonly router: EventRouter,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -66,11 +67,12 @@ export class EventHandlersExplorer implements OnApplicationBootstrap {
       }
       const call = this.wrap(instance, methodName);
       for (const { pattern, options } of metadata) {
-        await this.eventBus.registerHandler(
+        await this.router.add(
           pattern,
           call,
           options,
-          `${className}.${methodName}`,
+          options.name ?? `${className}.${methodName}`,
+          randomUUID(),
         );
       }
     }

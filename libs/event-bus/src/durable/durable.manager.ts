@@ -12,17 +12,9 @@ import { EventBusLogger } from '../event-bus.logger.js';
 import { messages } from '../event-bus.messages.js';
 import type { OnEventOptions } from '../interfaces/on-event-options.interface.js';
 import type { EventTransport } from '../interfaces/transport.interface.js';
-import {
-  compilePattern,
-  type TypeMatcher,
-} from '../matching/pattern-matcher.js';
-import { replayDeadLetter } from './dead-letters.js';
+import { RouteTable } from '../matching/route-table.js';
 import { DurableConsumer } from './durable-consumer.js';
-import type {
-  DeadLetter,
-  GroupLag,
-  StreamStore,
-} from './stream-store.interface.js';
+import type { GroupLag, StreamStore } from './stream-store.interface.js';
 
 const REGISTRY_REFRESH_MS = 5000;
 
@@ -53,12 +45,12 @@ export function streamOf(type: string): string {
  */
 @Injectable()
 export class DurableManager {
-  private store?: StreamStore;
+  private streamStore?: StreamStore;
   private readonly logger: EventBusLogger;
   private readonly codec: EventCodec;
   private readonly registrations: DurableRegistration[] = [];
-  private matchers: TypeMatcher[] = [];
-  private readonly appendCache = new Map<string, boolean>();
+  /** Every process' durable patterns (the shared registry): the types publishers append. */
+  private readonly durablePatterns = new RouteTable<string>();
   private refreshTimer?: NodeJS.Timeout;
   private readonly consumerName: string;
   private closed = false;
@@ -76,8 +68,8 @@ export class DurableManager {
 
   /** Loads the shared registry of durable patterns and follows its changes. */
   async start(): Promise<void> {
-    this.store = this.transport.createStreamStore(this.config.durable);
-    this.store.onPatternsChanged(() => void this.refresh());
+    this.streamStore = this.transport.createStreamStore(this.config.durable);
+    this.streamStore.onPatternsChanged(() => void this.refresh());
     this.refreshTimer = setInterval(
       () => void this.refresh(),
       REGISTRY_REFRESH_MS,
@@ -86,27 +78,22 @@ export class DurableManager {
     await this.refresh();
   }
 
-  private unwrap(): StreamStore {
-    if (!this.store)
+  /** The stream store; throws `EventBusUnavailableError` before `start()`. */
+  get store(): StreamStore {
+    if (!this.streamStore)
       throw new EventBusUnavailableError(messages.durableNotStarted());
-    return this.store;
+    return this.streamStore;
   }
 
   /** True when some registered durable pattern matches `type` (cached per type). */
   wants(type: string): boolean {
-    if (!this.store || this.matchers.length === 0) return false;
-    let wanted = this.appendCache.get(type);
-    if (wanted === undefined) {
-      wanted = this.matchers.some(match => match(type));
-      if (this.appendCache.size > 10_000) this.appendCache.clear();
-      this.appendCache.set(type, wanted);
-    }
-    return wanted;
+    if (!this.streamStore || this.durablePatterns.size === 0) return false;
+    return this.durablePatterns.match(type).length > 0;
   }
 
   /** Appends the event to its stream; call it when `wants(type)`. */
   append(type: string, payload: string): Promise<unknown> {
-    return this.unwrap().append(streamOf(type), payload);
+    return this.store.append(streamOf(type), payload);
   }
 
   /** Starts durable delivery for one handler. */
@@ -114,7 +101,7 @@ export class DurableManager {
     record: HandlerRecord,
     options: OnEventOptions,
   ): Promise<void> {
-    const store = this.unwrap();
+    const store = this.store;
     const group = options.group ?? `${this.config.serviceName}.${record.name}`;
     const registeredAt = await store.registerPattern(record.pattern, group);
     const first = record.pattern.split('.')[0];
@@ -155,14 +142,14 @@ export class DurableManager {
     const results = await Promise.all(
       consumers.map(c => c.stop(this.config.shutdownTimeout)),
     );
-    await this.store?.close();
+    await this.streamStore?.close();
     await Promise.all(consumers.map(c => c.ended().catch(() => undefined)));
     return results.every(Boolean);
   }
 
   /** Pending and undelivered counts per group and stream. */
   async lag(): Promise<GroupLag[]> {
-    const store = this.unwrap();
+    const store = this.store;
     const out: GroupLag[] = [];
     for (const registration of this.registrations) {
       for (const stream of registration.consumers.keys())
@@ -171,50 +158,9 @@ export class DurableManager {
     return out;
   }
 
-  listDeadLetters(
-    options: { stream?: string; count?: number } = {},
-  ): Promise<DeadLetter[]> {
-    return this.unwrap().listDeadLetters(options);
-  }
-
-  countDeadLetters(stream?: string): Promise<number> {
-    return this.unwrap().countDeadLetters(stream);
-  }
-
-  /** Dead letters per stream, for every stream that has received durable events. */
-  async countDeadLettersByStream(): Promise<Map<string, number>> {
-    const store = this.unwrap();
-    const counts = new Map<string, number>();
-    for (const stream of await store.streams())
-      counts.set(stream, await store.countDeadLetters(stream));
-    return counts;
-  }
-
-  getDeadLetter(stream: string, id: string): Promise<DeadLetter | undefined> {
-    return this.unwrap().getDeadLetter(stream, id);
-  }
-
-  /**
-   * Puts a dead letter back on its stream for its original group only (other
-   * groups skip it), and removes it from the dead letters. Resolves false when
-   * there is no such dead letter; rejects with `DeadLetterNotReplayableError`
-   * when its payload is not an event this bus reads (its limits included).
-   */
-  replayDeadLetter(stream: string, id: string): Promise<boolean> {
-    return replayDeadLetter(this.unwrap(), stream, id, this.codec);
-  }
-
-  deleteDeadLetter(stream: string, id: string): Promise<boolean> {
-    return this.unwrap().deleteDeadLetter(stream, id);
-  }
-
-  purgeDeadLetters(stream?: string): Promise<number> {
-    return this.unwrap().purgeDeadLetters(stream);
-  }
-
   /** Reloads the registry, then makes sure every registration has a consumer per stream it reads. */
   private async refresh(): Promise<void> {
-    if (!this.store || this.closed) return;
+    if (!this.streamStore || this.closed) return;
     try {
       const patterns = await this.store.patterns();
       for (const { record, group } of this.registrations) {
@@ -229,8 +175,9 @@ export class DurableManager {
           `Durable pattern "${record.pattern}" was missing from Redis (restarted without persistence?): registered it again.`,
         );
       }
-      this.matchers = [...patterns.keys()].map(compilePattern);
-      this.appendCache.clear();
+      this.durablePatterns.clear();
+      for (const pattern of patterns.keys())
+        this.durablePatterns.add(pattern, pattern, pattern);
       const needsAll = this.registrations.some(r => !r.segment);
       const known = needsAll ? await this.store.streams() : [];
       for (const registration of this.registrations) {
@@ -250,7 +197,7 @@ export class DurableManager {
     stream: string,
   ): Promise<void> {
     if (registration.consumers.has(stream) || this.closed) return;
-    const store = this.unwrap();
+    const store = this.store;
     await store.ensureGroup(stream, registration.group, registration.startId);
     if (registration.consumers.has(stream) || this.closed) return;
     const durable = this.config.durable;

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type * as Terminus from '@nestjs/terminus';
 import { EVENT_BUS_HEALTH_OPTIONS } from '../event-bus.constants.js';
+import { DeadLetterService } from '../durable/dead-letter.service.js';
 import { EventBusService } from '../event-bus.service.js';
 import type { EventBusHealthOptions } from '../interfaces/event-bus-health-options.interface.js';
 import { loadOptionalPackage } from '../optional-package.util.js';
@@ -51,8 +52,14 @@ export class EventBusHealthModule {
           useFactory: (
             indicators: Terminus.HealthIndicatorService,
             bus: EventBusService,
-          ) => new EventBusHealthIndicator(indicators, bus, resolved),
-          inject: [terminus.HealthIndicatorService, EventBusService],
+            deadLetters: DeadLetterService,
+          ) =>
+            new EventBusHealthIndicator(indicators, bus, deadLetters, resolved),
+          inject: [
+            terminus.HealthIndicatorService,
+            EventBusService,
+            DeadLetterService,
+          ],
         },
       ],
       exports: [EventBusHealthIndicator],

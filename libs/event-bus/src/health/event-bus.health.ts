@@ -6,6 +6,7 @@ import type {
 } from '@nestjs/terminus';
 import { EVENT_BUS_HEALTH_OPTIONS } from '../event-bus.constants.js';
 import { EventBusService } from '../event-bus.service.js';
+import { DeadLetterService } from '../durable/dead-letter.service.js';
 import type { DurableHealthThresholds } from '../interfaces/event-bus-health-options.interface.js';
 import {
   checkDurableThresholds,
@@ -37,6 +38,7 @@ export class EventBusHealthIndicator {
   constructor(
     private readonly indicators: HealthIndicatorService,
     private readonly bus: EventBusService,
+    private readonly deadLetters: DeadLetterService,
     @Inject(EVENT_BUS_HEALTH_OPTIONS)
     private readonly options: ResolvedHealthOptions,
   ) {}
@@ -107,7 +109,7 @@ export class EventBusHealthIndicator {
     }
     try {
       const read = await within(
-        Promise.all([this.bus.getDurableLag(), this.bus.countDeadLetters()]),
+        Promise.all([this.bus.getDurableLag(), this.deadLetters.count()]),
         timeout,
       );
       if (!read)

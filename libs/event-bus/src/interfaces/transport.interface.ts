@@ -16,19 +16,23 @@ export type TransportStatus =
   'connecting' | 'ready' | 'reconnecting' | 'disconnected' | 'closed';
 
 /**
- * Called once per message per subscribed pattern that matches its type.
- * `channel` is the wire name (with prefix), for logs.
+ * Receives every message once, however many of the transport's subscriptions
+ * it matched. `route` is the event type, or an internal route such as
+ * `GATEWAY_ROUTE`; `channel` is the wire name (with prefix), for logs.
  */
-export type TransportListener = (
-  type: string,
+export type TransportSink = (
+  route: string,
   payload: string,
   channel: string,
 ) => void;
 
 /**
- * What the bus needs from a transport. Implementations route by event type and
- * know nothing of handlers: the service keeps one transport subscription per
- * distinct pattern however many handlers share it.
+ * What the bus needs from a transport. A transport carries serialized envelopes
+ * on routes (event types, and `#` routes such as `GATEWAY_ROUTE`) and knows
+ * nothing of handlers: the router (`EventRouter`) keeps the one routing table,
+ * subscribes each distinct pattern once and gets every message once through
+ * `setSink`. Route names: `GATEWAY_ROUTE` and `isInternalRoute` in
+ * `matching/pattern-matcher.ts`.
  *
  * @publicApi
  */
@@ -39,8 +43,8 @@ export interface EventTransport {
   connect(): Promise<void>;
   close(): Promise<void>;
   isConnected(): boolean;
-  /** Sends one serialized envelope on the channel of `type`. */
-  publish(type: string, payload: string): Promise<unknown>;
+  /** Sends one serialized envelope on `route` (an event type or a `#` route). */
+  publish(route: string, payload: string): Promise<unknown>;
   /**
    * Called before a publish sends anything (its PUBLISH and any store writes).
    * A transport that buffers while its server is unreachable bounds that
@@ -49,8 +53,13 @@ export interface EventTransport {
    * publish has settled. Undefined: nothing waits.
    */
   admit?(payload: string): (() => void) | undefined;
-  /** Starts delivering messages whose type matches `pattern` to `listener`. */
-  subscribe(pattern: string, listener: TransportListener): Promise<void>;
+  /** Where every received message goes (set once, before the first subscribe). */
+  setSink(sink: TransportSink): void;
+  /**
+   * Starts receiving the events whose type matches `pattern` (or the messages
+   * of one `#` route). Idempotent; the router calls it once per pattern.
+   */
+  subscribe(pattern: string): Promise<void>;
   unsubscribe(pattern: string): Promise<void>;
   /** Pings every connection the transport holds. Never throws. */
   ping(timeoutMs: number): Promise<ConnectionHealth[]>;

@@ -3,6 +3,7 @@ import {
   MAX_EVENT_TYPE_LENGTH,
 } from '../event-bus.constants.js';
 
+const HASH = '#'.charCodeAt(0);
 const SEGMENT_REGEX = /^(\*\*|\*|[a-z0-9][a-z0-9_-]*)$/;
 
 /** Tests an event type against one compiled pattern. */
@@ -17,6 +18,18 @@ export function isValidPattern(pattern: unknown): pattern is string {
   if (pattern.length > MAX_EVENT_TYPE_LENGTH) return false;
   return pattern.split('.').every(segment => SEGMENT_REGEX.test(segment));
 }
+
+/**
+ * The route of room-targeted events (`publishToRoom`, `publishToUser`,
+ * `broadcast`, socket publishes): gateways subscribe to it instead of every
+ * event type. Routes starting with `#` are outside the event namespace: no
+ * event pattern, not even `**`, matches them.
+ */
+export const GATEWAY_ROUTE = '#gateway';
+
+/** True for the routes outside the event namespace (`#gateway`, …). */
+export const isInternalRoute = (route: string): boolean =>
+  route.charCodeAt(0) === HASH;
 
 /** True when the pattern has no wildcard, so it names exactly one type. */
 export function isExactPattern(pattern: string): boolean {

@@ -1,7 +1,7 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type * as PromClient from 'prom-client';
 import type { EventBusMetrics } from '../delivery/event-bus-metrics.js';
-import type { DurableManager } from '../durable/durable.manager.js';
+import type { DeadLetterService } from '../durable/dead-letter.service.js';
 import type { GroupLag } from '../durable/stream-store.interface.js';
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
 import type {
@@ -105,7 +105,7 @@ export class PrometheusExporter implements OnApplicationShutdown {
     metrics: EventBusMetrics,
     transport: EventTransport,
     bus: EventBusService,
-    durable: DurableManager,
+    deadLetters: DeadLetterService,
   ): Promise<PrometheusExporter | null> {
     if (!config.metrics.enabled || !metrics.byType) return null;
     const prom = await loadOptionalPackage<Prom>(
@@ -121,7 +121,7 @@ export class PrometheusExporter implements OnApplicationShutdown {
       metrics.byType,
       transport,
       bus,
-      durable,
+      deadLetters,
     );
   }
 
@@ -132,7 +132,7 @@ export class PrometheusExporter implements OnApplicationShutdown {
     private readonly byType: TypeMetrics,
     private readonly transport: EventTransport,
     private readonly bus: EventBusService,
-    private readonly durable: DurableManager,
+    private readonly deadLetterService: DeadLetterService,
   ) {
     const registry = (this.registry = (options.registry ??
       prom.register) as Registry);
@@ -303,7 +303,7 @@ export class PrometheusExporter implements OnApplicationShutdown {
     if (this.snapshot && now - this.snapshot.at < DURABLE_SNAPSHOT_TTL_MS)
       return this.snapshot.value;
     const value = this.bus.isConnected()
-      ? readWithin(this.durable, DURABLE_SCRAPE_TIMEOUT_MS)
+      ? readWithin(this.bus, this.deadLetterService, DURABLE_SCRAPE_TIMEOUT_MS)
       : Promise.resolve(undefined);
     this.snapshot = { at: now, value };
     return value;
@@ -311,12 +311,13 @@ export class PrometheusExporter implements OnApplicationShutdown {
 }
 
 function readWithin(
-  durable: DurableManager,
+  bus: EventBusService,
+  deadLetters: DeadLetterService,
   timeoutMs: number,
 ): Promise<DurableSnapshot | undefined> {
   const read = Promise.all([
-    durable.lag(),
-    durable.countDeadLettersByStream(),
+    bus.getDurableLag(),
+    deadLetters.countByStream(),
   ]).then(
     ([groups, deadLetters]) => ({ groups, deadLetters }),
     () => undefined,

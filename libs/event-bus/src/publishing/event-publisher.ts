@@ -23,7 +23,10 @@ import type {
   PublishResult,
 } from '../interfaces/publish.interface.js';
 import type { EventTransport } from '../interfaces/transport.interface.js';
-import { isValidEventType } from '../matching/pattern-matcher.js';
+import {
+  GATEWAY_ROUTE,
+  isValidEventType,
+} from '../matching/pattern-matcher.js';
 import type { RoomHistoryStore } from '../rooms/room-history.interface.js';
 import { targetRoom } from '../rooms/room-names.js';
 import { EventValidator } from '../validation/event-validator.service.js';
@@ -204,7 +207,7 @@ export class EventPublisher {
         : undefined;
     const durable = this.durable.wants(type);
     try {
-      if (room !== undefined || durable) {
+      if (target !== undefined || durable) {
         // All in one tick, so ioredis pipelines XADD and PUBLISH into one round trip,
         // the stores' commands first: a subscriber that hears the event finds it stored.
         const writes: Promise<unknown>[] = [];
@@ -212,6 +215,10 @@ export class EventPublisher {
           writes.push(this.roomHistory().append(room, envelope.id, payload));
         if (durable) writes.push(this.durable.append(type, payload));
         writes.push(this.transport.publish(type, payload));
+        // Gateways listen on their own route, not on every type: handlers of the type hear the
+        // type's channel (skipped when nobody does), sockets the gateway's.
+        if (target !== undefined)
+          writes.push(this.transport.publish(GATEWAY_ROUTE, payload));
         if (release) void Promise.allSettled(writes).then(release);
         await Promise.all(writes);
       } else {

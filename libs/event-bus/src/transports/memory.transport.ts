@@ -7,11 +7,12 @@ import { messages } from '../event-bus.messages.js';
 import type { ConnectionHealth } from '../interfaces/stats.interface.js';
 import type {
   EventTransport,
-  TransportListener,
+  TransportSink,
   TransportStatus,
 } from '../interfaces/transport.interface.js';
 import {
   compilePattern,
+  isInternalRoute,
   type TypeMatcher,
 } from '../matching/pattern-matcher.js';
 import { MemoryRoomHistory } from '../rooms/memory-room-history.js';
@@ -21,15 +22,15 @@ import type {
 } from '../rooms/room-history.interface.js';
 
 interface Pending {
-  type: string;
+  route: string;
   payload: string;
   resolve: () => void;
 }
 
 /**
  * In-process transport with the semantics of the Redis one: messages travel as
- * serialized text, are delivered asynchronously and in publish order, once per
- * matching pattern. Each instance is its own broker, so two apps in one test
+ * serialized text, are delivered asynchronously and in publish order, once
+ * however many subscribed patterns match. Each instance is its own broker, so two apps in one test
  * process do not hear each other.
  *
  * @publicApi
@@ -41,10 +42,9 @@ export class MemoryTransport implements EventTransport {
     'disconnected',
   );
   readonly status$ = this.status.asObservable();
-  private readonly routes = new Map<
-    string,
-    { match: TypeMatcher; listener: TransportListener }
-  >();
+  /** Subscribed patterns and `#` routes, each with its matcher. */
+  private readonly patterns = new Map<string, TypeMatcher>();
+  private sink: TransportSink = () => undefined;
   private queue: Pending[] = [];
   private flushScheduled = false;
 
@@ -54,7 +54,7 @@ export class MemoryTransport implements EventTransport {
 
   async close(): Promise<void> {
     this.flush();
-    this.routes.clear();
+    this.patterns.clear();
     this.status.next('closed');
     this.status.complete();
   }
@@ -63,13 +63,13 @@ export class MemoryTransport implements EventTransport {
     return this.status.value === 'ready';
   }
 
-  /** Resolves once the message has been handed to every matching listener. */
-  publish(type: string, payload: string): Promise<void> {
+  /** Resolves once the message has been handed to the sink (when a subscription matches). */
+  publish(route: string, payload: string): Promise<void> {
     if (this.status.value === 'closed') {
       return Promise.reject(new EventBusUnavailableError(messages.closed()));
     }
     return new Promise(resolve => {
-      this.queue.push({ type, payload, resolve });
+      this.queue.push({ route, payload, resolve });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -77,12 +77,22 @@ export class MemoryTransport implements EventTransport {
     });
   }
 
-  async subscribe(pattern: string, listener: TransportListener): Promise<void> {
-    this.routes.set(pattern, { match: compilePattern(pattern), listener });
+  setSink(sink: TransportSink): void {
+    this.sink = sink;
+  }
+
+  async subscribe(pattern: string): Promise<void> {
+    if (!this.patterns.has(pattern))
+      this.patterns.set(
+        pattern,
+        isInternalRoute(pattern)
+          ? route => route === pattern
+          : compilePattern(pattern),
+      );
   }
 
   async unsubscribe(pattern: string): Promise<void> {
-    this.routes.delete(pattern);
+    this.patterns.delete(pattern);
   }
 
   createStreamStore(options: ResolvedDurableOptions): StreamStore {
@@ -109,9 +119,14 @@ export class MemoryTransport implements EventTransport {
     this.flushScheduled = false;
     const batch = this.queue;
     this.queue = [];
-    for (const { type, payload, resolve } of batch) {
-      for (const { match, listener } of this.routes.values()) {
-        if (match(type)) listener(type, payload, type);
+    for (const { route, payload, resolve } of batch) {
+      // NOTE: event patterns never match a `#` route (`**` included), as on Redis.
+      const internal = isInternalRoute(route);
+      for (const [pattern, match] of this.patterns) {
+        if (isInternalRoute(pattern) === internal && match(route)) {
+          this.sink(route, payload, route);
+          break;
+        }
       }
       resolve();
     }

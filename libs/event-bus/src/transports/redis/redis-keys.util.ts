@@ -10,8 +10,15 @@ const HASH = '#'.charCodeAt(0);
  * cluster hash tag is made in one place.
  */
 export const redisKeys = {
-  /** Pub/sub channel of an event type. */
-  channel: (prefix: string, type: string): string => prefix + type,
+  /**
+   * Pub/sub channel of a route: an event type's under the prefix; a `#` route's
+   * (`#gateway`) beside it, outside the event namespace like the control
+   * channels, so that no `**` subscription hears it.
+   */
+  channel: (prefix: string, route: string): string =>
+    route.charCodeAt(0) === HASH
+      ? prefix.replace(/:$/, '') + route
+      : prefix + route,
   /** PSUBSCRIBE glob of a wildcard pattern (a superset; matched exactly afterwards). */
   glob: (prefix: string, pattern: string): string =>
     escapeRedisGlob(prefix) + toRedisGlob(pattern),
@@ -24,7 +31,20 @@ export const redisKeys = {
     channel.startsWith(prefix) && channel.charCodeAt(prefix.length) !== HASH
       ? channel.slice(prefix.length)
       : undefined,
+  /** Route of a channel: its event type, or its `#` route; undefined when neither. */
+  routeOf: (prefix: string, channel: string): string | undefined => {
+    const type = redisKeys.typeOf(prefix, channel);
+    if (type !== undefined) return type;
+    const base = prefix.replace(/:$/, '');
+    return channel.startsWith(base) && channel.charCodeAt(base.length) === HASH
+      ? channel.slice(base.length)
+      : undefined;
+  },
 };
+
+/** Control channel on which a bus announces new fan-out subscriptions (outside the event namespace, like the durable one). */
+export const fanOutControlChannel = (prefix: string): string =>
+  redisKeys.channel(prefix, '#fanout');
 
 /**
  * Durable delivery keys. Each stream and everything tied to it (dead letters,
@@ -51,7 +71,7 @@ export const durableKeys = {
    * Control channel announcing new durable patterns. It does not start with the
    * prefix, so an app's `**` subscription never sees it.
    */
-  control: (prefix: string): string => `${prefix.replace(/:$/, '')}#durable`,
+  control: (prefix: string): string => redisKeys.channel(prefix, '#durable'),
 };
 
 /** Room history: one capped stream per room. */
@@ -72,13 +92,9 @@ export const presenceKeys = {
   lastSeen: (prefix: string): string => `${prefix}gw:lastseen`,
 };
 
-/** Control channel on which a bus announces new fan-out subscriptions (outside the event namespace, like the durable one). */
-export const fanOutControlChannel = (prefix: string): string =>
-  `${prefix.replace(/:$/, '')}#fanout`;
-
 /**
  * Key of the socket.io Redis adapter's channels: outside the event namespace,
  * like the control channels, so that a `**` subscription never hears them.
  */
 export const socketIoAdapterKey = (prefix: string): string =>
-  `${prefix.replace(/:$/, '')}#socket.io`;
+  redisKeys.channel(prefix, '#socket.io');

@@ -12,13 +12,12 @@ import { messages } from '../../event-bus.messages.js';
 import type { ConnectionHealth } from '../../interfaces/stats.interface.js';
 import type {
   EventTransport,
-  TransportListener,
+  TransportSink,
   TransportStatus,
 } from '../../interfaces/transport.interface.js';
 import {
-  compilePattern,
   isExactPattern,
-  type TypeMatcher,
+  isInternalRoute,
 } from '../../matching/pattern-matcher.js';
 import { RedisStreamStore } from '../../durable/redis-stream.store.js';
 import type { StreamStore } from '../../durable/stream-store.interface.js';
@@ -55,11 +54,6 @@ type RedisClient = Redis | Cluster;
 export type RedisClientRole =
   'pub' | 'sub' | 'stream' | 'gateway' | 'gateway-sub';
 
-interface GlobRoute {
-  match: TypeMatcher;
-  listener: TransportListener;
-}
-
 /** How long PUBLISH of a type must have reached nobody before the type counts as unheard. */
 const UNHEARD_AFTER_MS = 1000;
 /** While a type is unheard, one real PUBLISH per interval checks whether someone listens now. */
@@ -85,8 +79,9 @@ const ANNOUNCE_TIMEOUT_MS = 500;
 
 /**
  * Fan-out over Redis pub/sub. One publisher and one subscriber connection per
- * process; one SUBSCRIBE per exact type and one PSUBSCRIBE per distinct glob,
- * however many handlers share them. Resubscribes by itself after reconnecting.
+ * process; one SUBSCRIBE per exact type or `#` route and one PSUBSCRIBE per
+ * distinct glob. Redis sends a message once per subscription it matches; the
+ * sink gets it once. Resubscribes by itself after reconnecting.
  *
  * On Redis Cluster (`redis.cluster`) both are ioredis `Cluster` clients and the
  * same plain pub/sub is used: Redis Cluster forwards every PUBLISH to all nodes
@@ -102,8 +97,13 @@ export class RedisTransport implements EventTransport {
   );
   readonly status$ = this.status.asObservable();
   private readonly prefix: string;
-  private readonly exact = new Map<string, TransportListener>();
-  private readonly globs = new Map<string, Map<string, GlobRoute>>();
+  /** Exact subscriptions: event types and `#` routes. */
+  private readonly exact = new Set<string>();
+  /** PSUBSCRIBE glob → the patterns it stands for (several may share one). */
+  private readonly globs = new Map<string, Set<string>>();
+  private sink: TransportSink = () => undefined;
+  /** The last message handed to the sink, and the subscriptions it came through (see `deliver`). */
+  private last?: { channel: string; payload: string; via: Set<string> };
   /** Internal channels (durable registry changes), outside the event namespace. */
   private readonly control = new Map<string, (message: string) => void>();
   /** What PUBLISH replies said of each type's audience (see `skipUnheardPublishes`). */
@@ -243,17 +243,17 @@ export class RedisTransport implements EventTransport {
    * Publishes one payload. While Redis is unreachable it waits in ioredis'
    * offline queue, within what `admit` let through.
    */
-  publish(type: string, payload: string): Promise<unknown> {
+  publish(route: string, payload: string): Promise<unknown> {
     const pub = this.pub;
     // NOTE: the hot path hands back ioredis' own promise: no async wrapper, no extra tick.
     if (pub?.status === 'ready' && this.sub?.status === 'ready') {
-      const channel = redisKeys.channel(this.prefix, type);
+      const channel = redisKeys.channel(this.prefix, route);
       if (!this.skipUnheard) return this.send(pub, channel, payload);
       const now = Date.now();
-      const audience = this.audiences.get(type);
+      const audience = this.audiences.get(route);
       if (audience === undefined) {
         if (this.audiences.size >= MAX_TRACKED_TYPES) this.audiences.clear();
-        this.audiences.set(type, { sampleAt: now + AUDIENCE_SAMPLE_MS });
+        this.audiences.set(route, { sampleAt: now + AUDIENCE_SAMPLE_MS });
       } else if (audience.probeAt !== undefined) {
         if (now < audience.probeAt) return SKIPPED;
         audience.probeAt = now + UNHEARD_PROBE_MS;
@@ -263,10 +263,13 @@ export class RedisTransport implements EventTransport {
         audience.sampleAt = now + AUDIENCE_SAMPLE_MS;
       }
       return this.send(pub, channel, payload).then(receivers =>
-        this.noteAudience(type, receivers),
+        this.noteAudience(route, receivers),
       );
     }
-    return this.unwrap().publish(redisKeys.channel(this.prefix, type), payload);
+    return this.unwrap().publish(
+      redisKeys.channel(this.prefix, route),
+      payload,
+    );
   }
 
   /** PUBLISH on a ready connection: batched with the rest of the tick when batching is on. */
@@ -328,11 +331,15 @@ export class RedisTransport implements EventTransport {
     });
   }
 
-  async subscribe(pattern: string, listener: TransportListener): Promise<void> {
+  setSink(sink: TransportSink): void {
+    this.sink = sink;
+  }
+
+  async subscribe(pattern: string): Promise<void> {
     const sub = this.unwrap('sub');
-    if (isExactPattern(pattern)) {
+    if (isInternalRoute(pattern) || isExactPattern(pattern)) {
       const isNew = !this.exact.has(pattern);
-      this.exact.set(pattern, listener);
+      this.exact.add(pattern);
       if (isNew && sub.status === 'ready') {
         await sub.subscribe(redisKeys.channel(this.prefix, pattern));
         await this.announceSubscription();
@@ -340,10 +347,10 @@ export class RedisTransport implements EventTransport {
       return;
     }
     const glob = redisKeys.glob(this.prefix, pattern);
-    let routes = this.globs.get(glob);
-    const isNew = !routes;
-    if (!routes) this.globs.set(glob, (routes = new Map()));
-    routes.set(pattern, { match: compilePattern(pattern), listener });
+    let patterns = this.globs.get(glob);
+    const isNew = !patterns;
+    if (!patterns) this.globs.set(glob, (patterns = new Set()));
+    patterns.add(pattern);
     // NOTE: when not ready, the `ready` handler subscribes everything in the maps.
     if (isNew && sub.status === 'ready') {
       await sub.psubscribe(glob);
@@ -353,15 +360,15 @@ export class RedisTransport implements EventTransport {
 
   async unsubscribe(pattern: string): Promise<void> {
     const sub = this.unwrap('sub');
-    if (isExactPattern(pattern)) {
+    if (isInternalRoute(pattern) || isExactPattern(pattern)) {
       if (!this.exact.delete(pattern)) return;
       if (sub.status === 'ready')
         await sub.unsubscribe(redisKeys.channel(this.prefix, pattern));
       return;
     }
     const glob = redisKeys.glob(this.prefix, pattern);
-    const routes = this.globs.get(glob);
-    if (!routes?.delete(pattern) || routes.size > 0) return;
+    const patterns = this.globs.get(glob);
+    if (!patterns?.delete(pattern) || patterns.size > 0) return;
     this.globs.delete(glob);
     if (sub.status === 'ready') await sub.punsubscribe(glob);
   }
@@ -511,9 +518,9 @@ export class RedisTransport implements EventTransport {
         controlListener(message);
         return;
       }
-      const type = redisKeys.typeOf(this.prefix, channel);
-      const listener = type === undefined ? undefined : this.exact.get(type);
-      if (listener && type !== undefined) listener(type, message, channel);
+      const route = redisKeys.routeOf(this.prefix, channel);
+      if (route !== undefined && this.exact.has(route))
+        this.deliver(route, message, channel, '');
     };
   }
 
@@ -523,13 +530,37 @@ export class RedisTransport implements EventTransport {
     message: string,
   ) => void {
     return (glob, channel, message) => {
-      const routes = this.globs.get(glob);
       const type = redisKeys.typeOf(this.prefix, channel);
-      if (!routes || type === undefined) return;
-      for (const route of routes.values()) {
-        if (route.match(type)) route.listener(type, message, channel);
-      }
+      if (type !== undefined && this.globs.has(glob))
+        this.deliver(type, message, channel, glob);
     };
+  }
+
+  /**
+   * Hands a message to the sink once. Redis sends one copy per subscription
+   * that matches (the SUBSCRIBE's, then each PSUBSCRIBE's), one after the
+   * other: a copy is the same channel and bytes as the last message, through a
+   * subscription that message has not come through yet. (`via` is `''` for the
+   * exact subscription, else the glob.)
+   */
+  private deliver(
+    route: string,
+    payload: string,
+    channel: string,
+    via: string,
+  ): void {
+    const last = this.last;
+    if (
+      last !== undefined &&
+      !last.via.has(via) &&
+      last.channel === channel &&
+      last.payload === payload
+    ) {
+      last.via.add(via);
+      return;
+    }
+    this.last = { channel, payload, via: new Set([via]) };
+    this.sink(route, payload, channel);
   }
 
   /**
