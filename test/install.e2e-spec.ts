@@ -16,6 +16,10 @@ import { promisify } from 'node:util';
 import { freePort } from './setup/free-port.js';
 import { RedisServer } from './setup/redis-server.js';
 import { connectClient, JWT_SECRET, tokenFor } from './utils/gateway-client.js';
+import {
+  seededLockfile,
+  type LockedManifest,
+} from './utils/seeded-lockfile.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'install');
@@ -70,6 +74,7 @@ interface PackedFile {
 interface Packed {
   name: string;
   filename: string;
+  integrity: string;
   files: PackedFile[];
 }
 
@@ -81,13 +86,11 @@ function seconds(since: number): string {
   return `${((Date.now() - since) / 1000).toFixed(1)} s`;
 }
 
-function manifestOf(folder: string): {
-  name: string;
+function manifestOf(folder: string): LockedManifest & {
   main?: string;
   types?: string;
   bin?: Record<string, string>;
   exports: Record<string, unknown>;
-  [field: string]: unknown;
 } {
   return JSON.parse(
     readFileSync(join(ROOT, 'libs', folder, 'package.json'), 'utf8'),
@@ -308,47 +311,58 @@ describe('install: the packed packages in fresh CommonJS and ESM Nest apps', () 
       dependencies[p.name] = `file:../tarballs/${p.filename}`;
     for (const name of APP_DEPENDENCIES)
       dependencies[name] = lockedVersion(name);
+    const apps: Record<string, LockedManifest> = {};
     for (const app of APPS) {
       const appDir = join(dir, app.name);
       cpSync(join(FIXTURES, 'src'), join(appDir, 'src'), { recursive: true });
       cpSync(join(FIXTURES, app.tsconfig), join(appDir, 'tsconfig.json'));
       cpSync(join(FIXTURES, app.loader), join(appDir, app.loader));
+      apps[app.name] = {
+        name: app.name,
+        version: '1.0.0',
+        private: true,
+        ...(app.type ? { type: app.type } : {}),
+        scripts: { build: 'tsc -p tsconfig.json', start: 'node dist/main.js' },
+        dependencies,
+        devDependencies: { '@types/node': lockedVersion('@types/node') },
+      };
       writeFileSync(
         join(appDir, 'package.json'),
-        JSON.stringify(
-          {
-            name: app.name,
-            version: '1.0.0',
-            private: true,
-            ...(app.type ? { type: app.type } : {}),
-            scripts: {
-              build: 'tsc -p tsconfig.json',
-              start: 'node dist/main.js',
-            },
-            dependencies,
-            devDependencies: { '@types/node': lockedVersion('@types/node') },
-          },
-          null,
-          2,
-        ),
+        JSON.stringify(apps[app.name], null, 2),
       );
     }
-    writeFileSync(
-      join(dir, 'package.json'),
-      JSON.stringify(
-        {
-          name: 'install-test',
-          private: true,
-          workspaces: APPS.map(app => app.name),
-        },
-        null,
-        2,
+    const root = {
+      name: 'install-test',
+      private: true,
+      workspaces: APPS.map(app => app.name),
+    };
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(root, null, 2));
+    // Seeded from the workspace lock (see seededLockfile): the npm ci cache is enough, offline too.
+    const lockfile = seededLockfile(
+      join(ROOT, 'package-lock.json'),
+      root,
+      apps,
+      Object.fromEntries(
+        packed.map(p => [
+          p.name,
+          {
+            resolved: `file:tarballs/${p.filename}`,
+            integrity: p.integrity,
+            manifest: manifestOf(
+              LIBRARIES.find(folder => manifestOf(folder).name === p.name)!,
+            ),
+          },
+        ]),
       ),
+    );
+    writeFileSync(
+      join(dir, 'package-lock.json'),
+      JSON.stringify(lockfile, null, 2),
     );
 
     since = Date.now();
     log(
-      `npm install of both apps in ${dir} (from the npm cache where it can)...`,
+      `npm install of both apps in ${dir} (the workspace's locked versions, from the npm cache)...`,
     );
     await runStep(
       'npm install',
@@ -361,7 +375,7 @@ describe('install: the packed packages in fresh CommonJS and ESM Nest apps', () 
         '--loglevel=error',
       ],
       dir,
-      'npm needs its cache (filled by "npm ci" in the workspace) or the registry; with a version missing from both, check APP_DEPENDENCIES against package-lock.json.',
+      'npm takes the packages from its cache (filled by "npm ci" in the workspace), else from the registry: run "npm ci" in the workspace, or check that the registry is reachable.',
       180_000,
     );
     log(`installed in ${seconds(since)}`);
