@@ -267,7 +267,9 @@ class NodeProcess {
  * outside the workspace (a CommonJS one and an ES module one, written from the README), compiled
  * with their own tsconfig, and run on the memory transport and on Redis with a socket.io client
  * and the client SDK. Both apps are npm workspaces of one temporary root, so one `npm install`
- * serves both. INSTALL_TEST_KEEP=1 keeps the folder for a look.
+ * serves both; its lockfile is seeded from the workspace's, so the apps get the versions every
+ * other test runs (a user's fresh install may resolve newer ones in range). INSTALL_TEST_KEEP=1
+ * keeps the folder for a look.
  */
 describe('install: the packed packages in fresh CommonJS and ESM Nest apps', () => {
   let dir: string;
