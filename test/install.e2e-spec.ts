@@ -430,6 +430,7 @@ describe('install: the packed packages in fresh CommonJS and ESM Nest apps', () 
           file =>
             file !== 'package.json' &&
             file !== 'README.md' &&
+            file !== 'LICENSE' &&
             !file.startsWith('dist/'),
         ),
         specs: [...files].filter(file => /\.(e2e-)?spec\./.test(file)),

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Dead letters for operators: `npm run dlq -- list|count|show|replay|purge`.
+ * Dead letters for operators: `npx event-bus-dlq list|count|show|replay|purge`.
  * Connects with REDIS_URL (or --url) and the bus' channel prefix (--prefix).
  */
 import { Redis } from 'ioredis';
@@ -13,7 +13,7 @@ import { MAX_DEPTH_CEILING } from '../event-bus.constants.js';
 import { RedisStreamStore } from '../durable/redis-stream.store.js';
 import type { DeadLetter } from '../durable/stream-store.interface.js';
 
-const USAGE = `Usage: npm run dlq -- <command> [options]
+const USAGE = `Usage: npx event-bus-dlq <command> [options]   (in this repository: npm run dlq -- <command>)
 
 Commands:
   list   [--stream S] [--count N]       dead letters, oldest first
