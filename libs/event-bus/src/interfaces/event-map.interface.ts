@@ -1,6 +1,5 @@
 import type { EventEnvelope } from './event-envelope.interface.js';
 import type { PresenceEvents } from '../events/presence.events.js';
-
 import type {
   EventData,
   EventMap,
@@ -9,6 +8,7 @@ import type {
 // NOTE: EventMap is declared once, in the wire protocol the client SDK shares, so an app's
 // augmentation types the bus and the client alike; the bus adds its presence events to it.
 declare module '@shared-infra/event-bus-client/protocol' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merges the presence events into the shared map
   interface EventMap extends PresenceEvents {}
 }
 
