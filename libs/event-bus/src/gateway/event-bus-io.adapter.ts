@@ -45,9 +45,10 @@ export class EventBusIoAdapter extends IoAdapter {
 
   /**
    * @param app the application (after `NestFactory.create()`): its HTTP server
-   * and, when it imports `EventBusGatewayModule`, the gateway's settings.
+   * and, when it imports `EventBusGatewayModule`, the gateway's settings. (An
+   * HTTP server, as `IoAdapter` takes it, gives a plain adapter: no gateway.)
    */
-  constructor(app?: INestApplicationContext) {
+  constructor(app?: ConstructorParameters<typeof IoAdapter>[0]) {
     super(app);
     this.engine = gatewayEngineOf(app);
   }
@@ -115,12 +116,11 @@ export class EventBusIoAdapter extends IoAdapter {
 }
 
 /** The gateway's engine in `app`, if it imports `EventBusGatewayModule`. */
-function gatewayEngineOf(
-  app: INestApplicationContext | undefined,
-): GatewayEngine | undefined {
-  if (!app || typeof app.get !== 'function') return undefined;
+function gatewayEngineOf(app: object | undefined): GatewayEngine | undefined {
+  const context = app as Partial<INestApplicationContext> | undefined;
+  if (typeof context?.get !== 'function') return undefined;
   try {
-    return app.get(GatewayEngine, { strict: false });
+    return context.get(GatewayEngine, { strict: false });
   } catch {
     return undefined;
   }

@@ -64,8 +64,6 @@ import { RoomDelivery } from './room-delivery.js';
 import { RoomRecovery } from './room-recovery.js';
 import { RoomSignals } from './room-signals.js';
 
-export { toClientEvent } from './room-delivery.js';
-
 /**
  * The socket.io side of the bus. Authenticates handshakes, puts each socket in
  * its own rooms, answers `subscribe` / `unsubscribe` / `publish` / `signal` /
