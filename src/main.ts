@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ConsoleLogger, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { EventBusIoAdapter } from '@shared-infra/event-bus/gateway';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +40,7 @@ async function bootstrap(): Promise<void> {
     AppModule,
     logger ? { logger } : {},
   );
+  app.useWebSocketAdapter(new EventBusIoAdapter(app));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, transform: true }));
   app.enableShutdownHooks();
   app.disable('x-powered-by');

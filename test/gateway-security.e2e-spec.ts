@@ -14,8 +14,9 @@ import type {
 import { NestFactory } from '@nestjs/core';
 import { EventBusService, type EventBusStats } from '@shared-infra/event-bus';
 import {
-  EventBusGatewayService,
   type EventBusGatewayOptions,
+  EventBusGatewayService,
+  EventBusIoAdapter,
   type GatewayAck,
   type RoomSignal,
 } from '@shared-infra/event-bus/gateway';
@@ -436,6 +437,7 @@ describe('Gateway security (one instance, in process)', () => {
       ),
       { logger, abortOnError: false },
     );
+    app.useWebSocketAdapter(new EventBusIoAdapter(app));
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   };

@@ -11,9 +11,9 @@ import {
 import { Registry } from 'prom-client';
 import { parseMetrics, sampleValue } from './utils/prometheus.js';
 import {
+  type EventBusGatewayOptions,
   EventBusGatewayService,
   EventBusIoAdapter,
-  type EventBusGatewayOptions,
   type RoomSignal,
 } from '@shared-infra/event-bus/gateway';
 import { generateKeyPairSync } from 'node:crypto';
@@ -69,6 +69,7 @@ describe('Gateway on one instance', () => {
       ),
       { logger: ['error'], abortOnError: false },
     );
+    app.useWebSocketAdapter(new EventBusIoAdapter(app));
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     bus = app.get(EventBusService);

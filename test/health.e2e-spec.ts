@@ -19,7 +19,10 @@ import {
   type EventBusModuleOptions,
   type EventEnvelope,
 } from '@shared-infra/event-bus';
-import { EventBusGateway } from '@shared-infra/event-bus/gateway';
+import {
+  EventBusGateway,
+  EventBusIoAdapter,
+} from '@shared-infra/event-bus/gateway';
 import { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { GatewayHealthAppModule } from './fixtures/gateway/gateway-health-app.module.js';
@@ -366,6 +369,7 @@ describe('EventBusGatewayHealthIndicator (an app with the gateway on real Redis)
       logger: ['error'],
       abortOnError: false,
     });
+    app.useWebSocketAdapter(new EventBusIoAdapter(app));
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   });

@@ -109,6 +109,36 @@ describe('package entries load from CommonJS and from ESM', () => {
       ).has('@nestjs/microservices'),
     ).toBe(true);
   });
+
+  it("the client's typings import neither Nest nor socket.io (nor the server package), and its protocol imports nothing", () => {
+    const dist = join(ROOT, 'libs', 'event-bus-client', 'dist');
+    const typings = readdirSync(dist).filter(file => file.endsWith('.d.ts'));
+    expect(typings).toEqual(
+      expect.arrayContaining(['index.d.ts', 'protocol.d.ts']),
+    );
+    for (const file of typings) {
+      const imported = [...importedPackages(join(dist, file))];
+      expect({ file, imported }).toEqual({
+        file,
+        imported: imported.filter(
+          name =>
+            !name.startsWith('@nestjs/') &&
+            name !== 'socket.io' &&
+            !name.startsWith('@shared-infra/event-bus'),
+        ),
+      });
+    }
+    for (const file of ['protocol.d.ts', 'protocol.js'])
+      expect({ file, imports: specifiersOf(join(dist, file)) }).toEqual({
+        file,
+        imports: [],
+      });
+    expect(
+      runtimeImports(
+        join(ROOT, 'libs', 'event-bus', 'dist', 'gateway', 'index.js'),
+      ).has('@shared-infra/event-bus-client'),
+    ).toBe(true); // the server takes the protocol from the client package, not from a path outside its own
+  });
 });
 
 /** Packages a built file and the relative files it imports load at run time (static imports and re-exports). */
@@ -132,4 +162,26 @@ function runtimeImports(entry: string): Set<string> {
   };
   visit(entry);
   return packages;
+}
+
+/** Every specifier a file imports or re-exports (`import type` included). */
+function specifiersOf(file: string): string[] {
+  return [
+    ...readFileSync(file, 'utf8').matchAll(
+      /^(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]|^import\s+['"]([^'"]+)['"]|import\(['"]([^'"]+)['"]\)/gm,
+    ),
+  ].map(match => match[1] ?? match[2] ?? match[3]);
+}
+
+/** Packages a file imports directly (relative files left out). */
+function importedPackages(file: string): Set<string> {
+  return new Set(
+    specifiersOf(file)
+      .filter(specifier => !specifier.startsWith('.'))
+      .map(specifier =>
+        specifier.startsWith('@')
+          ? specifier.split('/').slice(0, 2).join('/')
+          : specifier.split('/')[0],
+      ),
+  );
 }

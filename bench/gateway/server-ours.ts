@@ -11,6 +11,7 @@ import { NestFactory } from '@nestjs/core';
 import {
   EventBusGatewayModule,
   EventBusGatewayService,
+  EventBusIoAdapter,
 } from '@shared-infra/event-bus/gateway';
 import type { AddressInfo } from 'node:net';
 import { canJoin, JWT_SECRET } from './common.js';
@@ -32,6 +33,7 @@ runServer(async () => {
   const app = await NestFactory.create(GatewayBenchModule, {
     logger: ['error', 'warn'],
   });
+  app.useWebSocketAdapter(new EventBusIoAdapter(app));
   await app.listen(0, '127.0.0.1');
   const gateway = app.get(EventBusGatewayService);
   return {

@@ -1,4 +1,4 @@
-import type { GatewayAckCode } from '@shared-infra/event-bus/gateway';
+import type { GatewayAckCode } from './protocol.js';
 
 /**
  * Why a request failed: the gateway's refusal code, or one of the client's own:

@@ -1,5 +1,3 @@
-import type { EventData } from '@shared-infra/event-bus';
-import type { ClientEvent, GatewayAck } from '@shared-infra/event-bus/gateway';
 import { io, type Socket } from 'socket.io-client';
 import {
   INITIAL_CONNECTION,
@@ -18,25 +16,32 @@ import type {
   ConnectionIdentity,
   EventBusClient,
   EventBusClientOptions,
-  RoomSignal,
   RoomSubscription,
 } from './interfaces.js';
 import { ObservableValue } from './observable-value.js';
+import {
+  CLIENT_MESSAGES,
+  SERVER_EVENTS,
+  type ClientEvent,
+  type EventData,
+  type GatewayAck,
+  type GatewayAckCode,
+  type PublishPayload,
+  type RoomSignal,
+  type SignalPayload,
+  type SubscribePayload,
+  type UnsubscribePayload,
+} from './protocol.js';
 import { reportAsync } from './report-async.js';
 import { RoomTracker } from './room-tracker.js';
 
-/** The gateway's own server events (the others are named after event types). */
-const ESTABLISHED = 'connection:established';
-const SHUTDOWN = 'system.shutdown';
-const SIGNAL = 'signal';
-
 /** Refusals of a re-join worth another try, and how many tries. */
-const RETRYABLE = new Set([
+const RETRYABLE = new Set<ClientAckCode>([
   'rate_limited',
   'unavailable',
   'internal',
   'timeout',
-]);
+] satisfies Array<GatewayAckCode | 'timeout'>);
 const MAX_JOIN_ATTEMPTS = 6;
 const JOIN_RETRY: ResolvedReconnection = {
   delayMs: 250,
@@ -208,7 +213,10 @@ class GatewayClient implements EventBusClient {
     type: K,
     data: EventData<K>,
   ): Promise<{ eventId: string }> {
-    const ack = await this.ask('publish', { type, data });
+    const ack = await this.ask(CLIENT_MESSAGES.publish, {
+      type,
+      data,
+    } satisfies PublishPayload);
     if (!ack.ok || typeof ack.eventId !== 'string')
       throw refusal(ack, `publishing "${type}" was refused`);
     return { eventId: ack.eventId };
@@ -216,8 +224,10 @@ class GatewayClient implements EventBusClient {
 
   async signal(room: string, kind: string, data?: unknown): Promise<void> {
     const ack = await this.ask(
-      'signal',
-      data === undefined ? { room, kind } : { room, kind, data },
+      CLIENT_MESSAGES.signal,
+      (data === undefined
+        ? { room, kind }
+        : { room, kind, data }) satisfies SignalPayload,
     );
     if (!ack.ok)
       throw refusal(
@@ -254,7 +264,7 @@ class GatewayClient implements EventBusClient {
       this.shutdownNotice = false;
       this.move('transport-up');
     });
-    socket.on(ESTABLISHED, (identity: ConnectionIdentity) => {
+    socket.on(SERVER_EVENTS.established, (identity: ConnectionIdentity) => {
       this.identity = identity;
       this.establishedOn = this.generation;
       void this.setUp(this.generation);
@@ -277,17 +287,17 @@ class GatewayClient implements EventBusClient {
           this.unauthorized(error.data?.reason);
       },
     );
-    socket.on(SHUTDOWN, () => {
+    socket.on(SERVER_EVENTS.shutdown, () => {
       this.shutdownNotice = true;
     });
-    socket.on(SIGNAL, (signal: RoomSignal) => {
+    socket.on(SERVER_EVENTS.signal, (signal: RoomSignal) => {
       for (const handler of [...this.signalHandlers]) safely(handler, signal);
     });
     socket.onAny((name: string, payload: unknown) => {
       if (
-        name === ESTABLISHED ||
-        name === SHUTDOWN ||
-        name === SIGNAL ||
+        name === SERVER_EVENTS.established ||
+        name === SERVER_EVENTS.shutdown ||
+        name === SERVER_EVENTS.signal ||
         !isClientEvent(payload)
       )
         return;
@@ -413,8 +423,10 @@ class GatewayClient implements EventBusClient {
     let ack: Ack;
     for (let attempt = 1; ; attempt++) {
       ack = await this.ask(
-        'subscribe',
-        lastEventId !== undefined ? { room, lastEventId } : { room },
+        CLIENT_MESSAGES.subscribe,
+        (lastEventId !== undefined
+          ? { room, lastEventId }
+          : { room }) satisfies SubscribePayload,
       );
       if (generation !== this.generation) return; // that connection is gone: the next one joins again
       if (
@@ -434,7 +446,10 @@ class GatewayClient implements EventBusClient {
           this.deliver(event);
       } else if (!this.isOwnRoom(room)) {
         this.tracker.forget(room);
-        if (ack.ok) void this.ask('unsubscribe', { room });
+        if (ack.ok)
+          void this.ask(CLIENT_MESSAGES.unsubscribe, {
+            room,
+          } satisfies UnsubscribePayload);
       }
       return;
     }
@@ -476,7 +491,9 @@ class GatewayClient implements EventBusClient {
     if (this.isOwnRoom(entry.room)) return;
     this.tracker.forget(entry.room);
     if (!this.socket.connected || !entry.joined) return;
-    const ack = await this.ask('unsubscribe', { room: entry.room });
+    const ack = await this.ask(CLIENT_MESSAGES.unsubscribe, {
+      room: entry.room,
+    } satisfies UnsubscribePayload);
     if (!ack.ok && ack.code !== 'disconnected' && ack.code !== 'closed')
       throw refusal(
         ack,

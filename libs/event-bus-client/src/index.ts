@@ -11,8 +11,22 @@ export type {
   EventBusClient,
   EventBusClientOptions,
   ReconnectionOptions,
-  RoomSignal,
   RoomSubscription,
 } from './interfaces.js';
-export type { ClientEvent, GatewayAck } from '@shared-infra/event-bus/gateway';
-export type { EventData, EventMap } from '@shared-infra/event-bus';
+export {
+  CLIENT_MESSAGES,
+  GATEWAY_ACK_CODES,
+  SERVER_EVENTS,
+  type ClientEvent,
+  type ConnectionEstablished,
+  type EventData,
+  type EventMap,
+  type GatewayAck,
+  type GatewayAckCode,
+  type PublishPayload,
+  type RoomSignal,
+  type ShutdownNotice,
+  type SignalPayload,
+  type SubscribePayload,
+  type UnsubscribePayload,
+} from './protocol.js';

@@ -1,8 +1,13 @@
-import type { EventData } from '@shared-infra/event-bus';
-import type { ClientEvent, GatewayAck } from '@shared-infra/event-bus/gateway';
 import type { ConnectionState } from './connection-state.js';
 import type { ClientAckError, ClientAuthError } from './errors.js';
 import type { ReadonlyObservableValue } from './observable-value.js';
+import type {
+  ClientEvent,
+  ConnectionEstablished,
+  EventData,
+  GatewayAck,
+  RoomSignal,
+} from './protocol.js';
 
 /**
  * Settings of `connect()`.
@@ -78,34 +83,7 @@ export interface ReconnectionOptions {
  *
  * @publicApi
  */
-export interface ConnectionIdentity {
-  socketId: string;
-  userId: string;
-  clientId: string;
-  sessionId?: string;
-  /** The rooms the socket was put in on connect: `user:<userId>`, `client:<userId>:<clientId>`, `session:<userId>:<sessionId>`, `global`. */
-  rooms: string[];
-  /** The gateway instance the socket is connected to. */
-  instanceId: string;
-  serverTime: string;
-}
-
-/**
- * A signal relayed from another member of a room (socket.io event `signal`).
- *
- * @publicApi
- */
-export interface RoomSignal<TData = unknown> {
-  room: string;
-  kind: string;
-  /** For `typing`: `started`, then `stopped` when it was not renewed in time, was stopped, or the sender left. */
-  state?: 'started' | 'stopped';
-  data?: TData;
-  /** The sender's user, nothing more (client and session ids are not shown to other users). */
-  from: { userId: string };
-  /** When the server relayed it (ISO-8601). */
-  at: string;
-}
+export type ConnectionIdentity = ConnectionEstablished;
 
 /** What `subscribe` resolves with. @publicApi */
 export interface RoomSubscription {

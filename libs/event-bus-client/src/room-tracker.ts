@@ -1,4 +1,4 @@
-import type { ClientEvent } from '@shared-infra/event-bus/gateway';
+import type { ClientEvent } from './protocol.js';
 
 /** Event ids remembered per room to drop a repeat. */
 export const DEFAULT_DEDUPE_WINDOW = 1000;

@@ -115,4 +115,6 @@ export const messages = {
     `${feature} needs the package "${name}", which is not installed: install it (npm i ${name}@${range}) or leave the feature off.`,
   metricAlreadyRegistered: (name: string) =>
     `Metric "${name}" is already registered in the Prometheus registry: is a second event bus running in this process? Give each bus its own metrics.registry or metrics.prefix.`,
+  gatewayAdapterMissing: () =>
+    `EventBusGatewayModule needs its WebSocket adapter, and the app's socket.io server was not built by EventBusIoAdapter: add app.useWebSocketAdapter(new EventBusIoAdapter(app)) before app.listen() (import EventBusIoAdapter from '@shared-infra/event-bus/gateway'). An adapter of your own must extend EventBusIoAdapter and build its server with super.createIOServer().`,
 };

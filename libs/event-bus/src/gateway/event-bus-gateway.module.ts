@@ -1,6 +1,5 @@
 import { Module, type Type } from '@nestjs/common';
-import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
-import { installIoAdapter } from './event-bus-io.adapter.js';
+import { ModuleRef } from '@nestjs/core';
 import { EventBusGateway } from './event-bus.gateway.js';
 import { EventBusGatewayHealthIndicator } from './event-bus-gateway.health.js';
 import { EventBusGatewayService } from './event-bus-gateway.service.js';
@@ -13,11 +12,8 @@ import {
   resolveGatewayConfig,
   type ResolvedGatewayConfig,
 } from './gateway.config.js';
-import {
-  IO_ADAPTER_INSTALLED,
-  ROOM_AUTHORIZER,
-  SOCKET_AUTHENTICATOR,
-} from './gateway.constants.js';
+import { GatewayEngine } from './gateway-engine.js';
+import { ROOM_AUTHORIZER, SOCKET_AUTHENTICATOR } from './gateway.constants.js';
 import type { RoomAuthorizer, SocketAuthenticator } from './interfaces.js';
 import { JwtSocketAuthenticator } from './jwt-socket.authenticator.js';
 import { DefaultRoomAuthorizer } from './room-authorizer.js';
@@ -39,6 +35,8 @@ async function instantiate<T extends object>(
  * `@socket.io/redis-adapter` and (for JWT) `@nestjs/jwt`. Its Terminus
  * indicator, `EventBusGatewayHealthIndicator`, imports `@nestjs/terminus` on
  * its first check only, so apps without Terminus need not install it.
+ * The app installs the gateway's WebSocket adapter in `main.ts`; without it the
+ * start fails with `GatewayAdapterMissingError`.
  *
  * @example
  * EventBusGatewayModule.forRoot({
@@ -46,6 +44,8 @@ async function instantiate<T extends object>(
  *   authorizeRoom: (identity, room) => room.startsWith('photo:'),
  *   corsOrigins: ['https://app.example.com'],
  * })
+ * // main.ts
+ * app.useWebSocketAdapter(new EventBusIoAdapter(app));
  *
  * @publicApi
  */
@@ -82,12 +82,7 @@ async function instantiate<T extends object>(
       },
       inject: [GATEWAY_CONFIG, ModuleRef],
     },
-    {
-      // Before Nest mounts the gateway: the lighter per-socket binding, unless the app has an adapter.
-      provide: IO_ADAPTER_INSTALLED,
-      useFactory: installIoAdapter,
-      inject: [ModuleRef, HttpAdapterHost],
-    },
+    GatewayEngine,
     EventBusGateway,
     EventBusGatewayService,
     EventBusGatewayHealthIndicator,

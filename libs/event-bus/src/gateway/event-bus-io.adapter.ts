@@ -1,13 +1,9 @@
-import { Logger } from '@nestjs/common';
-import {
-  HttpAdapterHost,
-  type ApplicationConfig,
-  type ModuleRef,
-} from '@nestjs/core';
+import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { isObservable, type Observable } from 'rxjs';
+import { GatewayEngine } from './gateway-engine.js';
 
 /** A gateway response that names its own event instead of being an ack. */
 interface WsResponse {
@@ -16,49 +12,73 @@ interface WsResponse {
 }
 
 /**
- * Nest's `IoAdapter` with a lighter per-socket binding of message handlers.
- * Nest's own builds an rxjs chain per handler and socket that lives as long as
- * the socket (`fromEvent` → `mergeMap` → `takeUntil(disconnect)`): about 4.7 KB
- * per handler, 23 KB per socket for the bus gateway's five messages. This one
- * adds a plain listener per handler and subscribes to a handler's result only
- * while it is being answered. Acks, `{ event, data }` responses, guards,
+ * The WebSocket adapter the bus gateway needs; install it in `main.ts`:
+ *
+ * @example
+ * const app = await NestFactory.create(AppModule);
+ * app.useWebSocketAdapter(new EventBusIoAdapter(app));
+ * await app.listen(3000);
+ *
+ * It builds the socket.io server on the app's HTTP server with the gateway's
+ * engine settings (`maxHttpBufferSize`, `transports`, `corsOrigins`, handshakes
+ * refused while shutting down) merged into the `ServerOptions`, installs
+ * `@socket.io/redis-adapter` between instances on the Redis transport, and
+ * closes the gateway's Redis connections after the server. Without
+ * `EventBusGatewayModule` it is a plain `IoAdapter`.
+ *
+ * It also binds message handlers more lightly than Nest's own, which builds an
+ * rxjs chain per handler and socket that lives as long as the socket
+ * (`fromEvent` → `mergeMap` → `takeUntil(disconnect)`): about 4.7 KB per
+ * handler, 23 KB per socket for the bus gateway's five messages. This one adds
+ * a plain listener per handler and subscribes to a handler's result only while
+ * it is being answered. Acks, `{ event, data }` responses, guards,
  * interceptors, pipes and filters behave as with `IoAdapter`.
  *
- * `EventBusGatewayModule` installs it when the app has set no adapter of its
- * own; to combine it with other settings, extend it and pass it to
- * `app.useWebSocketAdapter()`.
+ * To set other socket.io options (`pingTimeout`, `path`, …), extend it and
+ * pass them to `super.createIOServer(port, { ...options, pingTimeout })`.
  *
  * @publicApi
  */
 export class EventBusIoAdapter extends IoAdapter {
   private readonly log = new Logger('EventBusIoAdapter');
+  private readonly engine?: GatewayEngine;
 
   /**
-   * @param appOrHttpServer as for `IoAdapter`; or an `HttpAdapterHost`, read
-   * when the first server is created (the HTTP server does not exist earlier).
+   * @param app the application (after `NestFactory.create()`): its HTTP server
+   * and, when it imports `EventBusGatewayModule`, the gateway's settings. (An
+   * HTTP server, as `IoAdapter` takes it, gives a plain adapter: no gateway.)
    */
-  constructor(
-    appOrHttpServer?:
-      ConstructorParameters<typeof IoAdapter>[0] | HttpAdapterHost,
-  ) {
-    const host = isHttpAdapterHost(appOrHttpServer)
-      ? appOrHttpServer
-      : undefined;
-    super(
-      host
-        ? undefined
-        : (appOrHttpServer as ConstructorParameters<typeof IoAdapter>[0]),
-    );
-    this.host = host;
+  constructor(app?: ConstructorParameters<typeof IoAdapter>[0]) {
+    super(app);
+    this.engine = gatewayEngineOf(app);
   }
 
-  private readonly host?: HttpAdapterHost;
+  override createIOServer(
+    port: number,
+    options?: Partial<ServerOptions>,
+  ): Server {
+    const engine = this.engine?.wants(port) ? this.engine : undefined;
+    // socket.io fills in every option left out: its ServerOptions are all optional in effect.
+    if (!engine)
+      return super.createIOServer(port, options as ServerOptions) as Server;
+    const server = super.createIOServer(
+      port,
+      engine.serverOptions(options) as ServerOptions,
+    ) as Server;
+    engine.attach(server);
+    return server;
+  }
 
-  override createIOServer(port: number, options?: ServerOptions): Server {
-    if (!this.httpServer && this.host?.httpAdapter)
-      (this as unknown as { httpServer: unknown }).httpServer =
-        this.host.httpAdapter.getHttpServer();
-    return super.createIOServer(port, options) as Server;
+  /**
+   * Closes the server, then the gateway's Redis connections: the socket.io
+   * Redis adapter unsubscribes while they are still open.
+   */
+  override async close(server: Server): Promise<void> {
+    try {
+      await super.close(server);
+    } finally {
+      await this.engine?.release(server);
+    }
   }
 
   override bindMessageHandlers(
@@ -95,33 +115,13 @@ export class EventBusIoAdapter extends IoAdapter {
   }
 }
 
-function isHttpAdapterHost(value: unknown): value is HttpAdapterHost {
-  return value instanceof HttpAdapterHost;
-}
-
-/**
- * Makes `EventBusIoAdapter` the app's WebSocket adapter unless it has one
- * already. Runs while providers are created, before Nest mounts gateways; an
- * adapter the app sets later with `app.useWebSocketAdapter()` still wins.
- * @internal
- */
-export function installIoAdapter(
-  moduleRef: ModuleRef,
-  host: HttpAdapterHost,
-): boolean {
-  // NOTE: Nest offers no public way to reach the application config from a module; the
-  // container behind every ModuleRef holds it. Without it nothing breaks: Nest's IoAdapter is used.
-  const config = (
-    moduleRef as unknown as {
-      container?: { applicationConfig?: ApplicationConfig };
-    }
-  ).container?.applicationConfig;
-  if (
-    !config ||
-    typeof config.getIoAdapter !== 'function' ||
-    config.getIoAdapter()
-  )
-    return false;
-  config.setIoAdapter(new EventBusIoAdapter(host));
-  return true;
+/** The gateway's engine in `app`, if it imports `EventBusGatewayModule`. */
+function gatewayEngineOf(app: object | undefined): GatewayEngine | undefined {
+  const context = app as Partial<INestApplicationContext> | undefined;
+  if (typeof context?.get !== 'function') return undefined;
+  try {
+    return context.get(GatewayEngine, { strict: false });
+  } catch {
+    return undefined;
+  }
 }

@@ -2,11 +2,13 @@ export { EventBusGatewayModule } from './event-bus-gateway.module.js';
 export { EVENT_BUS_GATEWAY_OPTIONS } from './event-bus-gateway.module-definition.js';
 export { EventBusGatewayService } from './event-bus-gateway.service.js';
 export { EventBusGatewayHealthIndicator } from './event-bus-gateway.health.js';
-export { EventBusGateway, toClientEvent } from './event-bus.gateway.js';
+export { EventBusGateway } from './event-bus.gateway.js';
+export { toClientEvent } from './room-delivery.js';
 export { GatewayAckFilter } from './gateway-ack.filter.js';
 export { EventBusIoAdapter } from './event-bus-io.adapter.js';
 export { GatewayAckError } from './gateway-ack.error.js';
 export { SocketAuthError } from './socket-auth.error.js';
+export { GatewayAdapterMissingError } from './gateway-adapter-missing.error.js';
 export { DefaultRoomAuthorizer, defaultRooms } from './room-authorizer.js';
 export { clientRoom, sessionRoom, userRoom } from '../rooms/room-names.js';
 export {
@@ -19,4 +21,5 @@ export {
   UnsubscribeRequest,
 } from './dto/room-request.dto.js';
 export { CLIENT_MESSAGES, SERVER_EVENTS } from './gateway.constants.js';
+export { GATEWAY_ACK_CODES } from '@shared-infra/event-bus-client/protocol';
 export type * from './interfaces.js';

@@ -1,6 +1,20 @@
 import type { Type } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 
+// The wire protocol's shapes, shared with the client SDK.
+export type {
+  ClientEvent,
+  ConnectionEstablished,
+  GatewayAck,
+  GatewayAckCode,
+  PublishPayload,
+  RoomSignal,
+  ShutdownNotice,
+  SignalPayload,
+  SubscribePayload,
+  UnsubscribePayload,
+} from '@shared-infra/event-bus-client/protocol';
+
 /**
  * Who is behind a socket: set by the authenticator before `connection`, read
  * with `socket.data.identity`.
@@ -163,22 +177,6 @@ export interface GatewaySignalsOptions {
   ) => Promise<boolean> | boolean;
 }
 
-/**
- * A signal as the other members of a room receive it (socket.io event `signal`).
- *
- * @publicApi
- */
-export interface RoomSignal {
-  room: string;
-  kind: string;
-  /** For `typing`: `started`, then `stopped` when it expires, is stopped, or the sender leaves. */
-  state?: 'started' | 'stopped';
-  data?: unknown;
-  /** The sender's user, nothing more: client and session ids are not shown to other users. */
-  from: { userId: string };
-  at: string;
-}
-
 /** @publicApi */
 export interface GatewayRateLimitOptions {
   /**
@@ -202,58 +200,6 @@ export interface GatewayPresenceOptions {
   heartbeatMs?: number;
   /** After how long without a heartbeat an instance counts as dead, in ms. @default 15000 */
   ttlMs?: number;
-}
-
-/**
- * What a client's `subscribe`, `unsubscribe` and `ping` are answered with.
- *
- * @publicApi
- */
-export interface GatewayAck {
-  ok: boolean;
-  /** On failure: `invalid`, `forbidden`, `rate_limited`, `too_many_rooms`, `unavailable`, `internal`. */
-  code?: GatewayAckCode;
-  error?: string;
-  /** For `subscribe` with `lastEventId`: whether the missed events were replayed. */
-  recovered?: boolean;
-  /** For `subscribe` with `lastEventId`: how many were. */
-  replayed?: number;
-  /**
-   * For `subscribe` with `lastEventId` into a room the socket was already in:
-   * the ids of the room's missed events in their order, including those left
-   * out of the replay because they had reached the socket live before. Only
-   * present when some were left out; a client that buffers can put them in order.
-   */
-  replayOrder?: string[];
-  /** For `ping`: the server time (ISO-8601). */
-  serverTime?: string;
-  /** For `publish`: the id of the event that entered the bus. */
-  eventId?: string;
-}
-
-/** @publicApi */
-export type GatewayAckCode =
-  | 'invalid'
-  | 'forbidden'
-  | 'rate_limited'
-  | 'too_many_rooms'
-  | 'too_large'
-  | 'unavailable'
-  | 'internal';
-
-/**
- * An event as a socket receives it, under the event's type as the socket.io event name.
- *
- * @publicApi
- */
-export interface ClientEvent<TData = unknown> {
-  id: string;
-  type: string;
-  data: TData;
-  /** When it was published (ISO-8601). */
-  timestamp: string;
-  /** The room it was sent to: give its `id` back as `lastEventId` to recover. */
-  room: string;
 }
 
 /** A member of a room as `getRoomMembers` lists it. @publicApi */

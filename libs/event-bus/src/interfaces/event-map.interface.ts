@@ -1,8 +1,20 @@
 import type { EventEnvelope } from './event-envelope.interface.js';
 import type { PresenceEvents } from '../events/presence.events.js';
+import type {
+  EventData,
+  EventMap,
+} from '@shared-infra/event-bus-client/protocol';
+
+// NOTE: EventMap is declared once, in the wire protocol the client SDK shares, so an app's
+// augmentation types the bus and the client alike; the bus adds its presence events to it.
+declare module '@shared-infra/event-bus-client/protocol' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merges the presence events into the shared map
+  interface EventMap extends PresenceEvents {}
+}
 
 /**
- * Event types and their data. Augment it to type-check your own events:
+ * Event types and their data (declared in `@shared-infra/event-bus-client/protocol`
+ * and re-exported here). Augment it to type-check your own events:
  *
  * @example
  * declare module '@shared-infra/event-bus' {
@@ -13,8 +25,7 @@ import type { PresenceEvents } from '../events/presence.events.js';
  *
  * @publicApi
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- apps add their types by declaration merging
-export interface EventMap extends PresenceEvents {}
+export type { EventMap };
 
 /**
  * Data type of an event type: the `EventMap` entry when there is one, otherwise
@@ -22,9 +33,7 @@ export interface EventMap extends PresenceEvents {}
  *
  * @publicApi
  */
-export type EventData<K extends string> = K extends keyof EventMap
-  ? EventMap[K]
-  : unknown;
+export type { EventData };
 
 /**
  * The envelope a handler of `K` receives.

@@ -10,11 +10,17 @@ import {
   MAX_EVENT_TYPE_LENGTH,
 } from '../../event-bus.constants.js';
 import { ROOM_NAME_PATTERN as ROOM } from '../../rooms/room-names.js';
+import type {
+  PublishPayload,
+  SignalPayload,
+  SubscribePayload,
+  UnsubscribePayload,
+} from '../interfaces.js';
 /** A ULID: 26 characters of Crockford base 32. */
 const EVENT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** Payload of a client's `subscribe`. @publicApi */
-export class SubscribeRequest {
+export class SubscribeRequest implements SubscribePayload {
   @IsString()
   @Matches(ROOM, {
     message: 'room must be 1-128 characters of letters, digits and "_ - . : @"',
@@ -30,7 +36,7 @@ export class SubscribeRequest {
 }
 
 /** Payload of a client's `unsubscribe`. @publicApi */
-export class UnsubscribeRequest {
+export class UnsubscribeRequest implements UnsubscribePayload {
   @IsString()
   @Matches(ROOM, {
     message: 'room must be 1-128 characters of letters, digits and "_ - . : @"',
@@ -39,7 +45,7 @@ export class UnsubscribeRequest {
 }
 
 /** Payload of a client's `publish`. @publicApi */
-export class PublishRequest {
+export class PublishRequest implements PublishPayload {
   @IsString()
   @MaxLength(MAX_EVENT_TYPE_LENGTH)
   @Matches(EVENT_TYPE_REGEX, {
@@ -54,7 +60,7 @@ export class PublishRequest {
 }
 
 /** Payload of a client's `signal`. @publicApi */
-export class SignalRequest {
+export class SignalRequest implements SignalPayload {
   @IsString()
   @Matches(ROOM, {
     message: 'room must be 1-128 characters of letters, digits and "_ - . : @"',

@@ -1,0 +1,193 @@
+/**
+ * The wire protocol between the event bus gateway (`@shared-infra/event-bus/gateway`)
+ * and its clients: message and event names, ack codes and payload shapes.
+ * Both packages take them from here, so they cannot drift apart. This file
+ * imports nothing: the server loads it at run time without the client's
+ * `socket.io-client`, and browsers without Nest.
+ *
+ * @packageDocumentation
+ */
+
+/**
+ * Client → server messages the gateway answers (each with an ack).
+ *
+ * @publicApi
+ */
+export const CLIENT_MESSAGES = {
+  subscribe: 'subscribe',
+  unsubscribe: 'unsubscribe',
+  ping: 'ping',
+  publish: 'publish',
+  signal: 'signal',
+} as const;
+
+/**
+ * Server → client events of the gateway itself (the rest are named after event types).
+ *
+ * @publicApi
+ */
+export const SERVER_EVENTS = {
+  established: 'connection:established',
+  shutdown: 'system.shutdown',
+  signal: 'signal',
+} as const;
+
+/**
+ * Every code a gateway refusal (`{ ok: false, code }`) can carry.
+ *
+ * @publicApi
+ */
+export const GATEWAY_ACK_CODES = [
+  'invalid',
+  'forbidden',
+  'rate_limited',
+  'too_many_rooms',
+  'too_large',
+  'unavailable',
+  'internal',
+] as const;
+
+/** @publicApi */
+export type GatewayAckCode = (typeof GATEWAY_ACK_CODES)[number];
+
+/**
+ * What a client's `subscribe`, `unsubscribe`, `ping`, `publish` and `signal`
+ * are answered with.
+ *
+ * @publicApi
+ */
+export interface GatewayAck {
+  ok: boolean;
+  /** On failure: one of `GATEWAY_ACK_CODES`. */
+  code?: GatewayAckCode;
+  error?: string;
+  /** For `subscribe` with `lastEventId`: whether the missed events were replayed. */
+  recovered?: boolean;
+  /** For `subscribe` with `lastEventId`: how many were. */
+  replayed?: number;
+  /**
+   * For `subscribe` with `lastEventId` into a room the socket was already in:
+   * the ids of the room's missed events in their order, including those left
+   * out of the replay because they had reached the socket live before. Only
+   * present when some were left out; a client that buffers can put them in order.
+   */
+  replayOrder?: string[];
+  /** For `ping`: the server time (ISO-8601). */
+  serverTime?: string;
+  /** For `publish`: the id of the event that entered the bus. */
+  eventId?: string;
+}
+
+/**
+ * An event as a socket receives it, under the event's type as the socket.io event name.
+ *
+ * @publicApi
+ */
+export interface ClientEvent<TData = unknown> {
+  id: string;
+  type: string;
+  data: TData;
+  /** When it was published (ISO-8601). */
+  timestamp: string;
+  /** The room it was sent to: give its `id` back as `lastEventId` to recover. */
+  room: string;
+}
+
+/**
+ * Who the server says a connection is (`connection:established`, right after the handshake).
+ *
+ * @publicApi
+ */
+export interface ConnectionEstablished {
+  socketId: string;
+  userId: string;
+  clientId: string;
+  sessionId?: string;
+  /** The rooms the socket was put in on connect: `user:<userId>`, `client:<userId>:<clientId>`, `session:<userId>:<sessionId>`, `global`. */
+  rooms: string[];
+  /** The gateway instance the socket is connected to. */
+  instanceId: string;
+  serverTime: string;
+}
+
+/**
+ * What an instance tells its sockets before it stops (`system.shutdown`).
+ *
+ * @publicApi
+ */
+export interface ShutdownNotice {
+  message: string;
+  instanceId: string;
+  timestamp: string;
+}
+
+/**
+ * A signal as the other members of a room receive it (socket.io event `signal`).
+ *
+ * @publicApi
+ */
+export interface RoomSignal<TData = unknown> {
+  room: string;
+  kind: string;
+  /** For `typing`: `started`, then `stopped` when it expires, is stopped, or the sender leaves. */
+  state?: 'started' | 'stopped';
+  data?: TData;
+  /** The sender's user, nothing more: client and session ids are not shown to other users. */
+  from: { userId: string };
+  /** When the server relayed it (ISO-8601). */
+  at: string;
+}
+
+/** Payload of `subscribe`. @publicApi */
+export interface SubscribePayload {
+  /** 1-128 characters of letters, digits and `_ - . : @`. */
+  room: string;
+  /** The id of the last event seen in the room: the ones after it are replayed first. */
+  lastEventId?: string;
+}
+
+/** Payload of `unsubscribe`. @publicApi */
+export interface UnsubscribePayload {
+  room: string;
+}
+
+/** Payload of `publish`. @publicApi */
+export interface PublishPayload {
+  /** Lower-case dot-separated segments, e.g. `chat.message`. */
+  type: string;
+  data?: unknown;
+}
+
+/** Payload of `signal`. @publicApi */
+export interface SignalPayload {
+  room: string;
+  /** 1-32 lower-case letters, digits and `_ . -`, e.g. `typing` or `read`. */
+  kind: string;
+  data?: unknown;
+}
+
+/**
+ * Event types and their data. Augment it to type-check your own events, under
+ * either package name (`@shared-infra/event-bus` re-exports this interface):
+ *
+ * @example
+ * declare module '@shared-infra/event-bus-client' {
+ *   interface EventMap {
+ *     'order.created': { orderId: string; total: number };
+ *   }
+ * }
+ *
+ * @publicApi
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- apps add their types by declaration merging
+export interface EventMap {}
+
+/**
+ * Data type of an event type: the `EventMap` entry when there is one, otherwise
+ * `unknown` (so unlisted types and wildcard patterns still work).
+ *
+ * @publicApi
+ */
+export type EventData<K extends string> = K extends keyof EventMap
+  ? EventMap[K]
+  : unknown;

@@ -1,0 +1,36 @@
+import type { GatewayStats } from './interfaces.js';
+
+/**
+ * This instance's gateway figures, shared by the pieces that count them
+ * (handshake, delivery, recovery, signals, handlers) and read by `getStats()`.
+ */
+export class GatewayCounters {
+  eventsEmitted = 0;
+  eventsReplayed = 0;
+  clientEventsPublished = 0;
+  signalsRelayed = 0;
+  unauthorized = 0;
+  rateLimited = 0;
+  forbidden = 0;
+  invalid = 0;
+  disconnectedForAbuse = 0;
+
+  toStats(instanceId: string, sockets: number, users: number): GatewayStats {
+    return {
+      instanceId,
+      sockets,
+      users,
+      eventsEmitted: this.eventsEmitted,
+      eventsReplayed: this.eventsReplayed,
+      clientEventsPublished: this.clientEventsPublished,
+      signalsRelayed: this.signalsRelayed,
+      rejected: {
+        unauthorized: this.unauthorized,
+        rateLimited: this.rateLimited,
+        forbidden: this.forbidden,
+        invalid: this.invalid,
+        disconnectedForAbuse: this.disconnectedForAbuse,
+      },
+    };
+  }
+}

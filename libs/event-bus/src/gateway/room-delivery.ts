@@ -1,0 +1,178 @@
+import type { Server } from 'socket.io';
+import type { EventBusLogger } from '../event-bus.logger.js';
+import type { EventBusService } from '../event-bus.service.js';
+import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
+import type { Subscription } from '../interfaces/publish.interface.js';
+import { targetRoom } from '../rooms/room-names.js';
+import type { GatewayCounters } from './gateway-counters.js';
+import type { ClientEvent } from './interfaces.js';
+
+/** How long ids replayed to a socket are kept from reaching it live again. */
+const REPLAYED_IDS_TTL_MS = 10_000;
+/**
+ * How long after a socket joins a room the ids of the live events it got there
+ * are kept, so that a `subscribe` with `lastEventId` does not replay them again.
+ */
+const LIVE_IDS_TTL_MS = 10_000;
+/** At most this many live ids per socket and room are kept for that. */
+const LIVE_IDS_MAX = 1000;
+
+/** room → socket id → what is kept for that socket in that room. */
+type PerRoomSocket<T> = Map<string, Map<string, T>>;
+
+/** Puts `ids` at room → socket id in `store` for `ttlMs`, then removes them (and the room when it is empty). */
+function keepIds(
+  store: PerRoomSocket<Set<string>>,
+  room: string,
+  socketId: string,
+  ids: Set<string>,
+  ttlMs: number,
+): void {
+  let sockets = store.get(room);
+  if (!sockets) store.set(room, (sockets = new Map()));
+  sockets.set(socketId, ids);
+  setTimeout(() => {
+    if (sockets.get(socketId) === ids) sockets.delete(socketId);
+    if (sockets.size === 0 && store.get(room) === sockets) store.delete(room);
+  }, ttlMs).unref();
+}
+
+/**
+ * `ClientEvent` of an envelope, for the room it goes to.
+ *
+ * @publicApi
+ */
+export function toClientEvent(event: EventEnvelope, room: string): ClientEvent {
+  return {
+    id: event.id,
+    type: event.type,
+    data: event.data,
+    timestamp: event.metadata.timestamp,
+    room,
+  };
+}
+
+/**
+ * Bus events → the sockets of this instance in the event's room. Every
+ * instance hears every event on the bus, so each socket gets each event once,
+ * from the instance it is connected to. Keeps what a recovery needs to neither
+ * lose nor double an event: live events held back for a socket being replayed
+ * to, ids just replayed (kept from reaching it live again), ids a socket got
+ * live since it joined (left out of a later replay).
+ */
+export class RoomDelivery {
+  private server?: Server;
+  private subscription?: Subscription;
+  /** room → socket id → live events held back while that socket's missed ones are replayed. */
+  private readonly recovering: PerRoomSocket<ClientEvent[]> = new Map();
+  /**
+   * room → socket id → ids just replayed to it. An event can be in the history
+   * yet reach this instance live only after the replay (PUBLISH trails XADD):
+   * for a while those ids skip that socket.
+   */
+  private readonly replayed: PerRoomSocket<Set<string>> = new Map();
+  /**
+   * room → socket id → ids of the live events the socket got there since it
+   * joined (for LIVE_IDS_TTL_MS): a replay into a room the socket is already
+   * in leaves them out (its own rooms are joined on connect, before the
+   * client's `subscribe` with `lastEventId` arrives).
+   */
+  private readonly liveSince: PerRoomSocket<Set<string>> = new Map();
+
+  constructor(
+    private readonly bus: EventBusService,
+    private readonly counters: GatewayCounters,
+    private readonly logger: EventBusLogger,
+  ) {}
+
+  /** Emits to `server`'s sockets from now on. */
+  attach(server: Server): void {
+    this.server = server;
+  }
+
+  /** Subscribes to the bus; every event with a room is delivered. */
+  async start(): Promise<void> {
+    this.subscription = await this.bus.subscribe(
+      '**',
+      event => this.deliver(event),
+      {
+        name: 'EventBusGateway',
+        retry: { maxRetries: 0 },
+        concurrency: 1000,
+      },
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.unsubscribe().catch(() => undefined);
+  }
+
+  /** Starts keeping the ids of the live events `socketId` gets in `room` (see `liveSince`). */
+  watchLive(room: string, socketId: string, initial?: Set<string>): void {
+    keepIds(this.liveSince, room, socketId, new Set(initial), LIVE_IDS_TTL_MS);
+  }
+
+  /** Ids of the live events `socketId` got in `room` since it joined (while kept). */
+  seenLive(room: string, socketId: string): Set<string> | undefined {
+    return this.liveSince.get(room)?.get(socketId);
+  }
+
+  /** Keeps `ids` from reaching `socketId` live in `room` for a while: they were just replayed. */
+  rememberReplayed(room: string, socketId: string, ids: Set<string>): void {
+    keepIds(this.replayed, room, socketId, ids, REPLAYED_IDS_TTL_MS);
+  }
+
+  /** Collects the live events of `room` for `socketId` until `release()`. */
+  hold(room: string, socketId: string): ClientEvent[] {
+    let waiting = this.recovering.get(room);
+    if (!waiting) this.recovering.set(room, (waiting = new Map()));
+    const held: ClientEvent[] = [];
+    waiting.set(socketId, held);
+    return held;
+  }
+
+  release(room: string, socketId: string): void {
+    const waiting = this.recovering.get(room);
+    if (!waiting) return;
+    waiting.delete(socketId);
+    if (waiting.size === 0) this.recovering.delete(room);
+  }
+
+  /** The socket left `room`. */
+  left(room: string, socketId: string): void {
+    this.liveSince.get(room)?.delete(socketId);
+  }
+
+  /** The socket disconnected: nothing is held for it any more. */
+  disconnected(socketId: string): void {
+    for (const waiting of this.recovering.values()) waiting.delete(socketId);
+  }
+
+  private deliver(event: EventEnvelope): void {
+    const room = targetRoom(event.metadata);
+    if (room === undefined || !this.server) return;
+    const payload = toClientEvent(event, room);
+    const waiting = this.recovering.get(room);
+    if (waiting) for (const held of waiting.values()) held.push(payload);
+    try {
+      // local: every instance hears the bus itself; the adapter must not fan it out again.
+      let target = this.server.local.to(room);
+      const replayed = this.replayed.get(room);
+      if (replayed)
+        for (const [socketId, ids] of replayed)
+          if (ids.has(event.id)) target = target.except(socketId);
+      target.emit(event.type, payload);
+      this.counters.eventsEmitted++;
+      const watching = this.liveSince.get(room);
+      if (watching)
+        for (const ids of watching.values())
+          if (ids.size < LIVE_IDS_MAX) ids.add(event.id);
+    } catch (error) {
+      this.logger.limited(
+        'emit failed',
+        'warn',
+        `Could not emit ${event.type} to room "${room}": ${(error as Error).message}.`,
+      );
+    }
+  }
+}
