@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
 import { EventBusLogger } from '../event-bus.logger.js';
 import { EventBusService } from '../event-bus.service.js';
+import { EventRouter } from '../routing/event-router.js';
 import { EventPublisher } from '../publishing/event-publisher.js';
 import { EventValidationError } from '../errors/event-validation.error.js';
 import { EventBusUnavailableError } from '../errors/event-bus-unavailable.error.js';
@@ -109,6 +110,7 @@ export class EventBusGateway
     bus: EventBusService,
     private readonly publisher: EventPublisher,
     private readonly engine: GatewayEngine,
+    router: EventRouter,
   ) {
     // The bus' configuration comes through its (internal) publisher: the bus module exports no internal tokens.
     const busConfig = publisher.config;
@@ -126,7 +128,7 @@ export class EventBusGateway
       this.counters,
       this.logger,
     );
-    this.delivery = new RoomDelivery(bus, this.counters, this.logger);
+    this.delivery = new RoomDelivery(router, this.counters, this.logger);
     this.recovery = new RoomRecovery(
       publisher,
       this.delivery,

@@ -1,6 +1,7 @@
 import type { Server } from 'socket.io';
 import type { EventBusLogger } from '../event-bus.logger.js';
-import type { EventBusService } from '../event-bus.service.js';
+import { randomUUID } from 'node:crypto';
+import type { EventRouter } from '../routing/event-router.js';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
 import type { Subscription } from '../interfaces/publish.interface.js';
 import { targetRoom } from '../rooms/room-names.js';
@@ -54,8 +55,9 @@ export function toClientEvent(event: EventEnvelope, room: string): ClientEvent {
 
 /**
  * Bus events → the sockets of this instance in the event's room. Every
- * instance hears every event on the bus, so each socket gets each event once,
- * from the instance it is connected to. Keeps what a recovery needs to neither
+ * instance hears the room-targeted events on the gateway route (not the rest
+ * of the bus: see `EventPublisher`), so each socket gets each event once, from
+ * the instance it is connected to. Keeps what a recovery needs to neither
  * lose nor double an event: live events held back for a socket being replayed
  * to, ids just replayed (kept from reaching it live again), ids a socket got
  * live since it joined (left out of a later replay).
@@ -80,7 +82,7 @@ export class RoomDelivery {
   private readonly liveSince: PerRoomSocket<Set<string>> = new Map();
 
   constructor(
-    private readonly bus: EventBusService,
+    private readonly router: EventRouter,
     private readonly counters: GatewayCounters,
     private readonly logger: EventBusLogger,
   ) {}
@@ -90,16 +92,13 @@ export class RoomDelivery {
     this.server = server;
   }
 
-  /** Subscribes to the bus; every event with a room is delivered. */
+  /** Subscribes to the gateway route; every event with a room is delivered. */
   async start(): Promise<void> {
-    this.subscription = await this.bus.subscribe(
-      '**',
+    this.subscription = await this.router.addGateway(
       event => this.deliver(event),
-      {
-        name: 'EventBusGateway',
-        retry: { maxRetries: 0 },
-        concurrency: 1000,
-      },
+      { retry: { maxRetries: 0 }, concurrency: 1000 },
+      'EventBusGateway',
+      randomUUID(),
     );
   }
 
