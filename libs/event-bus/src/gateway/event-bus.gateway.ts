@@ -34,6 +34,7 @@ import { IDENTITY_ID_PATTERN, targetRoom } from '../rooms/room-names.js';
 import { valueDepthExceeds } from '../envelope/json-depth.js';
 import { socketIoAdapterKey } from '../transports/redis/redis-keys.util.js';
 import { RedisTransport } from '../transports/redis/redis.transport.js';
+import { RedisPresenceStore } from '../transports/redis/redis-presence.store.js';
 import {
   PublishRequest,
   SignalRequest,
@@ -65,7 +66,7 @@ import type {
   SocketAuthenticator,
   SocketIdentity,
 } from './interfaces.js';
-import { MemoryPresenceStore, RedisPresenceStore } from './presence.store.js';
+import { MemoryPresenceStore } from './presence.store.js';
 import { PresenceTracker } from './presence.tracker.js';
 import { defaultRooms } from './room-authorizer.js';
 import { SocketAuthError } from './socket-auth.error.js';
