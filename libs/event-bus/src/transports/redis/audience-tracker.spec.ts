@@ -25,7 +25,9 @@ describe('AudienceTracker', () => {
     );
   });
 
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   /** Publishes `type` as the transport does, with `receivers` as every sampled reply. */
   const publish = (type: string, receivers: number) => {
@@ -68,7 +70,9 @@ describe('AudienceTracker', () => {
   });
 
   describe('announcements (real timers: they wait for two turns of the event loop)', () => {
-    beforeEach(() => jest.useRealTimers());
+    beforeEach(() => {
+      jest.useRealTimers();
+    });
 
     it('resolve once their own echo came back, not before', async () => {
       let resolved = false;
