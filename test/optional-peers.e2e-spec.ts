@@ -15,18 +15,17 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-// The library's required peers; @nestjs/terminus and prom-client are left out on purpose.
+// The library's required peers; @nestjs/terminus, prom-client and ioredis are left out on purpose.
 const PEERS = [
   '@nestjs/common',
   '@nestjs/core',
   'class-transformer',
   'class-validator',
-  'ioredis',
   'reflect-metadata',
   'rxjs',
 ];
 
-// An app that uses the bus, then asks for the two features that need the optional peers.
+// An app that uses the bus, then asks for the three features that need the optional peers.
 const APP = `
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -47,10 +46,11 @@ out.delivered = await got;
 await app.close();
 out.metrics = await context([EventBusModule.forRoot({ serviceName: 'x', metrics: { enabled: true } })]).then(() => 'started', e => e.message);
 out.health = await EventBusHealthModule.forRoot().then(() => 'loaded', e => e.message);
+out.redis = await context([EventBusModule.forRoot({ serviceName: 'x', transport: 'redis', redis: { url: 'redis://127.0.0.1:1' } })]).then(() => 'started', e => e.message);
 console.log(JSON.stringify(out));
 `;
 
-describe('optional peer dependencies (@nestjs/terminus, prom-client)', () => {
+describe('optional peer dependencies (@nestjs/terminus, prom-client, ioredis)', () => {
   let dir: string;
 
   beforeAll(() => {
@@ -94,6 +94,9 @@ describe('optional peer dependencies (@nestjs/terminus, prom-client)', () => {
     );
     expect(out.health).toMatch(
       /EventBusHealthModule needs the package "@nestjs\/terminus".*npm i @nestjs\/terminus@\^12/,
+    );
+    expect(out.redis).toMatch(
+      /Option transport: 'redis' needs the package "ioredis".*npm i ioredis@"\^5\.4\.0 \|\| \^6\.0\.0"/,
     );
   });
 });

@@ -139,6 +139,14 @@ describe('package entries load from CommonJS and from ESM', () => {
       ).has('@shared-infra/event-bus-client'),
     ).toBe(true); // the server takes the protocol from the client package, not from a path outside its own
   });
+
+  it('the main entry does not import ioredis (an optional peer, loaded when the redis transport is configured)', () => {
+    const packages = runtimeImports(
+      join(ROOT, 'libs', 'event-bus', 'dist', 'index.js'),
+    );
+    expect(packages.has('rxjs')).toBe(true); // the walk does find packages
+    expect(packages.has('ioredis')).toBe(false);
+  });
 });
 
 /** Packages a built file and the relative files it imports load at run time (static imports and re-exports). */

@@ -112,7 +112,8 @@ export const messages = {
   durableOnlyOption: (option: string) =>
     `Option ${option} applies to durable handlers only: add durable: true, or leave it out.`,
   missingOptionalPackage: (name: string, range: string, feature: string) =>
-    `${feature} needs the package "${name}", which is not installed: install it (npm i ${name}@${range}) or leave the feature off.`,
+    // A range with spaces (`^5.4.0 || ^6.0.0`) is quoted, so that the command can be pasted into a shell.
+    `${feature} needs the package "${name}", which is not installed: install it (npm i ${name}@${/\s/.test(range) ? `"${range}"` : range}) or leave the feature off.`,
   metricAlreadyRegistered: (name: string) =>
     `Metric "${name}" is already registered in the Prometheus registry: is a second event bus running in this process? Give each bus its own metrics.registry or metrics.prefix.`,
   gatewayAdapterMissing: () =>

@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SRC = dirname(fileURLToPath(import.meta.url));
-const OPTIONAL = ['@nestjs/terminus', 'prom-client'];
+// ioredis too: the redis transport imports it when it is configured, the gateway builds on that transport.
+const OPTIONAL = ['@nestjs/terminus', 'prom-client', 'ioredis'];
 
 /** Every package the entry point loads at run time, following relative imports (type-only ones are erased). */
 function runtimePackages(entry: string): Set<string> {

@@ -10,7 +10,7 @@ import { EventCodec } from '../envelope/event-codec.js';
 import { parseJsonWithinDepth } from '../envelope/json-depth.js';
 import { DeadLetterNotReplayableError } from '../errors/dead-letter-not-replayable.error.js';
 import { MAX_DEPTH_CEILING } from '../event-bus.constants.js';
-import { RedisStreamStore } from '../durable/redis-stream.store.js';
+import { RedisStreamStore } from '../transports/redis/redis-stream.store.js';
 import type { DeadLetter } from '../durable/stream-store.interface.js';
 
 const USAGE = `Usage: npx event-bus-dlq <command> [options]   (in this repository: npm run dlq -- <command>)

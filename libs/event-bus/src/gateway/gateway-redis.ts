@@ -2,7 +2,7 @@ import { RedisAdapter } from '@socket.io/redis-adapter';
 import type { EventTransport } from '../interfaces/transport.interface.js';
 import { socketIoAdapterKey } from '../transports/redis/redis-keys.util.js';
 import { RedisTransport } from '../transports/redis/redis.transport.js';
-import { RedisPresenceStore } from './presence.store.js';
+import { RedisPresenceStore } from '../transports/redis/redis-presence.store.js';
 
 type RedisClient = ReturnType<RedisTransport['createClient']>;
 

@@ -1,9 +1,3 @@
-import {
-  Cluster,
-  Redis,
-  type ClusterOptions,
-  type RedisOptions,
-} from 'ioredis';
 import { BehaviorSubject } from 'rxjs';
 import { EventBusUnavailableError } from '../../errors/event-bus-unavailable.error.js';
 import type { EventBusConfig } from '../../event-bus.config.js';
@@ -19,63 +13,29 @@ import {
   isExactPattern,
   isInternalRoute,
 } from '../../matching/pattern-matcher.js';
-import { RedisStreamStore } from '../../durable/redis-stream.store.js';
 import type { StreamStore } from '../../durable/stream-store.interface.js';
 import type { ResolvedDurableOptions } from '../../event-bus.config.js';
-import { fanOutControlChannel, redisKeys } from './redis-keys.util.js';
-import { PublishBatcher } from './publish-batcher.js';
-import { RedisRoomHistory } from '../../rooms/redis-room-history.js';
 import type {
   ResolvedRoomHistoryOptions,
   RoomHistoryStore,
 } from '../../rooms/room-history.interface.js';
 import { within } from '../../within.util.js';
-import { backoffDelay } from '../../delivery/retry-policy.js';
+import { AudienceTracker, SKIPPED } from './audience-tracker.js';
+import { OutageBuffer } from './outage-buffer.js';
+import { PublishBatcher } from './publish-batcher.js';
+import {
+  RedisClientFactory,
+  type IoRedis,
+  type RedisClient,
+  type RedisClientRole,
+  type RedisConfig,
+} from './redis-client.factory.js';
+import { pingClient, pingMasters } from './redis-health.js';
+import { fanOutControlChannel, redisKeys } from './redis-keys.util.js';
+import { RedisRoomHistory } from './redis-room-history.js';
+import { RedisStreamStore } from './redis-stream.store.js';
 
-/** 100 ms, 200 ms, … up to 2 s, with equal jitter. */
-const RECONNECT_BACKOFF = {
-  initialDelay: 100,
-  multiplier: 2,
-  maxDelay: 2000,
-  jitter: 'equal',
-} as const;
-
-const TIMED_OUT = Symbol('timed out');
-
-type RedisConfig = NonNullable<EventBusConfig['redis']>;
-
-/** One Redis (standalone or Sentinel) or a Redis Cluster client; both speak the same commands. */
-type RedisClient = Redis | Cluster;
-
-/**
- * What a connection is for: the bus' publisher and subscriber, a durable
- * stream reader, or the gateway's commands and socket.io adapter subscriber.
- */
-export type RedisClientRole =
-  'pub' | 'sub' | 'stream' | 'gateway' | 'gateway-sub';
-
-/** How long PUBLISH of a type must have reached nobody before the type counts as unheard. */
-const UNHEARD_AFTER_MS = 1000;
-/** While a type is unheard, one real PUBLISH per interval checks whether someone listens now. */
-const UNHEARD_PROBE_MS = 250;
-/** While a type is heard, the receiver count of one PUBLISH per interval is looked at (not every reply: it costs a `then`). */
-const AUDIENCE_SAMPLE_MS = 100;
-/** Types whose audience is tracked at most (a bound on memory; past it the tracking starts over). */
-const MAX_TRACKED_TYPES = 10_000;
-const SKIPPED = Promise.resolve(0);
-
-/** What the sampled PUBLISH replies of one type said about its audience. */
-interface Audience {
-  /** When the next reply is to be looked at. */
-  sampleAt: number;
-  /** Since when the sampled replies counted no receiver. */
-  silentSince?: number;
-  /** Set while the type is unheard: PUBLISH is skipped until then, and one probe goes out. */
-  probeAt?: number;
-}
-
-/** Longest a subscribe() waits for its announcement to come back. */
-const ANNOUNCE_TIMEOUT_MS = 500;
+export type { RedisClientRole } from './redis-client.factory.js';
 
 /**
  * Fan-out over Redis pub/sub. One publisher and one subscriber connection per
@@ -106,38 +66,57 @@ export class RedisTransport implements EventTransport {
   private last?: { channel: string; payload: string; via: Set<string> };
   /** Internal channels (durable registry changes), outside the event namespace. */
   private readonly control = new Map<string, (message: string) => void>();
-  /** What PUBLISH replies said of each type's audience (see `skipUnheardPublishes`). */
-  private readonly audiences = new Map<string, Audience>();
-  private readonly skipUnheard: boolean;
-  /** Announcements of our own subscriptions waiting for their echo, by token. */
-  private readonly announcing = new Map<string, () => void>();
-  private announcements = 0;
+  /** Skips the PUBLISH of types nobody hears, and announces our subscriptions; none on Cluster. */
+  private readonly audience?: AudienceTracker;
+  private readonly clients: RedisClientFactory;
   private pub?: RedisClient;
   private sub?: RedisClient;
   /** Sends the PUBLISHes of a tick as one script call (see `batchPublishes`); none on Cluster. */
   private batcher?: PublishBatcher;
-  /** Publishes admitted while a connection is down whose commands have not settled, and their bytes. */
-  private buffered = 0;
-  private bufferedBytes = 0;
+  /** What may wait while a connection is down (see `admit`). */
+  private readonly outage: OutageBuffer;
   private readyCount = 0;
   private closed = false;
   private readonly logger: EventBusLogger;
 
+  /**
+   * @param ioredis the ioredis package, loaded by `createTransport` (an optional peer)
+   */
   constructor(
+    private readonly ioredis: IoRedis,
     private readonly config: RedisConfig,
-    private readonly serviceName: string,
+    serviceName: string,
     logLevel: EventBusConfig['logLevel'] = 'log',
   ) {
     this.prefix = config.channelPrefix;
     this.logger = new EventBusLogger('EventBus:redis', logLevel);
+    this.outage = new OutageBuffer(
+      config.maxBufferedPublishes,
+      config.maxBufferedBytes,
+    );
+    this.clients = new RedisClientFactory({
+      ioredis,
+      config,
+      serviceName,
+      logger: this.logger,
+      isClosed: () => this.closed,
+      onStateChange: (role, ready) => {
+        if (ready && (role === 'pub' || role === 'sub')) this.readyCount++;
+        this.updateStatus();
+      },
+    });
     // NOTE: on Cluster a PUBLISH reply counts the subscribers of one node only, so "nobody" is unknowable.
-    this.skipUnheard = config.skipUnheardPublishes !== false && !config.cluster;
-    // Some bus subscribed to something: every type may have an audience again.
+    // On Cluster nobody skips, so there is nobody to tell of our subscriptions either.
     if (!config.cluster) {
-      this.control.set(fanOutControlChannel(this.prefix), token => {
-        this.audiences.clear();
-        this.announcing.get(token)?.();
-      });
+      const channel = fanOutControlChannel(this.prefix);
+      const audience = new AudienceTracker(
+        config.skipUnheardPublishes !== false,
+        token => this.unwrap().publish(channel, token),
+        this.logger,
+      );
+      this.audience = audience;
+      // Some bus subscribed to something: every type may have an audience again.
+      this.control.set(channel, token => audience.heard(token));
     }
   }
 
@@ -159,7 +138,10 @@ export class RedisTransport implements EventTransport {
     this.pub = this.createClient('pub');
     this.sub = this.createClient('sub');
     // NOTE: on Cluster a script runs on one node; plain PUBLISH is left to ioredis' per-node pipelines.
-    if (this.config.batchPublishes !== false && this.pub instanceof Redis) {
+    if (
+      this.config.batchPublishes !== false &&
+      this.pub instanceof this.ioredis.Redis
+    ) {
       this.batcher = new PublishBatcher(this.pub, reason =>
         this.logger.warn(
           `Redis refused the publish batching script (${reason}): publishing one PUBLISH per event from now on. Allow EVAL for this user, or set redis.batchPublishes: false to silence this.`,
@@ -204,8 +186,7 @@ export class RedisTransport implements EventTransport {
 
   /**
    * Bounds what waits while Redis is unreachable: up to `maxBufferedPublishes`
-   * publishes and `maxBufferedBytes` of payload, counted once per publish over
-   * every command it sends (PUBLISH, durable XADD, room history). Both
+   * publishes and `maxBufferedBytes` of payload (see OutageBuffer). Both
    * connections must be ready to skip it: when one notices an outage first,
    * the other's socket is as good as dead.
    */
@@ -213,30 +194,7 @@ export class RedisTransport implements EventTransport {
     if (this.pub?.status === 'ready' && this.sub?.status === 'ready')
       return undefined;
     this.unwrap();
-    const bytes = Buffer.byteLength(payload);
-    const { maxBufferedPublishes, maxBufferedBytes } = this.config;
-    if (
-      this.buffered >= maxBufferedPublishes ||
-      this.bufferedBytes + bytes > maxBufferedBytes
-    ) {
-      throw new EventBusUnavailableError(
-        messages.publishBufferFull(
-          this.buffered,
-          this.bufferedBytes,
-          maxBufferedPublishes,
-          maxBufferedBytes,
-        ),
-      );
-    }
-    this.buffered++;
-    this.bufferedBytes += bytes;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.buffered--;
-      this.bufferedBytes -= bytes;
-    };
+    return this.outage.admit(payload);
   }
 
   /**
@@ -248,22 +206,13 @@ export class RedisTransport implements EventTransport {
     // NOTE: the hot path hands back ioredis' own promise: no async wrapper, no extra tick.
     if (pub?.status === 'ready' && this.sub?.status === 'ready') {
       const channel = redisKeys.channel(this.prefix, route);
-      if (!this.skipUnheard) return this.send(pub, channel, payload);
-      const now = Date.now();
-      const audience = this.audiences.get(route);
-      if (audience === undefined) {
-        if (this.audiences.size >= MAX_TRACKED_TYPES) this.audiences.clear();
-        this.audiences.set(route, { sampleAt: now + AUDIENCE_SAMPLE_MS });
-      } else if (audience.probeAt !== undefined) {
-        if (now < audience.probeAt) return SKIPPED;
-        audience.probeAt = now + UNHEARD_PROBE_MS;
-      } else if (now < audience.sampleAt) {
-        return this.send(pub, channel, payload);
-      } else {
-        audience.sampleAt = now + AUDIENCE_SAMPLE_MS;
-      }
+      const audience = this.audience;
+      if (!audience?.skipping) return this.send(pub, channel, payload);
+      const verdict = audience.verdict(route);
+      if (verdict === 'skip') return SKIPPED;
+      if (verdict === 'send') return this.send(pub, channel, payload);
       return this.send(pub, channel, payload).then(receivers =>
-        this.noteAudience(route, receivers),
+        audience.noteAudience(route, receivers),
       );
     }
     return this.unwrap().publish(
@@ -283,52 +232,9 @@ export class RedisTransport implements EventTransport {
       : pub.publish(channel, payload);
   }
 
-  /** Follows whether PUBLISH of `type` reaches anyone; a type nobody heard for UNHEARD_AFTER_MS is skipped. */
-  private noteAudience(type: string, receivers: number): number {
-    const audience = this.audiences.get(type);
-    if (audience === undefined) return receivers;
-    if (receivers > 0) {
-      audience.silentSince = undefined;
-      audience.probeAt = undefined;
-      return receivers;
-    }
-    const now = Date.now();
-    audience.silentSince ??= now;
-    if (
-      audience.probeAt === undefined &&
-      now - audience.silentSince >= UNHEARD_AFTER_MS
-    ) {
-      audience.probeAt = now + UNHEARD_PROBE_MS;
-      this.logger.debug(
-        `Nobody has listened to "${type}" for ${UNHEARD_AFTER_MS} ms: skipping its PUBLISH until someone subscribes.`,
-      );
-    }
-    return receivers;
-  }
-
-  /**
-   * Tells every bus on this Redis that a new fan-out subscription exists, so
-   * none skips its types any longer. Resolves once our own subscriber heard the
-   * announcement (Redis has then handed it to every bus) and the event loop has
-   * read what else arrived with it, or after ANNOUNCE_TIMEOUT_MS.
-   */
+  /** Tells the other buses on this Redis that we subscribed (see AudienceTracker). */
   private announceSubscription(): Promise<void> {
-    // On Cluster nobody skips (see skipUnheard), so there is nobody to tell.
-    if (this.config.cluster) return Promise.resolve();
-    const token = `${process.pid}:${++this.announcements}`;
-    return new Promise<void>(resolve => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.announcing.delete(token);
-        // Two turns of the loop: one more poll phase reads the other connections' copies.
-        setImmediate(() => setImmediate(resolve));
-      };
-      const timer = setTimeout(done, ANNOUNCE_TIMEOUT_MS);
-      this.announcing.set(token, done);
-      this.unwrap()
-        .publish(fanOutControlChannel(this.prefix), token)
-        .catch(done);
-    });
+    return this.audience?.announceSubscription() ?? Promise.resolve();
   }
 
   setSink(sink: TransportSink): void {
@@ -384,7 +290,10 @@ export class RedisTransport implements EventTransport {
       pingClient('redis:publisher', this.pub, timeoutMs),
       pingClient('redis:subscriber', this.sub, timeoutMs),
     ];
-    if (this.pub instanceof Cluster && this.pub.status === 'ready') {
+    if (
+      this.pub instanceof this.ioredis.Cluster &&
+      this.pub.status === 'ready'
+    ) {
       checks.push(...pingMasters(this.pub, timeoutMs));
     }
     return Promise.all(checks);
@@ -428,87 +337,11 @@ export class RedisTransport implements EventTransport {
 
   /**
    * Builds an ioredis client, with our retry and naming: a `Redis` from the URL
-   * and options, or a `Cluster` from `redis.cluster`.
+   * and options, or a `Cluster` from `redis.cluster`. The gateway builds its
+   * presence and socket.io adapter connections with it.
    */
   createClient(role: RedisClientRole): RedisClient {
-    const connectionName = `${this.serviceName}:event-bus:${role}`;
-    let client: RedisClient;
-    if (this.config.cluster) {
-      const { nodes, options: clusterOptions } = this.config.cluster;
-      const options: ClusterOptions = {
-        clusterRetryStrategy: this.createRetryStrategy(),
-        // NOTE: ioredis 6 documents 5000 but applies none, and keyless PUBLISH never
-        // gets a MOVED, so without it a restarted or promoted master is never seen again.
-        slotsRefreshInterval: 5000,
-        ...clusterOptions,
-        lazyConnect: true,
-        enableAutoPipelining: role === 'pub' || role === 'gateway',
-        redisOptions: {
-          connectionName,
-          maxRetriesPerRequest: this.config.maxRetriesPerRequest,
-          ...clusterOptions?.redisOptions,
-          // NOTE: node connections default to lazy; an idle lazy one never notices its node
-          // is gone, so the Cluster stays 'ready' through a full outage while its subscriber
-          // retries node after node in a tight loop. Connected ones end, and the Cluster
-          // turns 'reconnecting' at once and backs off.
-          lazyConnect: false,
-        },
-      };
-      // NOTE: no autoResubscribe to turn off: the Cluster's subscriber connection never
-      // reconnects itself; ioredis moves it to another node with its channels, and after
-      // a full reconnect our `ready` handler subscribes again (SUBSCRIBE is idempotent).
-      client = new Cluster(nodes, options);
-    } else {
-      const options: RedisOptions = {
-        connectionName,
-        retryStrategy: this.createRetryStrategy(),
-        maxRetriesPerRequest: this.config.maxRetriesPerRequest,
-        ...this.config.options,
-        lazyConnect: true,
-        // NOTE: we resubscribe ourselves on `ready`, so patterns added while down are included.
-        // The socket.io adapter's subscriber relies on ioredis doing it.
-        autoResubscribe: role === 'gateway-sub',
-        enableAutoPipelining: role === 'pub' || role === 'gateway',
-      };
-      client = this.config.url
-        ? new Redis(this.config.url, options)
-        : new Redis(options);
-    }
-    let reported = false;
-    const onError = (error: Error, node?: string) => {
-      const where = node
-        ? `${role} connection to cluster node ${node}`
-        : `${role} connection`;
-      // One warning per outage; the rest at debug level, so a long outage does not flood the log.
-      if (!reported)
-        this.logger.warn(
-          `Redis ${where} error: ${error.message}. Reconnecting with backoff.`,
-        );
-      else this.logger.debug(`Redis ${where} error: ${error.message}`);
-      reported = true;
-    };
-    client.on('error', (error: Error) => onError(error));
-    // A Cluster reports a failing node here and keeps `error` for "no node reachable".
-    client.on('node error', (error: Error, node: string) =>
-      onError(error, node),
-    );
-    client.on('ready', () => {
-      if (reported) this.logger.log(`Redis ${role} connection is back.`);
-      reported = false;
-      if (role === 'pub' || role === 'sub') this.readyCount++;
-      this.updateStatus();
-    });
-    client.on('reconnecting', () => this.updateStatus());
-    client.on('close', () => this.updateStatus());
-    return client;
-  }
-
-  /** Exponential backoff from 50 ms to 2 s with jitter; never gives up while open. */
-  createRetryStrategy(): (times: number) => number | null {
-    return times => {
-      if (this.closed) return null;
-      return backoffDelay(RECONNECT_BACKOFF, times);
-    };
+    return this.clients.create(role);
   }
 
   getMessageHandler(): (channel: string, message: string) => void {
@@ -598,7 +431,7 @@ export class RedisTransport implements EventTransport {
     const sub = this.sub;
     if (!sub || this.closed) return;
     // Announcements made while this connection was down were missed.
-    this.audiences.clear();
+    this.audience?.forget();
     try {
       const channels = [...this.exact.keys()].map(type =>
         redisKeys.channel(this.prefix, type),
@@ -639,64 +472,5 @@ export class RedisTransport implements EventTransport {
       );
     }
     return client;
-  }
-}
-
-/** Pings every master that serves slots, on the Cluster's connection to it. */
-function pingMasters(
-  cluster: Cluster,
-  timeoutMs: number,
-): Array<Promise<ConnectionHealth>> {
-  const masters = new Set(cluster.slots.filter(Boolean).map(keys => keys[0]));
-  const connections = new Map(
-    cluster
-      .nodes('master')
-      .map(node => [`${node.options.host}:${node.options.port}`, node]),
-  );
-  return [...masters].sort().map(key => {
-    const name = `redis:master ${key}`;
-    const node = connections.get(key);
-    if (!node) {
-      // ioredis drops a node's connection when it ends and waits for a slot refresh to learn what replaced it.
-      return Promise.resolve({
-        name,
-        status: 'down' as const,
-        error: 'connection lost; waiting for failover or restart',
-      });
-    }
-    return pingClient(name, node, timeoutMs, false);
-  });
-}
-
-async function pingClient(
-  name: string,
-  client: RedisClient | undefined,
-  timeoutMs: number,
-  requireReady = true,
-): Promise<ConnectionHealth> {
-  // A Cluster node connection may be mid-connect after a slot refresh: the ping itself tells.
-  if (!client || (requireReady && client.status !== 'ready')) {
-    return {
-      name,
-      status: 'down',
-      error: `connection is ${client?.status ?? 'not created'}`,
-    };
-  }
-  const started = performance.now();
-  try {
-    if ((await within(client.ping(), timeoutMs, TIMED_OUT)) === TIMED_OUT) {
-      return {
-        name,
-        status: 'down',
-        error: `timeout of ${timeoutMs}ms exceeded`,
-      };
-    }
-    return {
-      name,
-      status: 'up',
-      latencyMs: Math.round((performance.now() - started) * 100) / 100,
-    };
-  } catch (error) {
-    return { name, status: 'down', error: (error as Error).message };
   }
 }

@@ -1,9 +1,9 @@
 import type { Cluster, Redis } from 'ioredis';
-import { parseJsonWithinDepth } from '../envelope/json-depth.js';
-import { EventBusUnavailableError } from '../errors/event-bus-unavailable.error.js';
-import { MAX_DEPTH_CEILING } from '../event-bus.constants.js';
-import { messages } from '../event-bus.messages.js';
-import { durableKeys } from '../transports/redis/redis-keys.util.js';
+import { parseJsonWithinDepth } from '../../envelope/json-depth.js';
+import { EventBusUnavailableError } from '../../errors/event-bus-unavailable.error.js';
+import { MAX_DEPTH_CEILING } from '../../event-bus.constants.js';
+import { messages } from '../../event-bus.messages.js';
+import { durableKeys } from './redis-keys.util.js';
 import type {
   ClaimedEntry,
   DeadLetter,
@@ -12,7 +12,7 @@ import type {
   StreamEntry,
   StreamStore,
   TrimPolicy,
-} from './stream-store.interface.js';
+} from '../../durable/stream-store.interface.js';
 
 type Client = Redis | Cluster;
 type RawEntry = [id: string, fields: string[] | null];

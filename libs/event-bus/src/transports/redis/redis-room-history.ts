@@ -1,11 +1,11 @@
 import type { Cluster, Redis } from 'ioredis';
-import { replayAfter } from './memory-room-history.js';
+import { replayAfter } from '../../rooms/memory-room-history.js';
 import type {
   ResolvedRoomHistoryOptions,
   RoomHistoryStore,
   RoomReplay,
-} from './room-history.interface.js';
-import { roomHistoryKey } from '../transports/redis/redis-keys.util.js';
+} from '../../rooms/room-history.interface.js';
+import { roomHistoryKey } from './redis-keys.util.js';
 
 /**
  * Room history on Redis: one capped stream per room, `{prefix}room:{room}:history`,
