@@ -92,6 +92,22 @@ describe('dead consumers leave their durable groups', () => {
     );
   }
 
+  /**
+   * A running publisher appends for a new group once it has heard the group's
+   * registration (README "New groups"): publish until the group handled one.
+   */
+  async function untilGroupHeard(): Promise<void> {
+    const seen = handled().size;
+    await waitUntil(
+      async () => {
+        await publish(1);
+        return handled().size > seen;
+      },
+      10_000,
+      'the publisher to hear the new group',
+    );
+  }
+
   beforeAll(async () => {
     redis = await RedisServer.start();
     raw = new Redis(redis.url);
@@ -115,6 +131,7 @@ describe('dead consumers leave their durable groups', () => {
     // Two graceful stops and an idle crash: consumers with nothing pending.
     for (const end of ['stop', 'stop', 'crash'] as const) {
       const worker = await startWorker();
+      if (end === 'stop' && ids.length === 0) await untilGroupHeard();
       const batch = await publish(5);
       ids.push(...batch);
       await waitUntil(
