@@ -2,6 +2,8 @@
  * Two tiers (HOUSE_STYLE rule 13): unit specs next to the library source, e2e
  * specs in test/ against real redis-server processes. Jest runs in ESM mode
  * (NestJS 12 is pure ESM), so the test script sets --experimental-vm-modules.
+ * `npm test` runs them through test/run-jest.ts: unit and e2e in parallel
+ * workers, then e2e-serial alone.
  */
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
@@ -19,6 +21,20 @@ const common = {
   testEnvironment: 'node',
 };
 
+/**
+ * e2e suites that run alone, after the others (test/run-jest.ts): the fault
+ * suite kills and restarts Redis and consumer processes on purpose and lets
+ * outages last while producers publish; next to another worker its outages and
+ * restarts would be measured against a loaded CPU instead of the faults.
+ */
+const SERIAL_E2E = ['<rootDir>/test/faults.e2e-spec.ts'];
+
+const e2e = {
+  ...common,
+  // Compiled by `npm run build` (the test script builds first): Jest loads globalSetup outside its ESM transform.
+  globalSetup: '<rootDir>/dist/test/setup/global-setup.js',
+};
+
 export default {
   testTimeout: 60_000,
   projects: [
@@ -28,11 +44,12 @@ export default {
       testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/src/**/*.spec.ts'],
     },
     {
-      ...common,
+      ...e2e,
+      // Each suite starts its own redis-server and listens on free ports: they run in parallel workers.
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      // Compiled by `npm run build` (the test script builds first): Jest loads globalSetup outside its ESM transform.
-      globalSetup: '<rootDir>/dist/test/setup/global-setup.js',
+      testPathIgnorePatterns: ['/node_modules/', ...SERIAL_E2E],
     },
+    { ...e2e, displayName: 'e2e-serial', testMatch: SERIAL_E2E },
   ],
 };
