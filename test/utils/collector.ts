@@ -47,15 +47,20 @@ export class Collector<T = EventEnvelope> {
   /**
    * Waits for an item `isMarker` accepts (a marker sent after the events under
    * test, by the same route) and returns the others, so a test can assert that
-   * nothing extra arrived before it.
+   * nothing extra arrived before it. `markers`: how many to wait for, e.g. one
+   * per stream when the events under test went to several.
    */
-  async until(isMarker: (item: T) => boolean, timeoutMs = 5000): Promise<T[]> {
+  async until(
+    isMarker: (item: T) => boolean,
+    timeoutMs = 5000,
+    markers = 1,
+  ): Promise<T[]> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.items.some(isMarker)) {
+    while (this.items.filter(isMarker).length < markers) {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new Error(
-          `no marker after ${timeoutMs} ms (${this.items.length} other items)`,
+          `expected ${markers} markers, got ${this.items.filter(isMarker).length} after ${timeoutMs} ms (${this.items.length} items in all)`,
         );
       }
       await new Promise<void>(resolve => {
