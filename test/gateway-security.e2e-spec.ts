@@ -516,14 +516,22 @@ describe('Gateway security (one instance, in process)', () => {
     const timer = setInterval(() => {
       for (let i = 0; i < 10; i++) client.socket.emit('ping');
     }, 10);
+    let deadline: NodeJS.Timeout | undefined;
     try {
       const reason = await Promise.race([
         disconnected,
-        settle(5000).then(() => 'still connected after 5 s'),
+        new Promise<string>(resolve => {
+          deadline = setTimeout(
+            () => resolve('still connected after 5 s'),
+            5000,
+          );
+        }),
       ]);
       expect(reason).toBe('io server disconnect');
     } finally {
       clearInterval(timer);
+      // Cleared: a pending 5 s timer would keep the Jest worker alive after the suite.
+      clearTimeout(deadline);
     }
     expect(
       app!.get(EventBusGatewayService).getStats().rejected.disconnectedForAbuse,

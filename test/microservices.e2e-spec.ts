@@ -291,12 +291,25 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
       ids.push((await bus.publish('order.placed', { i })).eventId);
     const both = () => [...a.get(Deliveries).items, ...b.get(Deliveries).items];
     await waitUntil(() => both().length >= 20, 10_000, '20 durable deliveries');
-    await new Promise(r => setTimeout(r, 300));
+    // One more order after them: once it is handled, the group has read past every earlier entry.
+    const marker = (await bus.publish('order.placed', { i: 20 })).eventId;
+    await waitUntil(
+      () => both().some(d => d.envelope.id === marker),
+      10_000,
+      'the order after them',
+    );
     expect(
       both()
         .map(d => d.envelope.id)
+        .filter(id => id !== marker)
         .sort(),
     ).toEqual([...ids].sort());
+    // Acknowledged after the handler returns: the last ack may still be on its way.
+    await waitUntil(
+      async () => (await bus.getDurableLag()).every(g => g.pending === 0),
+      5000,
+      'every entry acknowledged',
+    );
     const lag = await bus.getDurableLag();
     expect(lag).toEqual([
       expect.objectContaining({
@@ -321,7 +334,11 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
       'attempt-ok',
       'attempt-ok',
     ]);
-    await new Promise(r => setTimeout(r, 50));
+    await waitUntil(
+      () => app.get(EventBusService).getStats().eventsRetried >= 2,
+      5000,
+      'both retries counted',
+    );
     expect(app.get(EventBusService).getStats()).toMatchObject({
       eventsRetried: 2,
       eventsFailed: 0,
