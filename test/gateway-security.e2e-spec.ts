@@ -15,6 +15,7 @@ import { NestFactory } from '@nestjs/core';
 import { EventBusService, type EventBusStats } from '@shared-infra/event-bus';
 import {
   EventBusGatewayService,
+  type ClientEvent,
   type EventBusGatewayOptions,
   type GatewayAck,
   type RoomSignal,
@@ -29,6 +30,7 @@ import { ChildApp } from './utils/child-app.js';
 import { waitUntil } from './utils/collector.js';
 import {
   connectClient,
+  isMarker,
   tokenFor,
   type TestClient,
 } from './utils/gateway-client.js';
@@ -127,13 +129,16 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
       await bus.publishToRoom('client:alice-laptop', 'device.command', {
         to: 'the old unscoped name',
       } as never);
+      // Markers after them, by the same route: a socket gets its instance's emits in order.
+      await bus.publishToUser('alice', 'marker.event', {} as never);
+      await bus.publishToUser('bob', 'marker.event', {} as never);
       await alice.events.waitFor(2);
       expect(
-        (await alice.events.settle(300)).map(
+        (await alice.events.until(isMarker)).map(
           e => (e.data as { to: string }).to,
         ),
       ).toEqual(['alice-device', 'alice-session']);
-      expect(await bob.events.settle(100)).toEqual([]);
+      expect(await bob.events.until(isMarker)).toEqual([]);
 
       for (const room of [
         'client:alice:alice-laptop',
@@ -149,7 +154,22 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
           await bob.request('signal', { room, kind: 'poke' }),
         ).toMatchObject({ ok: false, code: 'forbidden' });
       }
-      expect(await alice.events.settle(200)).toHaveLength(2);
+      // An allowed signal of bob's after them, to a room both are in: the refused ones would have come first.
+      expect(await alice.request('subscribe', { room: 'lobby' })).toEqual({
+        ok: true,
+      });
+      expect(await bob.request('subscribe', { room: 'lobby' })).toEqual({
+        ok: true,
+      });
+      expect(
+        await bob.request('signal', { room: 'lobby', kind: 'marker' }),
+      ).toEqual({ ok: true });
+      const isSignalMarker = (e: ClientEvent) =>
+        (e as unknown as RoomSignal).kind === 'marker';
+      await alice.events.until(isSignalMarker);
+      expect(
+        alice.events.items.filter(e => !isMarker(e) && !isSignalMarker(e)),
+      ).toHaveLength(2);
     });
 
     it("a token's clientId claim wins over the handshake's, and is scoped the same way", async () => {
@@ -176,7 +196,17 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
         data: { text: 'x'.repeat(900) },
       });
       expect(ack).toMatchObject({ ok: false, code: 'forbidden' });
-      expect(await alice.events.settle(300)).toEqual([]);
+      // An allowed signal of bob's after it, to a room both are in: the refused one would have come first.
+      await alice.request('subscribe', { room: 'lobby' });
+      await bob.request('subscribe', { room: 'lobby' });
+      expect(
+        await bob.request('signal', { room: 'lobby', kind: 'marker' }),
+      ).toEqual({ ok: true });
+      expect(
+        await alice.events.until(
+          e => (e as unknown as RoomSignal).kind === 'marker',
+        ),
+      ).toEqual([]);
     });
 
     it("a signal in a shared room names the sender's user and nothing else", async () => {
@@ -344,9 +374,12 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
       });
       expect(ack).toEqual({ ok: true, recovered: true, replayed: 1 });
       await bus.publishToUser('dave', 'note.created', { n: 3 } as never);
+      await bus.publishToUser('dave', 'marker.event', {} as never);
       await again.events.waitFor(2);
       expect(
-        (await again.events.settle(300)).map(e => (e.data as { n: number }).n),
+        (await again.events.until(isMarker)).map(
+          e => (e.data as { n: number }).n,
+        ),
       ).toEqual([2, 3]);
       expect(
         (await b.request<EventBusStats>({ cmd: 'busStats' })).eventsMalformed,
@@ -401,8 +434,9 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
         replayOrder: [expect.any(String), live.id],
       });
       await bus.publishToUser('fay', 'note.created', { n: 4 } as never);
+      await bus.publishToUser('fay', 'marker.event', {} as never);
       await again.events.waitFor(3);
-      const got = await again.events.settle(300);
+      const got = await again.events.until(isMarker);
       expect(got.map(e => (e.data as { n: number }).n)).toEqual([3, 2, 4]);
       expect(new Set(got.map(e => e.id)).size).toBe(got.length);
     });
@@ -494,7 +528,20 @@ describe('Gateway security (one instance, in process)', () => {
       kind: 'notice',
       from: { userId: 'editor' },
     });
-    expect(await reader.events.settle(200)).toHaveLength(1);
+    expect(
+      await editor.request('signal', {
+        room: 'global',
+        kind: 'notice',
+        data: { text: 'marker' },
+      }),
+    ).toEqual({ ok: true });
+    expect(
+      await reader.events.until(
+        e =>
+          (e as unknown as RoomSignal).data !== undefined &&
+          (e.data as { text?: string }).text === 'marker',
+      ),
+    ).toHaveLength(1);
   });
 
   it('2. a misspelled receive-only room is refused at startup with the option named', async () => {
