@@ -12,7 +12,11 @@ import type {
   LoggerService,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventBusService, type EventBusStats } from '@shared-infra/event-bus';
+import {
+  EventBusService,
+  type EventBusStats,
+  type EventEnvelope,
+} from '@shared-infra/event-bus';
 import {
   EventBusGatewayService,
   type ClientEvent,
@@ -267,7 +271,11 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
           }),
         ).toHaveLength(1);
       await bob.events.waitFor(10);
-      await settle(300);
+      // Markers through Redis to both instances' bus subscribers: whatever the adapter's traffic did to them came first.
+      await bus.publishToUser('alice', 'marker.event', {} as never);
+      await bus.publishToUser('bob', 'marker.event', {} as never);
+      await alice.events.until(isMarker);
+      await bob.events.until(isMarker);
       const after = await Promise.all(
         [a, b].map(app => app.request<EventBusStats>({ cmd: 'busStats' })),
       );
@@ -284,12 +292,16 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
       });
       try {
         const heard: string[] = [];
-        await probe
-          .get(EventBusService)
-          .subscribe('**', event => void heard.push(event.type));
-        await probe
-          .get(EventBusService)
-          .subscribe('order.created', event => void heard.push(event.type));
+        // The marker is an order.created (a type with a series already, so the labels stay as asserted).
+        const markers: string[] = [];
+        const hear = (event: EventEnvelope) =>
+          void (
+            (event.data as { orderId?: string }).orderId === 'marker'
+              ? markers
+              : heard
+          ).push(event.type);
+        await probe.get(EventBusService).subscribe('**', hear);
+        await probe.get(EventBusService).subscribe('order.created', hear);
         await raw.publish('eventbus:socket.io#/#user:alice#', 'adapter bytes');
         await raw.publish('eventbus:evil.label-from-outside', 'not json');
         await raw.publish('eventbus:Evil Label{x}', 'not json');
@@ -299,7 +311,11 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
           5000,
           'four malformed messages',
         );
-        await settle(200);
+        // A valid event after the garbage, through Redis to the same subscriber: it arrives after all of it.
+        await probe
+          .get(EventBusService)
+          .publish('order.created', { orderId: 'marker', total: 0 });
+        await waitUntil(() => markers.length === 2, 5000, 'the marker');
         const labels = parseMetrics(await registry.metrics())
           .filter(s => s.name === 'eventbus_events_malformed_total')
           .map(s => `${s.labels.type}=${s.value}`)
