@@ -29,6 +29,9 @@ import { tokenFor } from './utils/gateway-client.js';
 
 const INSTANCE = 'client-sdk/client-sdk-instance.main';
 const step = (event: ClientEvent) => (event.data as { n: number }).n;
+/** The step a test publishes after the events under test: a socket gets a room's events in order. */
+const MARKER = -1;
+const isMarker = (event: ClientEvent) => step(event) === MARKER;
 const range = (from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -165,7 +168,11 @@ describe('Client SDK against two gateway instances', () => {
           type: 'notification.created',
           data: { n },
         });
-      await new Promise(r => setTimeout(r, 300)); // a few refused reconnection attempts
+      await waitUntil(
+        () => lb.refused >= 2,
+        5000,
+        'a few refused reconnection attempts',
+      );
 
       // The balancer now sends the client to instance B; more events go to the user while it recovers.
       lb.retarget(portB);
@@ -191,13 +198,25 @@ describe('Client SDK against two gateway instances', () => {
         type: 'photo.step',
         data: { n: 23 },
       });
+      await b.request({
+        cmd: 'publishToRoom',
+        room: 'photo:alice-r1',
+        type: 'photo.step',
+        data: { n: MARKER },
+      });
+      await b.request({
+        cmd: 'publishToUser',
+        userId: 'alice',
+        type: 'notification.created',
+        data: { n: MARKER },
+      });
 
       await room.waitFor(24);
-      const got = await room.settle(300);
+      const got = await room.until(isMarker);
       expect(got.map(step)).toEqual(range(0, 23));
       expect(new Set(got.map(e => e.id)).size).toBe(24);
       await notifications.waitFor(13);
-      const notes = await notifications.settle(300);
+      const notes = await notifications.until(isMarker);
       expect(notes.map(step)).toEqual(range(0, 12));
       expect(notes.every(e => e.room === 'user:alice')).toBe(true);
       expect(seen).toEqual([
@@ -244,7 +263,13 @@ describe('Client SDK against two gateway instances', () => {
         'the client on instance B',
       );
       await room.waitFor(6);
-      expect((await room.settle(300)).map(step)).toEqual(range(0, 5));
+      await b.request({
+        cmd: 'publishToRoom',
+        room: 'photo:alice-r2',
+        type: 'photo.step',
+        data: { n: MARKER },
+      });
+      expect((await room.until(isMarker)).map(step)).toEqual(range(0, 5));
       expect(seen).toEqual([
         'connecting',
         'connected',
@@ -286,7 +311,13 @@ describe('Client SDK against two gateway instances', () => {
         'dora back',
       );
       await room.waitFor(4);
-      expect((await room.settle(300)).map(step)).toEqual(range(0, 3));
+      await b.request({
+        cmd: 'publishToRoom',
+        room: 'photo:dora-1',
+        type: 'photo.step',
+        data: { n: MARKER },
+      });
+      expect((await room.until(isMarker)).map(step)).toEqual(range(0, 3));
       expect(seen).toEqual([
         'connected',
         'disconnected',
@@ -343,8 +374,14 @@ describe('Client SDK against two gateway instances', () => {
         type: 'photo.step',
         data: { n: 121 },
       });
+      await b.request({
+        cmd: 'publishToRoom',
+        room: 'photo:alice-r3',
+        type: 'photo.step',
+        data: { n: MARKER },
+      });
       await room.waitFor(2);
-      expect((await room.settle(200)).map(step)).toEqual([0, 121]);
+      expect((await room.until(isMarker)).map(step)).toEqual([0, 121]);
     });
   });
 
@@ -482,7 +519,6 @@ describe('Client SDK against two gateway instances', () => {
         5000,
         'the valid one on both',
       );
-      await new Promise(r => setTimeout(r, 200));
       for (const app of [a, b]) {
         expect(
           clientEvents(app)
@@ -541,9 +577,15 @@ describe('Client SDK against two gateway instances', () => {
         data: { upTo: 'm-7' },
         from: { userId: 'ben' },
       });
-      expect((await toAnn.settle(200)).map(s => s.from.userId)).toEqual([
-        'ben',
-      ]);
+      // Another signal of ben's after it: ann gets a room's signals in order.
+      await ben.signal('lobby', 'read', { upTo: 'marker' });
+      expect(
+        (
+          await toAnn.until(
+            s => (s.data as { upTo?: string } | undefined)?.upTo === 'marker',
+          )
+        ).map(s => s.from.userId),
+      ).toEqual(['ben']);
       expect((await toBen.settle(0)).map(s => s.from.userId)).toEqual([
         'ann',
         'ann',
@@ -583,13 +625,24 @@ describe('Client SDK against two gateway instances', () => {
       await byType.waitFor(1);
       await sub.unsubscribe();
       off();
+      const markers = new Collector<ClientEvent>();
+      const offMarkers = sdk.on('marker.event', event => markers.push(event));
       await b.request({
         cmd: 'publishToRoom',
         room: 'photo:ivy-1',
         type: 'photo.step',
         data: { n: 2 },
       });
-      expect(await room.settle(300)).toHaveLength(1);
+      // Then one to ivy herself, by the same route: once it is in, the room event had its chance.
+      await b.request({
+        cmd: 'publishToUser',
+        userId: 'ivy',
+        type: 'marker.event',
+        data: {},
+      });
+      await markers.waitFor(1);
+      offMarkers();
+      expect(room.items).toHaveLength(1);
       expect(byType.items).toHaveLength(1);
       // Subscribing before the client is connected: the room is joined with the connection.
       const early = client({
@@ -619,8 +672,9 @@ describe('Client SDK against two gateway instances', () => {
         type: 'photo.step',
         data: { n: 2 },
       });
+      // One socket event runs every handler of the room at once: second has it, so first would have.
       await second.waitFor(2);
-      expect((await first.settle(200)).map(step)).toEqual([1]);
+      expect(first.items.map(step)).toEqual([1]);
 
       // The app's own gateway messages go through request() as they are.
       expect(await sdk.request('ping')).toMatchObject({

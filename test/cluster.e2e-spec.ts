@@ -37,6 +37,14 @@ async function startApp(
   return moduleRef.init();
 }
 
+/**
+ * The photoId of the markers a test publishes after the events under test, one
+ * per type: each type is its own channel (and slot), heard in publish order.
+ */
+const MARKER = 'marker';
+const isMarker = (e: EventEnvelope) =>
+  (e.data as { photoId?: string }).photoId === MARKER;
+
 function uploaded(photoId: string) {
   return {
     photoId,
@@ -124,19 +132,22 @@ describe('redis transport on Redis Cluster (fan-out)', () => {
     await b.channel('photo.*').waitFor(3);
     await a.channel('photo.uploaded').waitFor(1);
     await a.channel('photo.*').waitFor(3);
+    await busA.publish('photo.uploaded', uploaded(MARKER));
+    await busA.publish('photo.shared', { photoId: MARKER });
+    await busA.publish('photo.archived', { photoId: MARKER });
     const types = (events: EventEnvelope[]) => events.map(e => e.type).sort();
-    expect(types(await b.channel('photo.*').settle(300))).toEqual([
+    expect(types(await b.channel('photo.*').until(isMarker, 5000, 3))).toEqual([
       'photo.archived',
       'photo.shared',
       'photo.uploaded',
     ]);
-    expect(await b.channel('photo.uploaded').settle(0)).toHaveLength(1);
-    expect(types(a.channel('photo.*').items)).toEqual([
+    expect(await b.channel('photo.uploaded').until(isMarker)).toHaveLength(1);
+    expect(types(await a.channel('photo.*').until(isMarker, 5000, 3))).toEqual([
       'photo.archived',
       'photo.shared',
       'photo.uploaded',
     ]);
-    expect(a.channel('photo.uploaded').items).toHaveLength(1);
+    expect(await a.channel('photo.uploaded').until(isMarker)).toHaveLength(1);
     expect(exactB[0].id).toBe(first.eventId);
     expect(exactB[0].metadata.source).toBe('cluster-a');
   });
@@ -144,7 +155,7 @@ describe('redis transport on Redis Cluster (fan-out)', () => {
   it('carries events the other way, and programmatic subscriptions made after start', async () => {
     const seenByA = new Collector<string>();
     const subscription = await busA.subscribe('photo.**', e =>
-      seenByA.push(e.type),
+      seenByA.push(isMarker(e) ? `${e.type}#marker` : e.type),
     );
     const exact = new Collector<string>();
     const exactSubscription = await busA.subscribe('album.created', e =>
@@ -163,17 +174,32 @@ describe('redis transport on Redis Cluster (fan-out)', () => {
     await seenByA.waitFor(2);
     await exact.waitFor(1);
     await appA.get(Recorder).channel('photo.*').waitFor(1);
-    expect((await seenByA.settle(300)).sort()).toEqual([
-      'photo.processing.started',
-      'photo.uploaded',
-    ]);
+    // One marker per type published, tagged in its type name for the string collectors.
+    await busB.publish('photo.uploaded', uploaded(MARKER));
+    await busB.publish('photo.processing.started', {
+      photoId: MARKER,
+      userId: 'u1',
+      jobId: 'j-marker',
+      startedAt: new Date().toISOString(),
+    });
+    expect(
+      (await seenByA.until(type => type.endsWith('#marker'), 5000, 2)).sort(),
+    ).toEqual(['photo.processing.started', 'photo.uploaded']);
     expect(exact.items).toEqual(['album.created']);
-    expect(appA.get(Recorder).channel('photo.*').items).toHaveLength(1);
+    expect(
+      await appA.get(Recorder).channel('photo.*').until(isMarker),
+    ).toHaveLength(1);
 
     await subscription.unsubscribe();
     await exactSubscription.unsubscribe();
     await busB.publish('album.created', { albumId: 'a2' });
-    expect(await exact.settle(300)).toHaveLength(1);
+    // A new subscription of busA's hears a later one: the old one would have heard a2 before it.
+    const stillThere = new Collector<string>();
+    const still = await busA.subscribe('album.*', e => stillThere.push(e.type));
+    await busB.publish('album.created', { albumId: 'a3' });
+    await stillThere.waitFor(1);
+    await still.unsubscribe();
+    expect(exact.items).toHaveLength(1);
   });
 
   it('holds one subscriber connection per app, with one SUBSCRIBE per exact type and one PSUBSCRIBE per glob', async () => {
@@ -256,10 +282,14 @@ describe('redis transport on Redis Cluster (fan-out)', () => {
     const b = appB.get(Recorder);
     await b.channel('photo.*').waitFor(2);
     await b.channel('photo.uploaded').waitFor(1);
+    await busA.publish('photo.uploaded', uploaded(MARKER));
+    await busA.publish('photo.tagged', { photoId: MARKER });
     expect(
-      (await b.channel('photo.*').settle(300)).map(e => e.type).sort(),
+      (await b.channel('photo.*').until(isMarker, 5000, 2))
+        .map(e => e.type)
+        .sort(),
     ).toEqual(['photo.tagged', 'photo.uploaded']);
-    expect(b.channel('photo.uploaded').items).toHaveLength(1);
+    expect(await b.channel('photo.uploaded').until(isMarker)).toHaveLength(1);
 
     const dead = `redis:master 127.0.0.1:${cluster.nodes[holder.node].port}`;
     await waitUntil(

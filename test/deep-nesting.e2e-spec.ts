@@ -108,7 +108,10 @@ describe('deep nesting (security item 8)', () => {
 
       const [only] = await received.waitFor(1);
       expect(only.data).toEqual({ n: 1 });
-      expect(await received.settle(300)).toHaveLength(1);
+      const marker = await bus.publish('deep.sample', { n: 2 });
+      expect(await received.until(e => e.id === marker.eventId)).toHaveLength(
+        1,
+      );
       expect(bus.getStats().eventsMalformed).toBe(before + 1);
     });
 
@@ -141,7 +144,10 @@ describe('deep nesting (security item 8)', () => {
 
       const [delivered] = await received.waitFor(1);
       expect(JSON.stringify(delivered.data)).toBe(JSON.stringify(nested(64)));
-      expect(await received.settle(200)).toHaveLength(1);
+      const marker = await bus.publish('deep.limit', { n: 1 });
+      expect(await received.until(e => e.id === marker.eventId)).toHaveLength(
+        1,
+      );
     });
 
     it('dead-letters a deep entry of a durable stream as malformed, and dlq show prints it', async () => {
@@ -191,7 +197,10 @@ describe('deep nesting (security item 8)', () => {
       expect((JSON.parse(shown.stdout) as { payload: unknown }).payload).toBe(
         letter.payload,
       );
-      expect(await received.settle(200)).toHaveLength(1);
+      const marker = await bus.publish('deepdurable.sample', { n: 3 });
+      expect(
+        await received.until(e => e.id === marker.eventId, 10_000),
+      ).toHaveLength(1);
     });
   });
 

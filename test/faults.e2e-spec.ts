@@ -23,7 +23,7 @@ import { waitUntil } from './utils/collector.js';
  * away they are bounded by the unacked entries it can hold (consumers x concurrency).
  *
  * Every scenario prints one `[faults] ...` line with its counts.
- * Run: npm run build && node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand --forceExit test/faults.e2e-spec.ts
+ * Run: npm run build && node --experimental-vm-modules node_modules/jest/bin/jest.js test/faults.e2e-spec.ts (npm test runs it alone, after the parallel suites)
  */
 
 type Outcome = 'accepted' | 'rejected' | 'failed';

@@ -15,6 +15,7 @@ import { waitUntil } from './utils/collector.js';
 import {
   connectClient,
   connectError,
+  isMarker,
   tokenFor,
   type TestClient,
 } from './utils/gateway-client.js';
@@ -35,6 +36,7 @@ describe('Gateway across two instances (separate processes, one Redis)', () => {
   /** A service that is no gateway: it only publishes, through Redis. */
   let service: INestApplicationContext;
   const presence: EventEnvelope[] = [];
+  const left: EventEnvelope[] = [];
   const clients: TestClient[] = [];
 
   const env = () => ({
@@ -79,6 +81,9 @@ describe('Gateway across two instances (separate processes, one Redis)', () => {
     await service
       .get(EventBusService)
       .subscribe('user.*', e => void presence.push(e));
+    await service
+      .get(EventBusService)
+      .subscribe('client.disconnected', e => void left.push(e));
   });
 
   afterEach(() => {
@@ -114,16 +119,20 @@ describe('Gateway across two instances (separate processes, one Redis)', () => {
       type: 'photo.processing.progress',
       data: { photoId: 'alice-1', progress: 80 },
     });
+    // Markers after them, through Redis like them: each instance hears its channels in publish order.
+    const bus = service.get(EventBusService);
+    await bus.publishToRoom('photo:alice-1', 'marker.event', {} as never);
+    await bus.publishToUser('bob', 'marker.event', {} as never);
 
     for (const client of [onA, onB]) {
       await client.events.waitFor(2);
       expect(
-        (await client.events.settle(300)).map(
+        (await client.events.until(isMarker)).map(
           e => (e.data as { progress: number }).progress,
         ),
       ).toEqual([40, 80]);
     }
-    expect(await bobOnA.events.settle(100)).toEqual([]);
+    expect(await bobOnA.events.until(isMarker)).toEqual([]);
   });
 
   it('publishToUser reaches every device of the user on both instances, and no one else', async () => {
@@ -144,15 +153,19 @@ describe('Gateway across two instances (separate processes, one Redis)', () => {
         text: 'from the service',
       } as never);
 
+    const bus = service.get(EventBusService);
+    await bus.publishToUser('carol', 'marker.event', {} as never);
+    await bus.publishToUser('dave', 'marker.event', {} as never);
+
     for (const device of [laptop, phone, tablet]) {
       await device.events.waitFor(2);
       expect(
-        (await device.events.settle(300)).map(
+        (await device.events.until(isMarker)).map(
           e => `${(e.data as { text: string }).text}@${e.room}`,
         ),
       ).toEqual(['from A@user:carol', 'from the service@user:carol']);
     }
-    expect(await dave.events.settle(100)).toEqual([]);
+    expect(await dave.events.until(isMarker)).toEqual([]);
   });
 
   it("refuses another user's room and bad tokens on either instance", async () => {
@@ -183,7 +196,20 @@ describe('Gateway across two instances (separate processes, one Redis)', () => {
     const second = await connect(urlB, 'erin', { clientId: 'phone' });
     expect(await b.request({ cmd: 'isUserOnline', userId: 'erin' })).toBe(true);
     first.close();
-    await new Promise(r => setTimeout(r, 500));
+    // A publishes client.disconnected once it recorded the session gone, and a wrong user.offline right
+    // after it; a marker A publishes once we heard the first comes after both.
+    await waitUntil(
+      () =>
+        left.some(e => (e.data as { clientId: string }).clientId === 'laptop'),
+      5000,
+      "erin's laptop recorded gone",
+    );
+    await a.publish('user.marker', { userId: 'marker' });
+    await waitUntil(
+      () => presence.some(e => e.type === 'user.marker'),
+      5000,
+      'the marker after it',
+    );
     expect(presenceOf('erin')).toEqual(['user.online']);
     expect(await a.request({ cmd: 'isUserOnline', userId: 'erin' })).toBe(true);
     second.close();
@@ -258,8 +284,11 @@ describe('Gateway across two instances (separate processes, one Redis)', () => {
     await service
       .get(EventBusService)
       .publishToRoom('photo:alice-5', 'photo.step', { n: 6 } as never);
+    await service
+      .get(EventBusService)
+      .publishToRoom('photo:alice-5', 'marker.event', {} as never);
     await again.events.waitFor(6);
-    const got = await again.events.settle(300);
+    const got = await again.events.until(isMarker);
     expect(got.map(e => (e.data as { n: number }).n)).toEqual([
       1, 2, 3, 4, 5, 6,
     ]);
@@ -287,9 +316,12 @@ describe('Gateway across two instances (separate processes, one Redis)', () => {
     });
     await publishing;
     expect(ack).toMatchObject({ ok: true, recovered: true });
+    await bus.publishToRoom('photo:alice-6', 'marker.event', {} as never);
     await again.events.waitFor(60, 10_000);
     expect(
-      (await again.events.settle(300)).map(e => (e.data as { n: number }).n),
+      (await again.events.until(isMarker)).map(
+        e => (e.data as { n: number }).n,
+      ),
     ).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
   });
 
@@ -333,7 +365,13 @@ describe('Gateway across two instances (separate processes, one Redis)', () => {
       from: { userId: 'alice' },
     });
     expect(stopped).toMatchObject({ kind: 'typing', state: 'stopped' });
-    expect(await alice.events.settle(100)).toEqual([]);
+    // A signal of bob's after them reaches alice: her own would have come before it.
+    await bob.request('signal', { room: 'lobby', kind: 'read', data: 'm-1' });
+    expect(
+      await alice.events.until(
+        e => (e as { from?: { userId: string } }).from?.userId === 'bob',
+      ),
+    ).toEqual([]);
   });
 
   it('the server-side API reaches sockets on the other instance', async () => {

@@ -12,8 +12,13 @@ import type {
   LoggerService,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventBusService, type EventBusStats } from '@shared-infra/event-bus';
 import {
+  EventBusService,
+  type EventBusStats,
+  type EventEnvelope,
+} from '@shared-infra/event-bus';
+import {
+  type ClientEvent,
   type EventBusGatewayOptions,
   EventBusGatewayService,
   EventBusIoAdapter,
@@ -30,6 +35,7 @@ import { ChildApp } from './utils/child-app.js';
 import { waitUntil } from './utils/collector.js';
 import {
   connectClient,
+  isMarker,
   tokenFor,
   type TestClient,
 } from './utils/gateway-client.js';
@@ -128,13 +134,16 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
       await bus.publishToRoom('client:alice-laptop', 'device.command', {
         to: 'the old unscoped name',
       } as never);
+      // Markers after them, by the same route: a socket gets its instance's emits in order.
+      await bus.publishToUser('alice', 'marker.event', {} as never);
+      await bus.publishToUser('bob', 'marker.event', {} as never);
       await alice.events.waitFor(2);
       expect(
-        (await alice.events.settle(300)).map(
+        (await alice.events.until(isMarker)).map(
           e => (e.data as { to: string }).to,
         ),
       ).toEqual(['alice-device', 'alice-session']);
-      expect(await bob.events.settle(100)).toEqual([]);
+      expect(await bob.events.until(isMarker)).toEqual([]);
 
       for (const room of [
         'client:alice:alice-laptop',
@@ -150,7 +159,22 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
           await bob.request('signal', { room, kind: 'poke' }),
         ).toMatchObject({ ok: false, code: 'forbidden' });
       }
-      expect(await alice.events.settle(200)).toHaveLength(2);
+      // An allowed signal of bob's after them, to a room both are in: the refused ones would have come first.
+      expect(await alice.request('subscribe', { room: 'lobby' })).toEqual({
+        ok: true,
+      });
+      expect(await bob.request('subscribe', { room: 'lobby' })).toEqual({
+        ok: true,
+      });
+      expect(
+        await bob.request('signal', { room: 'lobby', kind: 'marker' }),
+      ).toEqual({ ok: true });
+      const isSignalMarker = (e: ClientEvent) =>
+        (e as unknown as RoomSignal).kind === 'marker';
+      await alice.events.until(isSignalMarker);
+      expect(
+        alice.events.items.filter(e => !isMarker(e) && !isSignalMarker(e)),
+      ).toHaveLength(2);
     });
 
     it("a token's clientId claim wins over the handshake's, and is scoped the same way", async () => {
@@ -177,7 +201,17 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
         data: { text: 'x'.repeat(900) },
       });
       expect(ack).toMatchObject({ ok: false, code: 'forbidden' });
-      expect(await alice.events.settle(300)).toEqual([]);
+      // An allowed signal of bob's after it, to a room both are in: the refused one would have come first.
+      await alice.request('subscribe', { room: 'lobby' });
+      await bob.request('subscribe', { room: 'lobby' });
+      expect(
+        await bob.request('signal', { room: 'lobby', kind: 'marker' }),
+      ).toEqual({ ok: true });
+      expect(
+        await alice.events.until(
+          e => (e as unknown as RoomSignal).kind === 'marker',
+        ),
+      ).toEqual([]);
     });
 
     it("a signal in a shared room names the sender's user and nothing else", async () => {
@@ -238,7 +272,11 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
           }),
         ).toHaveLength(1);
       await bob.events.waitFor(10);
-      await settle(300);
+      // Markers through Redis to both instances' bus subscribers: whatever the adapter's traffic did to them came first.
+      await bus.publishToUser('alice', 'marker.event', {} as never);
+      await bus.publishToUser('bob', 'marker.event', {} as never);
+      await alice.events.until(isMarker);
+      await bob.events.until(isMarker);
       const after = await Promise.all(
         [a, b].map(app => app.request<EventBusStats>({ cmd: 'busStats' })),
       );
@@ -255,12 +293,16 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
       });
       try {
         const heard: string[] = [];
-        await probe
-          .get(EventBusService)
-          .subscribe('**', event => void heard.push(event.type));
-        await probe
-          .get(EventBusService)
-          .subscribe('order.created', event => void heard.push(event.type));
+        // The marker is an order.created (a type with a series already, so the labels stay as asserted).
+        const markers: string[] = [];
+        const hear = (event: EventEnvelope) =>
+          void (
+            (event.data as { orderId?: string }).orderId === 'marker'
+              ? markers
+              : heard
+          ).push(event.type);
+        await probe.get(EventBusService).subscribe('**', hear);
+        await probe.get(EventBusService).subscribe('order.created', hear);
         await raw.publish('eventbus:socket.io#/#user:alice#', 'adapter bytes');
         await raw.publish('eventbus:evil.label-from-outside', 'not json');
         await raw.publish('eventbus:Evil Label{x}', 'not json');
@@ -270,7 +312,11 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
           5000,
           'four malformed messages',
         );
-        await settle(200);
+        // A valid event after the garbage, through Redis to the same subscriber: it arrives after all of it.
+        await probe
+          .get(EventBusService)
+          .publish('order.created', { orderId: 'marker', total: 0 });
+        await waitUntil(() => markers.length === 2, 5000, 'the marker');
         const labels = parseMetrics(await registry.metrics())
           .filter(s => s.name === 'eventbus_events_malformed_total')
           .map(s => `${s.labels.type}=${s.value}`)
@@ -345,9 +391,12 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
       });
       expect(ack).toEqual({ ok: true, recovered: true, replayed: 1 });
       await bus.publishToUser('dave', 'note.created', { n: 3 } as never);
+      await bus.publishToUser('dave', 'marker.event', {} as never);
       await again.events.waitFor(2);
       expect(
-        (await again.events.settle(300)).map(e => (e.data as { n: number }).n),
+        (await again.events.until(isMarker)).map(
+          e => (e.data as { n: number }).n,
+        ),
       ).toEqual([2, 3]);
       expect(
         (await b.request<EventBusStats>({ cmd: 'busStats' })).eventsMalformed,
@@ -402,8 +451,9 @@ describe('Gateway security (two instances on one Redis, plain socket.io clients)
         replayOrder: [expect.any(String), live.id],
       });
       await bus.publishToUser('fay', 'note.created', { n: 4 } as never);
+      await bus.publishToUser('fay', 'marker.event', {} as never);
       await again.events.waitFor(3);
-      const got = await again.events.settle(300);
+      const got = await again.events.until(isMarker);
       expect(got.map(e => (e.data as { n: number }).n)).toEqual([3, 2, 4]);
       expect(new Set(got.map(e => e.id)).size).toBe(got.length);
     });
@@ -496,7 +546,20 @@ describe('Gateway security (one instance, in process)', () => {
       kind: 'notice',
       from: { userId: 'editor' },
     });
-    expect(await reader.events.settle(200)).toHaveLength(1);
+    expect(
+      await editor.request('signal', {
+        room: 'global',
+        kind: 'notice',
+        data: { text: 'marker' },
+      }),
+    ).toEqual({ ok: true });
+    expect(
+      await reader.events.until(
+        e =>
+          (e as unknown as RoomSignal).data !== undefined &&
+          (e.data as { text?: string }).text === 'marker',
+      ),
+    ).toHaveLength(1);
   });
 
   it('2. a misspelled receive-only room is refused at startup with the option named', async () => {
@@ -518,14 +581,22 @@ describe('Gateway security (one instance, in process)', () => {
     const timer = setInterval(() => {
       for (let i = 0; i < 10; i++) client.socket.emit('ping');
     }, 10);
+    let deadline: NodeJS.Timeout | undefined;
     try {
       const reason = await Promise.race([
         disconnected,
-        settle(5000).then(() => 'still connected after 5 s'),
+        new Promise<string>(resolve => {
+          deadline = setTimeout(
+            () => resolve('still connected after 5 s'),
+            5000,
+          );
+        }),
       ]);
       expect(reason).toBe('io server disconnect');
     } finally {
       clearInterval(timer);
+      // Cleared: a pending 5 s timer would keep the Jest worker alive after the suite.
+      clearTimeout(deadline);
     }
     expect(
       app!.get(EventBusGatewayService).getStats().rejected.disconnectedForAbuse,

@@ -24,6 +24,7 @@ import { waitUntil } from './utils/collector.js';
 import {
   connectClient,
   connectError,
+  isMarker,
   tokenFor,
   type TestClient,
 } from './utils/gateway-client.js';
@@ -234,22 +235,22 @@ describe('Gateway on one instance', () => {
       } as never);
       await bus.broadcast('system.maintenance', { at: 'now' } as never);
       await bus.publish('photo.deleted', { photoId: 'alice-7' } as never); // not for sockets
+      await bus.broadcast('marker.event', {} as never);
 
       await alice.events.waitFor(3);
       await alicePhone.events.waitFor(2);
       await bob.events.waitFor(1);
       expect(
-        (await alice.events.settle()).map(e => `${e.type}@${e.room}`),
+        (await alice.events.until(isMarker)).map(e => `${e.type}@${e.room}`),
       ).toEqual([
         'photo.processing.progress@photo:alice-7',
         'notification.created@user:alice',
         'system.maintenance@global',
       ]);
-      expect((await alicePhone.events.settle()).map(e => e.type)).toEqual([
-        'notification.created',
-        'system.maintenance',
-      ]);
-      expect((await bob.events.settle()).map(e => e.type)).toEqual([
+      expect(
+        (await alicePhone.events.until(isMarker)).map(e => e.type),
+      ).toEqual(['notification.created', 'system.maintenance']);
+      expect((await bob.events.until(isMarker)).map(e => e.type)).toEqual([
         'system.maintenance',
       ]);
       const [progress] = alice.events.items;
@@ -270,10 +271,7 @@ describe('Gateway on one instance', () => {
       });
       await bus.publishToRoom('lobby', 'lobby.message', { text: 'x' } as never);
       await bus.publishToUser('alice', 'marker.event', {} as never);
-      await alice.events.waitFor(1);
-      expect((await alice.events.settle()).map(e => e.type)).toEqual([
-        'marker.event',
-      ]);
+      expect(await alice.events.until(isMarker)).toEqual([]);
     });
 
     it('caps the rooms of a socket', async () => {
@@ -422,9 +420,12 @@ describe('Gateway on one instance', () => {
       });
       expect(ack).toEqual({ ok: true, recovered: true, replayed: 5 });
       await bus.publishToRoom('photo:alice-9', 'photo.step', { n: 6 } as never);
+      await bus.publishToRoom('photo:alice-9', 'marker.event', {} as never);
       await again.events.waitFor(6);
       expect(
-        (await again.events.settle()).map(e => (e.data as { n: number }).n),
+        (await again.events.until(isMarker)).map(
+          e => (e.data as { n: number }).n,
+        ),
       ).toEqual([1, 2, 3, 4, 5, 6]);
     });
 
@@ -599,7 +600,8 @@ describe('Gateway on one instance', () => {
         },
       });
       // An event from a client is not addressed to the sender's devices.
-      expect(await alice.events.settle(100)).toEqual([]);
+      await bus.publishToUser('alice', 'marker.event', {} as never);
+      expect(await alice.events.until(isMarker)).toEqual([]);
       await sub.unsubscribe();
     });
 
@@ -632,8 +634,21 @@ describe('Gateway on one instance', () => {
           data: { text: 'x'.repeat(17 * 1024) },
         }),
       ).toMatchObject({ ok: false, code: 'too_large' });
-      await new Promise(r => setTimeout(r, 100));
-      expect(received.filter(e => e.metadata.source === 'gateway')).toEqual([]);
+      // A valid one after them: once it is on the bus, none of the refused ones got there.
+      const marker = await alice.request('publish', {
+        type: 'chat.message',
+        data: { text: 'marker' },
+      });
+      await waitUntil(
+        () => received.some(e => e.id === marker.eventId),
+        3000,
+        'the valid client event on the bus',
+      );
+      expect(
+        received.filter(
+          e => e.metadata.source === 'gateway' && e.id !== marker.eventId,
+        ),
+      ).toEqual([]);
       expect(
         await writer.request('publish', {
           type: 'photo.delete.requested',
@@ -751,11 +766,21 @@ describe('Gateway on one instance', () => {
             `${e.type}:${(e.data as { userId: string }).userId}`,
           ),
       );
+      // Published once the tracker recorded a session gone: after it, isUserOnline has decided.
+      const left: string[] = [];
+      const leftSub = await bus.subscribe(
+        'client.disconnected',
+        e => void left.push((e.data as { clientId: string }).clientId),
+      );
       const first = await connect('dave');
       await waitUntil(() => gateway.isUserOnline('dave'), 3000, 'dave online');
       const second = await connect('dave', { clientId: 'phone' });
       first.close();
-      await new Promise(r => setTimeout(r, 200));
+      await waitUntil(
+        () => left.includes(first.established.clientId),
+        3000,
+        'the first session recorded gone',
+      );
       expect(await gateway.isUserOnline('dave')).toBe(true);
       second.close();
       await waitUntil(
@@ -770,6 +795,7 @@ describe('Gateway on one instance', () => {
       ]);
       expect(await gateway.getLastSeen('dave')).toEqual(expect.any(String));
       await sub.unsubscribe();
+      await leftSub.unsubscribe();
     });
   });
 });

@@ -44,6 +44,9 @@ import { waitUntil } from './utils/collector.js';
 
 const handled = (items: Delivery[]) =>
   items.map(d => `${d.handler} ${d.envelope.type}`).sort();
+/** A delivery of the marker a test publishes after the events under test. */
+const isMarker = (d: Delivery) =>
+  (d.envelope.data as { marker?: boolean }).marker === true;
 
 /** `@EventPattern` controllers and `ClientProxy.emit` on the event bus, over a real Redis. */
 describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', () => {
@@ -132,7 +135,8 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
 
     const result = await bus.publish('image.uploaded', { photoId: 'p1' });
     await deliveries.waitFor(2);
-    const items = await deliveries.settle();
+    await bus.publish('image.uploaded', { photoId: 'p2', marker: true });
+    const items = await deliveries.until(isMarker);
     expect(handled(items)).toEqual([
       'any(image.*) image.uploaded',
       'uploaded image.uploaded',
@@ -176,7 +180,8 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
       5000,
       'the hybrid app to handle an event',
     );
-    expect(handled(await deliveries.settle())).toEqual(
+    await bus.publish('image.uploaded', { photoId: 'hybrid', marker: true });
+    expect(handled(await deliveries.until(isMarker))).toEqual(
       expect.arrayContaining([
         'uploaded image.uploaded',
         'any(image.*) image.uploaded',
@@ -226,8 +231,9 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
     await bus.publish('image.processing.started', { photoId: 'p1' });
     await bus.publish('images.deleted', { photoId: 'p1' });
     await bus.publish('image', { photoId: 'p1' });
+    await bus.publish('image.deleted', { photoId: 'p2', marker: true });
     await deliveries.waitFor(1);
-    expect(handled(await deliveries.settle(300))).toEqual([
+    expect(handled(await deliveries.until(isMarker))).toEqual([
       'any(image.*) image.deleted',
     ]);
   });
@@ -291,12 +297,25 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
       ids.push((await bus.publish('order.placed', { i })).eventId);
     const both = () => [...a.get(Deliveries).items, ...b.get(Deliveries).items];
     await waitUntil(() => both().length >= 20, 10_000, '20 durable deliveries');
-    await new Promise(r => setTimeout(r, 300));
+    // One more order after them: once it is handled, the group has read past every earlier entry.
+    const marker = (await bus.publish('order.placed', { i: 20 })).eventId;
+    await waitUntil(
+      () => both().some(d => d.envelope.id === marker),
+      10_000,
+      'the order after them',
+    );
     expect(
       both()
         .map(d => d.envelope.id)
+        .filter(id => id !== marker)
         .sort(),
     ).toEqual([...ids].sort());
+    // Acknowledged after the handler returns: the last ack may still be on its way.
+    await waitUntil(
+      async () => (await bus.getDurableLag()).every(g => g.pending === 0),
+      5000,
+      'every entry acknowledged',
+    );
     const lag = await bus.getDurableLag();
     expect(lag).toEqual([
       expect.objectContaining({
@@ -321,7 +340,11 @@ describe('@nestjs/microservices interop (EventBusServer, EventBusClientProxy)', 
       'attempt-ok',
       'attempt-ok',
     ]);
-    await new Promise(r => setTimeout(r, 50));
+    await waitUntil(
+      () => app.get(EventBusService).getStats().eventsRetried >= 2,
+      5000,
+      'both retries counted',
+    );
     expect(app.get(EventBusService).getStats()).toMatchObject({
       eventsRetried: 2,
       eventsFailed: 0,

@@ -73,14 +73,16 @@ describe('Redis outage: one bound over every command of a publish', () => {
     });
     apps.push(consumer);
     const handled: number[] = [];
-    await consumer
-      .get(EventBusService)
-      .subscribe(
-        'job.*',
-        (event: EventEnvelope) =>
-          void handled.push((event.data as { n: number }).n),
-        { durable: true, group: 'outage-workers' },
-      );
+    // Negative numbers: the markers published after everything else, kept apart.
+    const markers: number[] = [];
+    await consumer.get(EventBusService).subscribe(
+      'job.*',
+      (event: EventEnvelope) => {
+        const { n } = event.data as { n: number };
+        (n < 0 ? markers : handled).push(n);
+      },
+      { durable: true, group: 'outage-workers' },
+    );
 
     const byCount = await startBusApp(redis.url, {
       serviceName: 'outage-producer',
@@ -148,7 +150,15 @@ describe('Redis outage: one bound over every command of a publish', () => {
       20_000,
       'every accepted event to be handled',
     );
-    await new Promise(resolve => setTimeout(resolve, 1500));
+    // One marker per producer after all their outcomes, on the same stream: once the group has
+    // handled both, a rejected publish that had reached Redis would have been handled before them.
+    await byCount.get(EventBusService).publish('job.created', { n: -1 });
+    await byBytes.get(EventBusService).publish('job.sized', { n: -2 });
+    await waitUntil(
+      () => markers.length === 2,
+      20_000,
+      'the markers after them',
+    );
     // accepted = handled (each once); rejected-but-handled = 0.
     expect([...handled].sort((a, b) => a - b)).toEqual(
       [...accepted].sort((a, b) => a - b),

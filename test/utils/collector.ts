@@ -1,8 +1,10 @@
 import type { EventEnvelope } from '@shared-infra/event-bus';
 
 /**
- * Gathers events and waits for an exact count; `settle` then catches duplicate
- * deliveries (the `times(n)` idea of socket.io-redis-adapter's tests, for promises).
+ * Gathers events and waits for an exact count; `until` then catches duplicate
+ * deliveries (the `times(n)` idea of socket.io-redis-adapter's tests, for promises):
+ * a marker sent after the events under test, by the same route, arrives after
+ * anything they produced, so "nothing else came" needs no guessed quiet period.
  */
 export class Collector<T = EventEnvelope> {
   readonly items: T[] = [];
@@ -40,6 +42,36 @@ export class Collector<T = EventEnvelope> {
       });
     }
     return this.items.slice();
+  }
+
+  /**
+   * Waits for an item `isMarker` accepts (a marker sent after the events under
+   * test, by the same route) and returns the others, so a test can assert that
+   * nothing extra arrived before it. `markers`: how many to wait for, e.g. one
+   * per stream when the events under test went to several.
+   */
+  async until(
+    isMarker: (item: T) => boolean,
+    timeoutMs = 5000,
+    markers = 1,
+  ): Promise<T[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.items.filter(isMarker).length < markers) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(
+          `expected ${markers} markers, got ${this.items.filter(isMarker).length} after ${timeoutMs} ms (${this.items.length} items in all)`,
+        );
+      }
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.items.filter(item => !isMarker(item));
   }
 
   /** Waits `ms` more and returns everything, so a test can assert nothing extra arrived. */

@@ -18,6 +18,13 @@ export function tokenFor(
   );
 }
 
+/**
+ * The marker tests send after the events under test (type `marker.event`), for
+ * `events.until(isMarker)`: a socket receives a server's emits in order.
+ */
+export const isMarker = (event: ClientEvent): boolean =>
+  event.type === 'marker.event';
+
 /** A socket.io client that records every event it receives. */
 export interface TestClient {
   socket: Socket;
