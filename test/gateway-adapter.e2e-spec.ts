@@ -164,5 +164,23 @@ describe('EventBusIoAdapter', () => {
         'the gateway connections to close',
       );
     });
+
+    it('an app whose Redis died shuts down all the same (nothing waits for the dead server)', async () => {
+      const doomed = await RedisServer.start();
+      const app = await create({
+        transport: 'redis',
+        redis: { url: doomed.url },
+        shutdownTimeout: 1000,
+      });
+      app.useWebSocketAdapter(new EventBusIoAdapter(app));
+      await app.listen(0, '127.0.0.1');
+      const client = await connectClient(urlOf(app), {
+        token: tokenFor('alice'),
+      });
+      await doomed.kill();
+      // Jest's timeout is the failure here: before the fix, close() waited in ioredis' offline queue.
+      await app.close();
+      client.close();
+    }, 30_000);
   });
 });

@@ -19,6 +19,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { Server, Socket } from 'socket.io';
 import { EventBusLogger } from '../event-bus.logger.js';
+import { within } from '../within.util.js';
 import { EventBusService } from '../event-bus.service.js';
 import { EventRouter } from '../routing/event-router.js';
 import { EventPublisher } from '../publishing/event-publisher.js';
@@ -65,6 +66,8 @@ import { RoomDelivery } from './room-delivery.js';
 import { RoomRecovery } from './room-recovery.js';
 import { RoomSignals } from './room-signals.js';
 
+/** Longest shutdown waits for this instance's presence records to be removed from the store. */
+const PRESENCE_STOP_TIMEOUT_MS = 2000;
 /**
  * The socket.io side of the bus. Authenticates handshakes, puts each socket in
  * its own rooms, answers `subscribe` / `unsubscribe` / `publish` / `signal` /
@@ -367,7 +370,9 @@ export class EventBusGateway
       this.server.local.emit(SERVER_EVENTS.shutdown, notice);
       this.server.local.disconnectSockets(true);
     }
-    await this.presence.stop();
+    // NOTE: with Redis away the presence commands would wait for every reconnect; the other
+    // instances remove this one's sessions once its heartbeat has expired (presence.ttlMs).
+    await within(this.presence.stop(), PRESENCE_STOP_TIMEOUT_MS);
   }
 
   private async canPublish(

@@ -2,6 +2,7 @@ import { RedisAdapter } from '@socket.io/redis-adapter';
 import type { EventTransport } from '../interfaces/transport.interface.js';
 import { socketIoAdapterKey } from '../transports/redis/redis-keys.util.js';
 import { RedisTransport } from '../transports/redis/redis.transport.js';
+import { closeClient } from '../transports/redis/redis-client.factory.js';
 import { RedisPresenceStore } from '../transports/redis/redis-presence.store.js';
 
 type RedisClient = ReturnType<RedisTransport['createClient']>;
@@ -72,9 +73,7 @@ export class GatewayRedis {
   /** Closes every connection (once; later calls wait for the first). */
   quit(): Promise<void> {
     this.quitting ??= Promise.all(
-      this.clients.map(client =>
-        client.quit().catch(() => client.disconnect()),
-      ),
+      this.clients.map(client => closeClient(client)),
     ).then(() => undefined);
     return this.quitting;
   }

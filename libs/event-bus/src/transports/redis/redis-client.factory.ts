@@ -1,3 +1,4 @@
+import { within } from '../../within.util.js';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import type { EventBusConfig } from '../../event-bus.config.js';
 import type { EventBusLogger } from '../../event-bus.logger.js';
@@ -49,6 +50,27 @@ const RECONNECT_BACKOFF = {
   maxDelay: 2000,
   jitter: 'equal',
 } as const;
+
+/** Longest a QUIT may take before the connection is dropped instead. */
+const QUIT_TIMEOUT_MS = 1000;
+
+/**
+ * Closes a connection: QUIT when it is up (what was sent before goes out
+ * first), dropped at once when it is not. A QUIT on a connection that is
+ * reconnecting would wait in ioredis' offline queue for every retry
+ * (`maxRetriesPerRequest`), holding the app's shutdown while Redis is away.
+ */
+export async function closeClient(client: RedisClient): Promise<void> {
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  const quit = client.quit().then(
+    () => true,
+    () => false,
+  );
+  if (!(await within(quit, QUIT_TIMEOUT_MS, false))) client.disconnect();
+}
 
 export interface RedisClientFactoryOptions {
   ioredis: IoRedis;

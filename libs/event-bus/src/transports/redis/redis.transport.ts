@@ -24,6 +24,7 @@ import { AudienceTracker, SKIPPED } from './audience-tracker.js';
 import { OutageBuffer } from './outage-buffer.js';
 import { PublishBatcher } from './publish-batcher.js';
 import {
+  closeClient,
   RedisClientFactory,
   type IoRedis,
   type RedisClient,
@@ -167,14 +168,7 @@ export class RedisTransport implements EventTransport {
     this.batcher?.flush();
     await new Promise(resolve => setImmediate(resolve));
     await Promise.all(
-      [this.sub, this.pub].map(async client => {
-        if (!client) return;
-        try {
-          await client.quit();
-        } catch {
-          client.disconnect();
-        }
-      }),
+      [this.sub, this.pub].map(client => client && closeClient(client)),
     );
     this.status.next('closed');
     this.status.complete();
