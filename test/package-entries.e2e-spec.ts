@@ -193,3 +193,49 @@ function importedPackages(file: string): Set<string> {
       ),
   );
 }
+
+describe('the published surface', () => {
+  it('the public classes publish none of their internal members, and no entry exports the internal publisher or router', async () => {
+    const dist = join(ROOT, 'libs', 'event-bus', 'dist');
+    const typings = {
+      'event-bus.service.d.ts': [
+        'whenStarted',
+        'registerHandler',
+        'listDeadLetters',
+        'replayRoom',
+        'publishFromClient',
+      ],
+      'gateway/event-bus.gateway.d.ts': [
+        'presenceTracker',
+        'publishFromClient',
+      ],
+    };
+    for (const [file, internal] of Object.entries(typings)) {
+      const text = readFileSync(join(dist, file), 'utf8');
+      expect({
+        file,
+        found: internal.filter(name => text.includes(name)),
+      }).toEqual({ file, found: [] });
+    }
+    const internalClasses = [
+      'EventPublisher',
+      'EventRouter',
+      'DurableManager',
+      'RouteTable',
+      'RedisTransport',
+    ];
+    for (const entry of [
+      'index.js',
+      'gateway/index.js',
+      'microservices/index.js',
+    ]) {
+      const exported = Object.keys(
+        (await import(join(dist, entry))) as Record<string, unknown>,
+      );
+      expect({
+        entry,
+        found: exported.filter(name => internalClasses.includes(name)),
+      }).toEqual({ entry, found: [] });
+    }
+  });
+});
