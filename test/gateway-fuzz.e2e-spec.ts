@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ConnectionEstablished } from '@shared-infra/event-bus-client/protocol';
 import type { INestApplicationContext } from '@nestjs/common';
 import { EventBusService } from '@shared-infra/event-bus';
 import { io, type Socket } from 'socket.io-client';
@@ -161,14 +162,7 @@ const deepObject = (levels: number) =>
 
 // ---------------------------------------------------------------- state
 
-interface Established {
-  socketId: string;
-  userId: string;
-  clientId: string;
-  sessionId?: string;
-  rooms: string[];
-  instanceId: string;
-}
+type Established = ConnectionEstablished;
 
 /** What a socket's handshake carries (the same spec on every reconnect). */
 interface HandshakeSpec {

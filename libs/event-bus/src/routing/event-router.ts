@@ -148,7 +148,7 @@ export class EventRouter implements OnModuleInit, OnApplicationShutdown {
    * Registers a handler of the events matching `pattern` (`subscribe()`,
    * `@OnEvent`, the microservices server).
    */
-  add(
+  async add(
     pattern: string,
     call: (event: EventEnvelope) => unknown,
     options: OnEventOptions,
