@@ -26,8 +26,9 @@ export function benchBusModule(
 /** A Nest application context holding the bench bus alone: a publishing child's whole app. */
 export async function startBenchBus(
   serviceName: string,
+  extra: Partial<EventBusModuleOptions> = {},
 ): Promise<{ bus: EventBusService; close: () => Promise<void> }> {
-  @Module({ imports: [benchBusModule(serviceName)] })
+  @Module({ imports: [benchBusModule(serviceName, extra)] })
   class BenchBusModule {}
 
   const app = await NestFactory.createApplicationContext(BenchBusModule, {

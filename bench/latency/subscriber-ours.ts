@@ -1,0 +1,41 @@
+/**
+ * Subscriber child, the bus side: a Nest application context with
+ * EventBusModule on Redis and one provider whose `@OnEvent('bench.tick')`
+ * method records the latency (an exact type: the bus SUBSCRIBEs, as the
+ * baseline does). env: REDIS_URL.
+ */
+import 'reflect-metadata';
+import { Injectable, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { OnEvent, type EventEnvelope } from '@shared-infra/event-bus';
+import { benchBusModule } from '../lib/bus-app.js';
+import { fail } from '../lib/ipc.js';
+import { EVENT_TYPE } from '../fanout/payload.js';
+import {
+  LatencyRecorder,
+  runLatencySubscriber,
+  type LatencyData,
+} from './common.js';
+
+const recorder = new LatencyRecorder();
+
+@Injectable()
+class LatencyConsumer {
+  @OnEvent(EVENT_TYPE)
+  onTick(event: EventEnvelope<string, LatencyData>): void {
+    recorder.hit(event.data.sentAt);
+  }
+}
+
+@Module({
+  imports: [benchBusModule('bench-subscriber')],
+  providers: [LatencyConsumer],
+})
+class SubscriberModule {}
+
+runLatencySubscriber(recorder, async () => {
+  const app = await NestFactory.createApplicationContext(SubscriberModule, {
+    logger: ['error', 'warn'],
+  });
+  return () => app.close();
+}).catch(fail);
