@@ -105,6 +105,8 @@ export class EventBusGateway
   private readonly signals: RoomSignals;
   private metrics?: GatewayMetrics;
   private started = false;
+  /** Per socket: when its last room request has been answered (see `inOrder`). */
+  private readonly roomRequests = new Map<string, Promise<void>>();
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: ResolvedGatewayConfig,
@@ -201,9 +203,49 @@ export class EventBusGateway
    * between); `recovered: false` when that id is no longer kept.
    */
   @SubscribeMessage(CLIENT_MESSAGES.subscribe)
-  async subscribe(
+  subscribe(
     @ConnectedSocket() socket: Socket,
     @MessageBody() request: SubscribeRequest,
+  ): Promise<GatewayAck> {
+    return this.inOrder(socket, () => this.join(socket, request));
+  }
+
+  @SubscribeMessage(CLIENT_MESSAGES.unsubscribe)
+  unsubscribe(
+    @ConnectedSocket() socket: Socket,
+    @MessageBody() request: UnsubscribeRequest,
+  ): Promise<GatewayAck> {
+    return this.inOrder(socket, () => this.leave(socket, request));
+  }
+
+  /**
+   * Runs the room requests of one socket one after the other, in the order it
+   * sent them. A join waits for the authorizer and, with `lastEventId`, for
+   * the room's history: an `unsubscribe` sent meanwhile must not be undone by
+   * the join finishing after it, nor two joins pass `maxRoomsPerSocket`
+   * together.
+   */
+  private inOrder(
+    socket: Socket,
+    request: () => Promise<GatewayAck>,
+  ): Promise<GatewayAck> {
+    const previous = this.roomRequests.get(socket.id) ?? Promise.resolve();
+    const answer = previous.then(request);
+    const settled = answer.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.roomRequests.set(socket.id, settled);
+    void settled.then(() => {
+      if (this.roomRequests.get(socket.id) === settled)
+        this.roomRequests.delete(socket.id);
+    });
+    return answer;
+  }
+
+  private async join(
+    socket: Socket,
+    request: SubscribeRequest,
   ): Promise<GatewayAck> {
     const { room, lastEventId } = request;
     if (!(await this.authorizer.canJoin(identityOf(socket), room))) {
@@ -228,10 +270,9 @@ export class EventBusGateway
     return this.recovery.recover(socket, room, lastEventId);
   }
 
-  @SubscribeMessage(CLIENT_MESSAGES.unsubscribe)
-  async unsubscribe(
-    @ConnectedSocket() socket: Socket,
-    @MessageBody() request: UnsubscribeRequest,
+  private async leave(
+    socket: Socket,
+    request: UnsubscribeRequest,
   ): Promise<GatewayAck> {
     if (defaultRooms(identityOf(socket)).includes(request.room)) {
       // A socket is always in its own rooms: events to its user, device and session reach it.
