@@ -38,8 +38,7 @@ export class RouteTable<V> {
     const isNew = values === undefined;
     if (values === undefined) {
       values = new Map();
-      if (isInternalRoute(pattern) || isExactPattern(pattern))
-        this.exact.set(pattern, values);
+      if (isExactPattern(pattern)) this.exact.set(pattern, values);
       else this.wild.set(pattern, { match: compilePattern(pattern), values });
     }
     if (!values.has(key)) this.count++;

@@ -10,11 +10,7 @@ import type {
   TransportSink,
   TransportStatus,
 } from '../interfaces/transport.interface.js';
-import {
-  compilePattern,
-  isInternalRoute,
-  type TypeMatcher,
-} from '../matching/pattern-matcher.js';
+import { RouteTable } from '../matching/route-table.js';
 import { MemoryRoomHistory } from '../rooms/memory-room-history.js';
 import type {
   ResolvedRoomHistoryOptions,
@@ -42,8 +38,8 @@ export class MemoryTransport implements EventTransport {
     'disconnected',
   );
   readonly status$ = this.status.asObservable();
-  /** Subscribed patterns and `#` routes, each with its matcher. */
-  private readonly patterns = new Map<string, TypeMatcher>();
+  /** Subscribed patterns and `#` routes (no wildcard matches a `#` route, as on Redis). */
+  private readonly patterns = new RouteTable<true>();
   private sink: TransportSink = () => undefined;
   private queue: Pending[] = [];
   private flushScheduled = false;
@@ -82,17 +78,11 @@ export class MemoryTransport implements EventTransport {
   }
 
   async subscribe(pattern: string): Promise<void> {
-    if (!this.patterns.has(pattern))
-      this.patterns.set(
-        pattern,
-        isInternalRoute(pattern)
-          ? route => route === pattern
-          : compilePattern(pattern),
-      );
+    this.patterns.add(pattern, pattern, true);
   }
 
   async unsubscribe(pattern: string): Promise<void> {
-    this.patterns.delete(pattern);
+    this.patterns.remove(pattern, pattern);
   }
 
   createStreamStore(options: ResolvedDurableOptions): StreamStore {
@@ -120,14 +110,8 @@ export class MemoryTransport implements EventTransport {
     const batch = this.queue;
     this.queue = [];
     for (const { route, payload, resolve } of batch) {
-      // NOTE: event patterns never match a `#` route (`**` included), as on Redis.
-      const internal = isInternalRoute(route);
-      for (const [pattern, match] of this.patterns) {
-        if (isInternalRoute(pattern) === internal && match(route)) {
-          this.sink(route, payload, route);
-          break;
-        }
-      }
+      if (this.patterns.match(route).length > 0)
+        this.sink(route, payload, route);
       resolve();
     }
   }

@@ -9,10 +9,7 @@ import type {
   TransportSink,
   TransportStatus,
 } from '../../interfaces/transport.interface.js';
-import {
-  isExactPattern,
-  isInternalRoute,
-} from '../../matching/pattern-matcher.js';
+import { isExactPattern } from '../../matching/pattern-matcher.js';
 import type { StreamStore } from '../../durable/stream-store.interface.js';
 import type { ResolvedDurableOptions } from '../../event-bus.config.js';
 import type {
@@ -237,7 +234,7 @@ export class RedisTransport implements EventTransport {
 
   async subscribe(pattern: string): Promise<void> {
     const sub = this.unwrap('sub');
-    if (isInternalRoute(pattern) || isExactPattern(pattern)) {
+    if (isExactPattern(pattern)) {
       const isNew = !this.exact.has(pattern);
       this.exact.add(pattern);
       if (isNew && sub.status === 'ready') {
@@ -260,7 +257,7 @@ export class RedisTransport implements EventTransport {
 
   async unsubscribe(pattern: string): Promise<void> {
     const sub = this.unwrap('sub');
-    if (isInternalRoute(pattern) || isExactPattern(pattern)) {
+    if (isExactPattern(pattern)) {
       if (!this.exact.delete(pattern)) return;
       if (sub.status === 'ready')
         await sub.unsubscribe(redisKeys.channel(this.prefix, pattern));
