@@ -533,6 +533,29 @@ describe('redis transport: the publishes of one tick go out as one script call',
     );
   });
 
+  it('sends a tick of a few publishes as plain PUBLISHes, no script, in order', async () => {
+    app = await startBusApp(redis.url, { serviceName: 'few-per-tick' });
+    const bus = app.get(EventBusService);
+    const [evalsBefore, publishesBefore] = [
+      await calls('eval'),
+      await calls('publish'),
+    ];
+    // 5 per tick, well under MIN_SCRIPT_EVENTS: a steady moderate rate.
+    for (let tick = 0; tick < 10; tick++) {
+      await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          bus.publish('few.per.tick', { i: tick * 5 + i }),
+        ),
+      );
+    }
+    expect(await calls('eval')).toBe(evalsBefore);
+    expect((await calls('publish')) - publishesBefore).toBe(50);
+    await waitUntil(() => heard.length === 50, 5000, 'all 50 events');
+    expect(heardData<{ i: number }>().map(data => data.i)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+  });
+
   it('fails only the events of a channel Redis refuses (ACL), and delivers the rest of their batch', async () => {
     app = await startBusApp(
       await limitedUser('events-writer', ['eventbus:allowed.*']),

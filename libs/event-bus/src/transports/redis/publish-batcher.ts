@@ -13,13 +13,20 @@ return replies`;
 export const MAX_BATCH_EVENTS = 64;
 /** Payload characters per script call at most (past it the batch is sent and a new one begins). */
 export const MAX_BATCH_CHARS = 256 * 1024;
+/**
+ * Fewer events than this in a tick go out as plain PUBLISHes (pipelined: still one write). A
+ * script call costs Redis more than the PUBLISHes it replaces when it carries a handful, and
+ * at a steady moderate rate (a few events per tick) it doubled the p99 latency (BENCHMARKS.md,
+ * "fan-out latency"); the script pays off when the publisher is busy and ticks are full.
+ */
+export const MIN_SCRIPT_EVENTS = 16;
 
 /** What the script answered for one event: its receiver count or its error. */
 type Reply = number | Error;
 
 interface Batch {
-  /** channel, payload, channel, payload, …: payloads as Buffers (see `publish`). */
-  args: Array<string | Buffer>;
+  /** channel, payload, channel, payload, …. */
+  args: string[];
   chars: number;
   replies: Promise<Reply[]>;
   resolve(replies: Reply[]): void;
@@ -27,11 +34,13 @@ interface Batch {
 }
 
 /**
- * Sends the PUBLISHes of one tick as one `EVAL` that PUBLISHes them in order.
- * ioredis spends more CPU on a command than Redis does on a PUBLISH; one
- * command per batch instead of one per event halves the publisher's CPU per
- * event. The script goes into the same auto-pipeline as the commands issued
- * before it on this connection (a durable XADD, say), so it is sent after them.
+ * Sends the PUBLISHes of one tick as one `EVAL` that PUBLISHes them in order,
+ * when the tick has at least MIN_SCRIPT_EVENTS of them (else as plain
+ * PUBLISHes). ioredis spends more CPU on a command than Redis does on a
+ * PUBLISH; one command per batch instead of one per event halves the
+ * publisher's CPU per event when it is busy. The script is issued after the
+ * commands of the tick before it on this connection (a durable XADD, say), so
+ * it is sent after them, in the same write.
  *
  * A Redis that refuses scripts (ACL without EVAL, a managed Redis without
  * scripting) turns batching off for good: the batch that found out is sent
@@ -64,10 +73,7 @@ export class PublishBatcher {
     }
     if (batch === undefined) batch = this.begin();
     const at = batch.args.length >> 1;
-    // NOTE: as a Buffer the payload waits for its reply (ioredis keeps a command's arguments
-    // until then) outside the V8 heap: every scavenge while 1,000 publishes are in flight
-    // copies less, and less is promoted. The UTF-8 encoding is done once either way.
-    batch.args.push(channel, Buffer.from(message));
+    batch.args.push(channel, message);
     batch.chars += message.length;
     return batch.replies.then(replies => {
       const reply = replies[at];
@@ -82,7 +88,19 @@ export class PublishBatcher {
     if (batch === undefined) return;
     this.batch = undefined;
     const { args } = batch;
-    this.client.eval(PUBLISH_ALL, 0, ...args).then(
+    if (args.length < MIN_SCRIPT_EVENTS * 2) {
+      this.publishEach(args).then(batch.resolve, batch.reject);
+      return;
+    }
+    // NOTE: as Buffers the payloads wait for the reply (ioredis keeps a command's arguments
+    // until then) outside the V8 heap: every scavenge while 1,000 publishes are in flight
+    // copies less, and less is promoted. The UTF-8 encoding is done once either way.
+    const encoded: Array<string | Buffer> = new Array(args.length);
+    for (let i = 0; i < args.length; i += 2) {
+      encoded[i] = args[i];
+      encoded[i + 1] = Buffer.from(args[i + 1]);
+    }
+    this.client.eval(PUBLISH_ALL, 0, ...encoded).then(
       replies => batch.resolve(replies as Reply[]),
       (error: unknown) => {
         if (!isScriptRefusal(error)) return batch.reject(error);
@@ -110,12 +128,12 @@ export class PublishBatcher {
     return batch;
   }
 
-  private publishEach(args: Array<string | Buffer>): Promise<Reply[]> {
+  private publishEach(args: string[]): Promise<Reply[]> {
     const sent: Array<Promise<Reply>> = [];
     for (let i = 0; i < args.length; i += 2) {
       sent.push(
         this.client
-          .publish(args[i] as string, args[i + 1])
+          .publish(args[i], args[i + 1])
           .catch((error: Error) => error),
       );
     }

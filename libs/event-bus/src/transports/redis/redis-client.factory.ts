@@ -4,6 +4,7 @@ import type { EventBusConfig } from '../../event-bus.config.js';
 import type { EventBusLogger } from '../../event-bus.logger.js';
 import { backoffDelay } from '../../delivery/retry-policy.js';
 import { loadOptionalPackage } from '../../optional-package.util.js';
+import { corkWrites } from './corked-writes.js';
 
 /** The bus' Redis settings, resolved. */
 export type RedisConfig = NonNullable<EventBusConfig['redis']>;
@@ -130,11 +131,14 @@ export class RedisClientFactory {
         // NOTE: we resubscribe ourselves on `ready`, so patterns added while down are included.
         // The socket.io adapter's subscriber relies on ioredis doing it.
         autoResubscribe: role === 'gateway-sub',
-        enableAutoPipelining: role === 'pub' || role === 'gateway',
+        // The publisher corks its socket per tick instead (see corkWrites).
+        enableAutoPipelining: role === 'gateway',
       };
-      client = config.url
+      const redis = config.url
         ? new ioredis.Redis(config.url, options)
         : new ioredis.Redis(options);
+      if (role === 'pub') corkWrites(redis);
+      client = redis;
     }
     this.watch(client, role);
     return client;

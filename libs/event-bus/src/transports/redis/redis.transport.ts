@@ -160,8 +160,8 @@ export class RedisTransport implements EventTransport {
 
   async close(): Promise<void> {
     this.closed = true;
-    // What was published this tick goes out before QUIT: ioredis sends QUIT at once, but
-    // auto-pipelined commands only when the loop turns (setImmediate), so let it turn once.
+    // What was published this tick goes out before QUIT: the batch now, and commands held in a
+    // corked socket or (Cluster) an auto-pipeline when the loop turns, so let it turn once.
     this.batcher?.flush();
     await new Promise(resolve => setImmediate(resolve));
     await Promise.all(
