@@ -1,9 +1,15 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import {
+  GUARDS_METADATA,
+  INTERCEPTORS_METADATA,
+} from '@nestjs/common/constants.js';
+import {
+  type ApplicationConfig,
   DiscoveryService,
   ExternalContextCreator,
   MetadataScanner,
 } from '@nestjs/core';
+import { isObservable, lastValueFrom } from 'rxjs';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
 import {
@@ -81,7 +87,7 @@ export class EventHandlersExplorer implements OnApplicationBootstrap {
   private wrap(
     instance: Record<string, unknown>,
     methodName: string,
-  ): (event: EventEnvelope) => Promise<unknown> {
+  ): (event: EventEnvelope) => unknown {
     const method = instance[methodName] as (...args: unknown[]) => unknown;
     // NOTE: exception filters only when the handler or its class asks for them with @UseFilters.
     // Global filters are written for HTTP hosts, and Nest's fallback filter would log every
@@ -92,6 +98,15 @@ export class EventHandlersExplorer implements OnApplicationBootstrap {
         EXCEPTION_FILTERS_METADATA,
         instance.constructor as object,
       );
+    if (!filters && !this.hasEnhancers(instance, method, methodName)) {
+      // Nothing for Nest to add: the method itself, as Nest would call it (an Observable it
+      // returns is awaited to its last value). Nest's wrapper makes every call async (four
+      // promises and, with an async result, a timeout timer per event) even for a sync method.
+      return event => {
+        const result = method.call(instance, event);
+        return isObservable(result) ? lastValueFrom(result) : result;
+      };
+    }
     return this.contextCreator.create(
       instance,
       method,
@@ -102,6 +117,44 @@ export class EventHandlersExplorer implements OnApplicationBootstrap {
       undefined,
       { guards: true, interceptors: true, filters },
       EVENT_BUS_CONTEXT_TYPE,
+    );
+  }
+
+  /**
+   * Whether a guard, an interceptor or a parameter decorator (and with it the pipes) applies to
+   * the method: its own, its class' or a global one (`useGlobalGuards`, `APP_INTERCEPTOR`, …).
+   * Pipes alone do nothing without parameter decorators: Nest passes the arguments through.
+   */
+  private hasEnhancers(
+    instance: Record<string, unknown>,
+    method: (...args: unknown[]) => unknown,
+    methodName: string,
+  ): boolean {
+    const ctor = instance.constructor as object;
+    if (
+      Reflect.getMetadata(EVENT_ARGS_METADATA, ctor, methodName) !== undefined
+    )
+      return true;
+    for (const key of [GUARDS_METADATA, INTERCEPTORS_METADATA]) {
+      for (const target of [method, ctor]) {
+        const enhancers = Reflect.getMetadata(key, target) as
+          unknown[] | undefined;
+        if (enhancers !== undefined && enhancers.length > 0) return true;
+      }
+    }
+    // NOTE: Nest sets `container` on the creator the DI hands out; without it (another Nest
+    // version) every handler keeps the full wrapper.
+    const config = (
+      this.contextCreator as unknown as {
+        container?: { applicationConfig?: ApplicationConfig };
+      }
+    ).container?.applicationConfig;
+    if (config === undefined) return true;
+    return (
+      config.getGlobalGuards().length > 0 ||
+      config.getGlobalRequestGuards().length > 0 ||
+      config.getGlobalInterceptors().length > 0 ||
+      config.getGlobalRequestInterceptors().length > 0
     );
   }
 }
