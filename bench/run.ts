@@ -80,7 +80,9 @@ function describe(run: FanoutRun): string {
     `${fmt(run.events)} events in ${fmt(run.elapsedMs / 1000, 2)} s = ${fmt(run.eventsPerSecond)} events/s ` +
     `(publishing ${fmt(run.publishMs / 1000, 2)} s, ${run.wireBytes} B/message); ` +
     `CPU us/event: publisher ${fmt(cpu.publisher, 1)}, subscriber ${fmt(cpu.subscriber, 1)}, redis ${fmt(cpu.redis, 1)}; ` +
-    `subscriber RSS ${fmt(mem.rssEndMb, 1)} MB (idle ${fmt(mem.rssIdleMb, 1)}, peak ${fmt(mem.maxRssMb, 1)})`
+    `latency p50 ${fmt(run.latencyMs.p50, 2)} / p99 ${fmt(run.latencyMs.p99, 2)} / max ${fmt(run.latencyMs.max, 2)} ms; ` +
+    `RSS publisher ${fmt(run.publisher.rssEndMb, 1)} MB (peak ${fmt(run.publisher.maxRssMb, 1)}), ` +
+    `subscriber ${fmt(mem.rssEndMb, 1)} MB (idle ${fmt(mem.rssIdleMb, 1)}, peak ${fmt(mem.maxRssMb, 1)})`
   );
 }
 
@@ -98,6 +100,13 @@ function summarize(runs: FanoutRun[], side: Side) {
       subscriber: med(r => r.cpuUsPerEvent.subscriber, 2),
       redis: med(r => r.cpuUsPerEvent.redis, 2),
     },
+    latencyMs: {
+      p50: med(r => r.latencyMs.p50, 3),
+      p99: med(r => r.latencyMs.p99, 3),
+      max: med(r => r.latencyMs.max, 2),
+    },
+    publisherRssEndMb: med(r => r.publisher.rssEndMb, 1),
+    publisherMaxRssMb: med(r => r.publisher.maxRssMb, 1),
     subscriberRssEndMb: med(r => r.subscriber.rssEndMb, 1),
     subscriberRssIdleMb: med(r => r.subscriber.rssIdleMb, 1),
     subscriberMaxRssMb: med(r => r.subscriber.maxRssMb, 1),
@@ -152,6 +161,12 @@ async function main(): Promise<void> {
       subscriberCpuPerEvent: ratioOf(
         ours.cpuUsPerEvent.subscriber,
         baseline.cpuUsPerEvent.subscriber,
+      ),
+      latencyP50: ratioOf(ours.latencyMs.p50, baseline.latencyMs.p50),
+      latencyP99: ratioOf(ours.latencyMs.p99, baseline.latencyMs.p99),
+      publisherRssEnd: ratioOf(
+        ours.publisherRssEndMb,
+        baseline.publisherRssEndMb,
       ),
       subscriberRssEnd: ratioOf(
         ours.subscriberRssEndMb,
@@ -212,6 +227,27 @@ async function main(): Promise<void> {
         2,
       ),
       row(
+        'latency p50 under saturation, ms',
+        ours.latencyMs.p50,
+        baseline.latencyMs.p50,
+        2,
+        true,
+      ),
+      row(
+        'latency p99 under saturation, ms',
+        ours.latencyMs.p99,
+        baseline.latencyMs.p99,
+        2,
+        true,
+      ),
+      row(
+        'latency max under saturation, ms',
+        ours.latencyMs.max,
+        baseline.latencyMs.max,
+        2,
+        true,
+      ),
+      row(
         'bytes per message on the wire',
         ours.wireBytes,
         baseline.wireBytes,
@@ -236,6 +272,20 @@ async function main(): Promise<void> {
         'redis-server CPU per event, us',
         ours.cpuUsPerEvent.redis,
         baseline.cpuUsPerEvent.redis,
+        1,
+        true,
+      ),
+      row(
+        'publisher RSS at end, MB',
+        ours.publisherRssEndMb,
+        baseline.publisherRssEndMb,
+        1,
+        true,
+      ),
+      row(
+        'publisher peak RSS, MB',
+        ours.publisherMaxRssMb,
+        baseline.publisherMaxRssMb,
         1,
         true,
       ),
@@ -276,7 +326,7 @@ async function main(): Promise<void> {
     const result = {
       scenario: SCENARIO,
       description:
-        'Events per second published by one process and delivered to a pattern handler in another, through Redis pub/sub, 1 KB JSON data: the event bus (@OnEvent) beside raw ioredis (PUBLISH / PSUBSCRIBE + JSON.parse).',
+        'Events per second published by one process and delivered to a pattern handler in another, through Redis pub/sub, 1 KB JSON data: the event bus (@OnEvent) beside raw ioredis (PUBLISH / PSUBSCRIBE + JSON.parse). Latency: creation of the data to the handler call, with `window` publishes in flight (saturation: mostly queueing).',
       date: new Date().toISOString(),
       mode: params.mode,
       machine,
@@ -290,7 +340,10 @@ async function main(): Promise<void> {
         pattern: EVENT_PATTERN,
         channel: CHANNEL,
         redisGlob: CHANNEL_GLOB,
-        autoPipelining: { ours: true, baseline: true },
+        writeCoalescing: {
+          ours: 'corked socket per tick + one EVAL per tick of >= 16 publishes',
+          baseline: 'ioredis auto-pipelining',
+        },
         redisConfig: { 'client-output-buffer-limit': 'pubsub 0 0 0' },
         childNodeArgs: execArgv,
         custom: params.custom,
@@ -304,6 +357,16 @@ async function main(): Promise<void> {
           publisher: round(run.cpuUsPerEvent.publisher, 2),
           subscriber: round(run.cpuUsPerEvent.subscriber, 2),
           redis: round(run.cpuUsPerEvent.redis, 2),
+        },
+        latencyMs: {
+          p50: round(run.latencyMs.p50, 3),
+          p99: round(run.latencyMs.p99, 3),
+          max: round(run.latencyMs.max, 2),
+          mean: round(run.latencyMs.mean, 3),
+        },
+        publisher: {
+          rssEndMb: round(run.publisher.rssEndMb, 1),
+          maxRssMb: round(run.publisher.maxRssMb, 1),
         },
         subscriber: {
           rssIdleMb: round(run.subscriber.rssIdleMb, 1),

@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild } from '../lib/child.js';
 import type { BenchMessage } from '../lib/ipc.js';
+import type { Percentiles } from '../lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -38,6 +39,12 @@ export interface FanoutRun {
     publisher: number;
     subscriber: number;
     redis: number;
+  };
+  /** Publish call (data creation) to handler call, under saturation (`window` in flight). */
+  latencyMs: Percentiles;
+  publisher: {
+    rssEndMb: number;
+    maxRssMb: number;
   };
   subscriber: {
     /** RSS after subscribing, before any event. */
@@ -151,6 +158,16 @@ export async function runFanoutSide(
         publisher: Number(published.cpuUs) / options.events,
         subscriber: Number(delivered.cpuUs) / options.events,
         redis: redisCpu / options.events,
+      },
+      latencyMs: {
+        p50: Number(delivered.p50),
+        p99: Number(delivered.p99),
+        max: Number(delivered.max),
+        mean: Number(delivered.mean),
+      },
+      publisher: {
+        rssEndMb: Number(published.rssMb),
+        maxRssMb: Number(published.maxRssMb),
       },
       subscriber: {
         rssIdleMb: Number(ready.rssMb),

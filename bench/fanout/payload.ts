@@ -1,8 +1,10 @@
 /**
- * The 1 KB event of the fan-out benches, the same for the bus and raw ioredis:
- * an object whose JSON form is exactly PAYLOAD_BYTES bytes (ASCII), made fresh
- * for every publish as an application would.
+ * The 1 KB event of the benches, the same for the bus and every baseline: an
+ * object whose JSON form is exactly PAYLOAD_BYTES bytes (ASCII), made fresh for
+ * every publish as an application would; `makeStampedData` adds the creation
+ * time (`sentAt`), where latency starts, and keeps it at 1 KB.
  */
+import { now } from '../lib/ipc.js';
 
 export const PAYLOAD_BYTES = 1024;
 
@@ -59,5 +61,32 @@ export function makeData(seq: number): BenchData {
 if (Buffer.byteLength(JSON.stringify(makeData(1))) !== PAYLOAD_BYTES) {
   throw new Error(
     `bench payload is ${Buffer.byteLength(JSON.stringify(makeData(1)))} bytes, not ${PAYLOAD_BYTES}`,
+  );
+}
+
+/** `now()` with 3 decimals (1 µs) as 17 characters: fixed width keeps the JSON at PAYLOAD_BYTES. */
+const SENT_AT_WIDTH = 17;
+
+/** The bench data with `sentAt`, the wall-clock ms at its creation; `note` is shortened to keep 1 KB. */
+export type StampedData = BenchData & { sentAt: string };
+
+const STAMPED_NOTE = NOTE.slice(
+  0,
+  PAYLOAD_BYTES -
+    JSON.stringify({
+      ...makeData(0),
+      note: '',
+      sentAt: '0'.repeat(SENT_AT_WIDTH),
+    }).length,
+);
+
+/** The data of event `seq`, stamped now: its creation is where latency starts. */
+export function makeStampedData(seq: number): StampedData {
+  return { ...makeData(seq), note: STAMPED_NOTE, sentAt: now().toFixed(3) };
+}
+
+if (Buffer.byteLength(JSON.stringify(makeStampedData(1))) !== PAYLOAD_BYTES) {
+  throw new Error(
+    `stamped bench payload is ${Buffer.byteLength(JSON.stringify(makeStampedData(1)))} bytes, not ${PAYLOAD_BYTES}`,
   );
 }

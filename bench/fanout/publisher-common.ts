@@ -1,4 +1,4 @@
-import { cpuSince, now, onCommand, report } from '../lib/ipc.js';
+import { cpuSince, memory, now, onCommand, report } from '../lib/ipc.js';
 
 /**
  * Publishes `count` events keeping at most `window` publishes in flight:
@@ -55,6 +55,7 @@ export async function runPublisher(
         t0,
         tEnd: now(),
         cpuUs: cpuSince(cpuAtStart),
+        ...memory(),
       });
     } else if (message.kind === 'exit') {
       await Promise.race([
@@ -64,5 +65,5 @@ export async function runPublisher(
       process.exit(0);
     }
   });
-  report({ kind: 'ready' });
+  report({ kind: 'ready', ...memory() });
 }

@@ -1,18 +1,18 @@
 /**
  * Publisher child, the bus side: a Nest application context with EventBusModule
  * on Redis (no handlers); each event is `eventBus.publish('bench.tick', data)`.
- * The bus' publisher connection has ioredis auto-pipelining on. env: REDIS_URL.
+ * The bus' publisher connection writes a tick's commands in one write. env: REDIS_URL.
  */
 import 'reflect-metadata';
 import { startBenchBus } from '../lib/bus-app.js';
 import { fail } from '../lib/ipc.js';
-import { EVENT_TYPE, makeData } from './payload.js';
+import { EVENT_TYPE, makeStampedData } from './payload.js';
 import { runPublisher } from './publisher-common.js';
 
 runPublisher(async () => {
   const { bus, close } = await startBenchBus('bench-publisher');
   return {
-    publish: seq => bus.publish(EVENT_TYPE, makeData(seq)),
+    publish: seq => bus.publish(EVENT_TYPE, makeStampedData(seq)),
     close,
   };
 }).catch(fail);

@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { fail } from '../lib/ipc.js';
-import { CHANNEL, makeData } from './payload.js';
+import { CHANNEL, makeStampedData } from './payload.js';
 import { runPublisher } from './publisher-common.js';
 
 runPublisher(async () => {
@@ -15,7 +15,8 @@ runPublisher(async () => {
   });
   await redis.connect();
   return {
-    publish: seq => redis.publish(CHANNEL, JSON.stringify(makeData(seq))),
+    publish: seq =>
+      redis.publish(CHANNEL, JSON.stringify(makeStampedData(seq))),
     close: async () => {
       await redis.quit();
     },

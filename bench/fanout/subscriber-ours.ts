@@ -8,7 +8,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { OnEvent, type EventEnvelope } from '@shared-infra/event-bus';
 import { fail } from '../lib/ipc.js';
-import { EVENT_PATTERN } from './payload.js';
+import { EVENT_PATTERN, type StampedData } from './payload.js';
 import { DeliveryCounter, runSubscriber } from './subscriber-common.js';
 import { benchBusModule } from '../lib/bus-app.js';
 
@@ -17,11 +17,11 @@ const counter = new DeliveryCounter();
 @Injectable()
 class BenchConsumer {
   @OnEvent(EVENT_PATTERN)
-  onTick(event: EventEnvelope): void {
+  onTick(event: EventEnvelope<string, StampedData>): void {
     // The envelope's JSON is byte for byte what travelled: the codec writes the same keys in the same order.
     if (counter.needsSample)
       counter.sample(Buffer.byteLength(JSON.stringify(event)));
-    if ((event.data as { seq?: unknown }).seq !== undefined) counter.hit();
+    if (event.data.seq !== undefined) counter.hit(event.data.sentAt);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { fail } from '../lib/ipc.js';
-import { CHANNEL_GLOB } from './payload.js';
+import { CHANNEL_GLOB, type StampedData } from './payload.js';
 import { DeliveryCounter, runSubscriber } from './subscriber-common.js';
 
 const counter = new DeliveryCounter();
@@ -14,9 +14,9 @@ runSubscriber(counter, async () => {
   const sub = new Redis(process.env.REDIS_URL!, { lazyConnect: true });
   await sub.connect();
   sub.on('pmessage', (_glob: string, _channel: string, message: string) => {
-    const data = JSON.parse(message) as { seq?: unknown };
+    const data = JSON.parse(message) as StampedData;
     if (counter.needsSample) counter.sample(Buffer.byteLength(message));
-    if (data.seq !== undefined) counter.hit();
+    if (data.seq !== undefined) counter.hit(data.sentAt);
   });
   await sub.psubscribe(CHANNEL_GLOB);
   return async () => {

@@ -7,8 +7,8 @@
 import 'reflect-metadata';
 import { startBenchBus } from '../lib/bus-app.js';
 import { fail } from '../lib/ipc.js';
-import { EVENT_TYPE } from '../fanout/payload.js';
-import { makeLatencyData, runRatePublisher } from './common.js';
+import { EVENT_TYPE, makeStampedData } from '../fanout/payload.js';
+import { runRatePublisher } from './common.js';
 
 const batchPublishes = process.env.BENCH_BATCH_PUBLISHES !== 'false';
 
@@ -20,7 +20,7 @@ runRatePublisher(async () => {
       : { redis: { url: process.env.REDIS_URL, batchPublishes: false } },
   );
   return {
-    publish: seq => bus.publish(EVENT_TYPE, makeLatencyData(seq)),
+    publish: seq => bus.publish(EVENT_TYPE, makeStampedData(seq)),
     close,
   };
 }).catch(fail);

@@ -7,8 +7,8 @@
  */
 import { Redis } from 'ioredis';
 import { fail } from '../lib/ipc.js';
-import { CHANNEL } from '../fanout/payload.js';
-import { makeLatencyData, runRatePublisher } from './common.js';
+import { CHANNEL, makeStampedData } from '../fanout/payload.js';
+import { runRatePublisher } from './common.js';
 
 runRatePublisher(async () => {
   const redis = new Redis(process.env.REDIS_URL!, {
@@ -18,7 +18,7 @@ runRatePublisher(async () => {
   await redis.connect();
   return {
     publish: seq =>
-      redis.publish(CHANNEL, JSON.stringify(makeLatencyData(seq))),
+      redis.publish(CHANNEL, JSON.stringify(makeStampedData(seq))),
     close: async () => {
       await redis.quit();
     },

@@ -10,19 +10,15 @@ import { NestFactory } from '@nestjs/core';
 import { OnEvent, type EventEnvelope } from '@shared-infra/event-bus';
 import { benchBusModule } from '../lib/bus-app.js';
 import { fail } from '../lib/ipc.js';
-import { EVENT_TYPE } from '../fanout/payload.js';
-import {
-  LatencyRecorder,
-  runLatencySubscriber,
-  type LatencyData,
-} from './common.js';
+import { EVENT_TYPE, type StampedData } from '../fanout/payload.js';
+import { DeliveryCounter, runSubscriber } from '../fanout/subscriber-common.js';
 
-const recorder = new LatencyRecorder();
+const recorder = new DeliveryCounter();
 
 @Injectable()
 class LatencyConsumer {
   @OnEvent(EVENT_TYPE)
-  onTick(event: EventEnvelope<string, LatencyData>): void {
+  onTick(event: EventEnvelope<string, StampedData>): void {
     recorder.hit(event.data.sentAt);
   }
 }
@@ -33,7 +29,7 @@ class LatencyConsumer {
 })
 class SubscriberModule {}
 
-runLatencySubscriber(recorder, async () => {
+runSubscriber(recorder, async () => {
   const app = await NestFactory.createApplicationContext(SubscriberModule, {
     logger: ['error', 'warn'],
   });

@@ -5,20 +5,16 @@
  */
 import { Redis } from 'ioredis';
 import { fail } from '../lib/ipc.js';
-import { CHANNEL } from '../fanout/payload.js';
-import {
-  LatencyRecorder,
-  runLatencySubscriber,
-  type LatencyData,
-} from './common.js';
+import { CHANNEL, type StampedData } from '../fanout/payload.js';
+import { DeliveryCounter, runSubscriber } from '../fanout/subscriber-common.js';
 
-const recorder = new LatencyRecorder();
+const recorder = new DeliveryCounter();
 
-runLatencySubscriber(recorder, async () => {
+runSubscriber(recorder, async () => {
   const sub = new Redis(process.env.REDIS_URL!, { lazyConnect: true });
   await sub.connect();
   sub.on('message', (_channel: string, message: string) => {
-    recorder.hit((JSON.parse(message) as LatencyData).sentAt);
+    recorder.hit((JSON.parse(message) as StampedData).sentAt);
   });
   await sub.subscribe(CHANNEL);
   return async () => {

@@ -10,6 +10,28 @@ export function median(values: number[]): number {
     : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** p50, p99, max and mean of latencies; `values` is sorted in place. */
+export interface Percentiles {
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export function percentiles(values: Float64Array): Percentiles {
+  values.sort();
+  const at = (q: number): number =>
+    values[Math.min(values.length - 1, Math.floor(q * values.length))];
+  let sum = 0;
+  for (const value of values) sum += value;
+  return {
+    p50: at(0.5),
+    p99: at(0.99),
+    max: values[values.length - 1],
+    mean: sum / values.length,
+  };
+}
+
 /** `value` with thousands separators and exactly `digits` decimals; 'n/a' when not finite. */
 export const fmt = (value: number, digits = 0): string =>
   Number.isFinite(value)

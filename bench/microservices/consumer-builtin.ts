@@ -16,7 +16,7 @@ import {
   Transport,
   type MicroserviceOptions,
 } from '@nestjs/microservices';
-import type { BenchData } from '../fanout/payload.js';
+import type { StampedData } from '../fanout/payload.js';
 import { fail } from '../lib/ipc.js';
 import {
   EVENT_NAME,
@@ -30,7 +30,7 @@ const counter = new HandledCounter();
 @Controller()
 class BenchController {
   @EventPattern<string>(EVENT_NAME)
-  onEvent(@Payload() data: BenchData, @Ctx() context: RedisContext): void {
+  onEvent(@Payload() data: StampedData, @Ctx() context: RedisContext): void {
     // What travelled: the client's packet `{ pattern, data }` (IdentitySerializer), as JSON.
     if (counter.needsSample)
       counter.sample(
@@ -38,7 +38,7 @@ class BenchController {
           JSON.stringify({ pattern: context.getChannel(), data }),
         ),
       );
-    if (data.seq !== undefined) counter.hit();
+    if (data.seq !== undefined) counter.hit(data.sentAt);
   }
 }
 

@@ -19,7 +19,7 @@ import {
   EventBusServer,
   type EventBusContext,
 } from '@shared-infra/event-bus/microservices';
-import type { BenchData } from '../fanout/payload.js';
+import type { StampedData } from '../fanout/payload.js';
 import { fail } from '../lib/ipc.js';
 import { EVENT_NAME, HandledCounter, runConsumer } from './common.js';
 import { benchBusModule } from '../lib/bus-app.js';
@@ -29,11 +29,11 @@ const counter = new HandledCounter();
 @Controller()
 class BenchController {
   @EventPattern<string>(EVENT_NAME)
-  onEvent(@Payload() data: BenchData, @Ctx() context: EventBusContext): void {
+  onEvent(@Payload() data: StampedData, @Ctx() context: EventBusContext): void {
     // The envelope's JSON is byte for byte what travelled: the codec writes the same keys in the same order.
     if (counter.needsSample)
       counter.sample(Buffer.byteLength(JSON.stringify(context.getEnvelope())));
-    if (data.seq !== undefined) counter.hit();
+    if (data.seq !== undefined) counter.hit(data.sentAt);
   }
 }
 

@@ -14,7 +14,7 @@ import {
   type ClientProxy,
 } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { makeData } from '../fanout/payload.js';
+import { makeStampedData } from '../fanout/payload.js';
 import { runPublisher } from '../fanout/publisher-common.js';
 import { fail } from '../lib/ipc.js';
 import { CLIENT, EVENT_NAME, builtinRedisOptions } from './common.js';
@@ -39,7 +39,8 @@ runPublisher(async () => {
   const client = app.get<ClientProxy>(CLIENT);
   await client.connect();
   return {
-    publish: seq => lastValueFrom(client.emit(EVENT_NAME, makeData(seq))),
+    publish: seq =>
+      lastValueFrom(client.emit(EVENT_NAME, makeStampedData(seq))),
     close: () => app.close(),
   };
 }).catch(fail);

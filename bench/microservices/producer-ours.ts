@@ -3,7 +3,7 @@
  * EventBusModule on Redis and a `ClientsModule` client whose class is
  * `EventBusClientProxy`; each event is `client.emit('bench.event', data)`
  * (awaited with `lastValueFrom`), i.e. `EventBusService.publish`. The bus'
- * publisher connection has ioredis auto-pipelining on. env: REDIS_URL.
+ * publisher connection writes a tick's commands in one write. env: REDIS_URL.
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -12,7 +12,7 @@ import { ClientsModule, type ClientProxy } from '@nestjs/microservices';
 import { EventBusService } from '@shared-infra/event-bus';
 import { EventBusClientProxy } from '@shared-infra/event-bus/microservices';
 import { lastValueFrom } from 'rxjs';
-import { makeData } from '../fanout/payload.js';
+import { makeStampedData } from '../fanout/payload.js';
 import { runPublisher } from '../fanout/publisher-common.js';
 import { fail } from '../lib/ipc.js';
 import { CLIENT, EVENT_NAME } from './common.js';
@@ -42,7 +42,8 @@ runPublisher(async () => {
   const client = app.get<ClientProxy>(CLIENT);
   await client.connect();
   return {
-    publish: seq => lastValueFrom(client.emit(EVENT_NAME, makeData(seq))),
+    publish: seq =>
+      lastValueFrom(client.emit(EVENT_NAME, makeStampedData(seq))),
     close: () => app.close(),
   };
 }).catch(fail);

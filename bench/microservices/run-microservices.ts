@@ -83,6 +83,9 @@ interface Run {
   wireBytes: number;
   /** CPU time per event during the measured phase (user + system, all threads), in microseconds. */
   cpuUsPerEvent: { producer: number; consumer: number; redis: number };
+  /** Emit call (data creation) to handler call, under saturation (`window` in flight). */
+  latencyMs: { p50: number; p99: number; max: number };
+  producer: { rssEndMb: number; maxRssMb: number };
   consumer: {
     /** RSS once listening, before any event. */
     rssIdleMb: number;
@@ -252,6 +255,15 @@ async function runSide(
         consumer: Number(handled.cpuUs) / params.events,
         redis: redisCpu / params.events,
       },
+      latencyMs: {
+        p50: Number(handled.p50),
+        p99: Number(handled.p99),
+        max: Number(handled.max),
+      },
+      producer: {
+        rssEndMb: Number(emitted.rssMb),
+        maxRssMb: Number(emitted.maxRssMb),
+      },
       consumer: {
         rssIdleMb: Number(ready.rssMb),
         rssEndMb: Number(handled.rssMb),
@@ -271,7 +283,9 @@ function describe(run: Run): string {
     `${fmt(run.events)} events in ${fmt(run.elapsedMs / 1000, 2)} s = ${fmt(run.eventsPerSecond)} events/s handled ` +
     `(emitting ${fmt(run.emitMs / 1000, 2)} s = ${fmt(run.sendPerSecond)}/s, ${run.wireBytes} B/message); ` +
     `CPU us/event: producer ${fmt(cpu.producer, 1)}, consumer ${fmt(cpu.consumer, 1)}, redis ${fmt(cpu.redis, 1)}; ` +
-    `consumer RSS ${fmt(mem.rssEndMb, 1)} MB (idle ${fmt(mem.rssIdleMb, 1)}, peak ${fmt(mem.maxRssMb, 1)})`
+    `latency p50 ${fmt(run.latencyMs.p50, 2)} / p99 ${fmt(run.latencyMs.p99, 2)} / max ${fmt(run.latencyMs.max, 2)} ms; ` +
+    `RSS producer ${fmt(run.producer.rssEndMb, 1)} MB (peak ${fmt(run.producer.maxRssMb, 1)}), ` +
+    `consumer ${fmt(mem.rssEndMb, 1)} MB (idle ${fmt(mem.rssIdleMb, 1)}, peak ${fmt(mem.maxRssMb, 1)})`
   );
 }
 
@@ -290,6 +304,13 @@ function summarize(runs: Run[], side: Side) {
       consumer: med(r => r.cpuUsPerEvent.consumer, 2),
       redis: med(r => r.cpuUsPerEvent.redis, 2),
     },
+    latencyMs: {
+      p50: med(r => r.latencyMs.p50, 3),
+      p99: med(r => r.latencyMs.p99, 3),
+      max: med(r => r.latencyMs.max, 2),
+    },
+    producerRssEndMb: med(r => r.producer.rssEndMb, 1),
+    producerMaxRssMb: med(r => r.producer.maxRssMb, 1),
     consumerRssEndMb: med(r => r.consumer.rssEndMb, 1),
     consumerRssIdleMb: med(r => r.consumer.rssIdleMb, 1),
     consumerMaxRssMb: med(r => r.consumer.maxRssMb, 1),
@@ -351,6 +372,9 @@ async function main(): Promise<void> {
         ours.cpuUsPerEvent.consumer,
         baseline.cpuUsPerEvent.consumer,
       ),
+      latencyP50: ratioOf(ours.latencyMs.p50, baseline.latencyMs.p50),
+      latencyP99: ratioOf(ours.latencyMs.p99, baseline.latencyMs.p99),
+      producerRssEnd: ratioOf(ours.producerRssEndMb, baseline.producerRssEndMb),
       consumerRssEnd: ratioOf(ours.consumerRssEndMb, baseline.consumerRssEndMb),
       consumerMaxRss: ratioOf(ours.consumerMaxRssMb, baseline.consumerMaxRssMb),
     };
@@ -406,6 +430,27 @@ async function main(): Promise<void> {
       ),
       row('emitting alone, s', ours.emitMs / 1000, baseline.emitMs / 1000, 2),
       row(
+        'latency p50 under saturation, ms',
+        ours.latencyMs.p50,
+        baseline.latencyMs.p50,
+        2,
+        true,
+      ),
+      row(
+        'latency p99 under saturation, ms',
+        ours.latencyMs.p99,
+        baseline.latencyMs.p99,
+        2,
+        true,
+      ),
+      row(
+        'latency max under saturation, ms',
+        ours.latencyMs.max,
+        baseline.latencyMs.max,
+        2,
+        true,
+      ),
+      row(
         'bytes per message on the wire',
         ours.wireBytes,
         baseline.wireBytes,
@@ -430,6 +475,20 @@ async function main(): Promise<void> {
         'redis-server CPU per event, us',
         ours.cpuUsPerEvent.redis,
         baseline.cpuUsPerEvent.redis,
+        1,
+        true,
+      ),
+      row(
+        'producer RSS at end, MB',
+        ours.producerRssEndMb,
+        baseline.producerRssEndMb,
+        1,
+        true,
+      ),
+      row(
+        'producer peak RSS, MB',
+        ours.producerMaxRssMb,
+        baseline.producerMaxRssMb,
         1,
         true,
       ),
@@ -506,6 +565,15 @@ async function main(): Promise<void> {
           producer: round(run.cpuUsPerEvent.producer, 2),
           consumer: round(run.cpuUsPerEvent.consumer, 2),
           redis: round(run.cpuUsPerEvent.redis, 2),
+        },
+        latencyMs: {
+          p50: round(run.latencyMs.p50, 3),
+          p99: round(run.latencyMs.p99, 3),
+          max: round(run.latencyMs.max, 2),
+        },
+        producer: {
+          rssEndMb: round(run.producer.rssEndMb, 1),
+          maxRssMb: round(run.producer.maxRssMb, 1),
         },
         consumer: {
           rssIdleMb: round(run.consumer.rssIdleMb, 1),
