@@ -2,7 +2,7 @@
  * Publisher child, the bus side: a Nest application context with EventBusModule
  * on Redis; each event is `eventBus.publish('bench.tick', data)`. With
  * BENCH_BATCH_PUBLISHES=false the bus runs with `redis.batchPublishes: false`
- * (one PUBLISH per event instead of one script call per tick). env: REDIS_URL.
+ * (see bench/lib/bus-app.ts). env: REDIS_URL.
  */
 import 'reflect-metadata';
 import { startBenchBus } from '../lib/bus-app.js';
@@ -10,15 +10,8 @@ import { fail } from '../lib/ipc.js';
 import { EVENT_TYPE, makeStampedData } from '../fanout/payload.js';
 import { runRatePublisher } from './common.js';
 
-const batchPublishes = process.env.BENCH_BATCH_PUBLISHES !== 'false';
-
 runRatePublisher(async () => {
-  const { bus, close } = await startBenchBus(
-    'bench-publisher',
-    batchPublishes
-      ? {}
-      : { redis: { url: process.env.REDIS_URL, batchPublishes: false } },
-  );
+  const { bus, close } = await startBenchBus('bench-publisher');
   return {
     publish: seq => bus.publish(EVENT_TYPE, makeStampedData(seq)),
     close,

@@ -9,6 +9,7 @@ import {
 /**
  * The bus every bench child on our side imports: EventBusModule on the Redis
  * at REDIS_URL, logging warnings and errors only, plus any `extra` options.
+ * BENCH_BATCH_PUBLISHES=false sets `redis.batchPublishes: false`.
  */
 export function benchBusModule(
   serviceName: string,
@@ -17,7 +18,12 @@ export function benchBusModule(
   return EventBusModule.forRoot({
     serviceName,
     transport: 'redis',
-    redis: { url: process.env.REDIS_URL },
+    redis: {
+      url: process.env.REDIS_URL,
+      ...(process.env.BENCH_BATCH_PUBLISHES === 'false'
+        ? { batchPublishes: false }
+        : {}),
+    },
     logLevel: 'warn',
     ...extra,
   });
