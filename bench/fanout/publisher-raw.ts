@@ -1,7 +1,10 @@
 /**
- * Publisher child, the baseline: plain ioredis with auto-pipelining on (as the
- * bus' publisher connection); each event is
- * `redis.publish(channel, JSON.stringify(data))`. env: REDIS_URL.
+ * Publisher child, the baseline: ioredis, each event
+ * `redis.publish(channel, JSON.stringify(data))`. With auto-pipelining (the
+ * PUBLISHes of one tick leave in one write: the fastest raw publisher at full
+ * speed) or, with BENCH_AUTOPIPELINE=false, plain (one write per command:
+ * fewer objects per event, and the lower tail at a moderate rate).
+ * env: REDIS_URL.
  */
 import { Redis } from 'ioredis';
 import { fail } from '../lib/ipc.js';
@@ -11,7 +14,7 @@ import { runPublisher } from './publisher-common.js';
 runPublisher(async () => {
   const redis = new Redis(process.env.REDIS_URL!, {
     lazyConnect: true,
-    enableAutoPipelining: true,
+    enableAutoPipelining: process.env.BENCH_AUTOPIPELINE !== 'false',
   });
   await redis.connect();
   return {

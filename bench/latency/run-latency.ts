@@ -6,13 +6,16 @@
  * 1,000 publishes in flight). Latency runs from the creation of the data in the
  * publisher (`sentAt` in the payload) to the handler call in the subscriber,
  * both read as `performance.timeOrigin + performance.now()` (bench/lib/ipc.ts).
- * Three sides, in an order rotated every repetition: the bus (`publish` →
- * `@OnEvent`), the bus with `redis.batchPublishes: false`, and raw ioredis
- * (auto-pipelined PUBLISH → SUBSCRIBE + JSON.parse). Writes
+ * Sides, in an order rotated every repetition: the bus (`publish` →
+ * `@OnEvent` of the exact type), the bus with `redis.batchPublishes: false`,
+ * raw ioredis PUBLISH → SUBSCRIBE + JSON.parse (auto-pipelined, and plain),
+ * and Nest's `Transport.REDIS` (`ClientProxy.emit` → `@EventPattern`). The
+ * children are the fan-out and microservices benches' (bench/fanout,
+ * bench/microservices), driven with a `rate`. Writes
  * bench/results/fanout-latency.json (any flag but --reps: a .custom.tmp.json).
  *
  * Flags: --reps=N (5), --rate=N (5000), --seconds=N (10), --warmup-seconds=N (1),
- * --window=N (1000), --only=ours,ours-unbatched,baseline,baseline-plain,
+ * --window=N (1000), --only=ours,ours-unbatched,baseline,baseline-plain,nest-redis,
  * --child-node-arg=FLAG and --publisher-node-arg=FLAG (repeatable; e.g.
  * --publisher-node-arg=--trace-gc, then bench/latency/gc-summary.ts on the log).
  */
@@ -35,8 +38,15 @@ const SCENARIO = 'fanout-latency';
 const TARGET_P99_MS = 1.0;
 const ISSUE_P99_MS = { nestTransportRedis: 1.5, raw: 0.3, ours: 7.3 };
 
-type Side = 'ours' | 'ours-unbatched' | 'baseline' | 'baseline-plain';
-const SIDES: Side[] = ['ours', 'ours-unbatched', 'baseline', 'baseline-plain'];
+type Side =
+  'ours' | 'ours-unbatched' | 'baseline' | 'baseline-plain' | 'nest-redis';
+const SIDES: Side[] = [
+  'ours',
+  'ours-unbatched',
+  'baseline',
+  'baseline-plain',
+  'nest-redis',
+];
 /** The raw sides: the headline ratio is against whichever has the lower median p99 in the run. */
 const BASELINES: Side[] = ['baseline', 'baseline-plain'];
 const LABEL: Record<Side, string> = {
@@ -44,30 +54,37 @@ const LABEL: Record<Side, string> = {
   'ours-unbatched': 'ours, redis.batchPublishes: false',
   baseline: 'raw ioredis, auto-pipelined',
   'baseline-plain': 'raw ioredis, plain',
+  'nest-redis': 'Nest Transport.REDIS',
 };
 const SCRIPTS: Record<
   Side,
   { subscriber: string; publisher: string; env: Record<string, string> }
 > = {
   ours: {
-    subscriber: 'subscriber-ours.js',
-    publisher: 'publisher-ours.js',
-    env: {},
+    subscriber: 'fanout/subscriber-ours.js',
+    publisher: 'fanout/publisher-ours.js',
+    env: { BENCH_EXACT: '1' },
   },
   'ours-unbatched': {
-    subscriber: 'subscriber-ours.js',
-    publisher: 'publisher-ours.js',
-    env: { BENCH_BATCH_PUBLISHES: 'false' },
+    subscriber: 'fanout/subscriber-ours.js',
+    publisher: 'fanout/publisher-ours.js',
+    env: { BENCH_EXACT: '1', BENCH_BATCH_PUBLISHES: 'false' },
   },
   baseline: {
-    subscriber: 'subscriber-raw.js',
-    publisher: 'publisher-raw.js',
-    env: {},
+    subscriber: 'fanout/subscriber-raw.js',
+    publisher: 'fanout/publisher-raw.js',
+    env: { BENCH_EXACT: '1' },
   },
   'baseline-plain': {
-    subscriber: 'subscriber-raw.js',
-    publisher: 'publisher-raw.js',
-    env: { BENCH_AUTOPIPELINE: 'false' },
+    subscriber: 'fanout/subscriber-raw.js',
+    publisher: 'fanout/publisher-raw.js',
+    env: { BENCH_EXACT: '1', BENCH_AUTOPIPELINE: 'false' },
+  },
+  // Nest's own transport, as a team configures it (ioredis defaults): the issue's 1.5 ms.
+  'nest-redis': {
+    subscriber: 'microservices/consumer-builtin.js',
+    publisher: 'microservices/producer-builtin.js',
+    env: {},
   },
 };
 
@@ -175,14 +192,14 @@ async function runSide(
   try {
     const subscriber = BenchChild.start(
       `${side} subscriber`,
-      join(HERE, scripts.subscriber),
+      join(HERE, '..', scripts.subscriber),
       env,
       params.childNodeArgs,
     );
     children.push(subscriber);
     const publisher = BenchChild.start(
       `${side} publisher`,
-      join(HERE, scripts.publisher),
+      join(HERE, '..', scripts.publisher),
       env,
       [...params.childNodeArgs, ...params.publisherNodeArgs],
     );
@@ -401,7 +418,7 @@ async function main(): Promise<void> {
     const result = {
       scenario: SCENARIO,
       description:
-        'Latency from the creation of the data in a publisher process to the handler call in a subscriber process, through Redis pub/sub, at a fixed rate, 1 KB JSON data: the event bus (publish -> @OnEvent), the bus with redis.batchPublishes: false, and raw ioredis PUBLISH -> SUBSCRIBE + JSON.parse, auto-pipelined and plain; ratio is against the raw side with the lower median p99 (ratioBaseline).',
+        'Latency from the creation of the data in a publisher process to the handler call in a subscriber process, through Redis pub/sub, at a fixed rate, 1 KB JSON data: the event bus (publish -> @OnEvent), the bus with redis.batchPublishes: false, and raw ioredis PUBLISH -> SUBSCRIBE + JSON.parse, auto-pipelined and plain, and Nest Transport.REDIS (ClientProxy.emit -> @EventPattern); ratio is against the raw side with the lower median p99 (ratioBaseline), ratioNest against Nest Transport.REDIS.',
       date: new Date().toISOString(),
       machine,
       clock:
@@ -436,6 +453,19 @@ async function main(): Promise<void> {
       ratioBaseline: strongest,
       ratio: ratioTo(ours),
       ratioUnbatched: ratioTo(median_['ours-unbatched']),
+      ratioNest:
+        ours && median_['nest-redis']
+          ? {
+              p50: round(
+                ours.latencyMs.p50 / median_['nest-redis'].latencyMs.p50,
+                2,
+              ),
+              p99: round(
+                ours.latencyMs.p99 / median_['nest-redis'].latencyMs.p99,
+                2,
+              ),
+            }
+          : undefined,
       pairedP99Ratios: {
         ours: paired('ours'),
         'ours-unbatched': paired('ours-unbatched'),
