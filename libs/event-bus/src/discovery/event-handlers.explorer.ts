@@ -1,9 +1,11 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import {
+  type ApplicationConfig,
   DiscoveryService,
   ExternalContextCreator,
   MetadataScanner,
 } from '@nestjs/core';
+import { isObservable, lastValueFrom } from 'rxjs';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
 import {
@@ -81,7 +83,7 @@ export class EventHandlersExplorer implements OnApplicationBootstrap {
   private wrap(
     instance: Record<string, unknown>,
     methodName: string,
-  ): (event: EventEnvelope) => Promise<unknown> {
+  ): (event: EventEnvelope) => unknown {
     const method = instance[methodName] as (...args: unknown[]) => unknown;
     // NOTE: exception filters only when the handler or its class asks for them with @UseFilters.
     // Global filters are written for HTTP hosts, and Nest's fallback filter would log every
@@ -92,6 +94,10 @@ export class EventHandlersExplorer implements OnApplicationBootstrap {
         EXCEPTION_FILTERS_METADATA,
         instance.constructor as object,
       );
+    // NOTE: with nothing for Nest to apply, its wrapper only adds three async functions per call
+    // (and, with AsyncLocalStorage on, a hook run per promise): the method is called as it is.
+    if (!filters && !this.hasEnhancers(instance, method, methodName))
+      return callDirectly(instance, method);
     return this.contextCreator.create(
       instance,
       method,
@@ -104,4 +110,57 @@ export class EventHandlersExplorer implements OnApplicationBootstrap {
       EVENT_BUS_CONTEXT_TYPE,
     );
   }
+
+  /**
+   * Whether Nest would apply anything around the method: a guard, interceptor
+   * or pipe on it, its class or globally, or a parameter decorator. True when
+   * the global ones cannot be read (then Nest's wrapper runs, as always).
+   */
+  private hasEnhancers(
+    instance: Record<string, unknown>,
+    method: object,
+    methodName: string,
+  ): boolean {
+    const type = instance.constructor as object;
+    if (Reflect.hasMetadata(EVENT_ARGS_METADATA, type, methodName)) return true;
+    for (const key of LOCAL_ENHANCERS) {
+      const onMethod = Reflect.getMetadata(key, method) as
+        unknown[] | undefined;
+      const onClass = Reflect.getMetadata(key, type) as unknown[] | undefined;
+      if (onMethod?.length || onClass?.length) return true;
+    }
+    // Nest reads the global enhancers when it builds a wrapper; so does this, at the same moment.
+    const config = (
+      this.contextCreator as unknown as {
+        container?: { applicationConfig?: unknown };
+      }
+    ).container?.applicationConfig as Partial<ApplicationConfig> | undefined;
+    if (!config) return true;
+    return GLOBAL_ENHANCERS.some(name => {
+      const read = config[name] as (() => unknown[]) | undefined;
+      return typeof read !== 'function' || read.call(config).length > 0;
+    });
+  }
+}
+
+// Nest's GUARDS_METADATA, INTERCEPTORS_METADATA and PIPES_METADATA (not exported from the package root).
+const LOCAL_ENHANCERS = ['__guards__', '__interceptors__', '__pipes__'];
+const GLOBAL_ENHANCERS = [
+  'getGlobalGuards',
+  'getGlobalInterceptors',
+  'getGlobalPipes',
+  'getGlobalRequestGuards',
+  'getGlobalRequestInterceptors',
+  'getGlobalRequestPipes',
+] as const;
+
+/** The handler as Nest's wrapper calls it when it applies nothing: `method(event)`, an Observable awaited. */
+function callDirectly(
+  instance: Record<string, unknown>,
+  method: (...args: unknown[]) => unknown,
+): (event: EventEnvelope) => unknown {
+  return event => {
+    const result = method.call(instance, event);
+    return isObservable(result) ? lastValueFrom(result) : result;
+  };
 }
