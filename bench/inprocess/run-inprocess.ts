@@ -19,7 +19,10 @@
  * Flags: --reps=N (5), --quick, --events=N (200000), --warmup=N (20000),
  * --batch=N (1000), --rate=N (5000), --seconds=N (10), --warmup-seconds=N (1),
  * --window=N (1000), --only=ours,ours-schema,baseline, --child-node-arg=FLAG
- * (repeatable, e.g. --child-node-arg=--cpu-prof).
+ * (repeatable, e.g. --child-node-arg=--cpu-prof), --before=DIR: adds the side
+ * `ours-before`, the bus side run from DIR, another checkout built with this
+ * bench copied in (e.g. the commit before a change), so before and after are
+ * compared inside one run.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -39,17 +42,26 @@ const SCENARIO = 'inprocess';
 const TARGET_RATIO = 0.5;
 const ISSUE_REFERENCE = { ours: 65_800, baseline: 971_000, ratio: 0.068 };
 
-type Side = 'ours' | 'ours-schema' | 'baseline';
-const SIDES: Side[] = ['ours', 'ours-schema', 'baseline'];
+type Side = 'ours' | 'ours-schema' | 'ours-before' | 'baseline';
+const SIDES: Side[] = ['ours', 'ours-schema', 'ours-before', 'baseline'];
 const LABEL: Record<Side, string> = {
   ours: 'ours (memory transport)',
   'ours-schema': 'ours + class-validator DTO',
+  'ours-before': 'ours from --before',
   baseline: 'baseline (@nestjs/event-emitter)',
 };
+const BEFORE = flag('before');
 const SCRIPTS: Record<Side, { script: string; env: Record<string, string> }> = {
-  ours: { script: 'child-ours.js', env: {} },
-  'ours-schema': { script: 'child-ours.js', env: { BENCH_SCHEMA: 'true' } },
-  baseline: { script: 'child-baseline.js', env: {} },
+  ours: { script: join(HERE, 'child-ours.js'), env: {} },
+  'ours-schema': {
+    script: join(HERE, 'child-ours.js'),
+    env: { BENCH_SCHEMA: 'true' },
+  },
+  'ours-before': {
+    script: join(resolve(BEFORE ?? '.'), 'dist/bench/inprocess/child-ours.js'),
+    env: {},
+  },
+  baseline: { script: join(HERE, 'child-baseline.js'), env: {} },
 };
 
 const log = (line: string): void => console.log(`[bench] ${line}`);
@@ -74,7 +86,11 @@ function readParams() {
     seconds: Math.max(1, intFlag('seconds', quick ? 2 : 10)),
     warmupSeconds: intFlag('warmup-seconds', 1),
     window: Math.max(1, intFlag('window', 1000)),
-    sides: SIDES.filter(side => !only || only.includes(side)),
+    sides: SIDES.filter(
+      side =>
+        (!only || only.includes(side)) &&
+        (side !== 'ours-before' || BEFORE !== undefined),
+    ),
     childNodeArgs,
     custom: process.argv
       .slice(2)
@@ -110,12 +126,7 @@ async function runSide(
   params: Params,
 ): Promise<InProcessRun> {
   const { script, env } = SCRIPTS[side];
-  const child = BenchChild.start(
-    side,
-    join(HERE, script),
-    env,
-    params.childNodeArgs,
-  );
+  const child = BenchChild.start(side, script, env, params.childNodeArgs);
   try {
     const ready = await child.waitFor('ready', 30_000);
     const throughput = async (count: number) => {
@@ -297,6 +308,7 @@ async function main(): Promise<void> {
       eventType: EVENT_TYPE,
       sides: params.sides,
       childNodeArgs: params.childNodeArgs,
+      before: BEFORE,
       custom: params.custom,
     },
     runs: runs.map(run => ({
@@ -319,9 +331,11 @@ async function main(): Promise<void> {
     median: medians,
     ratio,
     ratioWithSchema: ratioOf('ours-schema'),
+    ratioBefore: ratioOf('ours-before'),
     pairedRatios: {
       ours: paired('ours'),
       'ours-schema': paired('ours-schema'),
+      'ours-before': paired('ours-before'),
     },
     target: {
       ratio: TARGET_RATIO,
