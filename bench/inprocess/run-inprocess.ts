@@ -288,6 +288,13 @@ async function main(): Promise<void> {
   console.log('');
 
   const ratio = ratioOf('ours');
+  // Events per CPU second, ours / baseline: steadier than wall-clock throughput on a shared machine.
+  const cpuRatioOf = (side: Side): number | undefined => {
+    const s = medians[side];
+    return s && base
+      ? round(base.cpuUsPerEvent / s.cpuUsPerEvent, 3)
+      : undefined;
+  };
   const result = {
     scenario: SCENARIO,
     description:
@@ -332,6 +339,9 @@ async function main(): Promise<void> {
     ratio,
     ratioWithSchema: ratioOf('ours-schema'),
     ratioBefore: ratioOf('ours-before'),
+    cpuRatio: cpuRatioOf('ours'),
+    cpuRatioWithSchema: cpuRatioOf('ours-schema'),
+    cpuRatioBefore: cpuRatioOf('ours-before'),
     pairedRatios: {
       ours: paired('ours'),
       'ours-schema': paired('ours-schema'),

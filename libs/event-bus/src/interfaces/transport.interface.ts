@@ -54,7 +54,8 @@ export interface EventTransport {
    * a serialization would and owns the envelope (its data is a copy of the
    * caller's), so nothing is serialized or parsed. Resolves with `value` once
    * the envelope has been handed to the sink (when a subscription matches):
-   * the publish's result, without a promise of its own.
+   * the publish's result, without a promise of its own. `admit` is not called
+   * for it: a transport with this method buffers nothing.
    */
   publishEnvelope?<T>(
     route: string,
