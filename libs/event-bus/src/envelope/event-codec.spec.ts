@@ -143,6 +143,75 @@ describe('EventCodec.encode', () => {
   });
 });
 
+describe('EventCodec.copyParts (in-process publishes)', () => {
+  const id = '01HZX3Q5V6W7X8Y9Z0ABCDEFGH';
+  const type = 'photo.uploaded';
+  const metadataJson =
+    '{"source":"photo-service","timestamp":"2024-06-01T12:00:00.000Z","traceId":"t","correlationId":"t"}';
+  const limits = { maxDataBytes: 300, maxEventBytes: 600, maxDepth: 4 };
+
+  /** What `fn` throws, or undefined. */
+  const caught = (fn: () => unknown): unknown => {
+    try {
+      fn();
+    } catch (error) {
+      return error;
+    }
+    return undefined;
+  };
+
+  const cycle: Record<string, unknown> = { a: 1 };
+  cycle.self = cycle;
+  it.each<[string, unknown]>([
+    ['undefined', undefined],
+    ['a BigInt', { n: 1n }],
+    ['a cycle', cycle],
+    ['a function', () => 1],
+    ['data one level too deep', [[[[[1]]]]]],
+    ['data over maxDataBytes', { text: 'x'.repeat(301) }],
+    ['multi-byte data over maxDataBytes', 'é'.repeat(150)],
+    [
+      'an envelope over maxEventBytes',
+      { text: 'x'.repeat(250), more: 'y'.repeat(40) },
+    ],
+  ])('refuses %s with the error encodeParts throws', (_label, data) => {
+    const codec = new EventCodec(limits);
+    const expected = caught(() =>
+      codec.encodeParts(id, type, data, metadataJson, 1),
+    );
+    expect(expected).toBeInstanceOf(EventValidationError);
+    const error = caught(() =>
+      codec.copyParts(id, type, data, metadataJson, 1),
+    );
+    expect(error).toBeInstanceOf(EventValidationError);
+    expect(error).toEqual(expected);
+    expect((error as Error).message).toBe((expected as Error).message);
+  });
+
+  it.each<[string, unknown]>([
+    [
+      'plain data',
+      { photoId: 'p1', tags: ['a'], size: 42, ok: true, none: null },
+    ],
+    ['data of exactly maxDataBytes', 'x'.repeat(298)],
+    [
+      'a Date, a toJSON and an undefined property',
+      { at: new Date(0), m: { toJSON: () => 'm' }, u: undefined },
+    ],
+    ['data at maxDepth', [[[[1]]]]],
+  ])(
+    'returns %s as a receiver of encodeParts would decode it',
+    (_label, data) => {
+      const codec = new EventCodec(limits);
+      const text = codec.encodeParts(id, type, data, metadataJson, 1);
+      const copy = codec.copyParts(id, type, data, metadataJson, 1);
+      expect(copy).toStrictEqual((JSON.parse(text) as EventEnvelope).data);
+      if (data !== null && typeof data === 'object')
+        expect(copy).not.toBe(data);
+    },
+  );
+});
+
 describe('EventCodec.decode', () => {
   const codec = new EventCodec();
   const wire = (patch: (raw: Record<string, unknown>) => void): string => {

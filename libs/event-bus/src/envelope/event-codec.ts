@@ -11,6 +11,7 @@ import type {
   EventMetadata,
 } from '../interfaces/event-envelope.interface.js';
 import { isValidEventType } from '../matching/pattern-matcher.js';
+import { copyPlainJson, NOT_PLAIN } from './json-copy.js';
 import { jsonTextDepthExceeds, valueDepthExceeds } from './json-depth.js';
 
 /** Limits the codec enforces, resolved from the module options. */
@@ -69,6 +70,42 @@ export class EventCodec {
     metadataJson: string,
     version: number,
   ): string {
+    const dataJson = this.checkedDataJson(type, data);
+    return this.assemble(id, type, dataJson, metadataJson, version);
+  }
+
+  /**
+   * `encodeParts` for delivery inside this process (the memory transport):
+   * the same checks and the same errors, but it returns what a receiver of the
+   * text would decode as `data`, a deep copy sharing nothing with the caller's
+   * value, and usually builds no text. Plain data (`copyPlainJson`) is copied
+   * and its size bounded in one walk; anything else (a Date, a BigInt, a cycle,
+   * data near a limit) goes through `encodeParts` and `JSON.parse`.
+   */
+  copyParts(
+    id: string,
+    type: string,
+    data: unknown,
+    metadataJson: string,
+    version: number,
+  ): unknown {
+    const { maxDataBytes, maxEventBytes } = this.limits;
+    // The envelope around data: `{"id":"…","type":"…","data":` and `,"metadata":…,"version":N}`, each unit at most 3 bytes.
+    const aroundBytes =
+      (40 + id.length + type.length + metadataJson.length) * 3;
+    const copy = copyPlainJson(
+      data,
+      this.maxDepth,
+      Math.min(maxDataBytes, maxEventBytes - aroundBytes),
+    );
+    if (copy !== NOT_PLAIN) return copy;
+    const dataJson = this.checkedDataJson(type, data);
+    this.assemble(id, type, dataJson, metadataJson, version);
+    return JSON.parse(dataJson) as unknown;
+  }
+
+  /** `data` as JSON, checked against maxDataBytes and maxDepth; throws `EventValidationError`. */
+  private checkedDataJson(type: string, data: unknown): string {
     if (data === undefined) {
       throw new EventValidationError(messages.dataUndefined(type), 'data');
     }
@@ -99,14 +136,15 @@ export class EventCodec {
         'data',
       );
     }
-    // NOTE: UTF-8 takes at most 3 bytes per UTF-16 unit; when that bound is within the limits the
-    // exact byte counts are not needed (the common case: an event far below the limits).
-    const { maxDataBytes, maxEventBytes } = this.limits;
-    const dataSurelyFits = dataJson.length * 3 <= maxDataBytes;
-    const dataBytes = dataSurelyFits ? -1 : byteLength(dataJson);
-    if (dataBytes > maxDataBytes) {
+    // NOTE: UTF-8 takes at most 3 bytes per UTF-16 unit; when that bound is within the limit the
+    // exact byte count is not needed (the common case: an event far below the limits).
+    const { maxDataBytes } = this.limits;
+    if (
+      dataJson.length * 3 > maxDataBytes &&
+      byteLength(dataJson) > maxDataBytes
+    ) {
       throw new EventValidationError(
-        messages.dataTooLarge(type, dataBytes, maxDataBytes),
+        messages.dataTooLarge(type, byteLength(dataJson), maxDataBytes),
         'data',
         maxDataBytes,
         'bytes',
@@ -121,19 +159,25 @@ export class EventCodec {
         'levels',
       );
     }
+    return dataJson;
+  }
+
+  /** The envelope's text around checked `dataJson`, checked against maxEventBytes. */
+  private assemble(
+    id: string,
+    type: string,
+    dataJson: string,
+    metadataJson: string,
+    version: number,
+  ): string {
     // id and type are validated to plain ASCII without quotes, so they need no escaping.
     const head = `{"id":"${id}","type":"${type}","data":`;
     const tail = `,"metadata":${metadataJson},"version":${version}}`;
-    if (
-      dataSurelyFits &&
-      head.length + (dataJson.length + tail.length) * 3 <= maxEventBytes
-    ) {
+    const { maxEventBytes } = this.limits;
+    if (head.length + (dataJson.length + tail.length) * 3 <= maxEventBytes) {
       return head + dataJson + tail;
     }
-    const total =
-      (dataSurelyFits ? byteLength(dataJson) : dataBytes) +
-      head.length +
-      byteLength(tail);
+    const total = byteLength(dataJson) + head.length + byteLength(tail);
     if (total > maxEventBytes) {
       throw new EventValidationError(
         messages.eventTooLarge(type, total, maxEventBytes),

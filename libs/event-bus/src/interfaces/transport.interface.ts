@@ -5,6 +5,7 @@ import type {
   ResolvedRoomHistoryOptions,
   RoomHistoryStore,
 } from '../rooms/room-history.interface.js';
+import type { EventEnvelope } from './event-envelope.interface.js';
 import type { ConnectionHealth } from './stats.interface.js';
 
 /**
@@ -19,10 +20,12 @@ export type TransportStatus =
  * Receives every message once, however many of the transport's subscriptions
  * it matched. `route` is the event type, or an internal route such as
  * `GATEWAY_ROUTE`; `channel` is the wire name (with prefix), for logs.
+ * `payload` is the serialized envelope, or the envelope itself when it was
+ * sent with `publishEnvelope` (then the router does not decode or check it).
  */
 export type TransportSink = (
   route: string,
-  payload: string,
+  payload: string | EventEnvelope,
   channel: string,
 ) => void;
 
@@ -45,6 +48,20 @@ export interface EventTransport {
   isConnected(): boolean;
   /** Sends one serialized envelope on `route` (an event type or a `#` route). */
   publish(route: string, payload: string): Promise<unknown>;
+  /**
+   * In-process transports only: sends an envelope as the object itself, in
+   * the same order as `publish`'s messages. The publisher has run every check
+   * a serialization would and owns the envelope (its data is a copy of the
+   * caller's), so nothing is serialized or parsed. Resolves with `value` once
+   * the envelope has been handed to the sink (when a subscription matches):
+   * the publish's result, without a promise of its own. `admit` is not called
+   * for it: a transport with this method buffers nothing.
+   */
+  publishEnvelope?<T>(
+    route: string,
+    envelope: EventEnvelope,
+    value: T,
+  ): Promise<T>;
   /**
    * Called before a publish sends anything (its PUBLISH and any store writes).
    * A transport that buffers while its server is unreachable bounds that

@@ -191,6 +191,32 @@ export class EventPublisher {
     // Numbered last, after every check that can refuse the event, and given back if the buffer refuses it.
     metadata.publisherId = this.sequence.id;
     const seq = (metadata.seq = this.sequence.take(type));
+    if (
+      this.transport.publishEnvelope !== undefined &&
+      target === undefined &&
+      !this.durable.wants(type)
+    ) {
+      try {
+        envelope.data = this.codec.copyParts(
+          envelope.id,
+          type,
+          data,
+          JSON.stringify(metadata),
+          ENVELOPE_VERSION,
+        );
+      } catch (error) {
+        this.sequence.giveBack(type, seq);
+        throw error;
+      }
+      this.metrics.recordPublished(type);
+      return this.transport.publishEnvelope<PublishResult>(type, envelope, {
+        success: true,
+        eventId: envelope.id,
+        type,
+        traceId,
+        timestamp: metadata.timestamp,
+      });
+    }
     let payload: string;
     let release: (() => void) | undefined;
     try {
@@ -246,6 +272,9 @@ export class EventPublisher {
    * `send` for the common case (no options, no trace to continue, no target, no
    * DTO): the metadata is the bus' own, so it is written as JSON from a template
    * instead of built as an object, checked and stringified. Same bytes on the wire.
+   * On an in-process transport (`publishEnvelope`) an event no durable handler
+   * wants is not serialized at all: `copyParts` runs the same checks and copies
+   * the data, and the envelope object travels as it is.
    */
   private sendPlain(type: string, data: unknown): Promise<PublishResult> {
     const traceId = createTraceId();
@@ -253,6 +282,47 @@ export class EventPublisher {
     const id = createEventId();
     const seq = this.sequence.take(type);
     const metadataJson = `${this.metadataHead}${timestamp}","traceId":"${traceId}","correlationId":"${traceId}","publisherId":"${this.sequence.id}","seq":${seq}}`;
+    if (
+      this.transport.publishEnvelope !== undefined &&
+      !this.durable.wants(type)
+    ) {
+      let copy: unknown;
+      try {
+        copy = this.codec.copyParts(
+          id,
+          type,
+          data,
+          metadataJson,
+          ENVELOPE_VERSION,
+        );
+      } catch (error) {
+        this.sequence.giveBack(type, seq);
+        throw error;
+      }
+      const envelope: EventEnvelope = {
+        id,
+        type,
+        data: copy,
+        metadata: {
+          source: this.config.serviceName,
+          timestamp,
+          traceId,
+          correlationId: traceId,
+          publisherId: this.sequence.id,
+          seq,
+        },
+        version: ENVELOPE_VERSION,
+      };
+      // NOTE: an in-process publish cannot fail once queued (close delivers the queue first).
+      this.metrics.recordPublished(type);
+      return this.transport.publishEnvelope<PublishResult>(type, envelope, {
+        success: true,
+        eventId: id,
+        type,
+        traceId,
+        timestamp,
+      });
+    }
     let payload: string;
     let release: (() => void) | undefined;
     try {

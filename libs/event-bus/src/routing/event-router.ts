@@ -11,6 +11,7 @@ import type { HandlerRecord } from '../delivery/handler-record.js';
 import { resolveRetry } from '../delivery/retry-policy.js';
 import { DurableManager } from '../durable/durable.manager.js';
 import { EventCodec } from '../envelope/event-codec.js';
+import { cloneJson } from '../envelope/json-copy.js';
 import { GapCounter } from '../envelope/publisher-sequence.js';
 import { EventBusUnavailableError } from '../errors/event-bus-unavailable.error.js';
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
@@ -235,36 +236,54 @@ export class EventRouter implements OnModuleInit, OnApplicationShutdown {
     return subscription;
   }
 
-  /** One message from the transport: decoded once, dispatched to every handler it reaches. */
-  private receive(route: string, payload: string, channel: string): void {
+  /**
+   * One message from the transport: decoded once (unless the transport handed
+   * over the publisher's own envelope object), dispatched to every handler it
+   * reaches, each with its own copy.
+   */
+  private receive(
+    route: string,
+    payload: string | EventEnvelope,
+    channel: string,
+  ): void {
     const records = this.routes.match(route);
     if (records.length === 0) return;
     this.metrics.received++;
-    const decoded = this.codec.decode(payload);
     // NOTE: a `#` route carries events of every type (the gateway's); a type channel only its own.
     const internal = isInternalRoute(route);
-    if (!decoded.ok || (!internal && decoded.envelope.type !== route)) {
-      // Labelled by the type only when the app has it as an exact pattern: otherwise the channel names what the publisher chose.
-      this.metrics.recordMalformed(
-        !internal && this.routes.has(route) ? route : undefined,
-      );
-      this.publisher.reportMalformed(
-        `channel "${channel}"`,
-        payload,
-        decoded.ok
-          ? `envelope type "${decoded.envelope.type}" does not match the channel`
-          : decoded.reason,
-      );
-      return;
+    let envelope: EventEnvelope;
+    if (typeof payload === 'string') {
+      const decoded = this.codec.decode(payload);
+      if (!decoded.ok || (!internal && decoded.envelope.type !== route)) {
+        // Labelled by the type only when the app has it as an exact pattern: otherwise the channel names what the publisher chose.
+        this.metrics.recordMalformed(
+          !internal && this.routes.has(route) ? route : undefined,
+        );
+        this.publisher.reportMalformed(
+          `channel "${channel}"`,
+          payload,
+          decoded.ok
+            ? `envelope type "${decoded.envelope.type}" does not match the channel`
+            : decoded.reason,
+        );
+        return;
+      }
+      envelope = decoded.envelope;
+    } else {
+      envelope = payload;
     }
-    const envelope = decoded.envelope;
     if (!internal) {
       // Only a type channel carries all of a type's numbers; the gateway route a part of them.
       const { publisherId, seq } = envelope.metadata;
       const missed = this.gaps.observe(route, publisherId, seq);
       if (missed > 0) this.reportMissed(route, missed, publisherId!, seq!);
     }
-    for (const record of records) this.invoker.dispatch(record, envelope);
+    // Each handler gets its own copy, so none sees what another wrote into its envelope. The last
+    // one gets the original: nobody else holds it, and every copy was taken before it was handed out.
+    const last = records.length - 1;
+    for (let i = 0; i < last; i++)
+      this.invoker.dispatch(records[i], cloneJson(envelope));
+    this.invoker.dispatch(records[last], envelope);
   }
 
   private reportMissed(

@@ -4,6 +4,7 @@ import type { StreamStore } from '../durable/stream-store.interface.js';
 import type { ResolvedDurableOptions } from '../event-bus.config.js';
 import { EventBusUnavailableError } from '../errors/event-bus-unavailable.error.js';
 import { messages } from '../event-bus.messages.js';
+import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
 import type { ConnectionHealth } from '../interfaces/stats.interface.js';
 import type {
   EventTransport,
@@ -19,14 +20,17 @@ import type {
 
 interface Pending {
   route: string;
-  payload: string;
-  resolve: () => void;
+  payload: string | EventEnvelope;
+  resolve: (value: unknown) => void;
+  value: unknown;
 }
 
 /**
- * In-process transport with the semantics of the Redis one: messages travel as
- * serialized text, are delivered asynchronously and in publish order, once
- * however many subscribed patterns match. Each instance is its own broker, so two apps in one test
+ * In-process transport with the semantics of the Redis one: messages are
+ * delivered asynchronously and in publish order, once however many subscribed
+ * patterns match. The publisher's plain events travel as objects
+ * (`publishEnvelope`: checked as if serialized, with data copied, never
+ * serialized); the others (room-targeted, durable) as text, as on Redis. Each instance is its own broker, so two apps in one test
  * process do not hear each other.
  *
  * @publicApi
@@ -61,11 +65,33 @@ export class MemoryTransport implements EventTransport {
 
   /** Resolves once the message has been handed to the sink (when a subscription matches). */
   publish(route: string, payload: string): Promise<void> {
+    return this.enqueue(route, payload, undefined);
+  }
+
+  /** `publish` of an envelope object; resolves with `value`. */
+  publishEnvelope<T>(
+    route: string,
+    envelope: EventEnvelope,
+    value: T,
+  ): Promise<T> {
+    return this.enqueue(route, envelope, value);
+  }
+
+  private enqueue<T>(
+    route: string,
+    payload: string | EventEnvelope,
+    value: T,
+  ): Promise<T> {
     if (this.status.value === 'closed') {
       return Promise.reject(new EventBusUnavailableError(messages.closed()));
     }
-    return new Promise(resolve => {
-      this.queue.push({ route, payload, resolve });
+    return new Promise<T>(resolve => {
+      this.queue.push({
+        route,
+        payload,
+        resolve: resolve as (value: unknown) => void,
+        value,
+      });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -109,10 +135,10 @@ export class MemoryTransport implements EventTransport {
     this.flushScheduled = false;
     const batch = this.queue;
     this.queue = [];
-    for (const { route, payload, resolve } of batch) {
+    for (const { route, payload, resolve, value } of batch) {
       if (this.patterns.match(route).length > 0)
         this.sink(route, payload, route);
-      resolve();
+      resolve(value);
     }
   }
 }
