@@ -1,6 +1,8 @@
 /**
- * Client child: COUNT socket.io-client sockets (websocket transport only,
- * no reconnection), each with its own user's JWT in `auth.token`.
+ * Client child: COUNT sockets (websocket transport only, no reconnection),
+ * each with its own user's JWT in `auth.token`. CLIENT_KIND `light` (the
+ * default: `LightSocket`, the same wire protocol for a fraction of the client
+ * CPU, so the server is what saturates) or `socket.io` (`socket.io-client`).
  *
  * - `connect` { url, concurrency }: connects them, `concurrency` at a time;
  *   each socket's time is from `io()` to the ack of its `subscribe` to the
@@ -11,13 +13,14 @@
  *   arrival time (for the delivered rate over a time window);
  * - `stats` { phase }: replies the phase's counts and histograms;
  * - `window` { from, to }: receipts that arrived in [from, to) (100 ms bins);
- * - `totals`: receipts so far, disconnects, CPU time since the last `totals`.
+ * - `totals`: receipts so far, disconnects, CPU time since the last `totals`,
+ *   RSS now and at its peak.
  *
- * env: CLIENT_INDEX, COUNT.
+ * env: CLIENT_INDEX, COUNT, CLIENT_KIND.
  */
 import { JwtService } from '@nestjs/jwt';
 import { io, type Socket } from 'socket.io-client';
-import { cpuSince, now, onCommand, report } from '../lib/ipc.js';
+import { cpuSince, memory, now, onCommand, report } from '../lib/ipc.js';
 import {
   EVENT_TYPE,
   Histogram,
@@ -25,9 +28,13 @@ import {
   ROOM,
   type BenchClientEvent,
 } from './common.js';
+import { LightSocket, type LightEvent } from './light-socket.js';
 
 const index = Number(process.env.CLIENT_INDEX ?? 0);
 const count = Number(process.env.COUNT ?? 500);
+const kind = process.env.CLIENT_KIND ?? 'light';
+if (kind !== 'light' && kind !== 'socket.io')
+  throw new Error(`CLIENT_KIND=${kind}: expected light or socket.io`);
 const jwt = new JwtService({ secret: JWT_SECRET });
 
 interface PhaseStats {
@@ -44,7 +51,7 @@ let disconnects = 0;
 let strays = 0;
 let sampleBytes = 0;
 let cpuMark = process.cpuUsage();
-const sockets: Socket[] = [];
+const sockets: Array<{ connected: boolean }> = [];
 
 function onEvent(event: BenchClientEvent): void {
   const t = now();
@@ -53,13 +60,25 @@ function onEvent(event: BenchClientEvent): void {
     strays++;
     return;
   }
+  if (sampleBytes === 0)
+    sampleBytes = Buffer.byteLength(JSON.stringify([EVENT_TYPE, event]));
+  record(t, data.phase, data.q, data.sentAt);
+}
+
+function onLightEvent(event: LightEvent): void {
+  const t = now();
+  if (sampleBytes === 0) sampleBytes = event.bytes;
+  record(t, event.phase, event.q, event.sentAt);
+}
+
+function record(t: number, phase: number, q: number, sentAt: number): void {
   received++;
   const bin = Math.floor(t / BIN_MS);
   bins.set(bin, (bins.get(bin) ?? 0) + 1);
-  let stats = phases.get(data.phase);
+  let stats = phases.get(phase);
   if (!stats)
     phases.set(
-      data.phase,
+      phase,
       (stats = {
         received: 0,
         quarters: [
@@ -71,14 +90,33 @@ function onEvent(event: BenchClientEvent): void {
       }),
     );
   stats.received++;
-  stats.quarters[data.q].add(t - data.sentAt);
-  if (sampleBytes === 0)
-    sampleBytes = Buffer.byteLength(JSON.stringify([EVENT_TYPE, event]));
+  stats.quarters[q].add(t - sentAt);
+}
+
+async function connectLight(url: string, userId: string): Promise<number> {
+  const t0 = now();
+  const socket = await LightSocket.open(
+    url,
+    { token: jwt.sign({ sub: userId }, { expiresIn: 3600 }) },
+    EVENT_TYPE,
+    onLightEvent,
+    () => disconnects++,
+  ).catch((error: Error) => {
+    throw new Error(`${userId}: ${error.message}`);
+  });
+  sockets.push(socket);
+  const ack = (await socket.emitWithAck('subscribe', { room: ROOM })) as {
+    ok?: boolean;
+  };
+  if (ack?.ok !== true)
+    throw new Error(`${userId}: subscribe refused: ${JSON.stringify(ack)}`);
+  return now() - t0;
 }
 
 function connectOne(url: string, userId: string): Promise<number> {
+  if (kind === 'light') return connectLight(url, userId);
   const t0 = now();
-  const socket = io(url, {
+  const socket: Socket = io(url, {
     transports: ['websocket'],
     auth: { token: jwt.sign({ sub: userId }, { expiresIn: 3600 }) },
     reconnection: false,
@@ -172,6 +210,7 @@ onCommand(async message => {
         strays,
         cpuUs,
         connected: sockets.filter(s => s.connected).length,
+        ...memory(),
       });
       break;
     }

@@ -3,9 +3,10 @@
  * `{ kind: 'publish', phase, rate, durationMs }` it publishes `rate` events a
  * second for `durationMs` on a fixed schedule (event i is due at t0 + i / rate;
  * whatever is due is sent on each timer tick, so a late tick catches up), each
- * carrying its send time, and replies `published` once every publish settled.
+ * carrying its send time, and replies `published` once every publish settled;
+ * `memory` replies its RSS now and at peak.
  */
-import { cpuSince, fail, now, onCommand, report } from '../lib/ipc.js';
+import { cpuSince, fail, memory, now, onCommand, report } from '../lib/ipc.js';
 import { makeEventData, type GatewayBenchData } from './common.js';
 
 export interface RoomPublisher {
@@ -89,6 +90,8 @@ export function runPublisher(start: () => Promise<RoomPublisher>): void {
             Number(message.durationMs),
           );
           report({ kind: 'published', phase: message.phase, ...result });
+        } else if (message.kind === 'memory') {
+          report({ kind: 'memory', ...memory() });
         } else if (message.kind === 'exit') {
           await Promise.race([
             publisher.close(),

@@ -40,7 +40,7 @@ import { flag, numberFlag } from '../lib/flags.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 // dist/bench/gateway → the repository's bench/results.
 const RESULTS = join(HERE, '..', '..', '..', 'bench', 'results');
-const TARGET_THROUGHPUT_RATIO = 0.8;
+const TARGET_THROUGHPUT_RATIO = 1.0;
 const TARGET_MEMORY_RATIO = 1.2;
 
 type Side = 'ours' | 'baseline';
@@ -65,14 +65,24 @@ const fixedRates = flag('rates')
   ?.split(',')
   .map(Number)
   .filter(r => r > 0);
-const custom = process.argv.slice(2).some(arg => arg !== '--quick');
+const clientKind = flag('client') ?? 'light';
+if (clientKind !== 'light' && clientKind !== 'socket.io')
+  throw new Error(`--client=${clientKind}: expected light or socket.io`);
+const custom = process.argv
+  .slice(2)
+  .some(arg => arg !== '--quick' && !arg.startsWith('--reps='));
 
-const sockets = Math.round(numberFlag('sockets', quick ? 500 : 2000));
+const sockets = Math.round(numberFlag('sockets', 2000));
 const params = {
   mode: quick ? 'quick' : 'full',
-  reps: Math.round(numberFlag('reps', quick ? 2 : 3)),
+  reps: Math.round(numberFlag('reps', quick ? 2 : 5)),
   sockets,
-  clientProcesses: 4,
+  /**
+   * The load generator: `light` (`LightSocket`, the same wire protocol at a
+   * fraction of socket.io-client's CPU) or `socket.io` (socket.io-client).
+   */
+  clientKind,
+  clientProcesses: Math.round(numberFlag('client-processes', 2)),
   /** Handshakes in flight per client process while connecting. */
   connectConcurrency: 25,
   /** Events/s of the latency phase (deliveries/s = this x sockets). */
@@ -122,9 +132,16 @@ interface StepResult {
   cpuUsPerDelivery: {
     server: number;
     clients: number;
+    redis: number;
     publisherPerEvent: number;
     redisPerEvent: number;
   };
+  /**
+   * Share of one core each process used over the step (publish window +
+   * grace): a client process near 1 would mean the clients, not the server,
+   * set the pace.
+   */
+  coreShare: { server: number; clients: number[]; redis: number };
   publisher: { maxLagMs: number; maxInFlight: number; failures: number };
 }
 
@@ -151,12 +168,25 @@ interface SideRun {
     rssEndMb: number;
     heapEndMb: number;
   };
+  /** RSS of every process of the side at the end of the repetition, and its peak (MB). */
+  processes: {
+    server: ProcessMemory;
+    publisher: ProcessMemory;
+    clients: ProcessMemory[];
+    /** redis-server, shared by both sides: RSS, and for the peak its used_memory_peak. */
+    redis: ProcessMemory;
+  };
   bytesPerEvent: number;
   latency: StepResult;
   steps: StepResult[];
   sustainedEventsPerSec: number;
   sustainedDeliveriesPerSec: number;
   peakDeliveredPerSec: number;
+}
+
+interface ProcessMemory {
+  rssMb: number;
+  maxRssMb: number;
 }
 
 /** The commit measured, and whether the library had uncommitted changes (the build is of the working tree). */
@@ -226,15 +256,33 @@ class SideHarness {
 
   async memory(): Promise<{
     rssMb: number;
+    maxRssMb: number;
     heapUsedMb: number;
     sockets: number;
   }> {
     const m = await this.ask(this.server, { kind: 'memory' }, 'memory');
     return {
       rssMb: Number(m.rssMb),
+      maxRssMb: Number(m.maxRssMb),
       heapUsedMb: Number(m.heapUsedMb),
       sockets: Number(m.sockets),
     };
+  }
+
+  /** RSS now and at peak of the publisher and the client processes. */
+  async otherMemory(): Promise<{
+    publisher: ProcessMemory;
+    clients: ProcessMemory[];
+  }> {
+    const [published, totals] = await Promise.all([
+      this.ask(this.publisher, { kind: 'memory' }, 'memory'),
+      this.askClients({ kind: 'totals' }, 'totals'),
+    ]);
+    const pick = (m: BenchMessage): ProcessMemory => ({
+      rssMb: round(Number(m.rssMb), 1),
+      maxRssMb: round(Number(m.maxRssMb), 1),
+    });
+    return { publisher: pick(published), clients: totals.map(pick) };
   }
 
   async connect(url: string): Promise<SideRun['connect']> {
@@ -285,6 +333,7 @@ class SideHarness {
       this.askClients({ kind: 'totals' }, 'totals'),
     ]);
     const redisBefore = await redisCpuUs(this.admin);
+    const tBefore = now();
     const published = await this.ask(
       this.publisher,
       { kind: 'publish', phase, rate, durationMs },
@@ -308,6 +357,7 @@ class SideHarness {
       this.askClients({ kind: 'totals' }, 'totals'),
       redisCpuUs(this.admin),
     ]);
+    const wallUs = (now() - tBefore) * 1000;
     const all = new Histogram();
     const quarters = [0, 1, 2, 3].map(() => new Histogram());
     let received = 0;
@@ -362,8 +412,14 @@ class SideHarness {
       cpuUsPerDelivery: {
         server: Number(serverCpu.cpuUs) / Math.max(1, received),
         clients: clientCpu / Math.max(1, received),
+        redis: (redisAfter - redisBefore) / Math.max(1, received),
         publisherPerEvent: Number(published.cpuUs) / sent,
         redisPerEvent: (redisAfter - redisBefore) / sent,
+      },
+      coreShare: {
+        server: round(Number(serverCpu.cpuUs) / wallUs, 3),
+        clients: totals.map(t => round(Number(t.cpuUs) / wallUs, 3)),
+        redis: round((redisAfter - redisBefore) / wallUs, 3),
       },
       publisher: {
         maxLagMs: Number(published.maxLagMs),
@@ -379,7 +435,8 @@ function describeStep(s: StepResult): string {
     `${fmt(s.rate, 1)} ev/s = ${fmt(s.targetDeliveriesPerSec)} deliveries/s: got ${fmt(s.receivedRatio * 100, 1)}%, ` +
     `${fmt(s.deliveredPerSec)} delivered/s, p50 ${fmt(s.p50Ms, 1)} ms, p99 ${fmt(s.p99Ms, 1)} ms ` +
     `(q1 p50 ${fmt(s.firstQuarterP50Ms, 1)}, q4 p50 ${fmt(s.lastQuarterP50Ms, 1)}), ` +
-    `server ${fmt(s.cpuUsPerDelivery.server, 2)} µs/delivery, clients ${fmt(s.cpuUsPerDelivery.clients, 2)} µs/delivery` +
+    `server ${fmt(s.cpuUsPerDelivery.server, 2)} µs/delivery, clients ${fmt(s.cpuUsPerDelivery.clients, 2)} µs/delivery; ` +
+    `cores: server ${fmt(s.coreShare.server, 2)}, clients ${s.coreShare.clients.map(c => fmt(c, 2)).join('+')}, redis ${fmt(s.coreShare.redis, 2)}` +
     (s.keptUp ? ' — keeps up' : ` — FALLS BEHIND (${s.why})`)
   );
 }
@@ -510,7 +567,7 @@ async function startSide(
     const child = BenchChild.start(
       `${side} clients ${i}`,
       join(HERE, 'clients.js'),
-      { CLIENT_INDEX: String(i), COUNT: String(n) },
+      { CLIENT_INDEX: String(i), COUNT: String(n), CLIENT_KIND: clientKind },
     );
     children.push(child);
     return child;
@@ -618,6 +675,17 @@ async function runRep(
     const runs: SideRun[] = [];
     for (const side of live) {
       const end = await side.harness.memory();
+      const others = await side.harness.otherMemory();
+      const redisMemory = await admin.info('memory');
+      const redisField = (name: string): number =>
+        round(
+          Number(
+            new RegExp(`^${name}:([0-9]+)`, 'm').exec(redisMemory)?.[1] ?? NaN,
+          ) /
+            1024 /
+            1024,
+          1,
+        );
       const ramp = side.ramp!;
       const best = ramp.sustained;
       const run: SideRun = {
@@ -638,6 +706,17 @@ async function runRep(
           ),
           rssEndMb: end.rssMb,
           heapEndMb: end.heapUsedMb,
+        },
+        processes: {
+          server: {
+            rssMb: round(end.rssMb, 1),
+            maxRssMb: round(end.maxRssMb, 1),
+          },
+          ...others,
+          redis: {
+            rssMb: redisField('used_memory_rss'),
+            maxRssMb: redisField('used_memory_peak'),
+          },
         },
         bytesPerEvent: side.harness.lastBytes,
         latency: side.latency!,
@@ -676,6 +755,7 @@ function summarize(runs: SideRun[], side: Side) {
     peakDeliveredPerSec: med(r => r.peakDeliveredPerSec, 0),
     latencyP50Ms: med(r => r.latency.p50Ms, 2),
     latencyP99Ms: med(r => r.latency.p99Ms, 2),
+    latencyMaxMs: med(r => r.latency.maxMs, 2),
     latencyServerCpuUsPerDelivery: med(
       r => r.latency.cpuUsPerDelivery.server,
       2,
@@ -684,6 +764,7 @@ function summarize(runs: SideRun[], side: Side) {
       r => r.latency.cpuUsPerDelivery.clients,
       2,
     ),
+    latencyRedisCpuUsPerDelivery: med(r => r.latency.cpuUsPerDelivery.redis, 3),
     latencyPublisherCpuUsPerEvent: med(
       r => r.latency.cpuUsPerDelivery.publisherPerEvent,
       1,
@@ -692,16 +773,46 @@ function summarize(runs: SideRun[], side: Side) {
       r => r.latency.cpuUsPerDelivery.redisPerEvent,
       1,
     ),
+    /** At the sustained step: server and redis CPU per delivery, and the busiest client process' share of a core. */
+    sustainedServerCpuUsPerDelivery: med(
+      r => sustainedStep(r)?.cpuUsPerDelivery.server ?? NaN,
+      2,
+    ),
+    sustainedRedisCpuUsPerDelivery: med(
+      r => sustainedStep(r)?.cpuUsPerDelivery.redis ?? NaN,
+      3,
+    ),
+    sustainedServerCoreShare: med(
+      r => sustainedStep(r)?.coreShare.server ?? NaN,
+      2,
+    ),
+    sustainedBusiestClientCoreShare: med(
+      r => Math.max(...(sustainedStep(r)?.coreShare.clients ?? [NaN])),
+      2,
+    ),
     rssPerSocketKb: med(r => r.server.rssPerSocketKb, 2),
     heapPerSocketKb: med(r => r.server.heapPerSocketKb, 2),
     rssBeforeMb: med(r => r.server.rssBeforeMb, 1),
     rssAfterMb: med(r => r.server.rssAfterMb, 1),
     rssEndMb: med(r => r.server.rssEndMb, 1),
+    serverMaxRssMb: med(r => r.processes.server.maxRssMb, 1),
+    publisherRssEndMb: med(r => r.processes.publisher.rssMb, 1),
+    publisherMaxRssMb: med(r => r.processes.publisher.maxRssMb, 1),
+    clientRssEndMb: med(r => median(r.processes.clients.map(c => c.rssMb)), 1),
+    clientMaxRssMb: med(
+      r => Math.max(...r.processes.clients.map(c => c.maxRssMb)),
+      1,
+    ),
     connectTotalMs: med(r => r.connect.totalMs, 0),
     connectP50Ms: med(r => r.connect.p50Ms, 2),
     connectP99Ms: med(r => r.connect.p99Ms, 2),
     bytesPerEvent: med(r => r.bytesPerEvent, 0),
   };
+}
+
+/** The ramp step a run's sustained figure comes from. */
+function sustainedStep(run: SideRun): StepResult | undefined {
+  return run.steps.find(s => s.keptUp && s.rate === run.sustainedEventsPerSec);
 }
 
 async function main(): Promise<void> {
@@ -740,7 +851,7 @@ async function main(): Promise<void> {
     ) as Partial<Record<Side, ReturnType<typeof summarize>>>;
     const ours = summary.ours;
     const base = summary.baseline;
-    const ratio =
+    const ratios =
       ours && base
         ? {
             sustainedDeliveriesPerSec: round(
@@ -753,11 +864,23 @@ async function main(): Promise<void> {
             ),
             latencyP50: round(ours.latencyP50Ms / base.latencyP50Ms, 3),
             latencyP99: round(ours.latencyP99Ms / base.latencyP99Ms, 3),
+            latencyMax: round(ours.latencyMaxMs / base.latencyMaxMs, 3),
             serverCpuPerDelivery: round(
               ours.latencyServerCpuUsPerDelivery /
                 base.latencyServerCpuUsPerDelivery,
               3,
             ),
+            sustainedServerCpuPerDelivery: round(
+              ours.sustainedServerCpuUsPerDelivery /
+                base.sustainedServerCpuUsPerDelivery,
+              3,
+            ),
+            redisCpuPerDelivery: round(
+              ours.latencyRedisCpuUsPerDelivery /
+                base.latencyRedisCpuUsPerDelivery,
+              3,
+            ),
+            serverRssEnd: round(ours.rssEndMb / base.rssEndMb, 3),
             rssPerSocket: round(ours.rssPerSocketKb / base.rssPerSocketKb, 3),
             connectTotal: round(ours.connectTotalMs / base.connectTotalMs, 3),
             connectP50: round(ours.connectP50Ms / base.connectP50Ms, 3),
@@ -785,6 +908,9 @@ async function main(): Promise<void> {
                   b.latency.cpuUsPerDelivery.server,
                 3,
               ),
+              latencyP50: round(o.latency.p50Ms / b.latency.p50Ms, 3),
+              latencyP99: round(o.latency.p99Ms / b.latency.p99Ms, 3),
+              latencyMax: round(o.latency.maxMs / b.latency.maxMs, 3),
             };
           })
         : undefined;
@@ -795,18 +921,21 @@ async function main(): Promise<void> {
       serverCpuPerDelivery: median(
         pairedRatios.map(p => p.serverCpuPerDelivery),
       ),
+      latencyP99: median(pairedRatios.map(p => p.latencyP99)),
     };
-    const targets = ratio
+    const ratio = ratios?.sustainedDeliveriesPerSec;
+    const rssPerSocketRatio = ratios?.rssPerSocket;
+    const targets = ratios
       ? {
           throughput: {
             target: `>= ${TARGET_THROUGHPUT_RATIO}`,
-            ratio: ratio.sustainedDeliveriesPerSec,
-            met: ratio.sustainedDeliveriesPerSec >= TARGET_THROUGHPUT_RATIO,
+            ratio: ratios.sustainedDeliveriesPerSec,
+            met: ratios.sustainedDeliveriesPerSec >= TARGET_THROUGHPUT_RATIO,
           },
           memory: {
             target: `<= ${TARGET_MEMORY_RATIO}`,
-            ratio: ratio.rssPerSocket,
-            met: ratio.rssPerSocket <= TARGET_MEMORY_RATIO,
+            ratio: ratios.rssPerSocket,
+            met: ratios.rssPerSocket <= TARGET_MEMORY_RATIO,
           },
         }
       : undefined;
@@ -832,7 +961,11 @@ async function main(): Promise<void> {
           params,
           runs,
           median: summary,
+          /** Headline: median sustained deliveries/s, ours / baseline. */
           ratio,
+          /** Median server RSS per socket, ours / baseline. */
+          rssPerSocketRatio,
+          ratios,
           pairedRatios,
           medianPairedRatio,
           targets,
@@ -864,32 +997,38 @@ async function main(): Promise<void> {
             'sustained deliveries/s',
             s => s.sustainedDeliveriesPerSec,
             0,
-            ratio?.sustainedDeliveriesPerSec,
+            ratios?.sustainedDeliveriesPerSec,
           ),
           row('  (events/s)', s => s.sustainedEventsPerSec, 1),
           row(
             'peak delivered/s (overload)',
             s => s.peakDeliveredPerSec,
             0,
-            ratio?.peakDeliveredPerSec,
+            ratios?.peakDeliveredPerSec,
           ),
           row(
             `latency p50 at ${params.latencyRate} ev/s, ms`,
             s => s.latencyP50Ms,
             1,
-            ratio?.latencyP50,
+            ratios?.latencyP50,
           ),
           row(
             `latency p99 at ${params.latencyRate} ev/s, ms`,
             s => s.latencyP99Ms,
             1,
-            ratio?.latencyP99,
+            ratios?.latencyP99,
           ),
           row(
             'server CPU µs/delivery (latency phase)',
             s => s.latencyServerCpuUsPerDelivery,
             2,
-            ratio?.serverCpuPerDelivery,
+            ratios?.serverCpuPerDelivery,
+          ),
+          row(
+            `latency max at ${params.latencyRate} ev/s, ms`,
+            s => s.latencyMaxMs,
+            1,
+            ratios?.latencyMax,
           ),
           row(
             'clients CPU µs/delivery (latency phase)',
@@ -897,31 +1036,55 @@ async function main(): Promise<void> {
             2,
           ),
           row(
+            'redis CPU µs/delivery (latency phase)',
+            s => s.latencyRedisCpuUsPerDelivery,
+            3,
+            ratios?.redisCpuPerDelivery,
+          ),
+          row(
+            'server CPU µs/delivery (sustained step)',
+            s => s.sustainedServerCpuUsPerDelivery,
+            2,
+            ratios?.sustainedServerCpuPerDelivery,
+          ),
+          row(
+            'server / busiest client process, cores (sustained step)',
+            s => s.sustainedServerCoreShare,
+            2,
+          ),
+          row('', s => s.sustainedBusiestClientCoreShare, 2),
+          row(
             'server RSS per socket, KB',
             s => s.rssPerSocketKb,
             1,
-            ratio?.rssPerSocket,
+            ratios?.rssPerSocket,
           ),
           row('server heap per socket, KB', s => s.heapPerSocketKb, 1),
           row('server RSS before / after connect, MB', s => s.rssBeforeMb, 1),
           row('', s => s.rssAfterMb, 1),
+          row('server RSS end / peak, MB', s => s.rssEndMb, 1),
+          row('', s => s.serverMaxRssMb, 1),
+          row('publisher RSS end / peak, MB', s => s.publisherRssEndMb, 1),
+          row('', s => s.publisherMaxRssMb, 1),
+          row('client process RSS end / peak, MB', s => s.clientRssEndMb, 1),
+          row('', s => s.clientMaxRssMb, 1),
           row(
             'connect all sockets, ms',
             s => s.connectTotalMs,
             0,
-            ratio?.connectTotal,
+            ratios?.connectTotal,
           ),
           row(
             'connect per socket p50, ms',
             s => s.connectP50Ms,
             1,
-            ratio?.connectP50,
+            ratios?.connectP50,
           ),
           row(
             'connect per socket p99, ms',
             s => s.connectP99Ms,
             1,
-            ratio?.connectP99,
+            ratios?.connectP99,
           ),
           row('bytes per event to a socket', s => s.bytesPerEvent, 0),
         ],

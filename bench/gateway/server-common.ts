@@ -1,6 +1,7 @@
 /**
  * The IPC side of both server children: reports its port when ready, then
- * answers `memory` (RSS and heap after a full GC when run with --expose-gc)
+ * answers `memory` (RSS and heap after a full GC when run with --expose-gc,
+ * and the peak RSS)
  * and `cpu` (CPU time since the last `cpu` call) until the parent says `exit`.
  */
 import { cpuSince, fail, onCommand, report } from '../lib/ipc.js';
@@ -9,6 +10,7 @@ const gc = (globalThis as { gc?: () => void }).gc;
 
 async function settledMemory(): Promise<{
   rssMb: number;
+  maxRssMb: number;
   heapUsedMb: number;
   externalMb: number;
   gc: boolean;
@@ -23,6 +25,8 @@ async function settledMemory(): Promise<{
   const usage = process.memoryUsage();
   return {
     rssMb: usage.rss / 1024 / 1024,
+    // resourceUsage().maxRSS is in kilobytes.
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
     heapUsedMb: usage.heapUsed / 1024 / 1024,
     externalMb: (usage.external + usage.arrayBuffers) / 1024 / 1024,
     gc: gc !== undefined,

@@ -7,6 +7,7 @@ import {
   type ResolvedGatewayConfig,
 } from './gateway.config.js';
 import { GatewayRedis } from './gateway-redis.js';
+import { coalesceFlushedWrites } from './write-coalescing.js';
 
 type AllowRequest = NonNullable<ServerOptions['allowRequest']>;
 type CorsDelegate = Extract<
@@ -17,8 +18,9 @@ type CorsDelegate = Extract<
 /**
  * How the gateway's socket.io server is built: the engine settings from the
  * gateway options (`maxHttpBufferSize`, `transports`, `corsOrigins`, handshakes
- * refused while shutting down), the Redis adapter between instances, and the
- * connections behind it. `EventBusIoAdapter` reads it from the app it is given
+ * refused while shutting down), the Redis adapter between instances, the
+ * connections behind it, and one write per socket for packets flushed together
+ * (`coalesceFlushedWrites`). `EventBusIoAdapter` reads it from the app it is given
  * and applies it in `createIOServer()`; the gateway checks at bootstrap that
  * its server was built that way.
  */
@@ -90,6 +92,7 @@ export class GatewayEngine implements OnApplicationShutdown {
   attach(server: Server): void {
     this.server = server;
     if (this.redis) server.adapter(this.redis.socketIoAdapter() as never);
+    coalesceFlushedWrites(server);
   }
 
   /** Whether `server` was built through `EventBusIoAdapter`. */

@@ -7,6 +7,7 @@ import type { Subscription } from '../interfaces/publish.interface.js';
 import { targetRoom } from '../rooms/room-names.js';
 import type { GatewayCounters } from './gateway-counters.js';
 import type { ClientEvent } from './interfaces.js';
+import { LiveSinceJoin } from './live-since-join.js';
 
 /** How long ids replayed to a socket are kept from reaching it live again. */
 const REPLAYED_IDS_TTL_MS = 10_000;
@@ -74,12 +75,12 @@ export class RoomDelivery {
    */
   private readonly replayed: PerRoomSocket<Set<string>> = new Map();
   /**
-   * room → socket id → ids of the live events the socket got there since it
-   * joined (for LIVE_IDS_TTL_MS): a replay into a room the socket is already
-   * in leaves them out (its own rooms are joined on connect, before the
-   * client's `subscribe` with `lastEventId` arrives).
+   * The ids of the live events each socket got in a room since it joined (for
+   * LIVE_IDS_TTL_MS): a replay into a room the socket is already in leaves
+   * them out (its own rooms are joined on connect, before the client's
+   * `subscribe` with `lastEventId` arrives).
    */
-  private readonly liveSince: PerRoomSocket<Set<string>> = new Map();
+  private readonly liveSince = new LiveSinceJoin(LIVE_IDS_TTL_MS, LIVE_IDS_MAX);
 
   constructor(
     private readonly router: EventRouter,
@@ -108,12 +109,12 @@ export class RoomDelivery {
 
   /** Starts keeping the ids of the live events `socketId` gets in `room` (see `liveSince`). */
   watchLive(room: string, socketId: string, initial?: Set<string>): void {
-    keepIds(this.liveSince, room, socketId, new Set(initial), LIVE_IDS_TTL_MS);
+    this.liveSince.joined(room, socketId, initial);
   }
 
-  /** Ids of the live events `socketId` got in `room` since it joined (while kept). */
+  /** Ids of the live events `socketId` got in `room` since it joined, until now (while kept). */
   seenLive(room: string, socketId: string): Set<string> | undefined {
-    return this.liveSince.get(room)?.get(socketId);
+    return this.liveSince.seen(room, socketId);
   }
 
   /** Keeps `ids` from reaching `socketId` live in `room` for a while: they were just replayed. */
@@ -139,12 +140,13 @@ export class RoomDelivery {
 
   /** The socket left `room`. */
   left(room: string, socketId: string): void {
-    this.liveSince.get(room)?.delete(socketId);
+    this.liveSince.left(room, socketId);
   }
 
   /** The socket disconnected: nothing is held for it any more. */
   disconnected(socketId: string): void {
     for (const waiting of this.recovering.values()) waiting.delete(socketId);
+    this.liveSince.gone(socketId);
   }
 
   private deliver(event: EventEnvelope): void {
@@ -162,10 +164,7 @@ export class RoomDelivery {
           if (ids.has(event.id)) target = target.except(socketId);
       target.emit(event.type, payload);
       this.counters.eventsEmitted++;
-      const watching = this.liveSince.get(room);
-      if (watching)
-        for (const ids of watching.values())
-          if (ids.size < LIVE_IDS_MAX) ids.add(event.id);
+      this.liveSince.delivered(room, event.id);
     } catch (error) {
       this.logger.limited(
         'emit failed',
