@@ -71,8 +71,8 @@ export class EventRouter implements OnModuleInit, OnApplicationShutdown {
     // One logger with the publisher: the per-kind rate limits (malformed messages) are shared.
     this.logger = publisher.logger;
     this.codec = new EventCodec(config.limits);
-    transport.setSink((route, payload, channel) =>
-      this.receive(route, payload, channel),
+    transport.setSink((route, payload, channel, problem) =>
+      this.receive(route, payload, channel, problem),
     );
   }
 
@@ -236,11 +236,19 @@ export class EventRouter implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** One message from the transport: decoded once, dispatched to every handler it reaches. */
-  private receive(route: string, payload: string, channel: string): void {
+  private receive(
+    route: string,
+    payload: string,
+    channel: string,
+    problem?: string,
+  ): void {
     const records = this.routes.match(route);
     if (records.length === 0) return;
     this.metrics.received++;
-    const decoded = this.codec.decode(payload);
+    const decoded =
+      problem === undefined
+        ? this.codec.decode(payload)
+        : { ok: false as const, reason: problem };
     // NOTE: a `#` route carries events of every type (the gateway's); a type channel only its own.
     const internal = isInternalRoute(route);
     if (!decoded.ok || (!internal && decoded.envelope.type !== route)) {
