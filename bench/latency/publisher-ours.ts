@@ -2,10 +2,11 @@
  * Publisher child, the bus side: a Nest application context with EventBusModule
  * on Redis; each event is `eventBus.publish('bench.tick', data)`. With
  * BENCH_BATCH_PUBLISHES=false the bus runs with `redis.batchPublishes: false`
- * (one PUBLISH per event instead of one script call per tick). env: REDIS_URL.
+ * (one PUBLISH per event instead of one script call per tick); with
+ * BENCH_FRAMES (JSON) it has that `redis.frames`. env: REDIS_URL.
  */
 import 'reflect-metadata';
-import { startBenchBus } from '../lib/bus-app.js';
+import { benchFramesOptions, startBenchBus } from '../lib/bus-app.js';
 import { fail } from '../lib/ipc.js';
 import { EVENT_TYPE } from '../fanout/payload.js';
 import { makeLatencyData, runRatePublisher } from './common.js';
@@ -16,7 +17,7 @@ runRatePublisher(async () => {
   const { bus, close } = await startBenchBus(
     'bench-publisher',
     batchPublishes
-      ? {}
+      ? benchFramesOptions()
       : { redis: { url: process.env.REDIS_URL, batchPublishes: false } },
   );
   return {

@@ -6,13 +6,15 @@
  * 1,000 publishes in flight). Latency runs from the creation of the data in the
  * publisher (`sentAt` in the payload) to the handler call in the subscriber,
  * both read as `performance.timeOrigin + performance.now()` (bench/lib/ipc.ts).
- * Three sides, in an order rotated every repetition: the bus (`publish` →
- * `@OnEvent`), the bus with `redis.batchPublishes: false`, and raw ioredis
- * (auto-pipelined PUBLISH → SUBSCRIBE + JSON.parse). Writes
+ * Four sides, in an order rotated every repetition: the bus (`publish` →
+ * `@OnEvent`), the bus with `redis.batchPublishes: false`, the bus whose
+ * publisher has `redis.frames` on (its subscriber is the default bus), and raw
+ * ioredis (auto-pipelined PUBLISH → SUBSCRIBE + JSON.parse). Writes
  * bench/results/fanout-latency.json (any flag but --reps: a .custom.tmp.json).
  *
  * Flags: --reps=N (5), --rate=N (5000), --seconds=N (10), --warmup-seconds=N (1),
- * --window=N (1000), --only=ours,ours-unbatched,baseline,
+ * --window=N (1000), --only=ours,ours-unbatched,frames,baseline,
+ * --frames-options=JSON (the frames side's `redis.frames`, default `true`),
  * --child-node-arg=FLAG and --publisher-node-arg=FLAG (repeatable; e.g.
  * --publisher-node-arg=--trace-gc, then bench/latency/gc-summary.ts on the log).
  */
@@ -35,11 +37,14 @@ const SCENARIO = 'fanout-latency';
 const TARGET_P99_MS = 1.0;
 const ISSUE_P99_MS = { nestTransportRedis: 1.5, raw: 0.3, ours: 7.3 };
 
-type Side = 'ours' | 'ours-unbatched' | 'baseline';
-const SIDES: Side[] = ['ours', 'ours-unbatched', 'baseline'];
+type Side = 'ours' | 'ours-unbatched' | 'frames' | 'baseline';
+const SIDES: Side[] = ['ours', 'ours-unbatched', 'frames', 'baseline'];
+/** Issue 17's frames target: p99 at most this, at 5,000 ev/s and near raw's top rate. */
+const TARGET_FRAMES_P99_MS = 2.0;
 const LABEL: Record<Side, string> = {
   ours: 'ours (event bus, defaults)',
   'ours-unbatched': 'ours, redis.batchPublishes: false',
+  frames: 'ours, redis.frames',
   baseline: 'baseline (raw ioredis)',
 };
 const SCRIPTS: Record<
@@ -56,6 +61,11 @@ const SCRIPTS: Record<
     publisher: 'publisher-ours.js',
     env: { BENCH_BATCH_PUBLISHES: 'false' },
   },
+  frames: {
+    subscriber: 'subscriber-ours.js',
+    publisher: 'publisher-ours.js',
+    env: {},
+  },
   baseline: {
     subscriber: 'subscriber-raw.js',
     publisher: 'publisher-raw.js',
@@ -64,6 +74,12 @@ const SCRIPTS: Record<
 };
 
 const log = (line: string): void => console.log(`[bench] ${line}`);
+
+function framesOptions(): string {
+  const options = flag('frames-options') ?? 'true';
+  JSON.parse(options);
+  return options;
+}
 
 function readParams() {
   const only = flag('only')?.split(',');
@@ -82,6 +98,7 @@ function readParams() {
     warmupSeconds: intFlag('warmup-seconds', 1),
     window: Math.max(1, intFlag('window', 1000)),
     sides: SIDES.filter(side => !only || only.includes(side)),
+    framesOptions: framesOptions(),
     childNodeArgs: repeated('child-node-arg'),
     publisherNodeArgs: repeated('publisher-node-arg'),
     custom: process.argv.slice(2).some(arg => !arg.startsWith('--reps=')),
@@ -162,7 +179,8 @@ async function runSide(
   redisCpu: () => Promise<number>,
 ): Promise<LatencyRun> {
   const scripts = SCRIPTS[side];
-  const env = { REDIS_URL: redisUrl, ...scripts.env };
+  const env: Record<string, string> = { REDIS_URL: redisUrl, ...scripts.env };
+  if (side === 'frames') env.BENCH_FRAMES = params.framesOptions;
   const children: BenchChild[] = [];
   try {
     const subscriber = BenchChild.start(
@@ -405,6 +423,7 @@ async function main(): Promise<void> {
         eventType: EVENT_TYPE,
         channel: CHANNEL,
         sides: params.sides,
+        framesOptions: JSON.parse(params.framesOptions) as unknown,
         childNodeArgs: params.childNodeArgs,
         publisherNodeArgs: params.publisherNodeArgs,
         custom: params.custom,
@@ -424,13 +443,19 @@ async function main(): Promise<void> {
       median: median_,
       ratio: ratioTo(ours),
       ratioUnbatched: ratioTo(median_['ours-unbatched']),
+      ratioFrames: ratioTo(median_.frames),
       pairedP99Ratios: {
         ours: paired('ours'),
         'ours-unbatched': paired('ours-unbatched'),
+        frames: paired('frames'),
       },
       target: {
         p99Ms: TARGET_P99_MS,
         met: ours ? ours.latencyMs.p99 <= TARGET_P99_MS : undefined,
+        framesP99Ms: TARGET_FRAMES_P99_MS,
+        framesMet: median_.frames
+          ? median_.frames.latencyMs.p99 <= TARGET_FRAMES_P99_MS
+          : undefined,
         issueReferenceP99Ms: ISSUE_P99_MS,
       },
     };

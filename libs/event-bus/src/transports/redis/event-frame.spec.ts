@@ -20,7 +20,7 @@ const envelope = (n: number, data: unknown = { n }): string =>
 describe('event frames', () => {
   it('round-trips envelopes in order, byte for byte', () => {
     const payloads = [1, 2, 3].map(n => envelope(n));
-    const frame = encodeFrame(payloads);
+    const frame = encodeFrame(payloads).toString();
     expect(isFrame(frame)).toBe(true);
     expect(readFrame(frame)).toEqual({ events: payloads });
   });
@@ -32,11 +32,21 @@ describe('event frames', () => {
     ];
     // JSON writes control characters as \u escapes: the raw marker never appears inside an envelope.
     for (const payload of tricky) expect(payload).not.toContain(FRAME_MARKER);
-    const { events, problem } = readFrame(encodeFrame(tricky));
+    const { events, problem } = readFrame(encodeFrame(tricky).toString());
     expect(problem).toBeUndefined();
     expect(events.map(e => codec.decode(e))).toEqual(
       tricky.map(e => ({ ok: true, envelope: JSON.parse(e) })),
     );
+  });
+
+  it('counts the bytes of non-ASCII envelopes itself, or takes the count given', () => {
+    const payloads = [envelope(1, { t: 'é📷' }), envelope(2)];
+    const frame = encodeFrame(payloads);
+    expect(frame.length).toBe(
+      Buffer.byteLength(payloads[0]) + Buffer.byteLength(payloads[1]) + 2,
+    );
+    expect(encodeFrame(payloads, frame.length).equals(frame)).toBe(true);
+    expect(readFrame(frame.toString('utf8')).events).toEqual(payloads);
   });
 
   it('tells no JSON text for a frame: the marker is not JSON whitespace', () => {

@@ -13,11 +13,27 @@ const MARKER_CODE = 0x1e;
 
 /**
  * Wire format of a frame: `RS env1 RS env2 … RS envN` (RS = FRAME_MARKER, each
- * env the envelope's JSON exactly as it would travel alone), N >= 2. The
+ * env the envelope's JSON exactly as it would travel alone, UTF-8), N >= 2. The
  * publisher never frames a lone event: it sends the plain envelope.
+ *
+ * Built as a Buffer, each envelope encoded straight into it: no joined string
+ * is made, and the frame waits for its reply (ioredis keeps a command's
+ * arguments until then) outside the V8 heap, so a scavenge while frames are in
+ * flight neither copies nor promotes it.
+ *
+ * @param bytes the frame's size when the caller counted it: every envelope's UTF-8 bytes plus one per marker
  */
-export function encodeFrame(payloads: readonly string[]): string {
-  return FRAME_MARKER + payloads.join(FRAME_MARKER);
+export function encodeFrame(
+  payloads: readonly string[],
+  bytes = payloads.reduce((sum, p) => sum + Buffer.byteLength(p) + 1, 0),
+): Buffer {
+  const frame = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const payload of payloads) {
+    frame[at++] = MARKER_CODE;
+    at += frame.write(payload, at);
+  }
+  return frame;
 }
 
 /** True when `message` is a frame rather than one envelope. */

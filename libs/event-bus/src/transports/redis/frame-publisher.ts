@@ -1,5 +1,5 @@
 import type { ResolvedFramesOptions } from '../../event-bus.config.js';
-import { encodeFrame, FRAME_MARKER } from './event-frame.js';
+import { encodeFrame } from './event-frame.js';
 
 /** The events collected for one channel, and the one promise they all answer with. */
 interface OpenFrame {
@@ -27,7 +27,6 @@ export class FramePublisher {
   private readonly open = new Map<string, OpenFrame>();
   private scheduled = false;
   private timer?: NodeJS.Timeout;
-  private readonly markerBytes = Buffer.byteLength(FRAME_MARKER);
 
   /**
    * @param limits resolved `redis.frames`
@@ -37,13 +36,14 @@ export class FramePublisher {
     private readonly limits: ResolvedFramesOptions,
     private readonly send: (
       channel: string,
-      message: string,
+      message: string | Buffer,
     ) => Promise<number>,
   ) {}
 
   /** Adds one payload to its channel's frame; resolves with the frame's receiver count. */
   publish(channel: string, payload: string): Promise<number> {
-    const bytes = Buffer.byteLength(payload) + this.markerBytes;
+    // One byte more for the marker before it.
+    const bytes = Buffer.byteLength(payload) + 1;
     let frame = this.open.get(channel);
     if (
       frame !== undefined &&
@@ -107,7 +107,8 @@ export class FramePublisher {
     this.open.delete(frame.channel);
     const { payloads } = frame;
     // A lone event travels as the plain envelope: nothing to split, the same bytes as without frames.
-    const message = payloads.length === 1 ? payloads[0] : encodeFrame(payloads);
+    const message =
+      payloads.length === 1 ? payloads[0] : encodeFrame(payloads, frame.bytes);
     let sent: Promise<number>;
     try {
       sent = this.send(frame.channel, message);
