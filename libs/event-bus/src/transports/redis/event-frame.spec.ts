@@ -3,6 +3,7 @@ import { EventCodec } from '../../envelope/event-codec.js';
 import {
   encodeFrame,
   FRAME_MARKER,
+  FrameWriter,
   isFrame,
   readFrame,
 } from './event-frame.js';
@@ -39,14 +40,39 @@ describe('event frames', () => {
     );
   });
 
-  it('counts the bytes of non-ASCII envelopes itself, or takes the count given', () => {
-    const payloads = [envelope(1, { t: 'é📷' }), envelope(2)];
-    const frame = encodeFrame(payloads);
+  it('writes non-ASCII envelopes as UTF-8, growing its buffer as needed', () => {
+    const payloads = [
+      envelope(1, { t: 'é📷'.repeat(3000) }),
+      ...[2, 3, 4, 5].map(n => envelope(n)),
+    ];
+    const frame = encodeFrame(payloads) as Buffer;
     expect(frame.length).toBe(
-      Buffer.byteLength(payloads[0]) + Buffer.byteLength(payloads[1]) + 2,
+      payloads.reduce((sum, p) => sum + Buffer.byteLength(p) + 1, 0),
     );
-    expect(encodeFrame(payloads, frame.length).equals(frame)).toBe(true);
     expect(readFrame(frame.toString('utf8')).events).toEqual(payloads);
+  });
+
+  it('keeps a lone envelope as it is', () => {
+    expect(encodeFrame([envelope(1)])).toBe(envelope(1));
+  });
+
+  it('FrameWriter stops at maxBytes, exactly, and a first envelope over it stays alone', () => {
+    const writer = new FrameWriter(10);
+    expect(writer.add('aaaa')).toBe(true);
+    expect(writer.add('bbbb')).toBe(true); // 2 x (marker + 4) = 10 bytes
+    expect(writer.add('c')).toBe(false);
+    expect(writer.count).toBe(2);
+    expect(writer.finish().toString()).toBe(
+      `${FRAME_MARKER}aaaa${FRAME_MARKER}bbbb`,
+    );
+    // 'éé' is 4 bytes: 1 + 4 + 1 + 4 = 10 fits, though the 3-bytes-per-unit bound says 14.
+    const exact = new FrameWriter(10);
+    exact.add('éé');
+    expect(exact.add('éé')).toBe(true);
+    const big = new FrameWriter(10);
+    big.add('x'.repeat(20));
+    expect(big.add('y')).toBe(false);
+    expect(big.finish()).toBe('x'.repeat(20));
   });
 
   it('tells no JSON text for a frame: the marker is not JSON whitespace', () => {

@@ -15,25 +15,106 @@ const MARKER_CODE = 0x1e;
  * Wire format of a frame: `RS env1 RS env2 … RS envN` (RS = FRAME_MARKER, each
  * env the envelope's JSON exactly as it would travel alone, UTF-8), N >= 2. The
  * publisher never frames a lone event: it sends the plain envelope.
- *
- * Built as a Buffer, each envelope encoded straight into it: no joined string
- * is made, and the frame waits for its reply (ioredis keeps a command's
- * arguments until then) outside the V8 heap, so a scavenge while frames are in
- * flight neither copies nor promotes it.
- *
- * @param bytes the frame's size when the caller counted it: every envelope's UTF-8 bytes plus one per marker
  */
-export function encodeFrame(
-  payloads: readonly string[],
-  bytes = payloads.reduce((sum, p) => sum + Buffer.byteLength(p) + 1, 0),
-): Buffer {
-  const frame = Buffer.allocUnsafe(bytes);
-  let at = 0;
-  for (const payload of payloads) {
-    frame[at++] = MARKER_CODE;
-    at += frame.write(payload, at);
+export function encodeFrame(payloads: readonly string[]): string | Buffer {
+  const writer = new FrameWriter(Number.MAX_SAFE_INTEGER);
+  for (const payload of payloads) writer.add(payload);
+  return writer.finish();
+}
+
+/** Bytes of the first buffer of a frame at least (it doubles as needed). */
+const MIN_CAPACITY = 4096;
+
+/**
+ * Builds one frame, event by event, in a Buffer: each envelope is encoded
+ * straight into it (one pass over its text, which also gives its exact size),
+ * no joined string is made, and the frame waits for its reply (ioredis keeps a
+ * command's arguments until then) outside the V8 heap, so a scavenge while
+ * frames are in flight neither copies nor promotes it. A lone event stays the
+ * string it was (see `finish`).
+ */
+export class FrameWriter {
+  private first?: string;
+  private buffer?: Buffer;
+  private at = 0;
+  /** Events in the frame. */
+  count = 0;
+
+  /**
+   * @param maxBytes the frame's size at most
+   * @param capacity bytes of its first buffer: the size the frame is expected to reach (the last one's, say)
+   */
+  constructor(
+    private readonly maxBytes: number,
+    private readonly capacity = MIN_CAPACITY,
+  ) {}
+
+  /** Bytes written so far (0 while the frame holds one event, kept as its string). */
+  get bytes(): number {
+    return this.at;
   }
-  return frame;
+
+  /** Appends one envelope; false (nothing appended) when the frame would pass maxBytes. A first one always fits. */
+  add(payload: string): boolean {
+    if (this.count === 0) {
+      this.first = payload;
+      this.count = 1;
+      return true;
+    }
+    if (this.buffer === undefined) {
+      const first = this.first!;
+      this.buffer = Buffer.allocUnsafe(
+        Math.min(
+          this.maxBytes,
+          Math.max(
+            MIN_CAPACITY,
+            this.capacity,
+            2 * (first.length + payload.length + 2),
+          ),
+        ),
+      );
+      if (!this.append(first)) {
+        // The first alone passes maxBytes: it goes unframed, and this one starts the next frame.
+        this.buffer = undefined;
+        return false;
+      }
+    }
+    if (!this.append(payload)) return false;
+    this.count++;
+    return true;
+  }
+
+  /** The message to PUBLISH: the frame, or the lone envelope itself. */
+  finish(): string | Buffer {
+    if (this.buffer === undefined) return this.first ?? '';
+    return this.buffer.subarray(0, this.at);
+  }
+
+  private append(payload: string): boolean {
+    const buffer = this.buffer!;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: within that bound no count is needed.
+    const bound = payload.length * 3 + 1;
+    if (this.at + bound > buffer.length) {
+      if (buffer.length < this.maxBytes) {
+        this.grow(this.at + bound);
+        return this.append(payload);
+      }
+      if (this.at + Buffer.byteLength(payload) + 1 > this.maxBytes)
+        return false;
+    }
+    buffer[this.at++] = MARKER_CODE;
+    this.at += buffer.write(payload, this.at);
+    return true;
+  }
+
+  private grow(needed: number): void {
+    const old = this.buffer!;
+    const next = Buffer.allocUnsafe(
+      Math.min(this.maxBytes, Math.max(needed, old.length * 2)),
+    );
+    old.copy(next, 0, 0, this.at);
+    this.buffer = next;
+  }
 }
 
 /** True when `message` is a frame rather than one envelope. */

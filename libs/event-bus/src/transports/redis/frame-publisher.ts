@@ -1,12 +1,10 @@
 import type { ResolvedFramesOptions } from '../../event-bus.config.js';
-import { encodeFrame } from './event-frame.js';
+import { FrameWriter } from './event-frame.js';
 
 /** The events collected for one channel, and the one promise they all answer with. */
 interface OpenFrame {
   channel: string;
-  payloads: string[];
-  /** Bytes of the frame so far, markers included. */
-  bytes: number;
+  writer: FrameWriter;
   sent: Promise<number>;
   resolve(receivers: number): void;
   reject(error: unknown): void;
@@ -26,6 +24,8 @@ interface OpenFrame {
 export class FramePublisher {
   private readonly open = new Map<string, OpenFrame>();
   private scheduled = false;
+  /** Bytes of the last frame sent: the first buffer of the next one is that large (see FrameWriter). */
+  private lastBytes = 0;
   private timer?: NodeJS.Timeout;
 
   /**
@@ -42,20 +42,19 @@ export class FramePublisher {
 
   /** Adds one payload to its channel's frame; resolves with the frame's receiver count. */
   publish(channel: string, payload: string): Promise<number> {
-    // One byte more for the marker before it.
-    const bytes = Buffer.byteLength(payload) + 1;
     let frame = this.open.get(channel);
     if (
       frame !== undefined &&
-      (frame.payloads.length >= this.limits.maxEvents ||
-        frame.bytes + bytes > this.limits.maxBytes)
+      (frame.writer.count >= this.limits.maxEvents ||
+        !frame.writer.add(payload))
     ) {
       this.sendFrame(frame);
       frame = undefined;
     }
-    frame ??= this.begin(channel);
-    frame.payloads.push(payload);
-    frame.bytes += bytes;
+    if (frame === undefined) {
+      frame = this.begin(channel);
+      frame.writer.add(payload);
+    }
     return frame.sent;
   }
 
@@ -78,8 +77,7 @@ export class FramePublisher {
     });
     const frame: OpenFrame = {
       channel,
-      payloads: [],
-      bytes: 0,
+      writer: new FrameWriter(this.limits.maxBytes, this.lastBytes),
       sent,
       resolve,
       reject,
@@ -105,10 +103,9 @@ export class FramePublisher {
 
   private sendFrame(frame: OpenFrame): void {
     this.open.delete(frame.channel);
-    const { payloads } = frame;
     // A lone event travels as the plain envelope: nothing to split, the same bytes as without frames.
-    const message =
-      payloads.length === 1 ? payloads[0] : encodeFrame(payloads, frame.bytes);
+    const message = frame.writer.finish();
+    this.lastBytes = frame.writer.bytes;
     let sent: Promise<number>;
     try {
       sent = this.send(frame.channel, message);
