@@ -40,16 +40,23 @@ describe('event frames', () => {
     );
   });
 
-  it('writes non-ASCII envelopes as UTF-8, growing its buffer as needed', () => {
+  it('keeps a small frame as a string, and moves a large one into a Buffer: the same bytes', () => {
     const payloads = [
       envelope(1, { t: 'é📷'.repeat(3000) }),
       ...[2, 3, 4, 5].map(n => envelope(n)),
     ];
-    const frame = encodeFrame(payloads) as Buffer;
-    expect(frame.length).toBe(
-      payloads.reduce((sum, p) => sum + Buffer.byteLength(p) + 1, 0),
+    const bytes = payloads.reduce(
+      (sum, p) => sum + Buffer.byteLength(p) + 1,
+      0,
     );
-    expect(readFrame(frame.toString('utf8')).events).toEqual(payloads);
+    const small = encodeFrame(payloads);
+    expect(typeof small).toBe('string');
+    // A limit below 3 bytes per UTF-16 unit: the writer counts bytes, in a Buffer.
+    const large = encodeFrame(payloads, bytes) as Buffer;
+    expect(Buffer.isBuffer(large)).toBe(true);
+    expect(large.length).toBe(bytes);
+    expect(large.equals(Buffer.from(small))).toBe(true);
+    expect(readFrame(large.toString('utf8')).events).toEqual(payloads);
   });
 
   it('keeps a lone envelope as it is', () => {

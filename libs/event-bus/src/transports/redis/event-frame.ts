@@ -16,68 +16,50 @@ const MARKER_CODE = 0x1e;
  * env the envelope's JSON exactly as it would travel alone, UTF-8), N >= 2. The
  * publisher never frames a lone event: it sends the plain envelope.
  */
-export function encodeFrame(payloads: readonly string[]): string | Buffer {
-  const writer = new FrameWriter(Number.MAX_SAFE_INTEGER);
+export function encodeFrame(
+  payloads: readonly string[],
+  maxBytes = Number.MAX_SAFE_INTEGER,
+): string | Buffer {
+  const writer = new FrameWriter(maxBytes);
   for (const payload of payloads) writer.add(payload);
   return writer.finish();
 }
 
-/** Bytes of the first buffer of a frame at least (it doubles as needed). */
-const MIN_CAPACITY = 4096;
-
 /**
- * Builds one frame, event by event, in a Buffer: each envelope is encoded
- * straight into it (one pass over its text, which also gives its exact size),
- * no joined string is made, and the frame waits for its reply (ioredis keeps a
- * command's arguments until then) outside the V8 heap, so a scavenge while
- * frames are in flight neither copies nor promotes it. A lone event stays the
- * string it was (see `finish`).
+ * Builds one frame, event by event. A small frame is kept as its strings and
+ * sent as one joined string: while the frame's UTF-16 length times 3 (UTF-8's
+ * most per unit) is within `maxBytes`, no byte needs counting, and nothing is
+ * allocated outside the V8 heap. A frame that grows past that (a burst, a high
+ * rate) moves into one Buffer of `maxBytes`, and each further envelope is
+ * encoded straight into it, which also gives its exact size: the frame then
+ * waits for its reply (ioredis keeps a command's arguments until then) outside
+ * the heap, so a scavenge while large frames are in flight neither copies nor
+ * promotes them. A lone event stays the string it was (see `finish`).
  */
 export class FrameWriter {
-  private first?: string;
+  private readonly parts: string[] = [];
+  /** UTF-16 units of the parts, markers included, while they are strings. */
+  private units = 0;
   private buffer?: Buffer;
+  /** Bytes written into `buffer`. */
   private at = 0;
   /** Events in the frame. */
   count = 0;
 
-  /**
-   * @param maxBytes the frame's size at most
-   * @param capacity bytes of its first buffer: the size the frame is expected to reach (the last one's, say)
-   */
-  constructor(
-    private readonly maxBytes: number,
-    private readonly capacity = MIN_CAPACITY,
-  ) {}
-
-  /** Bytes written so far (0 while the frame holds one event, kept as its string). */
-  get bytes(): number {
-    return this.at;
-  }
+  /** @param maxBytes the frame's size at most, markers included */
+  constructor(private readonly maxBytes: number) {}
 
   /** Appends one envelope; false (nothing appended) when the frame would pass maxBytes. A first one always fits. */
   add(payload: string): boolean {
-    if (this.count === 0) {
-      this.first = payload;
-      this.count = 1;
-      return true;
-    }
     if (this.buffer === undefined) {
-      const first = this.first!;
-      this.buffer = Buffer.allocUnsafe(
-        Math.min(
-          this.maxBytes,
-          Math.max(
-            MIN_CAPACITY,
-            this.capacity,
-            2 * (first.length + payload.length + 2),
-          ),
-        ),
-      );
-      if (!this.append(first)) {
-        // The first alone passes maxBytes: it goes unframed, and this one starts the next frame.
-        this.buffer = undefined;
-        return false;
+      const units = this.units + payload.length + 1;
+      if (this.count === 0 || units * 3 <= this.maxBytes) {
+        this.parts.push(payload);
+        this.units = units;
+        this.count++;
+        return true;
       }
+      if (!this.moveToBuffer()) return false;
     }
     if (!this.append(payload)) return false;
     this.count++;
@@ -86,34 +68,35 @@ export class FrameWriter {
 
   /** The message to PUBLISH: the frame, or the lone envelope itself. */
   finish(): string | Buffer {
-    if (this.buffer === undefined) return this.first ?? '';
-    return this.buffer.subarray(0, this.at);
+    if (this.buffer !== undefined) return this.buffer.subarray(0, this.at);
+    if (this.parts.length === 1) return this.parts[0];
+    return FRAME_MARKER + this.parts.join(FRAME_MARKER);
+  }
+
+  /** False when the first envelope alone passes maxBytes: it goes unframed, and the next one starts a frame. */
+  private moveToBuffer(): boolean {
+    if (
+      this.count === 1 &&
+      Buffer.byteLength(this.parts[0]) + 1 > this.maxBytes
+    )
+      return false;
+    this.buffer = Buffer.allocUnsafe(this.maxBytes);
+    for (const part of this.parts) this.append(part);
+    this.parts.length = 0;
+    return true;
   }
 
   private append(payload: string): boolean {
     const buffer = this.buffer!;
-    // UTF-8 takes at most 3 bytes per UTF-16 unit: within that bound no count is needed.
-    const bound = payload.length * 3 + 1;
-    if (this.at + bound > buffer.length) {
-      if (buffer.length < this.maxBytes) {
-        this.grow(this.at + bound);
-        return this.append(payload);
-      }
-      if (this.at + Buffer.byteLength(payload) + 1 > this.maxBytes)
-        return false;
-    }
+    // Within UTF-8's bound of 3 bytes per UTF-16 unit no count is needed.
+    if (
+      this.at + payload.length * 3 + 1 > this.maxBytes &&
+      this.at + Buffer.byteLength(payload) + 1 > this.maxBytes
+    )
+      return false;
     buffer[this.at++] = MARKER_CODE;
     this.at += buffer.write(payload, this.at);
     return true;
-  }
-
-  private grow(needed: number): void {
-    const old = this.buffer!;
-    const next = Buffer.allocUnsafe(
-      Math.min(this.maxBytes, Math.max(needed, old.length * 2)),
-    );
-    old.copy(next, 0, 0, this.at);
-    this.buffer = next;
   }
 }
 

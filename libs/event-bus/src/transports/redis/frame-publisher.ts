@@ -24,8 +24,6 @@ interface OpenFrame {
 export class FramePublisher {
   private readonly open = new Map<string, OpenFrame>();
   private scheduled = false;
-  /** Bytes of the last frame sent: the first buffer of the next one is that large (see FrameWriter). */
-  private lastBytes = 0;
   private timer?: NodeJS.Timeout;
 
   /**
@@ -77,7 +75,7 @@ export class FramePublisher {
     });
     const frame: OpenFrame = {
       channel,
-      writer: new FrameWriter(this.limits.maxBytes, this.lastBytes),
+      writer: new FrameWriter(this.limits.maxBytes),
       sent,
       resolve,
       reject,
@@ -105,7 +103,6 @@ export class FramePublisher {
     this.open.delete(frame.channel);
     // A lone event travels as the plain envelope: nothing to split, the same bytes as without frames.
     const message = frame.writer.finish();
-    this.lastBytes = frame.writer.bytes;
     let sent: Promise<number>;
     try {
       sent = this.send(frame.channel, message);
