@@ -8,9 +8,15 @@
  * Full: 7 repetitions of 100,000 events (+10,000 warm-up) per side; quick: 3 of
  * 40,000 (+4,000), under a minute with the build.
  *
+ * Three sides, in an order rotated every repetition: the bus (`ours`), the bus
+ * whose publisher has `redis.frames` on (`frames`; its subscriber is the
+ * default bus), and raw ioredis (`baseline`).
+ *
  * Flags: --quick, --reps=N, --events=N, --warmup=N, --window=N,
- * --only=ours|baseline, --cpu-prof=DIR (children run with node --cpu-prof),
- * --child-node-arg=FLAG (repeatable, e.g. --child-node-arg=--trace-gc).
+ * --only=ours,frames,baseline (any of them), --frames-options=JSON (the
+ * frames side's `redis.frames`, default `true`), --cpu-prof=DIR (children run
+ * with node --cpu-prof), --child-node-arg=FLAG (repeatable, e.g.
+ * --child-node-arg=--trace-gc).
  * A run with any of these flags other than --quick writes a .tmp.json file.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -36,6 +42,14 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RESULTS = join(ROOT, 'bench', 'results');
 const SCENARIO = 'fanout-throughput';
 const TARGET_RATIO = 0.7;
+/** Issue 17's target for frames: events/s against raw per-message pub/sub. */
+const TARGET_FRAMES_RATIO = 1.5;
+const SIDES: Side[] = ['ours', 'frames', 'baseline'];
+const LABEL: Record<Side, string> = {
+  ours: 'ours (event bus)',
+  frames: 'ours, redis.frames',
+  baseline: 'raw ioredis',
+};
 
 interface Params {
   mode: 'full' | 'quick';
@@ -44,6 +58,7 @@ interface Params {
   warmupEvents: number;
   window: number;
   sides: Side[];
+  framesOptions: string;
   cpuProfDir?: string;
   childNodeArgs: string[];
   /** True when a flag other than --quick changed the run: it is not the reference run. */
@@ -52,9 +67,13 @@ interface Params {
 
 function readParams(): Params {
   const quick = process.argv.includes('--quick');
-  const only = flag('only');
-  if (only !== undefined && only !== 'ours' && only !== 'baseline')
-    throw new Error(`--only=${only}: expected ours or baseline`);
+  const only = flag('only')?.split(',');
+  for (const side of only ?? []) {
+    if (!SIDES.includes(side as Side))
+      throw new Error(`--only=${side}: expected ${SIDES.join(', ')}`);
+  }
+  const framesOptions = flag('frames-options') ?? 'true';
+  JSON.parse(framesOptions);
   const cpuProf = flag('cpu-prof');
   return {
     mode: quick ? 'quick' : 'full',
@@ -62,7 +81,8 @@ function readParams(): Params {
     events: Math.max(1, intFlag('events', quick ? 40_000 : 100_000)),
     warmupEvents: intFlag('warmup', quick ? 4_000 : 10_000),
     window: Math.max(1, intFlag('window', 1000)),
-    sides: only ? [only] : ['ours', 'baseline'],
+    sides: SIDES.filter(side => !only || only.includes(side)),
+    framesOptions,
     cpuProfDir: cpuProf ? resolve(cpuProf) : undefined,
     childNodeArgs: process.argv
       .filter(arg => arg.startsWith('--child-node-arg='))
@@ -122,20 +142,21 @@ async function main(): Promise<void> {
     ...params.childNodeArgs,
   ];
   log(
-    `${SCENARIO}: ${params.mode} run, ${params.reps} repetitions of ${fmt(params.events)} events (+${fmt(params.warmupEvents)} warm-up), ${PAYLOAD_BYTES} B JSON data, <= ${params.window} publishes in flight`,
+    `${SCENARIO}: ${params.mode} run, ${params.reps} repetitions of ${fmt(params.events)} events (+${fmt(params.warmupEvents)} warm-up), ${PAYLOAD_BYTES} B JSON data, <= ${params.window} publishes in flight; sides ${params.sides.join(', ')}`,
   );
   const lifecycle = benchLifecycle(log);
   try {
     const { url, admin: redis, machine } = await lifecycle.startRedis();
     const runs: FanoutRun[] = [];
     for (let rep = 1; rep <= params.reps; rep++) {
-      // Alternate who goes first, so warming of the machine and of redis-server favours neither.
-      const order: Side[] =
-        rep % 2 === 1 ? params.sides : [...params.sides].reverse();
+      // Rotate who goes first, so warming of the machine and of redis-server favours no side.
+      const shift = (rep - 1) % params.sides.length;
+      const order = [
+        ...params.sides.slice(shift),
+        ...params.sides.slice(0, shift),
+      ];
       for (const [index, side] of order.entries()) {
-        log(
-          `repetition ${rep}/${params.reps}, ${SCENARIO}, ${side === 'ours' ? 'ours (event bus)' : 'baseline (raw ioredis)'}...`,
-        );
+        log(`repetition ${rep}/${params.reps}, ${SCENARIO}, ${LABEL[side]}...`);
         const run = await runFanoutSide(side, rep, index + 1, {
           redisUrl: url,
           events: params.events,
@@ -143,181 +164,131 @@ async function main(): Promise<void> {
           window: params.window,
           execArgv,
           redisCpuUs: () => redisCpuUs(redis),
+          framesOptions: params.framesOptions,
         });
         runs.push(run);
         log(`  ${describe(run)}`);
       }
     }
 
-    const ours = summarize(runs, 'ours');
-    const baseline = summarize(runs, 'baseline');
+    type Summary = ReturnType<typeof summarize>;
+    const median_: Partial<Record<Side, Summary>> = {};
+    for (const side of params.sides) median_[side] = summarize(runs, side);
+    const baseline = median_.baseline;
     const ratioOf = (o: number, r: number): number => round(o / r, 3);
-    const ratio = {
-      eventsPerSecond: ratioOf(ours.eventsPerSecond, baseline.eventsPerSecond),
-      publisherCpuPerEvent: ratioOf(
-        ours.cpuUsPerEvent.publisher,
-        baseline.cpuUsPerEvent.publisher,
-      ),
-      subscriberCpuPerEvent: ratioOf(
-        ours.cpuUsPerEvent.subscriber,
-        baseline.cpuUsPerEvent.subscriber,
-      ),
-      latencyP50: ratioOf(ours.latencyMs.p50, baseline.latencyMs.p50),
-      latencyP99: ratioOf(ours.latencyMs.p99, baseline.latencyMs.p99),
-      publisherRssEnd: ratioOf(
-        ours.publisherRssEndMb,
-        baseline.publisherRssEndMb,
-      ),
-      subscriberRssEnd: ratioOf(
-        ours.subscriberRssEndMb,
-        baseline.subscriberRssEndMb,
-      ),
-      subscriberMaxRss: ratioOf(
-        ours.subscriberMaxRssMb,
-        baseline.subscriberMaxRssMb,
-      ),
-    };
-    const pairedRatios = Array.from({ length: params.reps }, (_, i) => {
-      const o = runs.find(r => r.rep === i + 1 && r.side === 'ours');
-      const b = runs.find(r => r.rep === i + 1 && r.side === 'baseline');
-      return o && b ? o.eventsPerSecond / b.eventsPerSecond : NaN;
-    }).filter(Number.isFinite);
+    const ratioTo = (o: Summary | undefined) =>
+      o && baseline
+        ? {
+            eventsPerSecond: ratioOf(
+              o.eventsPerSecond,
+              baseline.eventsPerSecond,
+            ),
+            publisherCpuPerEvent: ratioOf(
+              o.cpuUsPerEvent.publisher,
+              baseline.cpuUsPerEvent.publisher,
+            ),
+            subscriberCpuPerEvent: ratioOf(
+              o.cpuUsPerEvent.subscriber,
+              baseline.cpuUsPerEvent.subscriber,
+            ),
+            latencyP50: ratioOf(o.latencyMs.p50, baseline.latencyMs.p50),
+            latencyP99: ratioOf(o.latencyMs.p99, baseline.latencyMs.p99),
+            publisherRssEnd: ratioOf(
+              o.publisherRssEndMb,
+              baseline.publisherRssEndMb,
+            ),
+            subscriberRssEnd: ratioOf(
+              o.subscriberRssEndMb,
+              baseline.subscriberRssEndMb,
+            ),
+            subscriberMaxRss: ratioOf(
+              o.subscriberMaxRssMb,
+              baseline.subscriberMaxRssMb,
+            ),
+          }
+        : undefined;
+    const paired = (side: Side): number[] =>
+      Array.from({ length: params.reps }, (_, i) => {
+        const o = runs.find(r => r.rep === i + 1 && r.side === side);
+        const b = runs.find(r => r.rep === i + 1 && r.side === 'baseline');
+        return o && b ? o.eventsPerSecond / b.eventsPerSecond : NaN;
+      }).filter(Number.isFinite);
+    const ratio = ratioTo(median_.ours);
+    const ratioFrames = ratioTo(median_.frames);
 
-    // label, ours, baseline, decimals, ours/raw ratio (when meaningful), target
+    const others = params.sides.filter(side => side !== 'baseline');
+    // label, one value per side, then each side's ratio to raw (when meaningful)
     const row = (
       label: string,
-      o: number,
-      r: number,
+      pick: (s: Summary) => number,
       digits: number,
       showRatio = false,
-      target = '',
     ): string[] => [
       label,
-      fmt(o, digits),
-      fmt(r, digits),
-      showRatio ? fmt(o / r, 2) : '',
-      target,
+      ...params.sides.map(side => fmt(pick(median_[side]!), digits)),
+      ...others.map(side =>
+        showRatio && baseline
+          ? fmt(pick(median_[side]!) / pick(baseline), 2)
+          : '',
+      ),
     ];
     const rows = [
-      row(
-        'events/s',
-        ours.eventsPerSecond,
-        baseline.eventsPerSecond,
-        0,
-        true,
-        `>= ${TARGET_RATIO}`,
-      ),
+      row('events/s', s => s.eventsPerSecond, 0, true),
       [
-        '  ours/raw per repetition',
-        '',
-        '',
-        pairedRatios.map(r => fmt(r, 2)).join(' '),
-        '',
+        '  / raw per repetition',
+        ...params.sides.map(() => ''),
+        ...others.map(side =>
+          paired(side)
+            .map(r => fmt(r, 2))
+            .join(' '),
+        ),
       ],
-      row(
-        'first publish to last delivery, s',
-        ours.elapsedMs / 1000,
-        baseline.elapsedMs / 1000,
-        2,
-      ),
-      row(
-        'publishing alone, s',
-        ours.publishMs / 1000,
-        baseline.publishMs / 1000,
-        2,
-      ),
-      row(
-        'latency p50 under saturation, ms',
-        ours.latencyMs.p50,
-        baseline.latencyMs.p50,
-        2,
-        true,
-      ),
-      row(
-        'latency p99 under saturation, ms',
-        ours.latencyMs.p99,
-        baseline.latencyMs.p99,
-        2,
-        true,
-      ),
-      row(
-        'latency max under saturation, ms',
-        ours.latencyMs.max,
-        baseline.latencyMs.max,
-        2,
-        true,
-      ),
-      row(
-        'bytes per message on the wire',
-        ours.wireBytes,
-        baseline.wireBytes,
-        0,
-        true,
-      ),
+      row('first publish to last delivery, s', s => s.elapsedMs / 1000, 2),
+      row('publishing alone, s', s => s.publishMs / 1000, 2),
+      row('latency p50 under saturation, ms', s => s.latencyMs.p50, 2, true),
+      row('latency p99 under saturation, ms', s => s.latencyMs.p99, 2, true),
+      row('latency max under saturation, ms', s => s.latencyMs.max, 2, true),
+      row('bytes per event on the wire', s => s.wireBytes, 0, true),
       row(
         'publisher CPU per event, us',
-        ours.cpuUsPerEvent.publisher,
-        baseline.cpuUsPerEvent.publisher,
+        s => s.cpuUsPerEvent.publisher,
         1,
         true,
       ),
       row(
         'subscriber CPU per event, us',
-        ours.cpuUsPerEvent.subscriber,
-        baseline.cpuUsPerEvent.subscriber,
+        s => s.cpuUsPerEvent.subscriber,
         1,
         true,
       ),
       row(
         'redis-server CPU per event, us',
-        ours.cpuUsPerEvent.redis,
-        baseline.cpuUsPerEvent.redis,
+        s => s.cpuUsPerEvent.redis,
         1,
         true,
       ),
-      row(
-        'publisher RSS at end, MB',
-        ours.publisherRssEndMb,
-        baseline.publisherRssEndMb,
-        1,
-        true,
-      ),
-      row(
-        'publisher peak RSS, MB',
-        ours.publisherMaxRssMb,
-        baseline.publisherMaxRssMb,
-        1,
-        true,
-      ),
-      row(
-        'subscriber RSS at end, MB',
-        ours.subscriberRssEndMb,
-        baseline.subscriberRssEndMb,
-        1,
-        true,
-      ),
+      row('publisher RSS at end, MB', s => s.publisherRssEndMb, 1, true),
+      row('publisher peak RSS, MB', s => s.publisherMaxRssMb, 1, true),
+      row('subscriber RSS at end, MB', s => s.subscriberRssEndMb, 1, true),
       row(
         'subscriber RSS idle (before events), MB',
-        ours.subscriberRssIdleMb,
-        baseline.subscriberRssIdleMb,
+        s => s.subscriberRssIdleMb,
         1,
         true,
       ),
-      row(
-        'subscriber peak RSS, MB',
-        ours.subscriberMaxRssMb,
-        baseline.subscriberMaxRssMb,
-        1,
-        true,
-      ),
+      row('subscriber peak RSS, MB', s => s.subscriberMaxRssMb, 1, true),
     ];
     console.log('');
     console.log(
-      `${SCENARIO} (${params.mode}: ${params.reps} reps x ${fmt(params.events)} events; medians)`,
+      `${SCENARIO} (${params.mode}: ${params.reps} reps x ${fmt(params.events)} events; medians; targets: ours/raw >= ${TARGET_RATIO}, frames/raw >= ${TARGET_FRAMES_RATIO})`,
     );
     console.log(
       table(
-        ['', 'ours (event bus)', 'raw ioredis', 'ours/raw', 'target'],
+        [
+          '',
+          ...params.sides.map(side => LABEL[side]),
+          ...(baseline ? others.map(side => `${side}/raw`) : []),
+        ],
         rows,
       ),
     );
@@ -326,7 +297,7 @@ async function main(): Promise<void> {
     const result = {
       scenario: SCENARIO,
       description:
-        'Events per second published by one process and delivered to a pattern handler in another, through Redis pub/sub, 1 KB JSON data: the event bus (@OnEvent) beside raw ioredis (PUBLISH / PSUBSCRIBE + JSON.parse). Latency: creation of the data to the handler call, with `window` publishes in flight (saturation: mostly queueing).',
+        'Events per second published by one process and delivered to a pattern handler in another, through Redis pub/sub, 1 KB JSON data: the event bus (@OnEvent), the bus whose publisher has redis.frames on (many events per pub/sub message; the subscriber is the default bus), and raw ioredis (PUBLISH / PSUBSCRIBE + JSON.parse).',
       date: new Date().toISOString(),
       mode: params.mode,
       machine,
@@ -340,10 +311,9 @@ async function main(): Promise<void> {
         pattern: EVENT_PATTERN,
         channel: CHANNEL,
         redisGlob: CHANNEL_GLOB,
-        writeCoalescing: {
-          ours: 'corked socket per tick + one EVAL per tick of >= 16 publishes',
-          baseline: 'ioredis auto-pipelining',
-        },
+        sides: params.sides,
+        framesOptions: JSON.parse(params.framesOptions) as unknown,
+        autoPipelining: { ours: true, frames: true, baseline: true },
         redisConfig: { 'client-output-buffer-limit': 'pubsub 0 0 0' },
         childNodeArgs: execArgv,
         custom: params.custom,
@@ -375,12 +345,18 @@ async function main(): Promise<void> {
           heapUsedMb: round(run.subscriber.heapUsedMb, 1),
         },
       })),
-      median: { ours, baseline },
+      median: median_,
       ratio,
-      pairedRatios: pairedRatios.map(r => round(r, 3)),
+      pairedRatios: paired('ours').map(r => round(r, 3)),
+      ratioFrames,
+      pairedRatiosFrames: paired('frames').map(r => round(r, 3)),
       target: {
         eventsPerSecondRatio: TARGET_RATIO,
-        met: ratio.eventsPerSecond >= TARGET_RATIO,
+        met: ratio ? ratio.eventsPerSecond >= TARGET_RATIO : undefined,
+        framesEventsPerSecondRatio: TARGET_FRAMES_RATIO,
+        framesMet: ratioFrames
+          ? ratioFrames.eventsPerSecond >= TARGET_FRAMES_RATIO
+          : undefined,
       },
     };
     mkdirSync(RESULTS, { recursive: true });

@@ -6,8 +6,12 @@ import type { Percentiles } from '../lib/stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-/** `ours`: the event bus on both ends; `baseline`: raw ioredis on both ends. */
-export type Side = 'ours' | 'baseline';
+/**
+ * `ours`: the event bus on both ends; `frames`: the same with `redis.frames` on
+ * the publisher (the subscriber is the default bus: reading frames is always
+ * on); `baseline`: raw ioredis on both ends.
+ */
+export type Side = 'ours' | 'frames' | 'baseline';
 
 export interface FanoutOptions {
   redisUrl: string;
@@ -18,6 +22,8 @@ export interface FanoutOptions {
   execArgv: string[];
   /** CPU time redis-server has used so far, in microseconds (INFO cpu). */
   redisCpuUs: () => Promise<number>;
+  /** `redis.frames` of the `frames` side's publisher, as JSON (`true`: the defaults). */
+  framesOptions?: string;
 }
 
 /** One measured run of one side. */
@@ -59,6 +65,7 @@ export interface FanoutRun {
 
 const SCRIPTS: Record<Side, { subscriber: string; publisher: string }> = {
   ours: { subscriber: 'subscriber-ours.js', publisher: 'publisher-ours.js' },
+  frames: { subscriber: 'subscriber-ours.js', publisher: 'publisher-ours.js' },
   baseline: { subscriber: 'subscriber-raw.js', publisher: 'publisher-raw.js' },
 };
 
@@ -97,7 +104,8 @@ export async function runFanoutSide(
   order: number,
   options: FanoutOptions,
 ): Promise<FanoutRun> {
-  const env = { REDIS_URL: options.redisUrl };
+  const env: Record<string, string> = { REDIS_URL: options.redisUrl };
+  if (side === 'frames') env.BENCH_FRAMES = options.framesOptions ?? 'true';
   const scripts = SCRIPTS[side];
   const children: BenchChild[] = [];
   try {

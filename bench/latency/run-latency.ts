@@ -8,14 +8,17 @@
  * both read as `performance.timeOrigin + performance.now()` (bench/lib/ipc.ts).
  * Sides, in an order rotated every repetition: the bus (`publish` →
  * `@OnEvent` of the exact type), the bus with `redis.batchPublishes: false`,
- * raw ioredis PUBLISH → SUBSCRIBE + JSON.parse (auto-pipelined, and plain),
- * and Nest's `Transport.REDIS` (`ClientProxy.emit` → `@EventPattern`). The
- * children are the fan-out and microservices benches' (bench/fanout,
+ * the bus whose publisher has `redis.frames` on (its subscriber is the default
+ * bus), raw ioredis PUBLISH → SUBSCRIBE + JSON.parse (auto-pipelined, and
+ * plain), and Nest's `Transport.REDIS` (`ClientProxy.emit` → `@EventPattern`).
+ * The children are the fan-out and microservices benches' (bench/fanout,
  * bench/microservices), driven with a `rate`. Writes
  * bench/results/fanout-latency.json (any flag but --reps: a .custom.tmp.json).
  *
  * Flags: --reps=N (5), --rate=N (5000), --seconds=N (10), --warmup-seconds=N (1),
- * --window=N (1000), --only=ours,ours-unbatched,baseline,baseline-plain,nest-redis,
+ * --window=N (1000), --only=ours,ours-unbatched,frames,frames-1ms,baseline,baseline-plain,nest-redis
+ * (frames-1ms, redis.frames with maxDelayMs: 1, runs only when named),
+ * --frames-options=JSON (the frames side's `redis.frames`, default `true`),
  * --child-node-arg=FLAG and --publisher-node-arg=FLAG (repeatable; e.g.
  * --publisher-node-arg=--trace-gc, then bench/latency/gc-summary.ts on the log).
  */
@@ -39,19 +42,33 @@ const TARGET_P99_MS = 1.0;
 const ISSUE_P99_MS = { nestTransportRedis: 1.5, raw: 0.3, ours: 7.3 };
 
 type Side =
-  'ours' | 'ours-unbatched' | 'baseline' | 'baseline-plain' | 'nest-redis';
+  | 'ours'
+  | 'ours-unbatched'
+  | 'frames'
+  | 'frames-1ms'
+  | 'baseline'
+  | 'baseline-plain'
+  | 'nest-redis';
 const SIDES: Side[] = [
   'ours',
   'ours-unbatched',
+  'frames',
+  'frames-1ms',
   'baseline',
   'baseline-plain',
   'nest-redis',
 ];
+/** Not run unless named in --only: the frames deadline as a 1 ms timer instead of the end of the tick. */
+const OPT_IN: Side[] = ['frames-1ms'];
+/** Issue 17's frames target: p99 at most this, at 5,000 ev/s and near raw's top rate. */
+const TARGET_FRAMES_P99_MS = 2.0;
 /** The raw sides: the headline ratio is against whichever has the lower median p99 in the run. */
 const BASELINES: Side[] = ['baseline', 'baseline-plain'];
 const LABEL: Record<Side, string> = {
   ours: 'ours (event bus, defaults)',
   'ours-unbatched': 'ours, redis.batchPublishes: false',
+  frames: 'ours, redis.frames',
+  'frames-1ms': 'ours, redis.frames maxDelayMs: 1',
   baseline: 'raw ioredis, auto-pipelined',
   'baseline-plain': 'raw ioredis, plain',
   'nest-redis': 'Nest Transport.REDIS',
@@ -69,6 +86,16 @@ const SCRIPTS: Record<
     subscriber: 'fanout/subscriber-ours.js',
     publisher: 'fanout/publisher-ours.js',
     env: { BENCH_EXACT: '1', BENCH_BATCH_PUBLISHES: 'false' },
+  },
+  frames: {
+    subscriber: 'fanout/subscriber-ours.js',
+    publisher: 'fanout/publisher-ours.js',
+    env: { BENCH_EXACT: '1' },
+  },
+  'frames-1ms': {
+    subscriber: 'fanout/subscriber-ours.js',
+    publisher: 'fanout/publisher-ours.js',
+    env: { BENCH_EXACT: '1', BENCH_FRAMES: '{"maxDelayMs":1}' },
   },
   baseline: {
     subscriber: 'fanout/subscriber-raw.js',
@@ -90,6 +117,12 @@ const SCRIPTS: Record<
 
 const log = (line: string): void => console.log(`[bench] ${line}`);
 
+function framesOptions(): string {
+  const options = flag('frames-options') ?? 'true';
+  JSON.parse(options);
+  return options;
+}
+
 function readParams() {
   const only = flag('only')?.split(',');
   for (const side of only ?? []) {
@@ -106,7 +139,10 @@ function readParams() {
     seconds: Math.max(1, intFlag('seconds', 10)),
     warmupSeconds: intFlag('warmup-seconds', 1),
     window: Math.max(1, intFlag('window', 1000)),
-    sides: SIDES.filter(side => !only || only.includes(side)),
+    sides: SIDES.filter(side =>
+      only ? only.includes(side) : !OPT_IN.includes(side),
+    ),
+    framesOptions: framesOptions(),
     childNodeArgs: repeated('child-node-arg'),
     publisherNodeArgs: repeated('publisher-node-arg'),
     custom: process.argv.slice(2).some(arg => !arg.startsWith('--reps=')),
@@ -187,7 +223,8 @@ async function runSide(
   redisCpu: () => Promise<number>,
 ): Promise<LatencyRun> {
   const scripts = SCRIPTS[side];
-  const env = { REDIS_URL: redisUrl, ...scripts.env };
+  const env: Record<string, string> = { REDIS_URL: redisUrl, ...scripts.env };
+  if (side === 'frames') env.BENCH_FRAMES = params.framesOptions;
   const children: BenchChild[] = [];
   try {
     const subscriber = BenchChild.start(
@@ -433,6 +470,7 @@ async function main(): Promise<void> {
         eventType: EVENT_TYPE,
         channel: CHANNEL,
         sides: params.sides,
+        framesOptions: JSON.parse(params.framesOptions) as unknown,
         childNodeArgs: params.childNodeArgs,
         publisherNodeArgs: params.publisherNodeArgs,
         custom: params.custom,
@@ -466,13 +504,21 @@ async function main(): Promise<void> {
               ),
             }
           : undefined,
+      ratioFrames: ratioTo(median_.frames),
+      ratioFrames1ms: ratioTo(median_['frames-1ms']),
       pairedP99Ratios: {
         ours: paired('ours'),
         'ours-unbatched': paired('ours-unbatched'),
+        frames: paired('frames'),
+        'frames-1ms': paired('frames-1ms'),
       },
       target: {
         p99Ms: TARGET_P99_MS,
         met: ours ? ours.latencyMs.p99 <= TARGET_P99_MS : undefined,
+        framesP99Ms: TARGET_FRAMES_P99_MS,
+        framesMet: median_.frames
+          ? median_.frames.latencyMs.p99 <= TARGET_FRAMES_P99_MS
+          : undefined,
         issueReferenceP99Ms: ISSUE_P99_MS,
       },
     };

@@ -29,6 +29,21 @@ export function benchBusModule(
   });
 }
 
+/**
+ * The options of a publisher with `redis.frames` from BENCH_FRAMES (JSON:
+ * `true`, or `{ maxEvents, maxBytes, maxDelayMs }`); none when it is unset.
+ */
+export function benchFramesOptions(): Partial<EventBusModuleOptions> {
+  const frames = process.env.BENCH_FRAMES;
+  if (!frames) return {};
+  return {
+    redis: {
+      url: process.env.REDIS_URL,
+      frames: JSON.parse(frames) as boolean | object,
+    },
+  };
+}
+
 /** A Nest application context holding the bench bus alone: a publishing child's whole app. */
 export async function startBenchBus(
   serviceName: string,

@@ -38,6 +38,20 @@ export interface ResolvedDurableOptions {
   consumerIdleTimeoutMs: number;
 }
 
+/** `redis.frames` with defaults applied (see `RedisFramesOptions`). */
+export interface ResolvedFramesOptions {
+  maxEvents: number;
+  maxBytes: number;
+  maxDelayMs: number;
+}
+
+/** Defaults of `redis.frames: true` (see `RedisFramesOptions`). */
+export const DEFAULT_FRAMES: ResolvedFramesOptions = {
+  maxEvents: 256,
+  maxBytes: 64 * 1024,
+  maxDelayMs: 0,
+};
+
 /** Metrics options with defaults applied. */
 export interface ResolvedMetricsOptions {
   enabled: boolean;
@@ -65,7 +79,10 @@ export interface EventBusConfig {
       | 'batchPublishes'
     >
   > &
-    RedisTransportOptions;
+    Omit<RedisTransportOptions, 'frames'> & {
+      /** false: one message per event (the default). */
+      frames: ResolvedFramesOptions | false;
+    };
   limits: { maxEventBytes: number; maxDataBytes: number; maxDepth: number };
   retry: RetryOptions;
   handlerDefaults: { timeout: number; concurrency: number; maxQueued: number };
@@ -155,6 +172,7 @@ export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
           ),
           skipUnheardPublishes: options.redis.skipUnheardPublishes ?? true,
           batchPublishes: options.redis.batchPublishes ?? true,
+          frames: resolveFrames(options.redis.frames),
         }
       : undefined,
     limits,
@@ -179,6 +197,19 @@ export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
     ),
     metrics: resolveMetrics(options.metrics ?? {}),
     roomHistory: resolveRoomHistory(options.roomHistory),
+  };
+}
+
+/** Ranges are checked by `checkModuleOptions`; here the defaults fill what was left out. */
+function resolveFrames(
+  frames: RedisTransportOptions['frames'],
+): ResolvedFramesOptions | false {
+  if (frames === undefined || frames === false) return false;
+  if (frames === true) return { ...DEFAULT_FRAMES };
+  return {
+    maxEvents: frames.maxEvents ?? DEFAULT_FRAMES.maxEvents,
+    maxBytes: frames.maxBytes ?? DEFAULT_FRAMES.maxBytes,
+    maxDelayMs: frames.maxDelayMs ?? DEFAULT_FRAMES.maxDelayMs,
   };
 }
 

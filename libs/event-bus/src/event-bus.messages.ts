@@ -107,6 +107,17 @@ export const messages = {
     `Option ${option} is ${describeValue(value)}: give ${expected}.`,
   invalidOptionNumber: (option: string, value: unknown, min: number) =>
     `Option ${option} is ${describeValue(value)}: it must be a finite number >= ${min}.`,
+  invalidOptionInteger: (
+    option: string,
+    value: unknown,
+    min: number,
+    max: number,
+  ) =>
+    `Option ${option} is ${describeValue(value)}: it must be an integer from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}.`,
+  malformedFrame: (records: number, empty: number) =>
+    empty === records
+      ? 'a frame (a message starting with the byte 0x1E) that holds no event'
+      : `a frame (a message starting with the byte 0x1E) with ${empty} empty records of ${records}`,
   invalidJitter: (option: string, value: unknown) =>
     `Option ${option} is ${describeValue(value)}: use 'equal' (a delay in [d/2, d], the default), 'full' (in [0, d]) or 'none' (exactly d).`,
   durableOnlyOption: (option: string) =>

@@ -78,6 +78,54 @@ export interface RedisTransportOptions {
    * @default true
    */
   batchPublishes?: boolean;
+  /**
+   * Carry many events in one pub/sub message (a frame) instead of one
+   * `PUBLISH` each: for deployments whose every subscriber is an event bus.
+   * The events published on one channel within a short deadline go out as one
+   * `PUBLISH` of their envelopes, each behind the byte 0x1E (ASCII record
+   * separator, as in RFC 7464 JSON text sequences), flushed by count, by size
+   * and at the deadline; a lone event goes out as the plain envelope.
+   * Every bus reads frames whatever this option says (so publishers can turn it
+   * on during a rolling upgrade), but a foreign subscriber (`redis-cli
+   * SUBSCRIBE`, a raw client) cannot read a framed channel. Each event keeps
+   * its guarantees: order per publisher and type, `seq` gap counting, one
+   * outage-buffer admission, a `publish()` that resolves when Redis accepted its
+   * frame (and rejects with all the frame's events otherwise). Events of
+   * different types published within one deadline may reach a handler of both
+   * grouped by type. `true` takes the defaults below; replaces `batchPublishes`
+   * for the events it frames.
+   * @default false
+   * @example { maxEvents: 256, maxBytes: 65536, maxDelayMs: 0 }
+   */
+  frames?: boolean | RedisFramesOptions;
+}
+
+/**
+ * Limits of a frame (`redis.frames`): a frame is sent when the next event would
+ * pass `maxEvents` or `maxBytes`, and at the latest `maxDelayMs` after its first event.
+ *
+ * @publicApi
+ */
+export interface RedisFramesOptions {
+  /**
+   * Events per frame at most (1 to 10,000).
+   * @default 256
+   */
+  maxEvents?: number;
+  /**
+   * Bytes per frame at most, markers included (1,024 to 8,388,608, Redis'
+   * default soft output limit for a pub/sub client). A larger event goes alone.
+   * @default 65536
+   */
+  maxBytes?: number;
+  /**
+   * Longest an event waits for its frame to fill, in ms (0 to 100). `0` sends
+   * the frame at the end of the event-loop tick (after the microtasks of the
+   * publish), which adds no measurable latency; more makes larger frames at low
+   * rates for the cost of that much latency.
+   * @default 0
+   */
+  maxDelayMs?: number;
 }
 
 /**

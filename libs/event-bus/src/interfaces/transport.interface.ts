@@ -18,15 +18,19 @@ export type TransportStatus =
 
 /**
  * Receives every message once, however many of the transport's subscriptions
- * it matched. `route` is the event type, or an internal route such as
- * `GATEWAY_ROUTE`; `channel` is the wire name (with prefix), for logs.
- * `payload` is the serialized envelope, or the envelope itself when it was
- * sent with `publishEnvelope` (then the router does not decode or check it).
+ * it matched (each event of a Redis frame as a message of its own). `route` is
+ * the event type, or an internal route such as `GATEWAY_ROUTE`; `channel` is
+ * the wire name (with prefix), for logs. `payload` is the serialized envelope,
+ * or the envelope itself when it was sent with `publishEnvelope` (then the
+ * router does not decode or check it). `problem`, when given, says why
+ * `payload` could not be taken apart (a malformed frame): it is dropped and
+ * counted as malformed without being decoded.
  */
 export type TransportSink = (
   route: string,
   payload: string | EventEnvelope,
   channel: string,
+  problem?: string,
 ) => void;
 
 /**

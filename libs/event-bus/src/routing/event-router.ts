@@ -72,8 +72,8 @@ export class EventRouter implements OnModuleInit, OnApplicationShutdown {
     // One logger with the publisher: the per-kind rate limits (malformed messages) are shared.
     this.logger = publisher.logger;
     this.codec = new EventCodec(config.limits);
-    transport.setSink((route, payload, channel) =>
-      this.receive(route, payload, channel),
+    transport.setSink((route, payload, channel, problem) =>
+      this.receive(route, payload, channel, problem),
     );
   }
 
@@ -239,12 +239,14 @@ export class EventRouter implements OnModuleInit, OnApplicationShutdown {
   /**
    * One message from the transport: decoded once (unless the transport handed
    * over the publisher's own envelope object), dispatched to every handler it
-   * reaches, each with its own copy.
+   * reaches, each with its own copy. `problem`: the transport could not take
+   * the message apart (a malformed frame); it is counted and logged only.
    */
   private receive(
     route: string,
     payload: string | EventEnvelope,
     channel: string,
+    problem?: string,
   ): void {
     const records = this.routes.match(route);
     if (records.length === 0) return;
@@ -253,7 +255,10 @@ export class EventRouter implements OnModuleInit, OnApplicationShutdown {
     const internal = isInternalRoute(route);
     let envelope: EventEnvelope;
     if (typeof payload === 'string') {
-      const decoded = this.codec.decode(payload);
+      const decoded =
+        problem === undefined
+          ? this.codec.decode(payload)
+          : { ok: false as const, reason: problem };
       if (!decoded.ok || (!internal && decoded.envelope.type !== route)) {
         // Labelled by the type only when the app has it as an exact pattern: otherwise the channel names what the publisher chose.
         this.metrics.recordMalformed(

@@ -22,6 +22,7 @@ const fullOptions = (): EventBusModuleOptions => ({
     maxRetriesPerRequest: 10,
     skipUnheardPublishes: false,
     batchPublishes: false,
+    frames: { maxEvents: 100, maxBytes: 32_768, maxDelayMs: 1 },
   },
   limits: { maxEventBytes: 2_000_000, maxDataBytes: 1_000_000, maxDepth: 32 },
   retry: {
@@ -87,6 +88,32 @@ describe('resolveConfig option keys', () => {
       maxAgeMs: 3_600_000,
     });
     expect(config.redis?.channelPrefix).toBe('photos:');
+    expect(config.redis?.frames).toEqual({
+      maxEvents: 100,
+      maxBytes: 32_768,
+      maxDelayMs: 1,
+    });
+  });
+
+  it('resolves redis.frames: off by default, true for the defaults, an object filled with them', () => {
+    const frames = (value: unknown) =>
+      resolveConfig({
+        serviceName: 'x',
+        transport: 'redis',
+        redis: { url: 'redis://x', frames: value as boolean },
+      }).redis?.frames;
+    expect(frames(undefined)).toBe(false);
+    expect(frames(false)).toBe(false);
+    expect(frames(true)).toEqual({
+      maxEvents: 256,
+      maxBytes: 65_536,
+      maxDelayMs: 0,
+    });
+    expect(frames({ maxEvents: 8 })).toEqual({
+      maxEvents: 8,
+      maxBytes: 65_536,
+      maxDelayMs: 0,
+    });
   });
 
   it('accepts the other shapes: Redis Cluster, maxlen trimming, no room history', () => {
@@ -246,6 +273,41 @@ describe('resolveConfig option keys', () => {
       'a string boolean',
       { redis: { url: 'redis://x', batchPublishes: 'false' } },
       'Option "redis.batchPublishes" of EventBusModule is "false": give true or false.',
+    ],
+    [
+      'a misspelled frames limit',
+      { redis: { url: 'redis://x', frames: { maxEvent: 10 } } },
+      'Unknown option "redis.frames.maxEvent" of EventBusModule: did you mean "redis.frames.maxEvents"?',
+    ],
+    [
+      'a frames limit by another name',
+      { redis: { url: 'redis://x', frames: { maxSize: 1000 } } },
+      'Unknown option "redis.frames.maxSize" of EventBusModule: did you mean "redis.frames.maxBytes"?',
+    ],
+    [
+      'a misspelled frames option',
+      { redis: { url: 'redis://x', frame: true } },
+      'Unknown option "redis.frame" of EventBusModule: did you mean "redis.frames"?',
+    ],
+    [
+      'frames as a string',
+      { redis: { url: 'redis://x', frames: 'on' } },
+      'Option "redis.frames" of EventBusModule is "on": give true, false or { maxEvents, maxBytes, maxDelayMs }.',
+    ],
+    [
+      'frames of no event',
+      { redis: { url: 'redis://x', frames: { maxEvents: 0 } } },
+      'Option "redis.frames.maxEvents" of EventBusModule is 0: it must be an integer from 1 to 10,000.',
+    ],
+    [
+      'frames larger than a pub/sub output buffer',
+      { redis: { url: 'redis://x', frames: { maxBytes: 16 * 1024 * 1024 } } },
+      'Option "redis.frames.maxBytes" of EventBusModule is 16777216: it must be an integer from 1,024 to 8,388,608.',
+    ],
+    [
+      'a fractional frame deadline',
+      { redis: { url: 'redis://x', frames: { maxDelayMs: 0.5 } } },
+      'Option "redis.frames.maxDelayMs" of EventBusModule is 0.5: it must be an integer from 0 to 100.',
     ],
     [
       'metrics.enabled as a string',

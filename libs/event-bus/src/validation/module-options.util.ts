@@ -7,6 +7,7 @@ import type {
   HandlerDefaults,
   MetricsModuleOptions,
   RedisClusterOptions,
+  RedisFramesOptions,
   RedisTransportOptions,
   RoomHistoryOptions,
 } from '../interfaces/event-bus-options.interface.js';
@@ -15,6 +16,7 @@ import {
   HOISTED_RETRY_ALIASES,
 } from './handler-options.util.js';
 import {
+  assertIntegerIn,
   assertKnownKeys,
   assertOneOf,
   assertTypeOf,
@@ -54,7 +56,19 @@ const REDIS_KEYS = optionKeys<RedisTransportOptions>({
   maxRetriesPerRequest: true,
   skipUnheardPublishes: true,
   batchPublishes: true,
+  frames: true,
 });
+const FRAMES_KEYS = optionKeys<RedisFramesOptions>({
+  maxEvents: true,
+  maxBytes: true,
+  maxDelayMs: true,
+});
+/** Ranges of `redis.frames`: integers, bytes up to Redis' default pub/sub soft output limit (8 MB). */
+const FRAMES_RANGES: Record<keyof RedisFramesOptions, [number, number]> = {
+  maxEvents: [1, 10_000],
+  maxBytes: [1024, 8 * 1024 * 1024],
+  maxDelayMs: [0, 100],
+};
 const CLUSTER_KEYS = optionKeys<RedisClusterOptions>({
   nodes: true,
   options: true,
@@ -184,6 +198,12 @@ const MODULE_ALIASES: OptionAliases = {
   'redis.keyPrefix': 'redis.channelPrefix',
   'redis.prefix': 'redis.channelPrefix',
   'redis.nodes': 'redis.cluster.nodes',
+  'redis.frame': 'redis.frames',
+  'redis.framing': 'redis.frames',
+  'redis.frames.maxSize': 'redis.frames.maxBytes',
+  'redis.frames.maxCount': 'redis.frames.maxEvents',
+  'redis.frames.maxDelay': 'redis.frames.maxDelayMs',
+  'redis.frames.delayMs': 'redis.frames.maxDelayMs',
   'handlerDefaults.retry': {
     key: 'retry',
     note: 'The default retry policy of handlers is the module option retry.',
@@ -255,6 +275,7 @@ function checkRedis(redis: RedisTransportOptions | undefined): void {
       ),
     );
   }
+  checkFrames(redis.frames);
   assertKnownKeys(
     'redis.cluster',
     redis.cluster,
@@ -262,6 +283,24 @@ function checkRedis(redis: RedisTransportOptions | undefined): void {
     MODULE_ALIASES,
     OWNER,
   );
+}
+
+function checkFrames(frames: unknown): void {
+  if (frames === undefined || typeof frames === 'boolean') return;
+  if (!isOptionsObject(frames)) {
+    throw new InvalidConfigurationError(
+      messages.invalidOptionType(
+        optionLabel('redis.frames', OWNER),
+        frames,
+        'true, false or { maxEvents, maxBytes, maxDelayMs }',
+      ),
+    );
+  }
+  assertKnownKeys('redis.frames', frames, FRAMES_KEYS, MODULE_ALIASES, OWNER);
+  for (const key of FRAMES_KEYS as Array<keyof RedisFramesOptions>) {
+    const [min, max] = FRAMES_RANGES[key];
+    assertIntegerIn(`redis.frames.${key}`, frames[key], min, max, OWNER);
+  }
 }
 
 function checkDurable(durable: DurableModuleOptions | undefined): void {

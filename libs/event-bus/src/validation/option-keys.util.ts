@@ -214,6 +214,26 @@ export function assertNumber(
   );
 }
 
+/** Refuses a value given but not an integer from `min` to `max`. */
+export function assertIntegerIn(
+  path: string,
+  value: unknown,
+  min: number,
+  max: number,
+  owner?: string,
+): void {
+  if (
+    value === undefined ||
+    (Number.isInteger(value) &&
+      (value as number) >= min &&
+      (value as number) <= max)
+  )
+    return;
+  throw new InvalidConfigurationError(
+    messages.invalidOptionInteger(optionLabel(path, owner), value, min, max),
+  );
+}
+
 /**
  * The keys of an options interface as a list, checked by the compiler both ways:
  * an option added to the interface but not here (or the reverse) fails the build.

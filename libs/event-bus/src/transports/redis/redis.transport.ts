@@ -18,6 +18,8 @@ import type {
 } from '../../rooms/room-history.interface.js';
 import { within } from '../../within.util.js';
 import { AudienceTracker, SKIPPED } from './audience-tracker.js';
+import { isFrame, readFrame } from './event-frame.js';
+import { FramePublisher } from './frame-publisher.js';
 import { OutageBuffer } from './outage-buffer.js';
 import { PublishBatcher } from './publish-batcher.js';
 import {
@@ -71,6 +73,8 @@ export class RedisTransport implements EventTransport {
   private sub?: RedisClient;
   /** Sends the PUBLISHes of a tick as one script call (see `batchPublishes`); none on Cluster. */
   private batcher?: PublishBatcher;
+  /** Collects the events of each channel into frames (`redis.frames`); none when off. */
+  private frames?: FramePublisher;
   /** What may wait while a connection is down (see `admit`). */
   private readonly outage: OutageBuffer;
   private readyCount = 0;
@@ -146,6 +150,12 @@ export class RedisTransport implements EventTransport {
         ),
       );
     }
+    const pub = this.pub;
+    // NOTE: a frame is one PUBLISH: the batching script would only copy its bytes once more.
+    if (this.config.frames)
+      this.frames = new FramePublisher(this.config.frames, (channel, frame) =>
+        pub.publish(channel, frame),
+      );
     this.sub.on('message', this.getMessageHandler());
     this.sub.on('pmessage', this.getPatternMessageHandler());
     this.sub.on('ready', () => {
@@ -160,8 +170,10 @@ export class RedisTransport implements EventTransport {
 
   async close(): Promise<void> {
     this.closed = true;
-    // What was published this tick goes out before QUIT: the batch now, and commands held in a
-    // corked socket or (Cluster) an auto-pipeline when the loop turns, so let it turn once.
+    // What was published this tick goes out before QUIT: open frames and the batch now, and
+    // commands held in a corked socket or (Cluster) an auto-pipeline when the loop turns, so
+    // let it turn once.
+    this.frames?.flush();
     this.batcher?.flush();
     await new Promise(resolve => setImmediate(resolve));
     await Promise.all(
@@ -206,18 +218,19 @@ export class RedisTransport implements EventTransport {
         audience.noteAudience(route, receivers),
       );
     }
-    return this.unwrap().publish(
-      redisKeys.channel(this.prefix, route),
-      payload,
-    );
+    const client = this.unwrap();
+    // Frames still open would go out after this PUBLISH: send them first, so order holds.
+    this.frames?.flush();
+    return client.publish(redisKeys.channel(this.prefix, route), payload);
   }
 
-  /** PUBLISH on a ready connection: batched with the rest of the tick when batching is on. */
+  /** PUBLISH on a ready connection: into its channel's frame, or batched with the rest of the tick. */
   private send(
     pub: RedisClient,
     channel: string,
     payload: string,
   ): Promise<number> {
+    if (this.frames) return this.frames.publish(channel, payload);
     return this.batcher
       ? this.batcher.publish(channel, payload)
       : pub.publish(channel, payload);
@@ -384,7 +397,19 @@ export class RedisTransport implements EventTransport {
       return;
     }
     this.last = { channel, payload, via: new Set([via]) };
-    this.sink(route, payload, channel);
+    if (isFrame(payload)) this.deliverFrame(route, payload, channel);
+    else this.sink(route, payload, channel);
+  }
+
+  /**
+   * Hands each event of a frame to the sink, in order, as if it had come
+   * alone. Reading frames is always on, whatever `redis.frames` says, so that
+   * publishers can turn them on before or after their subscribers are upgraded.
+   */
+  private deliverFrame(route: string, frame: string, channel: string): void {
+    const { events, problem } = readFrame(frame);
+    for (const event of events) this.sink(route, event, channel);
+    if (problem !== undefined) this.sink(route, frame, channel, problem);
   }
 
   /**
