@@ -413,15 +413,15 @@ async function main(): Promise<void> {
       `throughput ratio per repetition: ${perRepetition.throughput.join(' ')}; p99 ratio per repetition: ${perRepetition.p99.join(' ')}`,
     );
     const oursP99 = medians.latency.ours?.latencyMs.p99;
+    const headline = median(perRepetition.throughput);
     const met = {
-      throughput:
-        ratio.throughput === undefined
-          ? undefined
-          : ratio.throughput >= TARGET.throughputRatio,
+      throughput: Number.isFinite(headline)
+        ? headline >= TARGET.throughputRatio
+        : undefined,
       p99: oursP99 === undefined ? undefined : oursP99 <= TARGET.p99Ms,
     };
     console.log(
-      `targets: throughput ratio >= ${TARGET.throughputRatio} (${met.throughput ? 'met' : 'not met'}), p99 <= ${TARGET.p99Ms} ms (${met.p99 ? 'met' : 'not met'})`,
+      `targets: throughput ratio (median per repetition ${fmt(headline, 3)}) >= ${TARGET.throughputRatio} (${met.throughput ? 'met' : 'not met'}), p99 <= ${TARGET.p99Ms} ms (${met.p99 ? 'met' : 'not met'})`,
     );
 
     const result = {
@@ -464,7 +464,9 @@ async function main(): Promise<void> {
         consumer: roundAll(run.consumer, 1),
       })),
       median: medians,
-      ratio: ratio.throughput,
+      // The headline: the median of the per-repetition ratios (both sides of a repetition ran
+      // minutes apart at most), less swayed by a repetition the shared machine slowed for one side.
+      ratio: round(median(perRepetition.throughput), 3),
       ratios: ratio,
       perRepetitionRatios: perRepetition,
       target: { ...TARGET, met, issueReference: ISSUE },
