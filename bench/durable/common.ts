@@ -1,77 +1,30 @@
 import { cpuSince, memory, now, onCommand, report } from '../lib/ipc.js';
-import { makeData, type BenchData } from '../fanout/payload.js';
-import { runSubscriber } from '../fanout/subscriber-common.js';
+import { runRatePublisher, type RatePublisher } from '../latency/common.js';
 
 /** Stream and group both sides use: the bus' own key for type `bench.job`, so Redis does the same work. */
 export const DURABLE_TYPE = 'bench.job';
 export const DURABLE_PATTERN = 'bench.*';
 export const STREAM_KEY = 'eventbus:{bench}:stream';
 export const GROUP = 'bench-workers';
-/** Handler concurrency of the bus and XREADGROUP COUNT of the baseline. */
-export const CONCURRENCY = 64;
-
-/** The 1 KB fan-out payload plus the send time, for latency. */
-export type DurableData = BenchData & { sentAt: number };
-
-export function makeDurableData(seq: number): DurableData {
-  return { ...makeData(seq), sentAt: now() };
-}
-
 /**
- * Counts handled events of a phase and keeps their publish-to-handler latency;
- * reports throughput timing and p50/p99 when the phase is complete.
+ * XREADGROUP COUNT of the baseline, and the bus' `durable.batchSize` and
+ * handler concurrency: both sides fetch up to 100 entries per round trip.
  */
-export class LatencyCounter {
-  private count = 0;
-  private target = -1;
-  private phase = '';
-  private latencies: number[] = [];
-  private cpuAtArm = process.cpuUsage();
-
-  arm(phase: string, target: number): void {
-    this.phase = phase;
-    this.target = target;
-    this.count = 0;
-    this.latencies = [];
-    this.cpuAtArm = process.cpuUsage();
-  }
-
-  hit(sentAt: number): void {
-    if (this.target < 0) return;
-    this.latencies.push(now() - sentAt);
-    if (++this.count !== this.target) return;
-    const tLast = now();
-    const sorted = this.latencies.sort((a, b) => a - b);
-    const at = (q: number) =>
-      sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-    this.target = -1;
-    report({
-      kind: 'done',
-      phase: this.phase,
-      count: this.count,
-      tLast,
-      p50: at(0.5),
-      p99: at(0.99),
-      cpuUs: cpuSince(this.cpuAtArm),
-      ...memory(),
-    });
-  }
-}
-
-/** A consumer child: `start` begins consuming into `counter`; the parent arms phases (as for fan-out). */
-export const runConsumer = runSubscriber;
+export const BATCH = 100;
+/** XREADGROUP BLOCK of both sides, ms. */
+export const BLOCK_MS = 1000;
 
 /**
- * A producer child. `{ kind: 'publish', count, window, rate? }`: without `rate`,
- * as fast as `window` concurrent publishes allow; with `rate` (events/s), on a
- * fixed schedule (still at most `window` in flight), as a steady load would.
+ * A producer child. With BENCH_MODE=latency, the fixed-rate publisher of the
+ * latency bench (bench/latency/common.ts). Otherwise `{ kind: 'publish', count,
+ * window }` publishes as fast as `window` concurrent publishes allow: each
+ * settled publish starts the next one, so the publishes of one tick leave in
+ * one pipelined write.
  */
 export async function runProducer(
-  start: () => Promise<{
-    publish(seq: number): Promise<unknown>;
-    close(): Promise<void>;
-  }>,
+  start: () => Promise<RatePublisher>,
 ): Promise<void> {
+  if (process.env.BENCH_MODE === 'latency') return runRatePublisher(start);
   const producer = await start();
   onCommand(async message => {
     if (message.kind === 'exit') {
@@ -84,29 +37,19 @@ export async function runProducer(
     if (message.kind !== 'publish') return;
     const count = Number(message.count);
     const window = Number(message.window);
-    const rate = message.rate === undefined ? 0 : Number(message.rate);
     const firstSeq = Number(message.firstSeq);
     const cpuAtStart = process.cpuUsage();
     const t0 = now();
     let sent = 0;
-    let inFlight = 0;
+    let settled = 0;
     await new Promise<void>((resolve, reject) => {
-      const pump = (): void => {
-        const due =
-          rate > 0
-            ? Math.min(count, Math.floor(((now() - t0) / 1000) * rate) + 1)
-            : count;
-        while (sent < due && inFlight < window) {
-          inFlight++;
-          producer.publish(firstSeq + sent++).then(() => {
-            inFlight--;
-            if (sent === count && inFlight === 0) resolve();
-            else if (rate === 0) pump();
-          }, reject);
-        }
-        if (rate > 0 && sent < count) setTimeout(pump, 1);
+      const onSettled = (): void => {
+        if (++settled === count) resolve();
+        else if (sent < count)
+          producer.publish(firstSeq + sent++).then(onSettled, reject);
       };
-      pump();
+      while (sent < count && sent < window)
+        producer.publish(firstSeq + sent++).then(onSettled, reject);
     });
     report({
       kind: 'published',
@@ -115,7 +58,8 @@ export async function runProducer(
       t0,
       tEnd: now(),
       cpuUs: cpuSince(cpuAtStart),
+      ...memory(),
     });
   });
-  report({ kind: 'ready' });
+  report({ kind: 'ready', ...memory() });
 }

@@ -1,48 +1,47 @@
 /**
  * Consumer child, the bus side: `@OnEvent('bench.*', { durable: true })` in one
- * group, concurrency 64 (XREADGROUP COUNT ≤ 64, one XACK per event, pipelined).
+ * group with concurrency 100 and `durable: { batchSize: 100, blockMs: 1000 }`,
+ * the baseline's COUNT and BLOCK. env: REDIS_URL.
  */
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { OnEvent, type EventEnvelope } from '@shared-infra/event-bus';
 import { fail } from '../lib/ipc.js';
-import {
-  CONCURRENCY,
-  DURABLE_PATTERN,
-  GROUP,
-  LatencyCounter,
-  runConsumer,
-  type DurableData,
-} from './common.js';
 import { benchBusModule } from '../lib/bus-app.js';
+import {
+  LatencyRecorder,
+  runLatencySubscriber,
+  type LatencyData,
+} from '../latency/common.js';
+import { BATCH, BLOCK_MS, DURABLE_PATTERN, GROUP } from './common.js';
 
-const counter = new LatencyCounter();
+const recorder = new LatencyRecorder();
 
 @Injectable()
 class BenchWorker {
   @OnEvent(DURABLE_PATTERN, {
     durable: true,
     group: GROUP,
-    concurrency: CONCURRENCY,
+    concurrency: BATCH,
     startFrom: 'beginning',
   })
-  handle(event: EventEnvelope<string, DurableData>): void {
-    counter.hit(event.data.sentAt);
+  handle(event: EventEnvelope<string, LatencyData>): void {
+    recorder.hit(event.data.sentAt);
   }
 }
 
 @Module({
   imports: [
     benchBusModule('bench-consumer', {
-      durable: { batchSize: CONCURRENCY, blockMs: 1000 },
+      durable: { batchSize: BATCH, blockMs: BLOCK_MS },
     }),
   ],
   providers: [BenchWorker],
 })
 class ConsumerModule {}
 
-runConsumer(counter, async () => {
+runLatencySubscriber(recorder, async () => {
   const app = await NestFactory.createApplicationContext(ConsumerModule, {
     logger: ['error', 'warn'],
   });

@@ -1,57 +1,63 @@
 /**
- * Consumer child, the baseline: raw ioredis on the same stream and group,
- * XREADGROUP COUNT 64 BLOCK 1000 on its own connection, JSON.parse of each entry,
- * one XACK per batch.
+ * Consumer child, the baseline: plain ioredis on the same stream and group, the
+ * strongest simple loop: XREADGROUP COUNT 100 BLOCK 1000 on its own connection,
+ * JSON.parse of each entry and the handler call, then one XACK for the batch on
+ * a second connection, not waited for: the next XREADGROUP goes out at once.
+ * env: REDIS_URL.
  */
 import { Redis } from 'ioredis';
 import { fail } from '../lib/ipc.js';
 import {
-  CONCURRENCY,
-  GROUP,
-  LatencyCounter,
-  STREAM_KEY,
-  runConsumer,
-  type DurableData,
-} from './common.js';
+  LatencyRecorder,
+  runLatencySubscriber,
+  type LatencyData,
+} from '../latency/common.js';
+import { BATCH, BLOCK_MS, GROUP, STREAM_KEY } from './common.js';
 
-const counter = new LatencyCounter();
+type Entries = Array<[id: string, fields: string[]]>;
 
-runConsumer(counter, async () => {
-  const commands = new Redis(process.env.REDIS_URL!);
-  const reader = new Redis(process.env.REDIS_URL!);
+const recorder = new LatencyRecorder();
+
+runLatencySubscriber(recorder, async () => {
+  const commands = new Redis(process.env.REDIS_URL!, { lazyConnect: true });
+  const reader = new Redis(process.env.REDIS_URL!, { lazyConnect: true });
+  await Promise.all([commands.connect(), reader.connect()]);
   try {
-    await commands.call('XGROUP', 'CREATE', STREAM_KEY, GROUP, '0', 'MKSTREAM');
+    await commands.xgroup('CREATE', STREAM_KEY, GROUP, '0', 'MKSTREAM');
   } catch {
     // BUSYGROUP: a previous run made it.
   }
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
-      const reply = (await reader
-        .call(
+      let reply: unknown[] | null;
+      try {
+        reply = (await reader.call(
           'XREADGROUP',
           'GROUP',
           GROUP,
           'raw',
           'COUNT',
-          CONCURRENCY,
+          BATCH,
           'BLOCK',
-          1000,
+          BLOCK_MS,
           'STREAMS',
           STREAM_KEY,
           '>',
-        )
-        .catch(() => null)) as unknown[] | null;
-      if (!reply) continue;
-      // RESP3 (ioredis 6 default) flattens the map reply: [key, entries].
-      const entries = reply[1] as Array<[string, string[]]>;
-      const ids: string[] = [];
-      for (const [id, fields] of entries) {
-        const data = JSON.parse(fields[1]) as DurableData;
-        counter.hit(data.sentAt);
-        ids.push(id);
+        )) as unknown[] | null;
+      } catch {
+        continue;
       }
-      if (ids.length) await commands.call('XACK', STREAM_KEY, GROUP, ...ids);
+      if (!reply) continue;
+      // RESP3 (ioredis 6's default) flattens the map reply to [key, entries].
+      const entries = reply[1] as Entries;
+      const ids = new Array<string>(entries.length);
+      for (let i = 0; i < entries.length; i++) {
+        const [id, fields] = entries[i];
+        recorder.hit((JSON.parse(fields[1]) as LatencyData).sentAt);
+        ids[i] = id;
+      }
+      commands.xack(STREAM_KEY, GROUP, ...ids).catch(() => undefined);
     }
   })();
   return async () => {

@@ -1,13 +1,18 @@
-/** Producer child, the bus side: `eventBus.publish('bench.job', data)` (XADD + PUBLISH, pipelined). */
+/**
+ * Producer child, the bus side: `eventBus.publish('bench.job', data)` (the
+ * envelope, then XADD MAXLEN ~ 100000, pipelined; the fan-out PUBLISH stops
+ * once nobody hears it). env: REDIS_URL, BENCH_MODE.
+ */
 import 'reflect-metadata';
 import { startBenchBus } from '../lib/bus-app.js';
 import { fail } from '../lib/ipc.js';
-import { DURABLE_TYPE, makeDurableData, runProducer } from './common.js';
+import { makeLatencyData } from '../latency/common.js';
+import { DURABLE_TYPE, runProducer } from './common.js';
 
 runProducer(async () => {
   const { bus, close } = await startBenchBus('bench-producer');
   return {
-    publish: seq => bus.publish(DURABLE_TYPE, makeDurableData(seq)),
+    publish: seq => bus.publish(DURABLE_TYPE, makeLatencyData(seq)),
     close,
   };
 }).catch(fail);

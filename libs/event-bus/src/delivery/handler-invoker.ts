@@ -128,6 +128,15 @@ export class HandlerInvoker {
     return new Promise(resolve => this.attempt(record, event, resolve));
   }
 
+  /** `run` with a callback, called once (durable delivery's hot path: no promise of ours per event). */
+  invoke(
+    record: HandlerRecord,
+    event: EventEnvelope,
+    settle: (outcome: HandlerOutcome) => void,
+  ): void {
+    this.attempt(record, event, settle);
+  }
+
   /**
    * `run` with a callback: fan-out calls it for every event, and the first
    * attempt then costs no promise of ours (one `then` on an async handler's

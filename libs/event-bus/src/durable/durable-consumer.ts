@@ -1,7 +1,10 @@
 import type { EventCodec } from '../envelope/event-codec.js';
 import { EventBusLogger, eventTag } from '../event-bus.logger.js';
 import type { EventBusMetrics } from '../delivery/event-bus-metrics.js';
-import type { HandlerInvoker } from '../delivery/handler-invoker.js';
+import type {
+  HandlerInvoker,
+  HandlerOutcome,
+} from '../delivery/handler-invoker.js';
 import type { HandlerRecord } from '../delivery/handler-record.js';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
 import {
@@ -57,7 +60,8 @@ export class DurableConsumer {
   private suspectRunning = false;
   private slotWaiters: Array<() => void> = [];
   private ackQueue: string[] = [];
-  private ackFlush?: Promise<void>;
+  private ackScheduled = false;
+  private readonly acksInFlight = new Set<Promise<void>>();
   private idleWaiters: Array<() => void> = [];
   private readonly match: TypeMatcher;
 
@@ -124,7 +128,15 @@ export class DurableConsumer {
         : new Promise<boolean>(resolve =>
             this.idleWaiters.push(() => resolve(true)),
           );
-    return within(idle, timeoutMs, false);
+    // The last handlers' acks are still on their way (a handler's slot is free once its ack is queued).
+    return within(
+      idle.then(async done => {
+        await this.acksSettled();
+        return done;
+      }),
+      timeoutMs,
+      false,
+    );
   }
 
   /** Resolves when the read loop has ended (after the store closed its reader). */
@@ -206,7 +218,7 @@ export class DurableConsumer {
         );
         this.suspectRunning = true;
         try {
-          await this.handle(entry, entry.deliveries);
+          await this.handleAlone(entry, entry.deliveries);
         } finally {
           this.suspectRunning = false;
           this.slotWaiters.shift()?.();
@@ -259,17 +271,22 @@ export class DurableConsumer {
     }
   }
 
-  private async handle(entry: StreamEntry, deliveries: number): Promise<void> {
+  /**
+   * Runs one entry in a slot; `done` is called when the slot is free again. The
+   * common path (a decodable event, no idempotency) costs no promise of ours:
+   * the invoker calls back, and the ack is queued, not waited for.
+   */
+  private handle(
+    entry: StreamEntry,
+    deliveries: number,
+    done?: () => void,
+  ): void {
     this.running++;
     this.runningIds.add(entry.id);
-    try {
-      await this.process(entry, deliveries);
-    } catch (error) {
-      // Store trouble (Redis down): the entry stays pending and comes back after claimIdleMs.
-      this.logger.warn(
-        `Entry ${entry.id} of stream "${this.stream}" stays pending for group ${this.settings.group}: ${(error as Error).message}`,
-      );
-    } finally {
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
       this.runningIds.delete(entry.id);
       this.running--;
       this.slotWaiters.shift()?.();
@@ -277,15 +294,39 @@ export class DurableConsumer {
         for (const wake of this.idleWaiters.splice(0)) wake();
         if (this.stopped) clearInterval(this.heartbeatTimer);
       }
+      done?.();
+    };
+    const fail = (error: unknown): void => {
+      // Store trouble (Redis down): the entry stays pending and comes back after claimIdleMs.
+      this.logger.warn(
+        `Entry ${entry.id} of stream "${this.stream}" stays pending for group ${this.settings.group}: ${(error as Error).message}`,
+      );
+      finish();
+    };
+    try {
+      this.process(entry, deliveries, finish, fail);
+    } catch (error) {
+      fail(error);
     }
   }
 
-  private async process(entry: StreamEntry, deliveries: number): Promise<void> {
+  /** `handle` as a promise, for the taken-over entries that run one at a time. */
+  private handleAlone(entry: StreamEntry, deliveries: number): Promise<void> {
+    return new Promise(resolve => this.handle(entry, deliveries, resolve));
+  }
+
+  private process(
+    entry: StreamEntry,
+    deliveries: number,
+    finish: () => void,
+    fail: (error: unknown) => void,
+  ): void {
     const { group, maxDeliveries, idempotencyWindowMs } = this.settings;
     if (entry.targetGroup && entry.targetGroup !== group) {
       // A dead letter replayed for another group.
       this.metrics.skipped++;
-      await this.store.ack(this.stream, group, [entry.id]);
+      this.ack(entry.id);
+      finish();
       return;
     }
     const decoded =
@@ -293,97 +334,155 @@ export class DurableConsumer {
         ? this.codec.decode(entry.payload)
         : { ok: false as const, reason: entry.malformed };
     if (!decoded.ok) {
-      await this.deadLetterMalformed(entry, decoded.reason);
+      this.deadLetterMalformed(entry, decoded.reason).then(finish, fail);
       return;
     }
     const event = decoded.envelope;
     if (!this.match(event.type)) {
       // Another pattern's event on a shared stream (or, for a wildcard group, any stream).
       this.metrics.skipped++;
-      await this.store.ack(this.stream, group, [entry.id]);
+      this.ack(entry.id);
+      finish();
       return;
     }
     if (this.record.filter && !safeFilter(this.record.filter, event)) {
       this.metrics.filtered++;
-      await this.store.ack(this.stream, group, [entry.id]);
+      this.ack(entry.id);
+      finish();
       return;
     }
     if (deliveries > maxDeliveries) {
-      await this.deadLetter(
+      this.deadLetter(
         entry,
         `delivered ${deliveries - 1} times without an acknowledgement (option durable.maxDeliveries is ${maxDeliveries}): the handler may be crashing its process`,
         0,
         event,
-      );
+      ).then(finish, fail);
       return;
     }
-    const dedupKey =
-      idempotencyWindowMs > 0
-        ? (event.metadata.idempotencyKey ?? event.id)
-        : undefined;
-    if (dedupKey && (await this.store.isDone(this.stream, group, dedupKey))) {
-      this.logger.debug(
-        `Skipped ${eventTag(event)} for ${this.record.name}: already handled by group ${group} (idempotency).`,
-      );
-      await this.store.ack(this.stream, group, [entry.id]);
+    if (idempotencyWindowMs === 0) {
+      this.invoker.invoke(this.record, event, outcome => {
+        const pending = this.settle(entry, event, outcome, undefined);
+        if (pending) pending.then(finish, fail);
+        else finish();
+      });
       return;
     }
-    const outcome = await this.invoker.run(this.record, event);
+    const dedupKey = event.metadata.idempotencyKey ?? event.id;
+    this.store.isDone(this.stream, group, dedupKey).then(isDone => {
+      if (isDone) {
+        this.logger.debug(
+          `Skipped ${eventTag(event)} for ${this.record.name}: already handled by group ${group} (idempotency).`,
+        );
+        this.ack(entry.id);
+        finish();
+        return;
+      }
+      this.invoker.invoke(this.record, event, outcome => {
+        const pending = this.settle(entry, event, outcome, dedupKey);
+        if (pending) pending.then(finish, fail);
+        else finish();
+      });
+    }, fail);
+  }
+
+  /**
+   * Acts on a handler's outcome: ack (queued), ack and mark done, leave
+   * pending, or dead-letter. Undefined when there is nothing to wait for.
+   */
+  private settle(
+    entry: StreamEntry,
+    event: EventEnvelope,
+    outcome: HandlerOutcome,
+    dedupKey: string | undefined,
+  ): Promise<void> | undefined {
+    const { group, idempotencyWindowMs } = this.settings;
     switch (outcome.status) {
       case 'delivered':
       case 'filtered':
-        if (dedupKey)
-          await this.store.ackAndMarkDone(
-            this.stream,
-            group,
-            entry.id,
-            dedupKey,
-            idempotencyWindowMs,
-          );
-        else await this.ack(entry.id);
-        return;
+        if (dedupKey === undefined) {
+          this.ack(entry.id);
+          return undefined;
+        }
+        return this.store.ackAndMarkDone(
+          this.stream,
+          group,
+          entry.id,
+          dedupKey,
+          idempotencyWindowMs,
+        );
       case 'aborted':
         // Shutting down mid-retry: leave it pending for another consumer.
-        return;
-      case 'failed': {
-        const error =
-          outcome.error instanceof Error
-            ? outcome.error
-            : new Error(String(outcome.error));
-        await this.store.deadLetter(this.stream, entry, {
-          group,
-          handler: this.record.name,
-          error: error.message,
-          stack: error.stack,
-          attempts: outcome.attempts,
-          firstFailureAt: outcome.firstFailureAt,
-          lastFailureAt: outcome.lastFailureAt,
-        });
-        this.metrics.recordDeadLetter(event.type);
-        this.logger.limited(
-          'durable dead letter',
-          'warn',
-          `Dead-lettered ${eventTag(event)} for group ${group} after ${outcome.attempts} attempt(s): ${error.message}`,
-        );
-      }
+        return undefined;
+      case 'failed':
+        return this.deadLetterFailed(entry, event, outcome);
     }
+  }
+
+  private async deadLetterFailed(
+    entry: StreamEntry,
+    event: EventEnvelope,
+    outcome: Extract<HandlerOutcome, { status: 'failed' }>,
+  ): Promise<void> {
+    const { group } = this.settings;
+    const error =
+      outcome.error instanceof Error
+        ? outcome.error
+        : new Error(String(outcome.error));
+    await this.store.deadLetter(this.stream, entry, {
+      group,
+      handler: this.record.name,
+      error: error.message,
+      stack: error.stack,
+      attempts: outcome.attempts,
+      firstFailureAt: outcome.firstFailureAt,
+      lastFailureAt: outcome.lastFailureAt,
+    });
+    this.metrics.recordDeadLetter(event.type);
+    this.logger.limited(
+      'durable dead letter',
+      'warn',
+      `Dead-lettered ${eventTag(event)} for group ${group} after ${outcome.attempts} attempt(s): ${error.message}`,
+    );
   }
 
   /**
    * Acknowledges with one XACK per turn of the event loop for every entry that
-   * finished in it, instead of one command per entry.
+   * finished in it, instead of one command per entry. Not waited for: an
+   * entry's slot is free once its ack is queued, so the next XREADGROUP goes
+   * out without waiting for the XACK's round trip. On Redis trouble the entries
+   * stay pending and come back after claimIdleMs, as after a crash.
    */
-  private ack(id: string): Promise<void> {
+  private ack(id: string): void {
     this.ackQueue.push(id);
-    this.ackFlush ??= new Promise<void>(resolve => setImmediate(resolve)).then(
-      () => {
-        const ids = this.ackQueue;
-        this.ackQueue = [];
-        this.ackFlush = undefined;
-        return this.store.ack(this.stream, this.settings.group, ids);
-      },
-    );
-    return this.ackFlush;
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(this.flushAcks);
+  }
+
+  private readonly flushAcks = (): void => {
+    this.ackScheduled = false;
+    const ids = this.ackQueue;
+    this.ackQueue = [];
+    const sent: Promise<void> = this.store
+      .ack(this.stream, this.settings.group, ids)
+      .catch((error: Error) =>
+        this.logger.limited(
+          'durable ack',
+          'warn',
+          `${ids.length} handled entr${ids.length === 1 ? 'y' : 'ies'} of stream "${this.stream}" (from ${ids[0]}) stay pending for group ${this.settings.group}: ${error.message}`,
+        ),
+      )
+      .finally(() => this.acksInFlight.delete(sent));
+    this.acksInFlight.add(sent);
+  };
+
+  /** Resolves when every queued ack has been answered (or has failed). */
+  private async acksSettled(): Promise<void> {
+    while (this.ackScheduled || this.acksInFlight.size > 0) {
+      if (this.acksInFlight.size > 0) await Promise.all(this.acksInFlight);
+      else await new Promise(resolve => setImmediate(resolve));
+    }
   }
 
   private async deadLetter(
