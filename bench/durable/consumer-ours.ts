@@ -9,14 +9,11 @@ import { NestFactory } from '@nestjs/core';
 import { OnEvent, type EventEnvelope } from '@shared-infra/event-bus';
 import { fail } from '../lib/ipc.js';
 import { benchBusModule } from '../lib/bus-app.js';
-import {
-  LatencyRecorder,
-  runLatencySubscriber,
-  type LatencyData,
-} from '../latency/common.js';
+import { DeliveryCounter, runSubscriber } from '../fanout/subscriber-common.js';
+import type { StampedData } from '../fanout/payload.js';
 import { BATCH, BLOCK_MS, DURABLE_PATTERN, GROUP } from './common.js';
 
-const recorder = new LatencyRecorder();
+const recorder = new DeliveryCounter();
 
 @Injectable()
 class BenchWorker {
@@ -26,7 +23,7 @@ class BenchWorker {
     concurrency: BATCH,
     startFrom: 'beginning',
   })
-  handle(event: EventEnvelope<string, LatencyData>): void {
+  handle(event: EventEnvelope<string, StampedData>): void {
     recorder.hit(event.data.sentAt);
   }
 }
@@ -41,7 +38,7 @@ class BenchWorker {
 })
 class ConsumerModule {}
 
-runLatencySubscriber(recorder, async () => {
+runSubscriber(recorder, async () => {
   const app = await NestFactory.createApplicationContext(ConsumerModule, {
     logger: ['error', 'warn'],
   });

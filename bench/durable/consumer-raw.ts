@@ -7,18 +7,15 @@
  */
 import { Redis } from 'ioredis';
 import { fail } from '../lib/ipc.js';
-import {
-  LatencyRecorder,
-  runLatencySubscriber,
-  type LatencyData,
-} from '../latency/common.js';
+import { DeliveryCounter, runSubscriber } from '../fanout/subscriber-common.js';
+import type { StampedData } from '../fanout/payload.js';
 import { BATCH, BLOCK_MS, GROUP, STREAM_KEY } from './common.js';
 
 type Entries = Array<[id: string, fields: string[]]>;
 
-const recorder = new LatencyRecorder();
+const recorder = new DeliveryCounter();
 
-runLatencySubscriber(recorder, async () => {
+runSubscriber(recorder, async () => {
   const commands = new Redis(process.env.REDIS_URL!, { lazyConnect: true });
   const reader = new Redis(process.env.REDIS_URL!, { lazyConnect: true });
   await Promise.all([commands.connect(), reader.connect()]);
@@ -54,7 +51,7 @@ runLatencySubscriber(recorder, async () => {
       const ids = new Array<string>(entries.length);
       for (let i = 0; i < entries.length; i++) {
         const [id, fields] = entries[i];
-        recorder.hit((JSON.parse(fields[1]) as LatencyData).sentAt);
+        recorder.hit((JSON.parse(fields[1]) as StampedData).sentAt);
         ids[i] = id;
       }
       commands.xack(STREAM_KEY, GROUP, ...ids).catch(() => undefined);

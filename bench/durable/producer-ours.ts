@@ -6,13 +6,13 @@
 import 'reflect-metadata';
 import { startBenchBus } from '../lib/bus-app.js';
 import { fail } from '../lib/ipc.js';
-import { makeLatencyData } from '../latency/common.js';
+import { makeStampedData } from '../fanout/payload.js';
 import { DURABLE_TYPE, runProducer } from './common.js';
 
 runProducer(async () => {
   const { bus, close } = await startBenchBus('bench-producer');
   return {
-    publish: seq => bus.publish(DURABLE_TYPE, makeLatencyData(seq)),
+    publish: seq => bus.publish(DURABLE_TYPE, makeStampedData(seq)),
     close,
   };
 }).catch(fail);

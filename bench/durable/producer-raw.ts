@@ -6,7 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import { fail } from '../lib/ipc.js';
-import { makeLatencyData } from '../latency/common.js';
+import { makeStampedData } from '../fanout/payload.js';
 import { STREAM_KEY, runProducer } from './common.js';
 
 runProducer(async () => {
@@ -24,7 +24,7 @@ runProducer(async () => {
         100_000,
         '*',
         'e',
-        JSON.stringify(makeLatencyData(seq)),
+        JSON.stringify(makeStampedData(seq)),
       ),
     close: async () => {
       await redis.quit();
