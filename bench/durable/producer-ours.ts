@@ -1,7 +1,7 @@
 /**
  * Producer child, the bus side: `eventBus.publish('bench.job', data)` (the
  * envelope, then XADD MAXLEN ~ 100000, pipelined; the fan-out PUBLISH stops
- * once nobody hears it). env: REDIS_URL, BENCH_MODE.
+ * once nobody hears it). env: REDIS_URL.
  */
 import 'reflect-metadata';
 import { startBenchBus } from '../lib/bus-app.js';

@@ -2,7 +2,7 @@
  * Producer child, the baseline: plain ioredis with auto-pipelining (the XADDs
  * of one tick leave in one write); each event is
  * `XADD eventbus:{bench}:stream MAXLEN ~ 100000 * e <json>`, the trimming the
- * bus does by default. env: REDIS_URL, BENCH_MODE.
+ * bus does by default. env: REDIS_URL.
  */
 import { Redis } from 'ioredis';
 import { fail } from '../lib/ipc.js';

@@ -183,7 +183,8 @@ async function runSide(
         phase: name,
         count,
         window: params.window,
-        rate: params.rate,
+        // The publisher loop runs at a fixed rate only when given one.
+        ...(mode === 'latency' ? { rate: params.rate } : {}),
         firstSeq: 0,
       });
       const [d, p] = await Promise.all([done, published]);
