@@ -25,7 +25,7 @@ import type { Redis } from 'ioredis';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BenchChild } from '../lib/child.js';
+import { BenchChild, runPhase } from '../lib/child.js';
 import { flag, intFlag } from '../lib/flags.js';
 import { type BenchMessage } from '../lib/ipc.js';
 import { benchLifecycle, redisCpuUs } from '../lib/redis-admin.js';
@@ -172,24 +172,13 @@ async function runSide(
     );
     children.push(producer);
     await producer.waitFor('ready', 30_000);
-    const phase = async (name: string, count: number) => {
-      consumer.send({ kind: 'expect', phase: name, count });
-      await consumer.waitFor('armed', 10_000);
-      const timeout = 60_000 + count;
-      const done = consumer.waitFor('done', timeout);
-      const published = producer.waitFor('published', timeout);
-      producer.send({
-        kind: 'publish',
-        phase: name,
+    const phase = (name: string, count: number) =>
+      runPhase(consumer, producer, {
+        name,
         count,
         window: params.window,
-        // The publisher loop runs at a fixed rate only when given one.
         ...(mode === 'latency' ? { rate: params.rate } : {}),
-        firstSeq: 0,
       });
-      const [d, p] = await Promise.all([done, published]);
-      return { d, p };
-    };
     if (mode === 'throughput') {
       // Two warm-ups a second apart: the JIT warms up, and the bus' producer, whose PUBLISH of
       // bench.job nobody hears, stops sending it (redis.skipUnheardPublishes) as it would in a

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BenchChild } from '../lib/child.js';
+import { BenchChild, runPhase } from '../lib/child.js';
 import type { BenchMessage } from '../lib/ipc.js';
 import type { Percentiles } from '../lib/stats.js';
 
@@ -71,11 +71,6 @@ const SCRIPTS: Record<Side, { subscriber: string; publisher: string }> = {
 
 const START_TIMEOUT_MS = 30_000;
 
-/** A phase may take 30 s plus 1 ms per event (>= 1,000 events/s) before the run is called failed. */
-function phaseTimeout(events: number): number {
-  return 30_000 + events;
-}
-
 async function phase(
   subscriber: BenchChild,
   publisher: BenchChild,
@@ -84,14 +79,13 @@ async function phase(
   firstSeq: number,
   window: number,
 ): Promise<{ delivered: BenchMessage; published: BenchMessage }> {
-  subscriber.send({ kind: 'expect', phase: name, count });
-  await subscriber.waitFor('armed', 10_000);
-  const timeout = phaseTimeout(count);
-  const deliveredP = subscriber.waitFor('done', timeout);
-  const publishedP = publisher.waitFor('published', timeout);
-  publisher.send({ kind: 'publish', phase: name, count, window, firstSeq });
-  const [delivered, published] = await Promise.all([deliveredP, publishedP]);
-  return { delivered, published };
+  const { d, p } = await runPhase(subscriber, publisher, {
+    name,
+    count,
+    window,
+    firstSeq,
+  });
+  return { delivered: d, published: p };
 }
 
 /**

@@ -27,7 +27,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BenchChild, killAllChildren } from '../lib/child.js';
+import { BenchChild, killAllChildren, runPhase } from '../lib/child.js';
 import { flag, intFlag } from '../lib/flags.js';
 import { machineInfo } from '../lib/stats.js';
 import { fmt, median, round, table } from '../lib/stats.js';
@@ -135,23 +135,13 @@ async function runSide(
     };
     if (params.warmup > 0) await throughput(params.warmup);
     const t = await throughput(params.events);
-    const latency = async (phase: string, count: number) => {
-      child.send({ kind: 'expect', phase, count });
-      await child.waitFor('armed', 10_000);
-      const timeout = 30_000 + (count / params.rate) * 3000;
-      const delivered = child.waitFor('done', timeout);
-      const published = child.waitFor('published', timeout);
-      child.send({
-        kind: 'publish',
-        phase,
+    const latency = (name: string, count: number) =>
+      runPhase(child, child, {
+        name,
         count,
-        rate: params.rate,
         window: params.window,
-        firstSeq: 0,
+        rate: params.rate,
       });
-      const [d, p] = await Promise.all([delivered, published]);
-      return { d, p };
-    };
     if (params.warmupSeconds > 0)
       await latency('warmup', params.rate * params.warmupSeconds);
     const latencyEvents = params.rate * params.seconds;

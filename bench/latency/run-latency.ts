@@ -25,7 +25,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BenchChild } from '../lib/child.js';
+import { BenchChild, runPhase } from '../lib/child.js';
 import { flag, intFlag } from '../lib/flags.js';
 import { now, type BenchMessage } from '../lib/ipc.js';
 import { benchLifecycle, redisCpuUs } from '../lib/redis-admin.js';
@@ -245,23 +245,13 @@ async function runSide(
       subscriber.waitFor('ready', 30_000),
       publisher.waitFor('ready', 30_000),
     ]);
-    const phase = async (name: string, count: number) => {
-      subscriber.send({ kind: 'expect', phase: name, count });
-      await subscriber.waitFor('armed', 10_000);
-      const timeout = 30_000 + (count / params.rate) * 3000;
-      const delivered = subscriber.waitFor('done', timeout);
-      const published = publisher.waitFor('published', timeout);
-      publisher.send({
-        kind: 'publish',
-        phase: name,
+    const phase = (name: string, count: number) =>
+      runPhase(subscriber, publisher, {
+        name,
         count,
-        rate: params.rate,
         window: params.window,
-        firstSeq: 0,
+        rate: params.rate,
       });
-      const [d, p] = await Promise.all([delivered, published]);
-      return { d, p };
-    };
     if (params.warmupSeconds > 0)
       await phase('warmup', params.rate * params.warmupSeconds);
     const [pubClock, subClock] = [

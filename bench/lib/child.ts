@@ -125,3 +125,44 @@ export function killAllChildren(): void {
   }
   live.clear();
 }
+
+/** What a phase is: its name, its events, the publishing window and, for a fixed-rate phase, the rate. */
+export interface PhaseSpec {
+  name: string;
+  count: number;
+  window: number;
+  /** Events per second; without it the publisher goes as fast as `window` allows. */
+  rate?: number;
+  /** Number of the phase's first event (default 0). */
+  firstSeq?: number;
+}
+
+/**
+ * One phase of a bench: arms the receiving child for `count` deliveries, has
+ * the publishing child send them (the shared publisher loop), and waits for
+ * both reports: the receiver's `done` (d) and the publisher's `published` (p).
+ * Receiver and publisher may be one child (the in-process bench).
+ */
+export async function runPhase(
+  receiver: BenchChild,
+  publisher: BenchChild,
+  { name, count, window, rate, firstSeq = 0 }: PhaseSpec,
+): Promise<{ d: BenchMessage; p: BenchMessage }> {
+  receiver.send({ kind: 'expect', phase: name, count });
+  await receiver.waitFor('armed', 10_000);
+  // 30 s, plus three times the phase's planned length at a rate; 1 ms per event (>= 1,000/s) otherwise.
+  const timeout =
+    rate !== undefined ? 30_000 + (count / rate) * 3000 : 30_000 + count;
+  const delivered = receiver.waitFor('done', timeout);
+  const published = publisher.waitFor('published', timeout);
+  publisher.send({
+    kind: 'publish',
+    phase: name,
+    count,
+    window,
+    ...(rate !== undefined ? { rate } : {}),
+    firstSeq,
+  });
+  const [d, p] = await Promise.all([delivered, published]);
+  return { d, p };
+}

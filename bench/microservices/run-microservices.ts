@@ -23,7 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { PAYLOAD_BYTES } from '../fanout/payload.js';
-import { BenchChild } from '../lib/child.js';
+import { BenchChild, runPhase } from '../lib/child.js';
 import type { BenchMessage } from '../lib/ipc.js';
 import { fmt, median, round, table } from '../lib/stats.js';
 import { benchLifecycle, redisCpuUs } from '../lib/redis-admin.js';
@@ -122,11 +122,6 @@ const log = (line: string): void => console.log(`[bench] ${line}`);
 
 const START_TIMEOUT_MS = 30_000;
 
-/** A phase may take 30 s plus 1 ms per event (>= 1,000 events/s) before the run is called failed. */
-function phaseTimeout(events: number): number {
-  return 30_000 + events;
-}
-
 /** Waits until redis-server reports a subscriber on `channel` (ServerRedis does not await its SUBSCRIBE). */
 async function waitForSubscriber(
   admin: Redis,
@@ -153,15 +148,14 @@ async function phase(
   firstSeq: number,
   window: number,
 ): Promise<{ handled: BenchMessage; emitted: BenchMessage }> {
-  consumer.send({ kind: 'expect', phase: name, count });
-  await consumer.waitFor('armed', 10_000);
-  const timeout = phaseTimeout(count);
-  const handledP = consumer.waitFor('done', timeout);
-  const emittedP = producer.waitFor('published', timeout);
-  producer.send({ kind: 'publish', phase: name, count, window, firstSeq });
   try {
-    const [handled, emitted] = await Promise.all([handledP, emittedP]);
-    return { handled, emitted };
+    const { d, p } = await runPhase(consumer, producer, {
+      name,
+      count,
+      window,
+      firstSeq,
+    });
+    return { handled: d, emitted: p };
   } catch (error) {
     // Say how far the consumer got (and, for ours, what the bus counted), then fail.
     let detail = '';
