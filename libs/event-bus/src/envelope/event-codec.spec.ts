@@ -277,6 +277,23 @@ describe('EventCodec.decode', () => {
     expect(result.ok === false && result.reason).toMatch(reason);
   });
 
+  it('checks every timestamp after a valid one was remembered (empty, invalid, another valid)', () => {
+    const valid = codec.encode(envelope({ n: 1 }));
+    expect(codec.decode(valid).ok).toBe(true);
+    expect(codec.decode(valid).ok).toBe(true);
+    const withTimestamp = (timestamp: unknown) => {
+      const parsed = JSON.parse(valid) as { metadata: { timestamp?: unknown } };
+      parsed.metadata.timestamp = timestamp;
+      return codec.decode(JSON.stringify(parsed)).ok;
+    };
+    expect(withTimestamp('')).toBe(false);
+    expect(withTimestamp('yesterday')).toBe(false);
+    expect(withTimestamp(undefined)).toBe(false);
+    expect(withTimestamp(42)).toBe(false);
+    expect(withTimestamp('2025-01-01T00:00:00.000Z')).toBe(true);
+    expect(codec.decode(valid).ok).toBe(true);
+  });
+
   it('reports a payload over maxEventBytes', () => {
     const small = new EventCodec({ maxDataBytes: 100, maxEventBytes: 300 });
     const payload = codec.encode(envelope({ text: 'x'.repeat(400) }));

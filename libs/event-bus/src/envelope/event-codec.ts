@@ -232,6 +232,16 @@ function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
+/** The last timestamp found valid: a publisher's events of one millisecond (a burst, a frame) share it. */
+let validTimestamp: unknown = Symbol('none yet');
+
+function isValidTimestamp(value: unknown): boolean {
+  if (value === validTimestamp) return true;
+  if (!isNonEmptyString(value) || Number.isNaN(Date.parse(value))) return false;
+  validTimestamp = value;
+  return true;
+}
+
 /** The first thing wrong with a received envelope, or undefined when it is sound. */
 export function checkEnvelope(value: unknown): string | undefined {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -253,10 +263,7 @@ export function checkEnvelope(value: unknown): string | undefined {
     return 'field "metadata.source" is missing';
   if (!isNonEmptyString(metadata.traceId))
     return 'field "metadata.traceId" is missing';
-  if (
-    !isNonEmptyString(metadata.timestamp) ||
-    Number.isNaN(Date.parse(metadata.timestamp))
-  ) {
+  if (!isValidTimestamp(metadata.timestamp)) {
     return 'field "metadata.timestamp" is not a valid date';
   }
   return undefined;
