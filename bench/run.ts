@@ -22,7 +22,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, median, round, table } from './lib/stats.js';
+import { fmt, median, rotatedOrder, round, table } from './lib/stats.js';
 import { benchLifecycle, redisCpuUs } from './lib/redis-admin.js';
 import {
   runFanoutSide,
@@ -149,12 +149,7 @@ async function main(): Promise<void> {
     const { url, admin: redis, machine } = await lifecycle.startRedis();
     const runs: FanoutRun[] = [];
     for (let rep = 1; rep <= params.reps; rep++) {
-      // Rotate who goes first, so warming of the machine and of redis-server favours no side.
-      const shift = (rep - 1) % params.sides.length;
-      const order = [
-        ...params.sides.slice(shift),
-        ...params.sides.slice(0, shift),
-      ];
+      const order = rotatedOrder(params.sides, rep);
       for (const [index, side] of order.entries()) {
         log(`repetition ${rep}/${params.reps}, ${SCENARIO}, ${LABEL[side]}...`);
         const run = await runFanoutSide(side, rep, index + 1, {

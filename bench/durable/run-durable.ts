@@ -29,7 +29,7 @@ import { BenchChild, runPhase } from '../lib/child.js';
 import { flag, intFlag } from '../lib/flags.js';
 import { type BenchMessage } from '../lib/ipc.js';
 import { benchLifecycle, redisCpuUs } from '../lib/redis-admin.js';
-import { fmt, median, round, table } from '../lib/stats.js';
+import { fmt, median, rotatedOrder, round, table } from '../lib/stats.js';
 import { PAYLOAD_BYTES } from '../fanout/payload.js';
 import { BATCH, BLOCK_MS, DURABLE_TYPE, GROUP, STREAM_KEY } from './common.js';
 
@@ -282,11 +282,7 @@ async function main(): Promise<void> {
     const { url, admin, machine } = await lifecycle.startRedis();
     const runs: DurableRun[] = [];
     for (let rep = 1; rep <= params.reps; rep++) {
-      const shift = (rep - 1) % params.sides.length;
-      const order = [
-        ...params.sides.slice(shift),
-        ...params.sides.slice(0, shift),
-      ];
+      const order = rotatedOrder(params.sides, rep);
       for (const mode of params.modes) {
         for (const [index, side] of order.entries()) {
           log(`repetition ${rep}/${params.reps}, ${mode}, ${LABEL[side]}...`);

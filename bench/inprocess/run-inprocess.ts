@@ -29,8 +29,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchChild, killAllChildren, runPhase } from '../lib/child.js';
 import { flag, intFlag } from '../lib/flags.js';
-import { machineInfo } from '../lib/stats.js';
-import { fmt, median, round, table } from '../lib/stats.js';
+import {
+  fmt,
+  machineInfo,
+  median,
+  rotatedOrder,
+  round,
+  table,
+} from '../lib/stats.js';
 import { EVENT_TYPE, PAYLOAD_BYTES } from '../fanout/payload.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -218,12 +224,7 @@ async function main(): Promise<void> {
   const runs: InProcessRun[] = [];
   try {
     for (let rep = 1; rep <= params.reps; rep++) {
-      // Rotate the order, so each side runs first, second and third as often.
-      const shift = (rep - 1) % params.sides.length;
-      const order = [
-        ...params.sides.slice(shift),
-        ...params.sides.slice(0, shift),
-      ];
+      const order = rotatedOrder(params.sides, rep);
       for (const [index, side] of order.entries()) {
         log(`repetition ${rep}/${params.reps}, ${LABEL[side]}...`);
         const run = await runSide(side, rep, index + 1, params);

@@ -29,7 +29,7 @@ import { BenchChild, runPhase } from '../lib/child.js';
 import { flag, intFlag } from '../lib/flags.js';
 import { now, type BenchMessage } from '../lib/ipc.js';
 import { benchLifecycle, redisCpuUs } from '../lib/redis-admin.js';
-import { fmt, median, round, table } from '../lib/stats.js';
+import { fmt, median, rotatedOrder, round, table } from '../lib/stats.js';
 import { CHANNEL, EVENT_TYPE, PAYLOAD_BYTES } from '../fanout/payload.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -357,12 +357,7 @@ async function main(): Promise<void> {
     const { url, admin, machine } = await lifecycle.startRedis();
     const runs: LatencyRun[] = [];
     for (let rep = 1; rep <= params.reps; rep++) {
-      // Rotate the order, so each side runs first, second and third as often.
-      const shift = (rep - 1) % params.sides.length;
-      const order = [
-        ...params.sides.slice(shift),
-        ...params.sides.slice(0, shift),
-      ];
+      const order = rotatedOrder(params.sides, rep);
       for (const [index, side] of order.entries()) {
         log(`repetition ${rep}/${params.reps}, ${LABEL[side]}...`);
         const run = await runSide(side, rep, index + 1, params, url, () =>

@@ -10,6 +10,12 @@ export function median(values: number[]): number {
     : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** The sides in repetition `rep`'s order (1-based), rotated so each side runs first, second, … as often. */
+export function rotatedOrder<T>(sides: readonly T[], rep: number): T[] {
+  const shift = (rep - 1) % sides.length;
+  return [...sides.slice(shift), ...sides.slice(0, shift)];
+}
+
 /** p50, p99, max and mean of latencies; `values` is sorted in place. */
 export interface Percentiles {
   p50: number;
