@@ -45,8 +45,8 @@ describe.each(['memory', 'redis'] as const)(
           photoId: string;
           userId: string;
         };
-        await bus.publish('photo.processing.started', { photoId, userId });
-        await bus.publish('photo.processing.completed', { photoId, userId });
+        await bus.publish<string>('photo.processing.started', { photoId, userId });
+        await bus.publish<string>('photo.processing.completed', { photoId, userId });
       });
     });
 
@@ -61,7 +61,7 @@ describe.each(['memory', 'redis'] as const)(
       const seedPattern = await bus.subscribe('photo.*', oneSegment.push);
       const migrated = await bus.subscribe('photo.**', subtree.push);
 
-      await bus.publish('photo.uploaded', {
+      await bus.publish<string>('photo.uploaded', {
         photoId: '123',
         userId: 'user-456',
         filename: 'test.jpg',

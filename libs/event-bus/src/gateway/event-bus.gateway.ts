@@ -31,6 +31,7 @@ import {
   SubscribeRequest,
   UnsubscribeRequest,
 } from './dto/room-request.dto.js';
+import { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import { GatewayAckError } from './gateway-ack.error.js';
 import { GatewayAckFilter } from './gateway-ack.filter.js';
 import { GatewayAdapterMissingError } from './gateway-adapter-missing.error.js';
@@ -132,6 +133,8 @@ export class EventBusGateway
       { rateLimit: config.rateLimit, maxDepth: busConfig.limits.maxDepth },
       this.counters,
       this.logger,
+      config.connectionRateLimit &&
+        new ConnectionRateLimiter(config.connectionRateLimit),
     );
     this.delivery = new RoomDelivery(router, this.counters, this.logger);
     this.recovery = new RoomRecovery(

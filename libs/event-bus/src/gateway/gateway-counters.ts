@@ -14,6 +14,7 @@ export class GatewayCounters {
   forbidden = 0;
   invalid = 0;
   disconnectedForAbuse = 0;
+  connectionsRateLimited = 0;
 
   toStats(instanceId: string, sockets: number, users: number): GatewayStats {
     return {
@@ -30,6 +31,7 @@ export class GatewayCounters {
         forbidden: this.forbidden,
         invalid: this.invalid,
         disconnectedForAbuse: this.disconnectedForAbuse,
+        connectionsRateLimited: this.connectionsRateLimited,
       },
     };
   }

@@ -10,11 +10,13 @@ import {
 import type {
   EventBusGatewayOptions,
   GatewayClientEventsOptions,
+  GatewayConnectionRateLimitOptions,
   GatewayJwtOptions,
   GatewayPresenceOptions,
   GatewayRateLimitOptions,
   GatewaySignalsOptions,
 } from './interfaces.js';
+import type { ResolvedConnectionRateLimit } from './connection-rate-limiter.js';
 import { receiveOnlyMatcher } from './room-authorizer.js';
 
 /** Injection token of the resolved gateway configuration (internal). */
@@ -27,6 +29,8 @@ export interface ResolvedGatewayConfig {
   maxHttpBufferSize: number;
   maxRoomsPerSocket: number;
   rateLimit: { burst: number; perSecond: number; disconnectAfter: number };
+  /** Undefined: handshakes are not limited per address. */
+  connectionRateLimit?: ResolvedConnectionRateLimit;
   presence: { heartbeatMs: number; ttlMs: number };
   transports: Array<'websocket' | 'polling'>;
   clientEvents: {
@@ -59,6 +63,7 @@ const GATEWAY_KEYS = optionKeys<EventBusGatewayOptions>({
   maxHttpBufferSize: true,
   maxRoomsPerSocket: true,
   rateLimit: true,
+  connectionRateLimit: true,
   clientEvents: true,
   signals: true,
   presence: true,
@@ -76,6 +81,12 @@ const RATE_LIMIT_KEYS = optionKeys<GatewayRateLimitOptions>({
   perSecond: true,
   disconnectAfter: true,
 });
+const CONNECTION_RATE_LIMIT_KEYS =
+  optionKeys<GatewayConnectionRateLimitOptions>({
+    burst: true,
+    perSecond: true,
+    key: true,
+  });
 const CLIENT_EVENTS_KEYS = optionKeys<GatewayClientEventsOptions>({
   allow: true,
   canPublish: true,
@@ -93,6 +104,7 @@ const PRESENCE_KEYS = optionKeys<GatewayPresenceOptions>({
 const NESTED_KEYS = {
   jwt: JWT_KEYS,
   rateLimit: RATE_LIMIT_KEYS,
+  connectionRateLimit: CONNECTION_RATE_LIMIT_KEYS,
   clientEvents: CLIENT_EVENTS_KEYS,
   signals: SIGNALS_KEYS,
   presence: PRESENCE_KEYS,
@@ -154,6 +166,12 @@ function checkGatewayOptions(options: EventBusGatewayOptions): void {
   assertTypeOf(
     'clientEvents.canPublish',
     options.clientEvents?.canPublish,
+    'function',
+    OWNER,
+  );
+  assertTypeOf(
+    'connectionRateLimit.key',
+    options.connectionRateLimit?.key,
     'function',
     OWNER,
   );
@@ -290,7 +308,25 @@ export function resolveGatewayConfig(
         1,
       ),
     },
+    connectionRateLimit: resolveConnectionRateLimit(
+      options.connectionRateLimit,
+    ),
     presence: { heartbeatMs, ttlMs },
     transports,
+  };
+}
+
+function resolveConnectionRateLimit(
+  options: GatewayConnectionRateLimitOptions | undefined,
+): ResolvedConnectionRateLimit | undefined {
+  if (options === undefined) return undefined;
+  return {
+    burst: whole('connectionRateLimit.burst', options.burst ?? 20, 1),
+    perSecond: whole(
+      'connectionRateLimit.perSecond',
+      options.perSecond ?? 2,
+      0.001,
+    ),
+    key: options.key ?? (handshake => handshake.address),
   };
 }

@@ -2,6 +2,7 @@ import type { Socket } from 'socket.io';
 import { valueDepthExceeds } from '../envelope/json-depth.js';
 import type { EventBusLogger } from '../event-bus.logger.js';
 import { IDENTITY_ID_PATTERN } from '../rooms/room-names.js';
+import type { ConnectionRateLimiter } from './connection-rate-limiter.js';
 import type { GatewayCounters } from './gateway-counters.js';
 import type {
   GatewayAck,
@@ -37,9 +38,10 @@ export function identityOf(socket: Socket): SocketIdentity {
 
 /**
  * The gateway's socket.io middleware (`server.use(handshake.handle)`):
- * authenticates the handshake (refusals throw `SocketAuthError`, which the
- * client gets as `connect_error` "unauthorized" with `data.reason`), then puts
- * a rate limit and a depth limit on every message the socket sends.
+ * refuses handshakes over `connectionRateLimit` (`connect_error` "rate_limited"),
+ * authenticates the others (refusals throw `SocketAuthError`, which the client
+ * gets as `connect_error` "unauthorized" with `data.reason`), then puts a rate
+ * limit and a depth limit on every message the socket sends.
  */
 export class HandshakeMiddleware {
   constructor(
@@ -50,9 +52,16 @@ export class HandshakeMiddleware {
     },
     private readonly counters: GatewayCounters,
     private readonly logger: EventBusLogger,
+    private readonly connections?: ConnectionRateLimiter,
   ) {}
 
   readonly handle = (socket: Socket, next: (error?: Error) => void): void => {
+    if (this.connections && !this.connections.admit(socket.handshake)) {
+      this.counters.connectionsRateLimited++;
+      const reason = `too many connection attempts from this address; retry in ${this.connections.retryAfterSeconds} s`;
+      next(Object.assign(new Error('rate_limited'), { data: { reason } }));
+      return;
+    }
     this.authenticate(socket).then(
       () => next(),
       (error: Error) => next(error),

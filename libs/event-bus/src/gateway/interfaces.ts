@@ -114,6 +114,12 @@ export interface EventBusGatewayOptions {
   /** Token bucket per socket over every client message. */
   rateLimit?: GatewayRateLimitOptions;
   /**
+   * Token bucket per client address over handshakes, checked before the token
+   * is verified; refused handshakes fail with `connect_error` "rate_limited".
+   * Off unless given: many users behind one NAT or proxy share an address.
+   */
+  connectionRateLimit?: GatewayConnectionRateLimitOptions;
+  /**
    * Event types sockets may publish onto the bus (`publish` { type, data }).
    * Not given: none.
    */
@@ -178,6 +184,21 @@ export interface GatewaySignalsOptions {
 }
 
 /** @publicApi */
+export interface GatewayConnectionRateLimitOptions {
+  /** Handshakes one address may make in a burst. @default 20 */
+  burst?: number;
+  /** Handshakes per second one address gets back. @default 2 */
+  perSecond?: number;
+  /**
+   * Who a handshake counts against; undefined exempts it. Behind a proxy give
+   * the client address it forwards (only if the proxy sets it).
+   * @default handshake => handshake.address
+   * @example handshake => String(handshake.headers['x-forwarded-for'] ?? '').split(',')[0].trim() || handshake.address
+   */
+  key?: (handshake: SocketHandshake) => string | undefined;
+}
+
+/** @publicApi */
 export interface GatewayRateLimitOptions {
   /**
    * Messages a socket may send in a burst: enough for a reconnecting client to
@@ -231,6 +252,8 @@ export interface GatewayStats {
     forbidden: number;
     invalid: number;
     disconnectedForAbuse: number;
+    /** Handshakes refused by `connectionRateLimit`. */
+    connectionsRateLimited: number;
   };
 }
 
