@@ -133,7 +133,12 @@ export class EventBusGateway
       this.counters,
       this.logger,
     );
-    this.delivery = new RoomDelivery(router, this.counters, this.logger);
+    this.delivery = new RoomDelivery(
+      router,
+      this.counters,
+      this.logger,
+      config.socketEventName,
+    );
     this.recovery = new RoomRecovery(
       publisher,
       this.delivery,
