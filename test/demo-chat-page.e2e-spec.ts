@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, ensureChromiumInstalled } from './setup/chromium.js';
 import { freePort } from './setup/free-port.js';
 import { RedisServer } from './setup/redis-server.js';
-import { landscapeJpeg } from './utils/demo-images.js';
+import { badgePng, landscapeJpeg } from './utils/demo-images.js';
 import { DemoProcess } from './utils/demo-process.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -71,6 +71,8 @@ describe('demo web page: chat (Chromium, two instances on Redis)', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'demo-chat-data-'));
     files = mkdtempSync(join(tmpdir(), 'demo-chat-files-'));
     writeFileSync(join(files, 'mountains.jpg'), await landscapeJpeg());
+    writeFileSync(join(files, 'badge.png'), await badgePng());
+    writeFileSync(join(files, 'sunset.jpg'), await landscapeJpeg(1200, 800, 1));
     const env = {
       REDIS_URL: redis.url,
       DATA_DIR: dataDir,
@@ -105,9 +107,14 @@ describe('demo web page: chat (Chromium, two instances on Redis)', () => {
     await person(bob, 'alice', true).waitFor({ timeout: 15_000 });
 
     // The photo part still works beside the chat.
-    await alice.setInputFiles('#file-input', join(files, 'mountains.jpg'));
+    await alice.setInputFiles('#file-input', [
+      join(files, 'mountains.jpg'),
+      join(files, 'badge.png'),
+      join(files, 'sunset.jpg'),
+    ]);
     await alice
       .locator('.photo[data-status="completed"]')
+      .nth(2)
       .waitFor({ timeout: 30_000 });
 
     await alice.click('#people li[data-user-id="bob"] .person');
