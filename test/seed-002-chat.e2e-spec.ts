@@ -331,6 +331,36 @@ describe('seed 002: chat across two instances', () => {
       p => p.data.id === sent.id && p.data.deleted,
     );
 
+    // A photo's comment thread: its owner's (photos are private in the demo).
+    const { body } = await a.json<{ token: string }>('/auth/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'alice' }),
+    });
+    const photo = await a.json<{ photoId: string }>('/photos', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${body.token}`,
+      },
+      body: JSON.stringify({
+        filename: 'a.jpg',
+        size: 1000,
+        mimeType: 'image/jpeg',
+      }),
+    });
+    const thread = `photo:${photo.body.photoId}`;
+    const comment = await alice.ask('message:send', {
+      chatId: thread,
+      content: 'Note to self: crop this',
+    });
+    expect(comment).toMatchObject({ ok: true, message: { chatId: thread } });
+    await alice.waitFor('message:new', p => p.data.id === comment.message.id);
+    expect(await bob.ask('chat:history', { chatId: thread })).toMatchObject({
+      ok: false,
+      code: 'forbidden',
+    });
+
     // Not a member, not a chat, not valid: refused in the ack, the socket stays.
     const carol = await connectAs(a, 'carol');
     expect(
@@ -363,5 +393,38 @@ describe('seed 002: chat across two instances', () => {
     expect(await carol.ask('chat:list')).toEqual({ ok: true, chats: [] });
     expect(carol.named('message:new')).toEqual([]);
     expect(carol.socket.connected).toBe(true);
+  }, 60_000);
+
+  it('works the same on one instance with the memory transport (no REDIS_URL)', async () => {
+    const single = await DemoProcess.start(await freePort(), {
+      REDIS_URL: undefined,
+      DATA_DIR: dataDir,
+      JWT_SECRET,
+    });
+    try {
+      const alice = await connectAs(single, 'alice');
+      const bob = await connectAs(single, 'bob');
+      const sent = await alice.ask('message:send', {
+        chatId: CHAT,
+        content: 'memory',
+      });
+      await bob.waitFor('message:new', p => p.data.id === sent.message.id);
+      await alice.ask('typing:start', { chatId: CHAT });
+      await bob.waitFor('typing:stop', p => p.userId === 'alice');
+      expect(alice.named('typing:start')).toEqual([]);
+      alice.close();
+      await bob.waitFor(
+        'user:status',
+        p => p.userId === 'alice' && p.status === 'offline',
+      );
+      expect((await bob.ask('chat:list')).chats[0]).toMatchObject({
+        chatId: CHAT,
+        unread: 1,
+        peer: { userId: 'alice', online: false },
+      });
+      bob.close();
+    } finally {
+      await single.stop();
+    }
   }, 60_000);
 });
