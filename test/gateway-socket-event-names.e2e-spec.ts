@@ -14,7 +14,7 @@ import {
 
 /**
  * `socketEventNames`: a bus type reaches sockets under another socket.io event
- * name (seed 002's `message:new` for `chat.message.new`), live and replayed;
+ * name (as the demo does for seed 002's `message:new`), live and replayed;
  * the payload keeps the bus type, and other types keep their own name.
  */
 describe('Gateway: socketEventNames', () => {
@@ -38,7 +38,7 @@ describe('Gateway: socketEventNames', () => {
     app = await NestFactory.create(
       GatewayAppModule.forRoot(
         { transport: 'memory' },
-        { socketEventNames: { 'chat.message.new': 'message:new' } },
+        { socketEventNames: { 'lobby.message.new': 'message:new' } },
       ),
       { logger: false },
     );
@@ -61,12 +61,12 @@ describe('Gateway: socketEventNames', () => {
       ok: true,
     });
     const first = await bus.publishToRoom('lobby', 'lobby.opened', { n: 0 });
-    await bus.publishToRoom('lobby', 'chat.message.new', { n: 1 });
+    await bus.publishToRoom('lobby', 'lobby.message.new', { n: 1 });
     await bus.publishToRoom('lobby', 'lobby.closed', { n: 2 });
     await waitUntil(() => liveNames.length === 3, 5000, 'three live events');
     const expected = [
       ['lobby.opened', 'lobby.opened'],
-      ['message:new', 'chat.message.new'],
+      ['message:new', 'lobby.message.new'],
       ['lobby.closed', 'lobby.closed'],
     ];
     expect(liveNames).toEqual(expected);
