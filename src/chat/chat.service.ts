@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EventBusService, IDENTITY_ID_PATTERN } from '@shared-infra/event-bus';
 import {
+  EventBusGateway,
   EventBusGatewayService,
   GatewayAckError,
+  userRoom,
 } from '@shared-infra/event-bus/gateway';
 import { PhotoOwners } from '../photos/photo-owners.service.js';
 import {
@@ -46,7 +48,8 @@ export class ChatService {
   constructor(
     @Inject(CHAT_STORE) private readonly store: ChatStore,
     private readonly bus: EventBusService,
-    private readonly gateway: EventBusGatewayService,
+    private readonly gatewayService: EventBusGatewayService,
+    private readonly gateway: EventBusGateway,
     private readonly owners: PhotoOwners,
   ) {}
 
@@ -307,10 +310,10 @@ export class ChatService {
   private async presenceOf(
     userId: string,
   ): Promise<{ userId: string; online: boolean; lastSeen?: string }> {
-    const online = await this.gateway.isUserOnline(userId);
+    const online = await this.gatewayService.isUserOnline(userId);
     const lastSeen = online
       ? undefined
-      : await this.gateway.getLastSeen(userId);
+      : await this.gatewayService.getLastSeen(userId);
     return { userId, online, ...(lastSeen ? { lastSeen } : {}) };
   }
 
@@ -399,9 +402,11 @@ export class ChatService {
 
   /**
    * Moves the chat up in its members' lists. A chat new to a member puts
-   * their current sockets, on every instance, in its room, and waits until
-   * that is done: the adapter answers `getRoomMembers` after the joins it
-   * was sent before, so the first message cannot overtake them.
+   * their current sockets, on every instance, in its room (those already in
+   * `MAX_JOINED_CHATS` chat rooms excepted: anyone can start a chat with
+   * anyone, and rooms per socket are limited; `chat:list` still shows it),
+   * and waits until that is done: the adapter answers `getRoomMembers` after
+   * the joins it was sent before, so the first message cannot overtake them.
    */
   private async track(chatId: string, members: string[]): Promise<void> {
     const now = Date.now();
@@ -410,9 +415,14 @@ export class ChatService {
     );
     if (!added.some(Boolean)) return;
     const room = chatRoom(chatId);
-    await Promise.all(
-      members.map(userId => this.gateway.addUserToRoom(userId, room)),
-    );
-    await this.gateway.getRoomMembers(room);
+    const sockets = await this.gateway.server
+      .in(members.map(userRoom))
+      .fetchSockets();
+    for (const socket of sockets) {
+      const chats = [...socket.rooms].filter(r => r.startsWith('chat:'));
+      if (!socket.rooms.has(room) && chats.length < MAX_JOINED_CHATS)
+        socket.join(room);
+    }
+    await this.gatewayService.getRoomMembers(room);
   }
 }
