@@ -1,10 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent, type EventOf } from '@shared-infra/event-bus';
 import { EventBusGateway, userRoom } from '@shared-infra/event-bus/gateway';
 import { chatRoom } from './chat-ids.js';
 import { CHAT_DIRECT_EVENTS } from './chat.events.js';
 import type { UserStatus } from './chat.interfaces.js';
 import { ChatService } from './chat.service.js';
+
+/** At most one warning this often about status changes that could not be forwarded. */
+const WARNING_INTERVAL_MS = 10_000;
 
 /**
  * Seed 002's `user:status`, sent to the sockets of the users who share a chat
@@ -17,6 +20,9 @@ import { ChatService } from './chat.service.js';
  */
 @Injectable()
 export class ChatPresenceForwarder {
+  private readonly logger = new Logger('ChatPresenceForwarder');
+  private lastWarning = 0;
+
   constructor(
     private readonly chats: ChatService,
     private readonly gateway: EventBusGateway,
@@ -39,11 +45,27 @@ export class ChatPresenceForwarder {
   private async forward(status: UserStatus): Promise<void> {
     const server = this.gateway.server;
     if (!server) return;
-    const chatIds = await this.chats.chatsToJoin(status.userId);
+    let chatIds: string[];
+    try {
+      chatIds = await this.chats.chatsToJoin(status.userId);
+    } catch (error) {
+      // Best effort, like presence itself: a status change is not worth a handler failure
+      // (its retries would only repeat it late), e.g. while the app shuts down.
+      this.warnLimited(
+        `Could not tell ${status.userId}'s chats that they are ${status.status}: ${(error as Error).message}.`,
+      );
+      return;
+    }
     if (chatIds.length === 0) return;
     server.local
       .to(chatIds.map(chatRoom))
       .except(userRoom(status.userId))
       .emit(CHAT_DIRECT_EVENTS.userStatus, status);
+  }
+
+  private warnLimited(message: string): void {
+    if (Date.now() - this.lastWarning < WARNING_INTERVAL_MS) return;
+    this.lastWarning = Date.now();
+    this.logger.warn(message);
   }
 }

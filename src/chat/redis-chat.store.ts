@@ -89,6 +89,7 @@ interface ChatCommands {
 export class RedisChatStore implements ChatStore {
   private readonly logger = new Logger('ChatStore');
   private readonly redis: Redis & ChatCommands;
+  private lastError = 0;
 
   constructor(url: string) {
     const redis = new Redis(url, {
@@ -100,9 +101,12 @@ export class RedisChatStore implements ChatStore {
     redis.defineCommand('chatCas', { numberOfKeys: 1, lua: COMPARE_AND_SET });
     redis.defineCommand('chatTouch', { numberOfKeys: 1, lua: TOUCH });
     // ioredis reconnects by itself; without a listener an error would be thrown as unhandled.
-    redis.on('error', (error: Error) =>
-      this.logger.warn(`Chat store Redis: ${error.message}`),
-    );
+    redis.on('error', (error: Error) => {
+      // One line per outage rather than one per reconnect attempt.
+      if (Date.now() - this.lastError < 10_000) return;
+      this.lastError = Date.now();
+      this.logger.warn(`Chat store Redis: ${error.message}`);
+    });
     this.redis = redis as Redis & ChatCommands;
   }
 
