@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EventBusModule } from '@shared-infra/event-bus';
 import { ActivityModule } from './activity/activity.module.js';
+import { ChatModule } from './chat/chat.module.js';
 import { HealthModule } from './health/health.module.js';
 import { logLevelFromEnv } from './log-level.js';
 import { MetricsModule } from './metrics/metrics.module.js';
@@ -30,6 +31,7 @@ import { RealtimeModule } from './realtime/realtime.module.js';
     HealthModule,
     MetricsModule,
     RealtimeModule,
+    ChatModule,
   ],
 })
 export class AppModule {}

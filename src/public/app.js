@@ -146,6 +146,13 @@ function start() {
     onError: error => logLine('error', '', error.message),
   });
 
+  // The chat panel (chat.js) shares this connection.
+  window.dispatchEvent(
+    new window.CustomEvent('demo:client', {
+      detail: { client, userId: session.userId },
+    }),
+  );
+
   client.state.subscribe(state => {
     const pill = $('state');
     pill.dataset.state = state;

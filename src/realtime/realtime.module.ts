@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { EventBusGatewayModule } from '@shared-infra/event-bus/gateway';
 import { AuthModule } from '../auth/auth.module.js';
+import { mayJoinChatRoom } from '../chat/chat-ids.js';
+import { CHAT_SOCKET_EVENTS } from '../chat/chat.events.js';
 import { jwtSecret } from '../auth/jwt-secret.js';
 import { PhotoOwners } from '../photos/photo-owners.service.js';
 import { PhotosModule } from '../photos/photos.module.js';
@@ -22,8 +24,14 @@ import { PhotoStatusTracker } from './photo-status.service.js';
       useFactory: (owners: PhotoOwners) => ({
         jwt: { secret: jwtSecret() },
         authorizeRoom: (identity, room) =>
-          room.startsWith('photo:') &&
-          owners.isOwner(identity.userId, room.slice('photo:'.length)),
+          room.startsWith('chat:')
+            ? mayJoinChatRoom(identity.userId, room, (userId, photoId) =>
+                owners.isOwner(userId, photoId),
+              )
+            : room.startsWith('photo:') &&
+              owners.isOwner(identity.userId, room.slice('photo:'.length)),
+        // Seed 002's socket names for the chat's bus events (message:new, …).
+        socketEventNames: CHAT_SOCKET_EVENTS,
         corsOrigins: process.env.CORS_ORIGINS
           ? process.env.CORS_ORIGINS.split(',')
           : [],

@@ -249,6 +249,17 @@ class GatewayClient implements EventBusClient {
     return this.emitWithAck<T>(message, payload);
   }
 
+  onMessage<T = unknown>(
+    name: string,
+    handler: (payload: T) => void,
+  ): () => void {
+    const listener = (payload: T) => safely(handler, payload);
+    this.socket.on(name, listener);
+    return () => {
+      this.socket.off(name, listener);
+    };
+  }
+
   close(): void {
     this.shutdown(new Error('the client was closed'));
   }

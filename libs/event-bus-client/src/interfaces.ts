@@ -141,6 +141,15 @@ export interface EventBusClient {
   onSignal(handler: (signal: RoomSignal) => void): () => void;
   /** Any message to the app's own gateway handlers; resolves the ack as it is. */
   request<T = GatewayAck>(message: string, payload?: unknown): Promise<T>;
+  /**
+   * `handler` for a socket event the app's own gateway handlers emit directly
+   * (not a room event: those come through `on` and `subscribe`), e.g. seed 002's
+   * `typing:start`. It stays registered across reconnects. Returns the off function.
+   */
+  onMessage<T = unknown>(
+    name: string,
+    handler: (payload: T) => void,
+  ): () => void;
   /** Disconnects for good. */
   close(): void;
 }

@@ -136,7 +136,12 @@ export class EventBusGateway
       config.connectionRateLimit &&
         new ConnectionRateLimiter(config.connectionRateLimit),
     );
-    this.delivery = new RoomDelivery(router, this.counters, this.logger);
+    this.delivery = new RoomDelivery(
+      router,
+      this.counters,
+      this.logger,
+      config.socketEventName,
+    );
     this.recovery = new RoomRecovery(
       publisher,
       this.delivery,

@@ -34,6 +34,7 @@ const fullOptions = (): EventBusGatewayOptions => ({
   },
   signals: { typingTimeoutMs: 1000, maxDataBytes: 512, canSignal: () => true },
   receiveOnlyRooms: ['announcements', 'status:*'],
+  socketEventNames: { 'chat.message.new': 'message:new' },
 });
 
 function refusal(options: unknown): string {
@@ -108,6 +109,23 @@ describe('resolveGatewayConfig option keys', () => {
   it('refuses a callback that is not a function', () => {
     expect(refusal({ jwt: { secret: 's' }, authorizeRoom: true })).toBe(
       'Option "authorizeRoom" of EventBusGatewayModule is true: give a function.',
+    );
+  });
+
+  it('renames the socket events of the types in socketEventNames only', () => {
+    const { socketEventName } = resolveGatewayConfig(fullOptions());
+    expect(socketEventName('chat.message.new')).toBe('message:new');
+    expect(socketEventName('photo.uploaded')).toBe('photo.uploaded');
+  });
+
+  it.each<[string, unknown]>([
+    ['a pattern', { 'chat.*': 'message:new' }],
+    ['a reserved name', { 'chat.message.new': 'disconnect' }],
+    ['an empty name', { 'chat.message.new': '' }],
+    ['a list', ['message:new']],
+  ])('refuses socketEventNames with %s', (_what, socketEventNames) => {
+    expect(refusal({ jwt: { secret: 's' }, socketEventNames })).toContain(
+      'Gateway option "socketEventNames"',
     );
   });
 });

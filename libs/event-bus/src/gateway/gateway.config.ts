@@ -1,5 +1,9 @@
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
-import { compilePattern, isValidPattern } from '../matching/pattern-matcher.js';
+import {
+  compilePattern,
+  isValidEventType,
+  isValidPattern,
+} from '../matching/pattern-matcher.js';
 import { isValidRoomName } from '../rooms/room-names.js';
 import {
   assertKnownKeys,
@@ -40,6 +44,8 @@ export interface ResolvedGatewayConfig {
   signals: { typingTimeoutMs: number; maxDataBytes: number };
   /** Whether clients only listen in a room (`global`, `receiveOnlyRooms`). */
   isReceiveOnly: (room: string) => boolean;
+  /** The socket.io event name a bus type is emitted under (`socketEventNames`, else the type). */
+  socketEventName: (type: string) => string;
 }
 
 function whole(name: string, value: number, min: number): number {
@@ -68,6 +74,7 @@ const GATEWAY_KEYS = optionKeys<EventBusGatewayOptions>({
   signals: true,
   presence: true,
   transports: true,
+  socketEventNames: true,
 });
 const JWT_KEYS = optionKeys<GatewayJwtOptions>({
   secret: true,
@@ -183,6 +190,49 @@ function checkGatewayOptions(options: EventBusGatewayOptions): void {
   );
 }
 
+/** Names socket.io or the gateway itself emits: a renamed bus type must not pose as one of them. */
+const RESERVED_SOCKET_EVENTS = new Set([
+  'connect',
+  'connect_error',
+  'disconnect',
+  'disconnecting',
+  'newListener',
+  'removeListener',
+  'connection:established',
+  'signal',
+  'system.shutdown',
+]);
+
+/**
+ * `socketEventNames` as a lookup: exact bus types (no patterns: a rename is
+ * part of a client's protocol, so it is spelled out) to names of 1-100
+ * characters that are not reserved.
+ */
+function socketEventNamer(
+  names: EventBusGatewayOptions['socketEventNames'],
+): (type: string) => string {
+  if (names === undefined) return type => type;
+  if (typeof names !== 'object' || names === null || Array.isArray(names))
+    throw new InvalidConfigurationError(
+      `Gateway option "socketEventNames" is ${JSON.stringify(names)}: give an object of event types to socket event names, e.g. { 'chat.message.new': 'message:new' }.`,
+    );
+  const map = new Map<string, string>();
+  for (const [type, name] of Object.entries(names)) {
+    if (
+      !isValidEventType(type) ||
+      typeof name !== 'string' ||
+      name.length === 0 ||
+      name.length > 100 ||
+      RESERVED_SOCKET_EVENTS.has(name)
+    )
+      throw new InvalidConfigurationError(
+        `Gateway option "socketEventNames" has ${JSON.stringify(type)}: ${JSON.stringify(name)}; give an event type (no pattern) and a socket event name of 1-100 characters that is not one of ${[...RESERVED_SOCKET_EVENTS].join(', ')}.`,
+      );
+    map.set(type, name);
+  }
+  return type => map.get(type) ?? type;
+}
+
 export function resolveGatewayConfig(
   options: EventBusGatewayOptions,
 ): ResolvedGatewayConfig {
@@ -271,6 +321,7 @@ export function resolveGatewayConfig(
   return {
     options,
     isReceiveOnly: receiveOnlyMatcher(receiveOnly),
+    socketEventName: socketEventNamer(options.socketEventNames),
     clientEvents: {
       allow,
       maxDataBytes: whole(

@@ -133,6 +133,15 @@ export interface EventBusGatewayOptions {
    * @default ['websocket', 'polling']
    */
   transports?: Array<'websocket' | 'polling'>;
+  /**
+   * Socket.io event names for some bus types (exact types), for clients written
+   * to another naming: an event of that type reaches sockets, live and replayed,
+   * under this name; its payload's `type` stays the bus type. Other types keep
+   * their own name.
+   * @default {} (every event under its type)
+   * @example { 'chat.message.new': 'message:new' }
+   */
+  socketEventNames?: Record<string, string>;
 }
 
 /** @publicApi */

@@ -86,6 +86,8 @@ export class RoomDelivery {
     private readonly router: EventRouter,
     private readonly counters: GatewayCounters,
     private readonly logger: EventBusLogger,
+    /** The socket event name of a type (`socketEventNames`). */
+    readonly eventName: (type: string) => string = type => type,
   ) {}
 
   /** Emits to `server`'s sockets from now on. */
@@ -162,7 +164,7 @@ export class RoomDelivery {
       if (replayed)
         for (const [socketId, ids] of replayed)
           if (ids.has(event.id)) target = target.except(socketId);
-      target.emit(event.type, payload);
+      target.emit(this.eventName(event.type), payload);
       this.counters.eventsEmitted++;
       this.liveSince.delivered(room, event.id);
     } catch (error) {

@@ -58,13 +58,16 @@ export class RoomRecovery {
         if (seenLive?.has(event.id)) leftOut = true;
         if (seenLive?.has(event.id) || sent.has(event.id)) continue;
         sent.add(event.id);
-        socket.emit(event.type, toClientEvent(event, room));
+        socket.emit(
+          this.delivery.eventName(event.type),
+          toClientEvent(event, room),
+        );
         replayed++;
       }
       for (const event of held) {
         if (sent.has(event.id)) continue;
         sent.add(event.id);
-        socket.emit(event.type, event);
+        socket.emit(this.delivery.eventName(event.type), event);
       }
       this.counters.eventsReplayed += replayed;
       const ack: GatewayAck = {

@@ -1,0 +1,428 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EventBusService, IDENTITY_ID_PATTERN } from '@shared-infra/event-bus';
+import {
+  EventBusGateway,
+  EventBusGatewayService,
+  GatewayAckError,
+  userRoom,
+} from '@shared-infra/event-bus/gateway';
+import { PhotoOwners } from '../photos/photo-owners.service.js';
+import {
+  chatRoom,
+  directChatId,
+  MAX_CHAT_ID_LENGTH,
+  parseChatId,
+  parseMessageId,
+  type ParsedChatId,
+} from './chat-ids.js';
+import type {
+  ChatHistoryPage,
+  ChatMessage,
+  ChatSummary,
+  ReactionChange,
+  ReadReceipt,
+} from './chat.interfaces.js';
+import { CHAT_STORE, type ChatStore } from './chat.store.js';
+
+/** Chats a socket joins on connect (the most recently active): rooms per socket are limited (50). */
+export const MAX_JOINED_CHATS = 20;
+/** Distinct emoji on one message. */
+export const MAX_REACTIONS_PER_MESSAGE = 20;
+/** Entries of `chat:list` and of the demo's directory (`users:list`). */
+const LIST_LIMIT = 50;
+
+/** A chat member's own view: who they are. */
+export interface ChatUser {
+  userId: string;
+}
+
+/**
+ * The demo's chats: direct messages between two users and a comment thread
+ * per photo. Every request checks that the user is a member of the chat (see
+ * `chat-ids.ts`); what changes is stored first, then published to the chat's
+ * room through the bus, so every instance's sockets in it get it and the room
+ * history can replay it to a socket that reconnects.
+ */
+@Injectable()
+export class ChatService {
+  constructor(
+    @Inject(CHAT_STORE) private readonly store: ChatStore,
+    private readonly bus: EventBusService,
+    private readonly gatewayService: EventBusGatewayService,
+    private readonly gateway: EventBusGateway,
+    private readonly owners: PhotoOwners,
+  ) {}
+
+  /** Whether `userId` is in the chat; false for anything that is not a chat id. */
+  async isMember(userId: string, chatId: string): Promise<boolean> {
+    const parsed = parseChatId(chatId);
+    return parsed !== undefined && this.memberOf(userId, parsed);
+  }
+
+  /** The chats a user's new socket joins (`chat:{id}` rooms). */
+  async chatsToJoin(userId: string): Promise<string[]> {
+    const chats = await this.store.chats(userId, MAX_JOINED_CHATS);
+    const allowed = await Promise.all(
+      chats.map(chatId => this.isMember(userId, chatId)),
+    );
+    return chats.filter((_, i) => allowed[i]);
+  }
+
+  /** Opens the direct chat with `peerId` (both users' sockets join it) and summarises it. */
+  async open(user: ChatUser, peerId: string): Promise<ChatSummary> {
+    if (!IDENTITY_ID_PATTERN.test(peerId) || peerId === user.userId)
+      throw new GatewayAckError(
+        'invalid',
+        'give the user id of someone else to chat with',
+      );
+    const chatId = directChatId(user.userId, peerId);
+    if (chatId.length > MAX_CHAT_ID_LENGTH)
+      throw new GatewayAckError(
+        'invalid',
+        `the two user ids are too long for a chat id (at most ${MAX_CHAT_ID_LENGTH - 4} characters together)`,
+      );
+    await this.track(chatId, [user.userId, peerId]);
+    return this.summary(user.userId, chatId);
+  }
+
+  async send(
+    user: ChatUser,
+    request: { chatId: string; content: string; clientMessageId?: string },
+  ): Promise<ChatMessage> {
+    const parsed = await this.assertMember(user.userId, request.chatId);
+    if (request.content.trim().length === 0)
+      throw new GatewayAckError('invalid', 'content must not be blank');
+    await this.track(request.chatId, this.members(user.userId, parsed));
+    const { message, duplicate } = await this.store.append({
+      chatId: request.chatId,
+      senderId: user.userId,
+      content: request.content,
+      clientMessageId: request.clientMessageId,
+      createdAt: new Date().toISOString(),
+    });
+    // A retried send (same clientMessageId) was published the first time.
+    if (!duplicate)
+      await this.bus.publishToRoom(
+        chatRoom(request.chatId),
+        'chat.message.new',
+        message,
+      );
+    return message;
+  }
+
+  async edit(
+    user: ChatUser,
+    request: { messageId: string; content: string },
+  ): Promise<ChatMessage> {
+    if (request.content.trim().length === 0)
+      throw new GatewayAckError('invalid', 'content must not be blank');
+    const message = await this.change(user, request.messageId, current => {
+      this.assertAuthor(user, current, 'edit');
+      if (current.deleted)
+        throw new GatewayAckError('invalid', 'the message was deleted');
+      return {
+        ...current,
+        content: request.content,
+        editedAt: new Date().toISOString(),
+      };
+    });
+    await this.bus.publishToRoom(
+      chatRoom(message.chatId),
+      'chat.message.edited',
+      message,
+    );
+    return message;
+  }
+
+  async delete(
+    user: ChatUser,
+    request: { messageId: string },
+  ): Promise<ChatMessage> {
+    let changed = false;
+    const message = await this.change(user, request.messageId, current => {
+      this.assertAuthor(user, current, 'delete');
+      changed = !current.deleted;
+      if (current.deleted) return current;
+      return {
+        ...current,
+        content: '',
+        deleted: true,
+        deletedAt: new Date().toISOString(),
+        reactions: {},
+      };
+    });
+    if (changed)
+      await this.bus.publishToRoom(
+        chatRoom(message.chatId),
+        'chat.message.deleted',
+        message,
+      );
+    return message;
+  }
+
+  /** Adds the user's reaction, or takes it back when they had given it. */
+  async react(
+    user: ChatUser,
+    request: { messageId: string; emoji: string },
+  ): Promise<ReactionChange> {
+    const { emoji } = request;
+    let added = false;
+    const message = await this.change(user, request.messageId, current => {
+      if (current.deleted)
+        throw new GatewayAckError('invalid', 'the message was deleted');
+      const reactions = { ...current.reactions };
+      const users = reactions[emoji] ?? [];
+      added = !users.includes(user.userId);
+      if (added && !reactions[emoji])
+        if (Object.keys(reactions).length >= MAX_REACTIONS_PER_MESSAGE)
+          throw new GatewayAckError(
+            'invalid',
+            `a message takes at most ${MAX_REACTIONS_PER_MESSAGE} different reactions`,
+          );
+      const next = added
+        ? [...users, user.userId]
+        : users.filter(id => id !== user.userId);
+      if (next.length > 0) reactions[emoji] = next;
+      else delete reactions[emoji];
+      return { ...current, reactions };
+    });
+    const change: ReactionChange = {
+      chatId: message.chatId,
+      messageId: message.id,
+      emoji,
+      userId: user.userId,
+      added,
+      reactions: message.reactions,
+    };
+    await this.bus.publishToRoom(
+      chatRoom(message.chatId),
+      'chat.message.reaction',
+      change,
+    );
+    return change;
+  }
+
+  /** Marks the chat read up to `messageId`; pushes the receipt when it moved on. */
+  async read(
+    user: ChatUser,
+    request: { chatId: string; messageId: string },
+  ): Promise<ReadReceipt> {
+    await this.assertMember(user.userId, request.chatId);
+    const target = parseMessageId(request.messageId);
+    if (!target || target.chatId !== request.chatId)
+      throw new GatewayAckError(
+        'invalid',
+        `"${request.messageId}" is not a message of chat "${request.chatId}"`,
+      );
+    const message = await this.store.get(request.chatId, target.seq);
+    if (!message)
+      throw new GatewayAckError(
+        'invalid',
+        `no message "${request.messageId}" (older ones than the last kept are gone)`,
+      );
+    return this.markRead(user, message);
+  }
+
+  /** Marks everything in the chat read (up to its latest message). */
+  async readAll(
+    user: ChatUser,
+    request: { chatId: string },
+  ): Promise<ReadReceipt | undefined> {
+    await this.assertMember(user.userId, request.chatId);
+    const { messages } = await this.store.page(request.chatId, undefined, 1);
+    const latest = messages.at(-1);
+    return latest ? this.markRead(user, latest) : undefined;
+  }
+
+  async history(
+    user: ChatUser,
+    request: { chatId: string; before?: string; limit?: number },
+  ): Promise<ChatHistoryPage> {
+    await this.assertMember(user.userId, request.chatId);
+    let beforeSeq: number | undefined;
+    if (request.before !== undefined) {
+      const before = parseMessageId(request.before);
+      if (!before || before.chatId !== request.chatId)
+        throw new GatewayAckError(
+          'invalid',
+          `"before" must be the id of a message of chat "${request.chatId}"`,
+        );
+      beforeSeq = before.seq;
+    }
+    const [page, reads] = await Promise.all([
+      this.store.page(request.chatId, beforeSeq, request.limit ?? 50),
+      this.store.reads(request.chatId),
+    ]);
+    return { chatId: request.chatId, ...page, reads };
+  }
+
+  /** The user's chats, most recently active first, with unread counts. */
+  async list(user: ChatUser): Promise<ChatSummary[]> {
+    const chats = await this.store.chats(user.userId, LIST_LIMIT);
+    const summaries = await Promise.all(
+      chats.map(async chatId =>
+        (await this.isMember(user.userId, chatId))
+          ? this.summary(user.userId, chatId)
+          : undefined,
+      ),
+    );
+    return summaries.filter(summary => summary !== undefined);
+  }
+
+  /** The demo's directory: who connected lately, and who of them is online. */
+  async users(): Promise<
+    Array<{ userId: string; online: boolean; lastSeen?: string }>
+  > {
+    const users = await this.store.users(LIST_LIMIT);
+    return Promise.all(users.map(userId => this.presenceOf(userId)));
+  }
+
+  /** Records a connecting user in the directory. */
+  async connected(userId: string): Promise<void> {
+    await this.store.touchUser(userId, Date.now());
+  }
+
+  private async summary(userId: string, chatId: string): Promise<ChatSummary> {
+    const parsed = parseChatId(chatId)!;
+    const [{ messages }, reads] = await Promise.all([
+      this.store.page(chatId, undefined, 1),
+      this.store.reads(chatId),
+    ]);
+    const readSeq = reads.find(r => r.userId === userId)?.seq ?? 0;
+    const unread = (await this.store.after(chatId, readSeq)).filter(
+      message => message.senderId !== userId && !message.deleted,
+    ).length;
+    const summary: ChatSummary = {
+      chatId,
+      kind: parsed.kind,
+      members: this.members(userId, parsed),
+      unread,
+    };
+    const lastMessage = messages.at(-1);
+    if (lastMessage) summary.lastMessage = lastMessage;
+    if (parsed.kind === 'direct') {
+      const peerId = parsed.users.find(id => id !== userId)!;
+      summary.peer = await this.presenceOf(peerId);
+    }
+    return summary;
+  }
+
+  private async presenceOf(
+    userId: string,
+  ): Promise<{ userId: string; online: boolean; lastSeen?: string }> {
+    const online = await this.gatewayService.isUserOnline(userId);
+    const lastSeen = online
+      ? undefined
+      : await this.gatewayService.getLastSeen(userId);
+    return { userId, online, ...(lastSeen ? { lastSeen } : {}) };
+  }
+
+  private async markRead(
+    user: ChatUser,
+    message: ChatMessage,
+  ): Promise<ReadReceipt> {
+    const receipt: ReadReceipt = {
+      chatId: message.chatId,
+      userId: user.userId,
+      messageId: message.id,
+      seq: message.seq,
+      readAt: new Date().toISOString(),
+    };
+    const kept = await this.store.markRead(receipt);
+    // Reading an older message again changes nothing: nobody is told.
+    if (kept.readAt === receipt.readAt && kept.seq === receipt.seq)
+      await this.bus.publishToRoom(
+        chatRoom(message.chatId),
+        'chat.message.read',
+        {
+          chatId: kept.chatId,
+          userId: kept.userId,
+          messageId: kept.messageId,
+          readAt: kept.readAt,
+        },
+      );
+    return kept;
+  }
+
+  /** Changes one message of a chat the user is in, atomically. */
+  private async change(
+    user: ChatUser,
+    id: string,
+    change: (message: ChatMessage) => ChatMessage,
+  ): Promise<ChatMessage> {
+    const target = parseMessageId(id);
+    if (!target)
+      throw new GatewayAckError('invalid', `"${id}" is not a message id`);
+    await this.assertMember(user.userId, target.chatId);
+    const message = await this.store.update(target.chatId, target.seq, change);
+    if (!message) throw new GatewayAckError('invalid', `no message "${id}"`);
+    return message;
+  }
+
+  private assertAuthor(
+    user: ChatUser,
+    message: ChatMessage,
+    what: 'edit' | 'delete',
+  ): void {
+    if (message.senderId !== user.userId)
+      throw new GatewayAckError(
+        'forbidden',
+        `only the author may ${what} a message`,
+      );
+  }
+
+  private async assertMember(
+    userId: string,
+    chatId: string,
+  ): Promise<ParsedChatId> {
+    const parsed = parseChatId(chatId);
+    if (!parsed)
+      throw new GatewayAckError(
+        'invalid',
+        `"${chatId}" is not a chat id: dm:{userA}:{userB} (sorted) or photo:{photoId}`,
+      );
+    // Unknown and not-yours look the same, so chats cannot be probed.
+    if (!(await this.memberOf(userId, parsed)))
+      throw new GatewayAckError(
+        'forbidden',
+        `not a member of chat "${chatId}"`,
+      );
+    return parsed;
+  }
+
+  private async memberOf(userId: string, chat: ParsedChatId): Promise<boolean> {
+    if (chat.kind === 'direct') return chat.users.includes(userId);
+    return this.owners.isOwner(userId, chat.photoId);
+  }
+
+  /** The members of a chat the asker is in: a photo's thread is its owner's alone in the demo. */
+  private members(askerId: string, chat: ParsedChatId): string[] {
+    return chat.kind === 'direct' ? [...chat.users] : [askerId];
+  }
+
+  /**
+   * Moves the chat up in its members' lists. A chat new to a member puts
+   * their current sockets, on every instance, in its room (those already in
+   * `MAX_JOINED_CHATS` chat rooms excepted: anyone can start a chat with
+   * anyone, and rooms per socket are limited; `chat:list` still shows it),
+   * and waits until that is done: the adapter answers `getRoomMembers` after
+   * the joins it was sent before, so the first message cannot overtake them.
+   */
+  private async track(chatId: string, members: string[]): Promise<void> {
+    const now = Date.now();
+    const added = await Promise.all(
+      members.map(userId => this.store.addChat(userId, chatId, now)),
+    );
+    if (!added.some(Boolean)) return;
+    const room = chatRoom(chatId);
+    const sockets = await this.gateway.server
+      .in(members.map(userRoom))
+      .fetchSockets();
+    for (const socket of sockets) {
+      const chats = [...socket.rooms].filter(r => r.startsWith('chat:'));
+      if (!socket.rooms.has(room) && chats.length < MAX_JOINED_CHATS)
+        socket.join(room);
+    }
+    await this.gatewayService.getRoomMembers(room);
+  }
+}

@@ -1,0 +1,67 @@
+import type { ChatMessage, ReadReceipt } from './chat.interfaces.js';
+
+/** Injection token of the chat store (Redis with REDIS_URL, memory without). */
+export const CHAT_STORE = 'demo:chat-store';
+
+/** Messages kept per chat: older ones are dropped as new ones come. */
+export const MAX_MESSAGES_PER_CHAT = 500;
+/** Chats kept per user (the most recently active); a user's sockets join these on connect. */
+export const MAX_CHATS_PER_USER = 200;
+/** Users the demo's directory remembers (the most recently connected). */
+export const MAX_DIRECTORY_USERS = 500;
+/** How long a sender's `clientMessageId` is remembered, so that a retried send is stored once. */
+export const CLIENT_MESSAGE_ID_TTL_S = 24 * 60 * 60;
+
+/** A message before it is stored: the store gives it its `seq` and `id`. */
+export type MessageDraft = Pick<
+  ChatMessage,
+  'chatId' | 'senderId' | 'content' | 'clientMessageId' | 'createdAt'
+>;
+
+/**
+ * Where chats live. Each chat keeps its last `MAX_MESSAGES_PER_CHAT` messages,
+ * numbered 1, 2, 3… (`seq`), so that the kept ones are a contiguous range.
+ * Changes to one message are atomic (compare and set), so an edit and a
+ * reaction on two instances do not undo each other.
+ */
+export interface ChatStore {
+  /**
+   * Stores a new message. With a `clientMessageId` the sender used before
+   * (within a day), returns that message instead, `duplicate: true`.
+   */
+  append(
+    draft: MessageDraft,
+  ): Promise<{ message: ChatMessage; duplicate: boolean }>;
+  /** One message, if it is still kept. */
+  get(chatId: string, seq: number): Promise<ChatMessage | undefined>;
+  /**
+   * Changes one message atomically: `change` gets the current message (it may
+   * run more than once if another instance changed it meanwhile, and may throw
+   * to refuse). Undefined when the message is not kept.
+   */
+  update(
+    chatId: string,
+    seq: number,
+    change: (message: ChatMessage) => ChatMessage,
+  ): Promise<ChatMessage | undefined>;
+  /** Up to `limit` messages before `beforeSeq` (or the latest), oldest first. */
+  page(
+    chatId: string,
+    beforeSeq: number | undefined,
+    limit: number,
+  ): Promise<{ messages: ChatMessage[]; hasMore: boolean }>;
+  /** The messages after `seq`, oldest first (at most the kept ones). */
+  after(chatId: string, seq: number): Promise<ChatMessage[]>;
+  /** Records a read receipt unless the user has read further already; returns the one kept. */
+  markRead(receipt: ReadReceipt): Promise<ReadReceipt>;
+  /** Every member's read receipt of a chat. */
+  reads(chatId: string): Promise<ReadReceipt[]>;
+  /** Adds (or moves up) a chat in a user's list; true when it was not in it. */
+  addChat(userId: string, chatId: string, at: number): Promise<boolean>;
+  /** A user's chats, most recently active first. */
+  chats(userId: string, limit: number): Promise<string[]>;
+  /** Records that a user connected (the demo's directory). */
+  touchUser(userId: string, at: number): Promise<void>;
+  /** The users who connected most recently, newest first. */
+  users(limit: number): Promise<string[]>;
+}

@@ -1,0 +1,137 @@
+import {
+  afterAll,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+} from '@jest/globals';
+import {
+  MAX_MESSAGES_PER_CHAT,
+  type ChatStore,
+} from '../src/chat/chat.store.js';
+import { MemoryChatStore } from '../src/chat/memory-chat.store.js';
+import { RedisChatStore } from '../src/chat/redis-chat.store.js';
+import { RedisServer } from './setup/redis-server.js';
+
+/**
+ * The demo chat's two stores keep the same contract: a bounded history per
+ * chat numbered without gaps, a retried send stored once, atomic changes to
+ * one message, read receipts that only move on, recency lists.
+ */
+describe.each(['memory', 'redis'] as const)('chat store (%s)', kind => {
+  let redis: RedisServer | undefined;
+  let store: ChatStore;
+  let chat = 0;
+  /** A chat of its own per test: the Redis store is shared across them. */
+  let chatId: string;
+
+  beforeAll(async () => {
+    if (kind === 'memory') {
+      store = new MemoryChatStore();
+      return;
+    }
+    redis = await RedisServer.start();
+    const redisStore = new RedisChatStore(redis.url);
+    await redisStore.connect();
+    store = redisStore;
+  });
+
+  afterAll(async () => {
+    if (store instanceof RedisChatStore) await store.close();
+    await redis?.stop();
+  });
+
+  beforeEach(() => {
+    chat++;
+    chatId = `dm:u${chat}:v${chat}`;
+  });
+
+  const draft = (content: string, clientMessageId?: string) => ({
+    chatId,
+    senderId: `u${chat}`,
+    content,
+    createdAt: new Date().toISOString(),
+    ...(clientMessageId ? { clientMessageId } : {}),
+  });
+
+  it(`keeps the last ${MAX_MESSAGES_PER_CHAT} messages of a chat, in pages`, async () => {
+    for (let i = 1; i <= MAX_MESSAGES_PER_CHAT + 3; i++)
+      await store.append(draft(`m${i}`));
+    const latest = await store.page(chatId, undefined, 10);
+    expect(latest.messages.map(m => m.seq)).toEqual([
+      494, 495, 496, 497, 498, 499, 500, 501, 502, 503,
+    ]);
+    expect(latest.messages[0]!.id).toBe(`${chatId}#494`);
+    expect(latest.hasMore).toBe(true);
+    const oldest = await store.page(chatId, 10, 100);
+    expect(oldest.messages.map(m => m.seq)).toEqual([4, 5, 6, 7, 8, 9]);
+    expect(oldest.hasMore).toBe(false);
+    expect(await store.get(chatId, 3)).toBeUndefined();
+    expect((await store.after(chatId, 500)).map(m => m.content)).toEqual([
+      'm501',
+      'm502',
+      'm503',
+    ]);
+    expect(await store.after(chatId, 0)).toHaveLength(MAX_MESSAGES_PER_CHAT);
+  });
+
+  it('stores a retried send once', async () => {
+    const first = await store.append(draft('hi', 'c-1'));
+    const again = await store.append(draft('hi', 'c-1'));
+    const other = await store.append(draft('hi', 'c-2'));
+    expect(first.duplicate).toBe(false);
+    expect(again).toEqual({ message: first.message, duplicate: true });
+    expect(other.message.seq).toBe(2);
+  });
+
+  it('changes a message atomically, and not a missing one', async () => {
+    const { message } = await store.append(draft('typo'));
+    await Promise.all(
+      ['👍', '🎉', '❤️'].map(emoji =>
+        store.update(chatId, message.seq, current => ({
+          ...current,
+          reactions: { ...current.reactions, [emoji]: ['v'] },
+        })),
+      ),
+    );
+    const changed = await store.update(chatId, message.seq, current => ({
+      ...current,
+      content: 'fixed',
+    }));
+    expect(changed).toMatchObject({ content: 'fixed', id: message.id });
+    expect(Object.keys(changed!.reactions).sort()).toEqual(
+      ['👍', '🎉', '❤️'].sort(),
+    );
+    expect(await store.get(chatId, message.seq)).toEqual(changed);
+    expect(await store.update(chatId, 99, m => m)).toBeUndefined();
+  });
+
+  it('moves a read receipt on, never back', async () => {
+    const receipt = (seq: number) => ({
+      chatId,
+      userId: 'v',
+      messageId: `${chatId}#${seq}`,
+      seq,
+      readAt: new Date(seq * 1000).toISOString(),
+    });
+    expect(await store.markRead(receipt(5))).toEqual(receipt(5));
+    expect(await store.markRead(receipt(3))).toEqual(receipt(5));
+    expect(await store.markRead(receipt(7))).toEqual(receipt(7));
+    expect(await store.reads(chatId)).toEqual([receipt(7)]);
+  });
+
+  it("lists a user's chats and the directory, most recent first", async () => {
+    const user = `w${chat}`;
+    expect(await store.addChat(user, 'dm:a:b', 1)).toBe(true);
+    expect(await store.addChat(user, 'dm:a:c', 2)).toBe(true);
+    expect(await store.addChat(user, 'dm:a:b', 3)).toBe(false);
+    expect(await store.chats(user, 10)).toEqual(['dm:a:b', 'dm:a:c']);
+    await store.touchUser(`x${chat}`, Date.now());
+    await store.touchUser(`y${chat}`, Date.now() + 1);
+    expect((await store.users(2)).slice(0, 2)).toEqual([
+      `y${chat}`,
+      `x${chat}`,
+    ]);
+  });
+});
