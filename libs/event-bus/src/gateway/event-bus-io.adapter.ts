@@ -20,8 +20,9 @@ interface WsResponse {
  * await app.listen(3000);
  *
  * It builds the socket.io server on the app's HTTP server with the gateway's
- * engine settings (`maxHttpBufferSize`, `transports`, `corsOrigins`, handshakes
- * refused while shutting down) merged into the `ServerOptions`, installs
+ * engine settings (`maxHttpBufferSize`, `transports`, `corsOrigins`,
+ * `corsCredentials`, `pingInterval`, `pingTimeout`, `perMessageDeflate`,
+ * handshakes refused while shutting down) merged into the `ServerOptions`, installs
  * `@socket.io/redis-adapter` between instances on the Redis transport, and
  * closes the gateway's Redis connections after the server. Without
  * `EventBusGatewayModule` it is a plain `IoAdapter`.
@@ -34,8 +35,8 @@ interface WsResponse {
  * it is being answered. Acks, `{ event, data }` responses, guards,
  * interceptors, pipes and filters behave as with `IoAdapter`.
  *
- * To set other socket.io options (`pingTimeout`, `path`, …), extend it and
- * pass them to `super.createIOServer(port, { ...options, pingTimeout })`.
+ * To set other socket.io options (`path`, `connectTimeout`, …), extend it and
+ * pass them to `super.createIOServer(port, { ...options, path })`.
  *
  * @publicApi
  */

@@ -17,7 +17,8 @@ type CorsDelegate = Extract<
 
 /**
  * How the gateway's socket.io server is built: the engine settings from the
- * gateway options (`maxHttpBufferSize`, `transports`, `corsOrigins`, handshakes
+ * gateway options (`maxHttpBufferSize`, `transports`, `corsOrigins`,
+ * `corsCredentials`, `pingInterval`, `pingTimeout`, `perMessageDeflate`, handshakes
  * refused while shutting down), the Redis adapter between instances, the
  * connections behind it, and one write per socket for packets flushed together
  * (`coalesceFlushedWrites`). `EventBusIoAdapter` reads it from the app it is given
@@ -53,7 +54,7 @@ export class GatewayEngine implements OnApplicationShutdown {
   /**
    * `options` with the gateway's engine settings merged in: they win over the
    * same keys in `options`; an `allowRequest` there runs after the gateway's.
-   * Everything else (`pingTimeout`, `pingInterval`, `path`, …) is kept.
+   * Everything else (`path`, `connectTimeout`, …) is kept.
    */
   serverOptions(options: Partial<ServerOptions> = {}): Partial<ServerOptions> {
     const own = options.allowRequest;
@@ -74,13 +75,17 @@ export class GatewayEngine implements OnApplicationShutdown {
         return callback(null, { origin: false });
       callback(null, {
         origin,
-        credentials: true,
+        credentials: this.config.engine.corsCredentials,
         methods: ['GET', 'POST'],
         allowedHeaders: ['Authorization', 'Content-Type'],
       });
     };
+    const { pingInterval, pingTimeout, perMessageDeflate } = this.config.engine;
     return {
       ...options,
+      pingInterval,
+      pingTimeout,
+      perMessageDeflate,
       maxHttpBufferSize: this.config.maxHttpBufferSize,
       transports: [...this.config.transports],
       cors,
