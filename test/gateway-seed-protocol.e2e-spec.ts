@@ -180,6 +180,19 @@ describe("Gateway: seed 003's protocol (two instances, Redis)", () => {
     ]);
   });
 
+  it('takes a message sent without an ack callback (as seed 003 sends them) with its payload as it is', async () => {
+    const client = await connect(urlB, 'lena');
+    client.socket.emit('subscribe', { room: 'lobby' });
+    await waitUntil(
+      () => ofUser('lena', 'client.subscribed').length === 1,
+      5000,
+      'client.subscribed',
+    );
+    expect(ofUser('lena', 'client.subscribed')[0].data).toMatchObject({
+      room: 'lobby',
+    });
+  });
+
   it('emits plain system.* events to every socket on every instance, once each, and nothing twice with broadcast: true', async () => {
     const onA = await connect(urlA, 'erin');
     const onB = await connect(urlB, 'frank');
@@ -265,12 +278,12 @@ describe("Gateway: seed 003's protocol (two instances, Redis)", () => {
     const laptop = await connect(urlA, 'ivan', { clientId: 'laptop' });
     const gateway = a.get(EventBusGatewayService);
     expect(
-      await gateway.sendToClient('ivan', 'phone', 'photo.uploaded', {
+      await gateway.sendToClient('ivan', 'phone', 'device.notice', {
         photoId: 'p1',
       }),
     ).toBe(true);
     expect(
-      await gateway.sendToClient('ivan', 'tablet', 'photo.uploaded', {
+      await gateway.sendToClient('ivan', 'tablet', 'device.notice', {
         photoId: 'p2',
       }),
     ).toBe(false);
@@ -278,7 +291,7 @@ describe("Gateway: seed 003's protocol (two instances, Redis)", () => {
     const got = await phone.events.until(isMarker);
     expect(got).toEqual([
       expect.objectContaining({
-        type: 'photo.uploaded',
+        type: 'device.notice',
         data: { photoId: 'p1' },
         room: 'client:ivan:phone',
       }),

@@ -20,6 +20,7 @@ import {
   type ValidatedImage,
 } from './image-processor.js';
 import { LocalJobs } from './local-jobs.service.js';
+import { PhotosService } from './photos.service.js';
 import {
   PHOTO_FILES,
   PhotoStore,
@@ -59,6 +60,7 @@ export class PhotoProcessingHandler {
     private readonly eventBus: EventBusService,
     private readonly store: PhotoStore,
     private readonly jobs: LocalJobs,
+    private readonly photos: PhotosService,
   ) {}
 
   @OnEvent('photo.uploaded', {
@@ -78,8 +80,10 @@ export class PhotoProcessingHandler {
       await this.eventBus.publishToRoom(`photo:${photoId}`, type, data);
       await this.eventBus.publishToUser(userId, type, data);
     };
+    // Counted in the shared record, so that a retry on another instance (durable redelivery) counts too.
+    const retryCount = (await this.store.get(photoId))?.attempts ?? 0;
     this.logger.log(
-      `Processing ${filename} (photo ${photoId}, job ${jobId}, event ${event.id}, trace ${event.metadata.traceId})`,
+      `Processing ${filename} (photo ${photoId}, job ${jobId}, event ${event.id}, trace ${event.metadata.traceId}${retryCount > 0 ? `, retry ${retryCount}` : ''})`,
     );
     await emit('photo.processing.started', {
       photoId,
@@ -92,6 +96,7 @@ export class PhotoProcessingHandler {
       status: 'processing',
       progress: 0,
       jobId,
+      attempts: retryCount + 1,
     });
 
     let stage: Stage = STAGES[0];
@@ -174,7 +179,14 @@ export class PhotoProcessingHandler {
         failedAt: new Date().toISOString(),
         error: info,
         retryable: !permanent,
+        retryCount,
       });
+      // An image that does not decode: the upload accepted with a 202 turns out unusable (seed 003).
+      if (error instanceof InvalidImageError)
+        await this.photos.uploadFailed(
+          { photoId, userId, filename },
+          info.message,
+        );
       // A broken image is final (acked); anything else goes back to the bus for a retry.
       if (!permanent) throw error;
     }

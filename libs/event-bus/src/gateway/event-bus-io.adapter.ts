@@ -89,7 +89,7 @@ export class EventBusIoAdapter extends IoAdapter {
   ): void {
     for (const { message, callback, isAckHandledManually } of handlers) {
       socket.on(message as string, (...args: unknown[]) => {
-        const { data, ack } = this.mapPayload(args);
+        const { data, ack } = messageArgs(args);
         let result: Observable<unknown>;
         try {
           result = transform(callback(data, ack));
@@ -114,6 +114,22 @@ export class EventBusIoAdapter extends IoAdapter {
       });
     }
   }
+}
+
+/**
+ * A message's payload and ack callback. `IoAdapter.mapPayload` hands a message
+ * sent without an ack (`socket.emit('subscribe:photo', { photoId })`, as seed
+ * 003's clients send them) to the handler as `[payload]`, an array, which the
+ * handler's DTO then refuses, silently: no ack to carry the refusal.
+ */
+function messageArgs(args: unknown[]): { data: unknown; ack?: unknown } {
+  const last = args[args.length - 1];
+  if (typeof last === 'function') {
+    const rest = args.slice(0, -1);
+    return { data: rest.length === 1 ? rest[0] : rest, ack: last };
+  }
+  // Otherwise as mapPayload: several arguments (or none) stay an array.
+  return { data: args.length === 1 ? args[0] : args };
 }
 
 /** The gateway's engine in `app`, if it imports `EventBusGatewayModule`. */
