@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { EventBusService } from '@shared-infra/event-bus';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
@@ -358,4 +358,66 @@ describe("seed 003's socket protocol against the demo (Redis)", () => {
     expect(failed.length).toBeGreaterThanOrEqual(1);
     expect(failed[0].data).toMatchObject({ retryable: false, retryCount: 0 });
   }, 30_000);
+});
+
+describe('seed 003: an upload the store cannot keep (memory transport)', () => {
+  let demo: DemoProcess;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'seed-003-'));
+    const file = join(dir, 'not-a-folder');
+    writeFileSync(file, '');
+    // DATA_DIR under a regular file: every write fails (ENOTDIR), even as root.
+    demo = await DemoProcess.start(await freePort(), {
+      REDIS_URL: undefined,
+      DATA_DIR: join(file, 'uploads'),
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await demo?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers 503 and sends photo.upload.failed to the owner's sockets", async () => {
+    const carol = await connect(demo.url(''), 'carol', 'web-3');
+    try {
+      const form = new FormData();
+      form.append(
+        'photo',
+        new Blob([new Uint8Array(await landscapeJpeg(200, 150))], {
+          type: 'image/jpeg',
+        }),
+        'lost.jpg',
+      );
+      const response = await fetch(demo.url('/photos'), {
+        method: 'POST',
+        body: form,
+        headers: { authorization: `Bearer ${tokenOf('carol')}` },
+      });
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { message: string }).message).toMatch(
+        /"lost\.jpg" could not be stored .*upload it again later/,
+      );
+      await waitUntil(
+        () => carol.named('photo.upload.failed').length === 1,
+        5000,
+        'photo.upload.failed',
+      );
+      expect(carol.named('photo.upload.failed')[0]).toMatchObject({
+        room: 'user:carol',
+        data: {
+          photoId: expect.any(String),
+          userId: 'carol',
+          filename: 'lost.jpg',
+          error: expect.stringMatching(/^The photo could not be stored: /),
+          failedAt: expect.any(String),
+        },
+      });
+      expect(carol.named('photo.uploaded')).toEqual([]);
+    } finally {
+      carol.close();
+    }
+  });
 });

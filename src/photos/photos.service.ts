@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { EventBusService, type PublishResult } from '@shared-infra/event-bus';
 import { randomUUID } from 'node:crypto';
 import type { CreatePhotoDto } from './dto/create-photo.dto.js';
@@ -49,9 +49,15 @@ export class PhotosService {
       await this.store.create(record, { name: original, bytes: file.bytes });
     } catch (error) {
       // The upload was received but cannot be kept: the owner's other devices hear it too.
-      await this.uploadFailed(record, (error as Error).message);
+      const reason = (error as Error).message;
+      await this.uploadFailed(
+        record,
+        `The photo could not be stored: ${reason}`,
+      );
       await this.store.remove(photoId).catch(() => undefined);
-      throw error;
+      throw new ServiceUnavailableException(
+        `"${record.filename}" could not be stored (${reason}); nothing was kept: upload it again later.`,
+      );
     }
     return this.announce(record);
   }
