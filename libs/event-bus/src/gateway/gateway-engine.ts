@@ -53,8 +53,9 @@ export class GatewayEngine implements OnApplicationShutdown {
 
   /**
    * `options` with the gateway's engine settings merged in: they win over the
-   * same keys in `options`; an `allowRequest` there runs after the gateway's.
-   * Everything else (`path`, `connectTimeout`, …) is kept.
+   * same keys in `options` (`pingInterval`, `pingTimeout`, `perMessageDeflate`
+   * only when given as gateway options); an `allowRequest` there runs after
+   * the gateway's. Everything else (`path`, `connectTimeout`, …) is kept.
    */
   serverOptions(options: Partial<ServerOptions> = {}): Partial<ServerOptions> {
     const own = options.allowRequest;
@@ -80,16 +81,38 @@ export class GatewayEngine implements OnApplicationShutdown {
         allowedHeaders: ['Authorization', 'Content-Type'],
       });
     };
-    const { pingInterval, pingTimeout, perMessageDeflate } = this.config.engine;
     return {
       ...options,
-      pingInterval,
-      pingTimeout,
-      perMessageDeflate,
+      ...this.heartbeatOptions(options),
       maxHttpBufferSize: this.config.maxHttpBufferSize,
       transports: [...this.config.transports],
       cors,
       allowRequest,
+    };
+  }
+
+  /**
+   * `pingInterval`, `pingTimeout`, `perMessageDeflate`: the gateway option when
+   * one is given, else what `options` has (an adapter subclass that sets them,
+   * as the README showed before they were gateway options), else the default.
+   */
+  private heartbeatOptions(
+    options: Partial<ServerOptions>,
+  ): Pick<ServerOptions, 'pingInterval' | 'pingTimeout' | 'perMessageDeflate'> {
+    const given = this.config.options;
+    const engine = this.config.engine;
+    const pick = <
+      K extends 'pingInterval' | 'pingTimeout' | 'perMessageDeflate',
+    >(
+      key: K,
+    ): ServerOptions[K] =>
+      (given[key] === undefined && options[key] !== undefined
+        ? options[key]
+        : engine[key]) as ServerOptions[K];
+    return {
+      pingInterval: pick('pingInterval'),
+      pingTimeout: pick('pingTimeout'),
+      perMessageDeflate: pick('perMessageDeflate'),
     };
   }
 
