@@ -319,6 +319,58 @@ describe("seed 003's socket protocol against the demo (Redis)", () => {
     );
   });
 
+  it('a photo deleted while it is processed: processing stops, nothing follows photo.deleted', async () => {
+    const form = new FormData();
+    form.append(
+      'photo',
+      new Blob([new Uint8Array(await landscapeJpeg(600, 400))], {
+        type: 'image/jpeg',
+      }),
+      'short-lived.jpg',
+    );
+    const response = await fetch(demo.url('/photos'), {
+      method: 'POST',
+      body: form,
+      headers: bearer('alice'),
+    });
+    expect(response.status).toBe(202);
+    const { photoId: doomed } = (await response.json()) as { photoId: string };
+    const about = () =>
+      alice.events.items.filter(
+        e => e.payload.data?.photoId === doomed && e.name !== 'photo.uploaded',
+      );
+    await waitUntil(
+      () => about().some(e => e.name === 'photo.processing.progress'),
+      15_000,
+      'the first progress',
+    );
+    expect(
+      (
+        await fetch(demo.url(`/photos/${doomed}`), {
+          method: 'DELETE',
+          headers: bearer('alice'),
+        })
+      ).status,
+    ).toBe(200);
+    await waitUntil(
+      () => demo.output.join('').includes(`Photo ${doomed} was deleted at`),
+      15_000,
+      'the worker to stop',
+    );
+    await ops.get(EventBusService).publishToUser('alice', 'marker.event', {});
+    await waitUntil(
+      () => alice.named('marker.event').length === 1,
+      5000,
+      'the marker',
+    );
+    const names = about().map(e => e.name);
+    const deletedAt = names.indexOf('photo.deleted');
+    expect(deletedAt).toBeGreaterThan(0);
+    expect(names.slice(deletedAt)).toEqual(['photo.deleted']);
+    expect(names).not.toContain('photo.processing.completed');
+    expect(names).not.toContain('photo.processing.failed');
+  }, 30_000);
+
   it('an upload accepted with a 202 whose image does not decode: photo.upload.failed to the owner', async () => {
     const form = new FormData();
     form.append(

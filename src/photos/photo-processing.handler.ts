@@ -100,6 +100,8 @@ export class PhotoProcessingHandler {
     });
 
     let stage: Stage = STAGES[0];
+    /** The record was there when the job began: its disappearance later is a DELETE. */
+    let found = false;
     try {
       const record = await this.store.get(photoId);
       if (!record) {
@@ -108,6 +110,7 @@ export class PhotoProcessingHandler {
           `Photo ${photoId} is not in this instance's DATA_DIR (${this.store.root}): every instance must share the same DATA_DIR.`,
         );
       }
+      found = true;
       const steps = record.original
         ? this.imageSteps(record)
         : metadataOnlySteps(record);
@@ -120,6 +123,8 @@ export class PhotoProcessingHandler {
         const wait = minMs - (Date.now() - stageStarted);
         if (wait > 0) await sleep(wait);
         const progress = Math.round(((index + 1) / STAGES.length) * 100);
+        if (!(await this.store.update(photoId, { progress, stage: name })))
+          throw new PhotoDeletedError();
         await emit('photo.processing.progress', {
           photoId,
           userId,
@@ -136,7 +141,6 @@ export class PhotoProcessingHandler {
               }
             : {}),
         });
-        await this.store.update(photoId, { progress, stage: name });
       }
       const completed = {
         photoId,
@@ -146,18 +150,29 @@ export class PhotoProcessingHandler {
         duration: Date.now() - started,
         ...outcome!,
       };
-      await this.store.update(photoId, {
+      const stored = await this.store.update(photoId, {
         status: 'completed',
         progress: 100,
         thumbnails: completed.thumbnails,
         metadata: completed.metadata,
         storageInfo: completed.storageInfo,
       });
+      if (!stored) throw new PhotoDeletedError();
       await emit('photo.processing.completed', completed);
       this.logger.log(
         `Processed ${filename} (photo ${photoId}) in ${completed.duration} ms`,
       );
     } catch (error) {
+      // Deleted while processing (DELETE /photos/:id): photo.deleted said the last word; no failure, no retry.
+      if (
+        error instanceof PhotoDeletedError ||
+        (found && !(await this.store.get(photoId)))
+      ) {
+        this.logger.log(
+          `Photo ${photoId} was deleted at ${stage}; processing stopped.`,
+        );
+        return;
+      }
       const permanent =
         error instanceof InvalidImageError ||
         error instanceof InvalidPhotoError;
@@ -279,6 +294,9 @@ interface StepResult {
   step: string;
   outcome?: Outcome;
 }
+
+/** The photo's record went away during processing: it was deleted. */
+class PhotoDeletedError extends Error {}
 
 /** A photo that cannot be processed as it is: retrying will not help. */
 class InvalidPhotoError extends Error {
