@@ -130,8 +130,14 @@ describe('demo: photo uploads (multipart, sharp)', () => {
       e =>
         e.metadata.userId === 'uploader' &&
         !e.metadata.room &&
-        e.type.startsWith('photo.'),
+        e.type.startsWith('photo.processing.'),
     );
+    // photo.uploaded goes to the owner's devices too (seed 003), once.
+    expect(
+      events
+        .filter(e => e.type === 'photo.uploaded')
+        .map(e => e.metadata.userId),
+    ).toEqual(['uploader']);
     for (const copy of [inRoom, toUser]) {
       expect(copy.map(e => e.type)).toEqual([
         'photo.processing.started',
@@ -382,6 +388,7 @@ describe('demo: photo uploads (multipart, sharp)', () => {
       photoId,
       userId: 'uploader',
       retryable: false,
+      retryCount: 0,
       error: {
         code: 'INVALID_IMAGE',
         message: expect.stringMatching(/^The image could not be decoded: /),

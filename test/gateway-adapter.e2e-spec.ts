@@ -103,6 +103,26 @@ describe('EventBusIoAdapter', () => {
     }
   });
 
+  it('takes pingInterval / pingTimeout from the gateway options when given there, over the subclass', async () => {
+    const app = await create(
+      { transport: 'memory' },
+      { pingTimeout: 9000, pingInterval: 4000 },
+    );
+    app.useWebSocketAdapter(new PingAdapter(app));
+    try {
+      await app.listen(0, '127.0.0.1');
+      expect(await openPacket(urlOf(app))).toEqual({
+        status: 200,
+        open: expect.objectContaining({
+          pingTimeout: 9000,
+          pingInterval: 4000,
+        }),
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
   it("offers the gateway's transports only", async () => {
     const app = await create(
       { transport: 'memory' },

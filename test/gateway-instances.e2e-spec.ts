@@ -250,6 +250,14 @@ describe('Gateway across two instances (separate processes, one Redis)', () => {
       TTL_MS + 3 * HEARTBEAT_MS + 2000,
     );
     expect(presenceOf('frank')).toEqual(['user.online', 'user.offline']);
+    // Reported by the instance that noticed, under the dead one's id, with seed 003's reason field.
+    expect(
+      left.find(e => (e.data as { userId: string }).userId === 'frank')?.data,
+    ).toMatchObject({
+      socketId: onC.established.socketId,
+      instanceId: onC.established.instanceId,
+      reason: 'instance stopped heartbeating',
+    });
     expect(await a.request({ cmd: 'isUserOnline', userId: 'frank' })).toBe(
       false,
     );

@@ -97,7 +97,13 @@ describe('demo /health/live and /health/ready (Terminus) on real Redis', () => {
       deadLetters: 0,
       thresholds: { maxPending: 1000, maxLag: 10_000 },
     });
-    expect(ready.body.details.gateway).toEqual({ status: 'up', sockets: 0 });
+    expect(ready.body.details.gateway).toEqual({
+      status: 'up',
+      sockets: 0,
+      connectedClients: 0,
+      activeRooms: 0,
+      uptime: expect.any(Number),
+    });
   });
 
   it('ready turns 503 with the reason when Redis dies while live stays 200, and is 200 again when Redis is back, without a restart', async () => {
@@ -385,13 +391,25 @@ describe('EventBusGatewayHealthIndicator (an app with the gateway on real Redis)
       status: 200,
       body: expect.objectContaining({
         status: 'ok',
-        details: { gateway: { status: 'up', sockets: 0 } },
+        details: {
+          gateway: {
+            status: 'up',
+            sockets: 0,
+            connectedClients: 0,
+            activeRooms: 0,
+            uptime: expect.any(Number),
+          },
+        },
       }),
     });
     client = await connectClient(url, { token: tokenFor('alice') });
+    // Seed 003's websocket health: its rooms user:alice, client:alice:<id> and global.
     expect((await ready()).body.details.gateway).toEqual({
       status: 'up',
       sockets: 1,
+      connectedClients: 1,
+      activeRooms: 3,
+      uptime: expect.any(Number),
     });
   });
 
@@ -429,6 +447,9 @@ describe('EventBusGatewayHealthIndicator (an app with the gateway on real Redis)
       status: 'down',
       message: 'the gateway is shutting down',
       sockets: 0,
+      connectedClients: 0,
+      activeRooms: 0,
+      uptime: expect.any(Number),
     });
   });
 });

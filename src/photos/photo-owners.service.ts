@@ -20,6 +20,16 @@ export class PhotoOwners {
     this.record(event.data.photoId, event.data.userId);
   }
 
+  /** Every instance forgets a deleted photo: its room is nobody's any more. */
+  @OnEvent('photo.deleted', { name: 'PhotoOwners.forget' })
+  deleted(event: EventOf<'photo.deleted'>): void {
+    this.forget(event.data.photoId);
+  }
+
+  forget(photoId: string): void {
+    this.owners.delete(photoId);
+  }
+
   record(photoId: string, userId: string): void {
     this.owners.set(photoId, userId);
     if (this.owners.size > PhotoOwners.MAX)

@@ -20,6 +20,7 @@ import {
   type ValidatedImage,
 } from './image-processor.js';
 import { LocalJobs } from './local-jobs.service.js';
+import { PhotosService } from './photos.service.js';
 import {
   PHOTO_FILES,
   PhotoStore,
@@ -59,6 +60,7 @@ export class PhotoProcessingHandler {
     private readonly eventBus: EventBusService,
     private readonly store: PhotoStore,
     private readonly jobs: LocalJobs,
+    private readonly photos: PhotosService,
   ) {}
 
   @OnEvent('photo.uploaded', {
@@ -78,8 +80,10 @@ export class PhotoProcessingHandler {
       await this.eventBus.publishToRoom(`photo:${photoId}`, type, data);
       await this.eventBus.publishToUser(userId, type, data);
     };
+    // Counted in the shared record, so that a retry on another instance (durable redelivery) counts too.
+    const retryCount = (await this.store.get(photoId))?.attempts ?? 0;
     this.logger.log(
-      `Processing ${filename} (photo ${photoId}, job ${jobId}, event ${event.id}, trace ${event.metadata.traceId})`,
+      `Processing ${filename} (photo ${photoId}, job ${jobId}, event ${event.id}, trace ${event.metadata.traceId}${retryCount > 0 ? `, retry ${retryCount}` : ''})`,
     );
     await emit('photo.processing.started', {
       photoId,
@@ -92,9 +96,12 @@ export class PhotoProcessingHandler {
       status: 'processing',
       progress: 0,
       jobId,
+      attempts: retryCount + 1,
     });
 
     let stage: Stage = STAGES[0];
+    /** The record was there when the job began: its disappearance later is a DELETE. */
+    let found = false;
     try {
       const record = await this.store.get(photoId);
       if (!record) {
@@ -103,6 +110,7 @@ export class PhotoProcessingHandler {
           `Photo ${photoId} is not in this instance's DATA_DIR (${this.store.root}): every instance must share the same DATA_DIR.`,
         );
       }
+      found = true;
       const steps = record.original
         ? this.imageSteps(record)
         : metadataOnlySteps(record);
@@ -115,6 +123,8 @@ export class PhotoProcessingHandler {
         const wait = minMs - (Date.now() - stageStarted);
         if (wait > 0) await sleep(wait);
         const progress = Math.round(((index + 1) / STAGES.length) * 100);
+        if (!(await this.store.update(photoId, { progress, stage: name })))
+          throw new PhotoDeletedError();
         await emit('photo.processing.progress', {
           photoId,
           userId,
@@ -131,7 +141,6 @@ export class PhotoProcessingHandler {
               }
             : {}),
         });
-        await this.store.update(photoId, { progress, stage: name });
       }
       const completed = {
         photoId,
@@ -141,18 +150,29 @@ export class PhotoProcessingHandler {
         duration: Date.now() - started,
         ...outcome!,
       };
-      await this.store.update(photoId, {
+      const stored = await this.store.update(photoId, {
         status: 'completed',
         progress: 100,
         thumbnails: completed.thumbnails,
         metadata: completed.metadata,
         storageInfo: completed.storageInfo,
       });
+      if (!stored) throw new PhotoDeletedError();
       await emit('photo.processing.completed', completed);
       this.logger.log(
         `Processed ${filename} (photo ${photoId}) in ${completed.duration} ms`,
       );
     } catch (error) {
+      // Deleted while processing (DELETE /photos/:id): photo.deleted said the last word; no failure, no retry.
+      if (
+        error instanceof PhotoDeletedError ||
+        (found && !(await this.store.get(photoId)))
+      ) {
+        this.logger.log(
+          `Photo ${photoId} was deleted at ${stage}; processing stopped.`,
+        );
+        return;
+      }
       const permanent =
         error instanceof InvalidImageError ||
         error instanceof InvalidPhotoError;
@@ -174,7 +194,14 @@ export class PhotoProcessingHandler {
         failedAt: new Date().toISOString(),
         error: info,
         retryable: !permanent,
+        retryCount,
       });
+      // An image that does not decode: the upload accepted with a 202 turns out unusable (seed 003).
+      if (error instanceof InvalidImageError)
+        await this.photos.uploadFailed(
+          { photoId, userId, filename },
+          info.message,
+        );
       // A broken image is final (acked); anything else goes back to the bus for a retry.
       if (!permanent) throw error;
     }
@@ -267,6 +294,9 @@ interface StepResult {
   step: string;
   outcome?: Outcome;
 }
+
+/** The photo's record went away during processing: it was deleted. */
+class PhotoDeletedError extends Error {}
 
 /** A photo that cannot be processed as it is: retrying will not help. */
 class InvalidPhotoError extends Error {

@@ -41,6 +41,8 @@ export interface PhotoRecord extends PhotoUploadedEvent {
   metadata?: PhotoMetadata;
   storageInfo?: StorageInfo;
   error?: ErrorInfo;
+  /** Processing attempts started so far (for the failed event's `retryCount`). */
+  attempts?: number;
   updatedAt: string;
 }
 

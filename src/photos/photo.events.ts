@@ -75,7 +75,26 @@ export interface PhotoProcessingFailedEvent {
   failedAt: string;
   error: ErrorInfo;
   retryable: boolean;
+  /** Attempts before this one (0 on the first; the bus retries a retryable failure up to twice). */
   retryCount?: number;
+}
+
+/** Seed 003's: an upload refused after it was accepted (the store could not write it, or the image does not decode). */
+export interface PhotoUploadFailedEvent {
+  /** Absent when the photo never got an id. */
+  photoId?: string;
+  userId: string;
+  filename: string;
+  /** What went wrong, for the user. */
+  error: string;
+  failedAt: string;
+}
+
+/** Seed 003's: a photo was deleted (`DELETE /photos/:id`). */
+export interface PhotoDeletedEvent {
+  photoId: string;
+  userId: string;
+  deletedAt: string;
 }
 
 export interface NotificationNewEvent {
@@ -95,6 +114,8 @@ export interface PhotoEvents {
   'photo.processing.progress': PhotoProcessingProgressEvent;
   'photo.processing.completed': PhotoProcessingCompletedEvent;
   'photo.processing.failed': PhotoProcessingFailedEvent;
+  'photo.upload.failed': PhotoUploadFailedEvent;
+  'photo.deleted': PhotoDeletedEvent;
   'notification.new': NotificationNewEvent;
 }
 

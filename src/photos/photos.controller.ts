@@ -3,6 +3,7 @@ import {
   Body,
   Controller,
   DefaultValuePipe,
+  Delete,
   ForbiddenException,
   Get,
   Headers,
@@ -31,7 +32,11 @@ import {
   PhotoStore,
   type PhotoRecord,
 } from './photo-store.service.js';
-import { PhotosService, type CreatedPhoto } from './photos.service.js';
+import {
+  PhotosService,
+  type CreatedPhoto,
+  type DeletedPhoto,
+} from './photos.service.js';
 import {
   MAX_UPLOAD_BYTES,
   UploadErrorsInterceptor,
@@ -126,6 +131,22 @@ export class PhotosController {
     if (!record || record.userId !== userId)
       throw new NotFoundException(`No photo ${photoId} of yours.`);
     return record;
+  }
+
+  /**
+   * Deletes one photo of the signed-in user (upload and derived files) and
+   * publishes `photo.deleted` { photoId, userId, deletedAt } to the photo's
+   * room and to the owner's devices. 404 for a photo that is not theirs.
+   */
+  @Delete(':id')
+  @UseGuards(BearerAuthGuard)
+  async remove(
+    @CurrentUser() { userId }: DemoUser,
+    @Param('id') photoId: string,
+  ): Promise<DeletedPhoto> {
+    const deleted = await this.photos.delete(userId, photoId);
+    if (!deleted) throw new NotFoundException(`No photo ${photoId} of yours.`);
+    return deleted;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { EventBusService, type PublishResult } from '@shared-infra/event-bus';
 import { randomUUID } from 'node:crypto';
 import type { CreatePhotoDto } from './dto/create-photo.dto.js';
@@ -14,7 +14,14 @@ export interface CreatedPhoto {
   links: { self: string; thumbnail: string; image: string };
 }
 
-/** Accepts photos, stores them, and announces them on the bus. */
+/** What `DELETE /photos/:id` answers (the data of `photo.deleted`). */
+export interface DeletedPhoto {
+  photoId: string;
+  userId: string;
+  deletedAt: string;
+}
+
+/** Accepts photos, stores them, announces them on the bus, and deletes them. */
 @Injectable()
 export class PhotosService {
   constructor(
@@ -38,8 +45,71 @@ export class PhotosService {
       file.mimeType,
       original,
     );
-    await this.store.create(record, { name: original, bytes: file.bytes });
+    try {
+      await this.store.create(record, { name: original, bytes: file.bytes });
+    } catch (error) {
+      // The upload was received but cannot be kept: the owner's other devices hear it too.
+      const reason = (error as Error).message;
+      await this.uploadFailed(
+        record,
+        `The photo could not be stored: ${reason}`,
+      );
+      await this.store.remove(photoId).catch(() => undefined);
+      throw new ServiceUnavailableException(
+        `"${record.filename}" could not be stored (${reason}); nothing was kept: upload it again later.`,
+      );
+    }
     return this.announce(record);
+  }
+
+  /**
+   * Seed 003's `photo.upload.failed`, to every device of the owner: an upload
+   * this instance accepted but could not keep (the store's write failed), or
+   * whose image turned out not to decode (the worker, after the 202).
+   * Best effort: the HTTP answer or the `photo.processing.failed` says it too.
+   */
+  async uploadFailed(
+    record: Pick<PhotoRecord, 'photoId' | 'userId' | 'filename'>,
+    error: string,
+  ): Promise<void> {
+    await this.eventBus
+      .publishToUser(record.userId, 'photo.upload.failed', {
+        photoId: record.photoId,
+        userId: record.userId,
+        filename: record.filename,
+        error,
+        failedAt: new Date().toISOString(),
+      })
+      .catch(() => undefined);
+  }
+
+  /**
+   * Deletes a photo of `userId` (its folder: upload, derived files, record)
+   * and publishes `photo.deleted` to the photo's room and to the owner's
+   * devices. Undefined when there is no such photo of theirs (unknown and not
+   * yours look the same).
+   */
+  async delete(
+    userId: string,
+    photoId: string,
+  ): Promise<DeletedPhoto | undefined> {
+    const record = await this.store.get(photoId);
+    if (!record || record.userId !== userId) return undefined;
+    await this.store.remove(photoId);
+    this.owners.forget(photoId);
+    const deleted: DeletedPhoto = {
+      photoId,
+      userId,
+      deletedAt: new Date().toISOString(),
+    };
+    // Two events, as the worker's: whoever watches the photo, and every device of its owner.
+    await this.eventBus.publishToRoom(
+      `photo:${photoId}`,
+      'photo.deleted',
+      deleted,
+    );
+    await this.eventBus.publishToUser(userId, 'photo.deleted', deleted);
+    return deleted;
   }
 
   /** A photo of `userId` registered by its metadata alone (the JSON form of `POST /photos`): nothing to decode. */
@@ -94,14 +164,19 @@ export class PhotosService {
     this.owners.record(record.photoId, record.userId);
     let event: PublishResult;
     try {
-      event = await this.eventBus.publish('photo.uploaded', {
-        photoId: record.photoId,
-        userId: record.userId,
-        filename: record.filename,
-        size: record.size,
-        mimeType: record.mimeType,
-        uploadedAt: record.uploadedAt,
-      });
+      // To the owner's room: their sockets get it (seed 003), and the bus' handlers (the worker) as any event.
+      event = await this.eventBus.publishToUser(
+        record.userId,
+        'photo.uploaded',
+        {
+          photoId: record.photoId,
+          userId: record.userId,
+          filename: record.filename,
+          size: record.size,
+          mimeType: record.mimeType,
+          uploadedAt: record.uploadedAt,
+        },
+      );
     } catch (error) {
       // Not announced, so not accepted: the client gets the error and may upload again.
       await this.store.remove(record.photoId).catch(() => undefined);

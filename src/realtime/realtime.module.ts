@@ -10,10 +10,14 @@ import { DevicesController } from './devices.controller.js';
 import { DevicePresenceForwarder } from './device-presence.forwarder.js';
 import { PhotoStatusGateway } from './photo-status.gateway.js';
 import { PhotoStatusTracker } from './photo-status.service.js';
+import { PhotoSubscriptionGateway } from './photo-subscription.gateway.js';
+import { socketSettingsFromEnv } from './socket-settings.js';
 
 /**
  * The browser side: the bus' socket.io gateway on the app's HTTP port. Sockets
- * authenticate with a JWT; a user may watch the rooms of the photos they own.
+ * authenticate with a JWT; a user may watch the rooms of the photos they own
+ * (`subscribe` { room: 'photo:<id>' }, or seed 003's `subscribe:photo` { photoId }).
+ * Engine settings come from the environment (`socketSettingsFromEnv`).
  */
 @Module({
   imports: [
@@ -32,14 +36,18 @@ import { PhotoStatusTracker } from './photo-status.service.js';
               owners.isOwner(identity.userId, room.slice('photo:'.length)),
         // Seed 002's socket names for the chat's bus events (message:new, …).
         socketEventNames: CHAT_SOCKET_EVENTS,
-        corsOrigins: process.env.CORS_ORIGINS
-          ? process.env.CORS_ORIGINS.split(',')
-          : [],
+        // CORS_ORIGINS / ALLOWED_ORIGINS, SOCKET_PING_TIMEOUT, SOCKET_PING_INTERVAL, SOCKET_MAX_BUFFER_SIZE, SOCKET_CORS_CREDENTIALS.
+        ...socketSettingsFromEnv(),
       }),
     }),
   ],
   controllers: [DevicesController],
-  providers: [PhotoStatusTracker, PhotoStatusGateway, DevicePresenceForwarder],
+  providers: [
+    PhotoStatusTracker,
+    PhotoStatusGateway,
+    PhotoSubscriptionGateway,
+    DevicePresenceForwarder,
+  ],
   // The gateway's service and health indicator, for HealthModule.
   exports: [EventBusGatewayModule],
 })

@@ -30,6 +30,8 @@ export const SERVER_EVENTS = {
   established: 'connection:established',
   shutdown: 'system.shutdown',
   signal: 'signal',
+  /** The answer to `ping` as an event (seed 003), beside its ack. */
+  pong: 'pong',
 } as const;
 
 /**
@@ -108,6 +110,14 @@ export interface ConnectionEstablished {
   /** The gateway instance the socket is connected to. */
   instanceId: string;
   serverTime: string;
+  /** The same instant as `serverTime`, under seed 003's name. */
+  timestamp: string;
+}
+
+/** What the server emits as `pong` when a socket sends `ping` (the ack answers too). @publicApi */
+export interface PongPayload {
+  /** The server time (ISO-8601). */
+  timestamp: string;
 }
 
 /**

@@ -40,6 +40,8 @@ export const messages = {
     `Option "limits.maxDepth" is ${JSON.stringify(value)}: give a whole number from 1 to ${ceiling}, the deepest nesting of objects and arrays allowed in event data (default 64).`,
   dataNotSerializable: (type: string, reason: string) =>
     `Event "${type}" data cannot be serialized to JSON (${reason}). Publish plain objects, arrays, strings, numbers, booleans or null.`,
+  dataBinary: (type: string, path: string, kind: string) =>
+    `Event "${type}" data holds binary data: field "${path}" is ${kind}. Event data is JSON, which has no binary type (JSON.stringify would silently turn a Buffer into {"type":"Buffer","data":[…]}, a typed array into numbered keys, an ArrayBuffer into {}). Base64-encode it (Buffer.from(bytes).toString('base64')) and decode it where it is received, or store the bytes elsewhere and publish a reference.`,
   dataUndefined: (type: string) =>
     `Event "${type}" has no data (field "data" is undefined). Publish null or an object instead.`,
   durableNotStarted: () =>

@@ -11,6 +11,7 @@ import type {
   EventMetadata,
 } from '../interfaces/event-envelope.interface.js';
 import { isValidEventType } from '../matching/pattern-matcher.js';
+import { findBinaryData } from './binary-data.js';
 import { copyPlainJson, NOT_PLAIN } from './json-copy.js';
 import { jsonTextDepthExceeds, valueDepthExceeds } from './json-depth.js';
 
@@ -134,6 +135,15 @@ export class EventCodec {
       throw new EventValidationError(
         messages.dataNotSerializable(type, `a ${typeof data} has no JSON form`),
         'data',
+      );
+    }
+    // Before the size check: a Buffer's JSON is 4-5 times its size, and "base64-encode it" is the useful answer.
+    // The walk (bounded by maxDepth) runs only when the text shows a trace of binary.
+    const binary = findBinaryData(data, dataJson, this.maxDepth);
+    if (binary) {
+      throw new EventValidationError(
+        messages.dataBinary(type, binary.path, binary.kind),
+        binary.path,
       );
     }
     // NOTE: UTF-8 takes at most 3 bytes per UTF-16 unit; when that bound is within the limit the

@@ -12,8 +12,11 @@ import { EventBusGatewayService } from './event-bus-gateway.service.js';
 /**
  * Terminus health indicator of the socket.io gateway, for readiness probes:
  * up while this instance serves sockets (started, not shutting down, its Redis
- * connections ready), down otherwise with a `message` saying why. Details:
- * `sockets` (connected to this instance). It never throws. Provided and
+ * connections ready), down otherwise with a `message` saying why. Details, of
+ * this instance: `sockets`, `connectedClients` (distinct devices), `activeRooms`
+ * (rooms with a socket here, not counting each socket's own-id room) and
+ * `uptime` (seconds since the gateway started): seed 003's websocket health.
+ * It never throws. Provided and
  * exported by `EventBusGatewayModule`.
  *
  * @example

@@ -5,7 +5,7 @@ import type {
   PublishOptions,
   PublishResult,
 } from '../interfaces/publish.interface.js';
-import { userRoom } from '../rooms/room-names.js';
+import { clientRoom, userRoom } from '../rooms/room-names.js';
 import { EventBusGateway } from './event-bus.gateway.js';
 import type {
   GatewayHealth,
@@ -40,6 +40,34 @@ export class EventBusGatewayService {
     options?: PublishOptions,
   ): Promise<PublishResult> {
     return this.bus.publishToUser(userId, type, data, options);
+  }
+
+  /**
+   * Sends to one device of a user (its `client:<userId>:<clientId>` room), if
+   * it is connected (seed 003's `sendToClient`). First asks every instance,
+   * through socket.io's adapter (`fetchSockets`; up to 5 s when an instance
+   * does not answer), whether a socket of that device is connected.
+   *
+   * @returns true: at that moment at least one socket of the device was
+   * connected, on some instance, and the event was published to the device's
+   * room (every instance delivers it to its sockets there; the room history
+   * keeps it for recovery). Not a delivery receipt: a socket that disconnects
+   * in between misses it live. false: no socket of the device was connected;
+   * nothing was published (no history entry either).
+   * @throws what `publishToRoom` throws (`EventValidationError`, `EventBusUnavailableError`)
+   */
+  async sendToClient<K extends string>(
+    userId: string,
+    clientId: string,
+    type: K,
+    data: EventData<K>,
+    options?: PublishOptions,
+  ): Promise<boolean> {
+    const room = clientRoom(userId, clientId);
+    const sockets = await this.gateway.server.in(room).fetchSockets();
+    if (sockets.length === 0) return false;
+    await this.bus.publishToRoom(room, type, data, options);
+    return true;
   }
 
   /** Every socket in `room`, on every instance. */

@@ -20,8 +20,9 @@ interface WsResponse {
  * await app.listen(3000);
  *
  * It builds the socket.io server on the app's HTTP server with the gateway's
- * engine settings (`maxHttpBufferSize`, `transports`, `corsOrigins`, handshakes
- * refused while shutting down) merged into the `ServerOptions`, installs
+ * engine settings (`maxHttpBufferSize`, `transports`, `corsOrigins`,
+ * `corsCredentials`, `pingInterval`, `pingTimeout`, `perMessageDeflate`,
+ * handshakes refused while shutting down) merged into the `ServerOptions`, installs
  * `@socket.io/redis-adapter` between instances on the Redis transport, and
  * closes the gateway's Redis connections after the server. Without
  * `EventBusGatewayModule` it is a plain `IoAdapter`.
@@ -34,8 +35,8 @@ interface WsResponse {
  * it is being answered. Acks, `{ event, data }` responses, guards,
  * interceptors, pipes and filters behave as with `IoAdapter`.
  *
- * To set other socket.io options (`pingTimeout`, `path`, …), extend it and
- * pass them to `super.createIOServer(port, { ...options, pingTimeout })`.
+ * To set other socket.io options (`path`, `connectTimeout`, …), extend it and
+ * pass them to `super.createIOServer(port, { ...options, path })`.
  *
  * @publicApi
  */
@@ -88,7 +89,7 @@ export class EventBusIoAdapter extends IoAdapter {
   ): void {
     for (const { message, callback, isAckHandledManually } of handlers) {
       socket.on(message as string, (...args: unknown[]) => {
-        const { data, ack } = this.mapPayload(args);
+        const { data, ack } = messageArgs(args);
         let result: Observable<unknown>;
         try {
           result = transform(callback(data, ack));
@@ -113,6 +114,22 @@ export class EventBusIoAdapter extends IoAdapter {
       });
     }
   }
+}
+
+/**
+ * A message's payload and ack callback. `IoAdapter.mapPayload` hands a message
+ * sent without an ack (`socket.emit('subscribe:photo', { photoId })`, as seed
+ * 003's clients send them) to the handler as `[payload]`, an array, which the
+ * handler's DTO then refuses, silently: no ack to carry the refusal.
+ */
+function messageArgs(args: unknown[]): { data: unknown; ack?: unknown } {
+  const last = args[args.length - 1];
+  if (typeof last === 'function') {
+    const rest = args.slice(0, -1);
+    return { data: rest.length === 1 ? rest[0] : rest, ack: last };
+  }
+  // Otherwise as mapPayload: several arguments (or none) stay an array.
+  return { data: args.length === 1 ? args[0] : args };
 }
 
 /** The gateway's engine in `app`, if it imports `EventBusGatewayModule`. */

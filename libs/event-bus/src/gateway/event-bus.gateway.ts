@@ -36,6 +36,9 @@ import { GatewayAckError } from './gateway-ack.error.js';
 import { GatewayAckFilter } from './gateway-ack.filter.js';
 import { GatewayAdapterMissingError } from './gateway-adapter-missing.error.js';
 import { GatewayCounters } from './gateway-counters.js';
+import { GlobalDelivery } from './global-delivery.js';
+import { publishSubscribed } from './client-subscribed.js';
+import { socketUsage } from './socket-usage.js';
 import { GatewayEngine } from './gateway-engine.js';
 import { GatewayMetrics } from './gateway.metrics.js';
 import {
@@ -54,15 +57,17 @@ import type {
   GatewayAck,
   GatewayHealth,
   GatewayStats,
+  PongPayload,
   RoomAuthorizer,
   ShutdownNotice,
   SocketAuthenticator,
   SocketIdentity,
 } from './interfaces.js';
-import { jsonSize } from './json-size.util.js';
+import { checkClientData } from './client-data.js';
 import { MemoryPresenceStore } from './presence.store.js';
 import { PresenceTracker } from './presence.tracker.js';
 import { defaultRooms } from './room-authorizer.js';
+import { isValidRoomName } from '../rooms/room-names.js';
 import { RoomDelivery } from './room-delivery.js';
 import { RoomRecovery } from './room-recovery.js';
 import { RoomSignals } from './room-signals.js';
@@ -104,8 +109,10 @@ export class EventBusGateway
   private readonly delivery: RoomDelivery;
   private readonly recovery: RoomRecovery;
   private readonly signals: RoomSignals;
+  private readonly global: GlobalDelivery;
   private metrics?: GatewayMetrics;
   private started = false;
+  private startedAt?: number;
   /** Per socket: when its last room request has been answered (see `inOrder`). */
   private readonly roomRequests = new Map<string, Promise<void>>();
 
@@ -113,7 +120,7 @@ export class EventBusGateway
     @Inject(GATEWAY_CONFIG) private readonly config: ResolvedGatewayConfig,
     @Inject(SOCKET_AUTHENTICATOR) authenticator: SocketAuthenticator,
     @Inject(ROOM_AUTHORIZER) private readonly authorizer: RoomAuthorizer,
-    bus: EventBusService,
+    private readonly bus: EventBusService,
     private readonly publisher: EventPublisher,
     private readonly engine: GatewayEngine,
     router: EventRouter,
@@ -149,11 +156,18 @@ export class EventBusGateway
       this.logger,
     );
     this.signals = new RoomSignals(config, this.counters);
+    this.global = new GlobalDelivery(
+      config.globalEvents,
+      router,
+      this.counters,
+      this.logger,
+    );
   }
 
   afterInit(server: Server): void {
     this.delivery.attach(server);
     this.signals.attach(server);
+    this.global.attach(server);
     server.use(this.handshake.handle);
   }
 
@@ -166,7 +180,9 @@ export class EventBusGateway
       throw new GatewayAdapterMissingError();
     this.started = true;
     await this.delivery.start();
+    await this.global.start();
     await this.presence.start();
+    this.startedAt = Date.now();
     this.metrics = await GatewayMetrics.create(
       this.publisher.config.metrics,
       () => this.getStats(),
@@ -187,6 +203,11 @@ export class EventBusGateway
     void socket.join(rooms);
     for (const room of rooms) this.delivery.watchLive(room, socket.id);
     this.presence.connected(socket.id, identity);
+    // Nest's handleDisconnect is not given socket.io's reason; client.disconnected carries it.
+    socket.once('disconnect', (reason: string) => {
+      void this.presence.disconnected(socket.id, reason);
+    });
+    const now = new Date().toISOString();
     const established: ConnectionEstablished = {
       socketId: socket.id,
       userId: identity.userId,
@@ -194,7 +215,8 @@ export class EventBusGateway
       ...(identity.sessionId ? { sessionId: identity.sessionId } : {}),
       rooms,
       instanceId: this.instanceId,
-      serverTime: new Date().toISOString(),
+      serverTime: now,
+      timestamp: now,
     };
     socket.emit(SERVER_EVENTS.established, established);
   }
@@ -202,7 +224,6 @@ export class EventBusGateway
   handleDisconnect(socket: Socket): void {
     this.delivery.disconnected(socket.id);
     this.signals.disconnected(socket);
-    void this.presence.disconnected(socket.id);
   }
 
   /**
@@ -215,7 +236,37 @@ export class EventBusGateway
     @ConnectedSocket() socket: Socket,
     @MessageBody() request: SubscribeRequest,
   ): Promise<GatewayAck> {
-    return this.inOrder(socket, () => this.join(socket, request));
+    return this.subscribeSocket(socket, request.room, request.lastEventId);
+  }
+
+  /**
+   * Joins `socket` to `room` as its `subscribe` would (the authorizer, the room
+   * limit, the order of its room requests, a recovery from `lastEventId`), and
+   * publishes `client.subscribed`: for an app's own messages (the demo's
+   * `subscribe:photo`). Throws `GatewayAckError` when refused.
+   */
+  async subscribeSocket(
+    socket: Socket,
+    room: string,
+    lastEventId?: string,
+  ): Promise<GatewayAck> {
+    if (!isValidRoomName(room))
+      throw new GatewayAckError(
+        'invalid',
+        'room must be 1-128 characters of letters, digits and _ - . : @',
+      );
+    const ack = await this.inOrder(socket, () =>
+      this.join(socket, { room, lastEventId } as SubscribeRequest),
+    );
+    publishSubscribed(this.bus, socket, room, this.instanceId, this.logger);
+    return ack;
+  }
+
+  /** Takes `socket` out of `room` as its `unsubscribe` would (its own rooms are refused). */
+  unsubscribeSocket(socket: Socket, room: string): Promise<GatewayAck> {
+    return this.inOrder(socket, () =>
+      this.leave(socket, { room } as UnsubscribeRequest),
+    );
   }
 
   @SubscribeMessage(CLIENT_MESSAGES.unsubscribe)
@@ -315,13 +366,11 @@ export class EventBusGateway
         `not allowed to publish "${type}"`,
       );
     }
-    const size = jsonSize(data);
-    if (size > this.config.clientEvents.maxDataBytes) {
-      throw new GatewayAckError(
-        'too_large',
-        `data is ${size} bytes, over the limit of ${this.config.clientEvents.maxDataBytes}`,
-      );
-    }
+    checkClientData(
+      data,
+      this.config.clientEvents.maxDataBytes,
+      this.publisher.config.limits.maxDepth,
+    );
     try {
       const result = await this.publisher.publishFromClient(type, data, {
         userId: identity.userId,
@@ -357,17 +406,31 @@ export class EventBusGateway
     return { ok: true };
   }
 
+  /** Answered twice: the ack (`serverTime`), and a `pong` event as seed 003's clients expect. */
   @SubscribeMessage(CLIENT_MESSAGES.ping)
-  ping(): GatewayAck {
-    return { ok: true, serverTime: new Date().toISOString() };
+  ping(@ConnectedSocket() socket: Socket): GatewayAck {
+    const now = new Date().toISOString();
+    const pong: PongPayload = { timestamp: now };
+    socket.emit(SERVER_EVENTS.pong, pong);
+    return { ok: true, serverTime: now };
   }
 
   getStats(): GatewayStats {
-    return this.counters.toStats(
-      this.instanceId,
-      this.server?.of('/').sockets.size ?? 0,
-      this.presence.localUsers,
-    );
+    return {
+      ...this.counters.toStats(
+        this.instanceId,
+        this.server?.of('/').sockets.size ?? 0,
+        this.presence.localUsers,
+      ),
+      ...socketUsage(this.server),
+      uptime: this.uptime(),
+    };
+  }
+
+  private uptime(): number {
+    return this.startedAt === undefined
+      ? 0
+      : Math.round((Date.now() - this.startedAt) / 1000);
   }
 
   /**
@@ -375,23 +438,31 @@ export class EventBusGateway
    * its command and adapter connections are up.
    */
   health(): GatewayHealth {
-    const sockets = this.server?.of('/').sockets.size ?? 0;
+    const figures = {
+      sockets: this.server?.of('/').sockets.size ?? 0,
+      ...socketUsage(this.server),
+      uptime: this.uptime(),
+    };
     if (!this.server || !this.started)
-      return { healthy: false, sockets, reason: 'the gateway has not started' };
+      return {
+        healthy: false,
+        ...figures,
+        reason: 'the gateway has not started',
+      };
     if (!this.engine.isAccepting)
       return {
         healthy: false,
-        sockets,
+        ...figures,
         reason: 'the gateway is shutting down',
       };
     const down = this.engine.redis?.notReady() ?? 0;
     if (down > 0)
       return {
         healthy: false,
-        sockets,
+        ...figures,
         reason: `${down} gateway Redis connection(s) not ready`,
       };
-    return { healthy: true, sockets };
+    return { healthy: true, ...figures };
   }
 
   /** @internal used by EventBusGatewayService */
@@ -410,6 +481,7 @@ export class EventBusGateway
     this.engine.stopAccepting();
     this.metrics?.remove();
     await this.delivery.stop();
+    await this.global.stop();
     if (this.server) {
       const notice: ShutdownNotice = {
         message: 'Server is shutting down; reconnect to another instance.',

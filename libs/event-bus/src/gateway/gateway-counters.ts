@@ -16,7 +16,12 @@ export class GatewayCounters {
   disconnectedForAbuse = 0;
   connectionsRateLimited = 0;
 
-  toStats(instanceId: string, sockets: number, users: number): GatewayStats {
+  /** The counted figures; the gateway adds what it reads from socket.io (`socketUsage`, `uptime`). */
+  toStats(
+    instanceId: string,
+    sockets: number,
+    users: number,
+  ): Omit<GatewayStats, 'connectedClients' | 'activeRooms' | 'uptime'> {
     return {
       instanceId,
       sockets,

@@ -17,7 +17,8 @@ type CorsDelegate = Extract<
 
 /**
  * How the gateway's socket.io server is built: the engine settings from the
- * gateway options (`maxHttpBufferSize`, `transports`, `corsOrigins`, handshakes
+ * gateway options (`maxHttpBufferSize`, `transports`, `corsOrigins`,
+ * `corsCredentials`, `pingInterval`, `pingTimeout`, `perMessageDeflate`, handshakes
  * refused while shutting down), the Redis adapter between instances, the
  * connections behind it, and one write per socket for packets flushed together
  * (`coalesceFlushedWrites`). `EventBusIoAdapter` reads it from the app it is given
@@ -52,8 +53,9 @@ export class GatewayEngine implements OnApplicationShutdown {
 
   /**
    * `options` with the gateway's engine settings merged in: they win over the
-   * same keys in `options`; an `allowRequest` there runs after the gateway's.
-   * Everything else (`pingTimeout`, `pingInterval`, `path`, …) is kept.
+   * same keys in `options` (`pingInterval`, `pingTimeout`, `perMessageDeflate`
+   * only when given as gateway options); an `allowRequest` there runs after
+   * the gateway's. Everything else (`path`, `connectTimeout`, …) is kept.
    */
   serverOptions(options: Partial<ServerOptions> = {}): Partial<ServerOptions> {
     const own = options.allowRequest;
@@ -74,17 +76,43 @@ export class GatewayEngine implements OnApplicationShutdown {
         return callback(null, { origin: false });
       callback(null, {
         origin,
-        credentials: true,
+        credentials: this.config.engine.corsCredentials,
         methods: ['GET', 'POST'],
         allowedHeaders: ['Authorization', 'Content-Type'],
       });
     };
     return {
       ...options,
+      ...this.heartbeatOptions(options),
       maxHttpBufferSize: this.config.maxHttpBufferSize,
       transports: [...this.config.transports],
       cors,
       allowRequest,
+    };
+  }
+
+  /**
+   * `pingInterval`, `pingTimeout`, `perMessageDeflate`: the gateway option when
+   * one is given, else what `options` has (an adapter subclass that sets them,
+   * as the README showed before they were gateway options), else the default.
+   */
+  private heartbeatOptions(
+    options: Partial<ServerOptions>,
+  ): Pick<ServerOptions, 'pingInterval' | 'pingTimeout' | 'perMessageDeflate'> {
+    const given = this.config.options;
+    const engine = this.config.engine;
+    const pick = <
+      K extends 'pingInterval' | 'pingTimeout' | 'perMessageDeflate',
+    >(
+      key: K,
+    ): ServerOptions[K] =>
+      (given[key] === undefined && options[key] !== undefined
+        ? options[key]
+        : engine[key]) as ServerOptions[K];
+    return {
+      pingInterval: pick('pingInterval'),
+      pingTimeout: pick('pingTimeout'),
+      perMessageDeflate: pick('perMessageDeflate'),
     };
   }
 

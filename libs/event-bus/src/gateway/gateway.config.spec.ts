@@ -35,6 +35,11 @@ const fullOptions = (): EventBusGatewayOptions => ({
   signals: { typingTimeoutMs: 1000, maxDataBytes: 512, canSignal: () => true },
   receiveOnlyRooms: ['announcements', 'status:*'],
   socketEventNames: { 'chat.message.new': 'message:new' },
+  corsCredentials: false,
+  pingInterval: 10_000,
+  pingTimeout: 30_000,
+  perMessageDeflate: { threshold: 2048 },
+  globalEvents: ['system.**', 'maintenance.*'],
 });
 
 function refusal(options: unknown): string {
@@ -56,6 +61,64 @@ describe('resolveGatewayConfig option keys', () => {
       disconnectAfter: 50,
     });
     expect(config.clientEvents.allow).toHaveLength(2);
+    expect(config.engine).toEqual({
+      pingInterval: 10_000,
+      pingTimeout: 30_000,
+      corsCredentials: false,
+      perMessageDeflate: { threshold: 2048 },
+    });
+    expect(config.globalEvents).toEqual(['system.**', 'maintenance.*']);
+  });
+
+  it("defaults the engine settings to socket.io's (not the seeds' 30-60 s and 1 MB)", () => {
+    const config = resolveGatewayConfig({ jwt: { secret: 's' } });
+    expect(config.engine).toEqual({
+      pingInterval: 25_000,
+      pingTimeout: 20_000,
+      corsCredentials: true,
+      perMessageDeflate: false,
+    });
+    expect(config.maxHttpBufferSize).toBe(128 * 1024);
+    expect(config.globalEvents).toEqual(['system.**']);
+    expect(
+      resolveGatewayConfig({ jwt: { secret: 's' }, perMessageDeflate: true })
+        .engine.perMessageDeflate,
+    ).toEqual({ threshold: 1024 });
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['pingInterval', { pingInterval: 500 }, '"pingInterval" is 500'],
+    ['pingTimeout', { pingTimeout: '30000' }, '"pingTimeout" is "30000"'],
+    ['pingTimeout', { pingTimeout: 3_600_000 }, 'from 1000 to 600000'],
+    ['corsCredentials', { corsCredentials: 'true' }, 'give true or false'],
+    [
+      'perMessageDeflate',
+      { perMessageDeflate: 'yes' },
+      'give true, false or { threshold }',
+    ],
+    [
+      'perMessageDeflate',
+      { perMessageDeflate: { treshold: 10 } },
+      '"perMessageDeflate.treshold" of EventBusGatewayModule: did you mean "perMessageDeflate.threshold"?',
+    ],
+    [
+      'perMessageDeflate',
+      { perMessageDeflate: { threshold: -1 } },
+      '"perMessageDeflate.threshold" is -1',
+    ],
+    [
+      'globalEvents',
+      { globalEvents: 'system.**' },
+      '"globalEvents" is "system.**"',
+    ],
+    ['globalEvents', { globalEvents: ['system..x'] }, 'give event patterns'],
+    [
+      'a misspelled key',
+      { pingIntervall: 1000 },
+      'did you mean "pingInterval"?',
+    ],
+  ])('refuses a bad %s', (_what, extra, expected) => {
+    expect(refusal({ jwt: { secret: 's' }, ...extra })).toContain(expected);
   });
 
   it.each<[string, Record<string, unknown>, string]>([
@@ -96,10 +159,9 @@ describe('resolveGatewayConfig option keys', () => {
   it.each<[string, string]>([
     ['cors', 'did you mean "corsOrigins"?'],
     ['allowedOrigins', 'did you mean "corsOrigins"?'],
-    ['corsCredentials', 'Sockets authenticate with a token'],
     [
-      'pingTimeout',
-      '"pingTimeout" is a socket.io server setting, not a gateway option: extend EventBusIoAdapter',
+      'connectTimeout',
+      '"connectTimeout" is a socket.io server setting, not a gateway option: extend EventBusIoAdapter',
     ],
     ['secret', 'did you mean "jwt.secret"?'],
   ])("points the seeds' %s at what to do", (key, expected) => {

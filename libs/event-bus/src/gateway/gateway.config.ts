@@ -22,6 +22,11 @@ import type {
 } from './interfaces.js';
 import type { ResolvedConnectionRateLimit } from './connection-rate-limiter.js';
 import { receiveOnlyMatcher } from './room-authorizer.js';
+import {
+  resolveEngineSettings,
+  type EngineSettings,
+} from './engine-settings.js';
+import { resolveGlobalEvents } from './global-delivery.js';
 
 /** Injection token of the resolved gateway configuration (internal). */
 export const GATEWAY_CONFIG = 'event-bus:gateway-config';
@@ -37,6 +42,10 @@ export interface ResolvedGatewayConfig {
   connectionRateLimit?: ResolvedConnectionRateLimit;
   presence: { heartbeatMs: number; ttlMs: number };
   transports: Array<'websocket' | 'polling'>;
+  /** pingInterval, pingTimeout, corsCredentials, perMessageDeflate. */
+  engine: EngineSettings;
+  /** Patterns of plain events every socket gets (`globalEvents`). */
+  globalEvents: string[];
   clientEvents: {
     allow: Array<[match: (type: string) => boolean, permission: string | null]>;
     maxDataBytes: number;
@@ -75,6 +84,11 @@ const GATEWAY_KEYS = optionKeys<EventBusGatewayOptions>({
   presence: true,
   transports: true,
   socketEventNames: true,
+  corsCredentials: true,
+  pingInterval: true,
+  pingTimeout: true,
+  perMessageDeflate: true,
+  globalEvents: true,
 });
 const JWT_KEYS = optionKeys<GatewayJwtOptions>({
   secret: true,
@@ -128,17 +142,11 @@ const GATEWAY_ALIASES: OptionAliases = {
   },
   allowedOrigins: 'corsOrigins',
   origins: 'corsOrigins',
-  corsCredentials: {
-    note: 'Sockets authenticate with a token (auth.token), not cookies, so there are no credentials to allow: leave it out.',
-  },
   ...Object.fromEntries(
-    [
-      'pingTimeout',
-      'pingInterval',
-      'connectTimeout',
-      'path',
-      'serveClient',
-    ].map(key => [key, { note: `"${key}" ${SOCKET_IO_NOTE}` }]),
+    ['connectTimeout', 'path', 'serveClient'].map(key => [
+      key,
+      { note: `"${key}" ${SOCKET_IO_NOTE}` },
+    ]),
   ),
   secret: 'jwt.secret',
   jwtSecret: 'jwt.secret',
@@ -364,6 +372,8 @@ export function resolveGatewayConfig(
     ),
     presence: { heartbeatMs, ttlMs },
     transports,
+    engine: resolveEngineSettings(options),
+    globalEvents: resolveGlobalEvents(options.globalEvents),
   };
 }
 

@@ -7,6 +7,7 @@ export type {
   ConnectionEstablished,
   GatewayAck,
   GatewayAckCode,
+  PongPayload,
   PublishPayload,
   RoomSignal,
   ShutdownNotice,
@@ -105,10 +106,46 @@ export interface EventBusGatewayOptions {
    */
   corsOrigins?: string[] | '*';
   /**
+   * Whether browsers on `corsOrigins` may send credentials (cookies, such as a
+   * load balancer's sticky-session cookie on long-polling) with their requests.
+   * Sockets authenticate with a token, not cookies, either way.
+   * @default true
+   */
+  corsCredentials?: boolean;
+  /**
    * Largest message a client may send, in bytes; larger ones close its connection.
-   * @default 131072 (128 KB)
+   * @default 131072 (128 KB; the seeds say 1 MB: this gateway's client messages are small)
    */
   maxHttpBufferSize?: number;
+  /**
+   * How often the server pings each connection, in ms (1000 to 600000).
+   * @default 25000 (socket.io's and seed 003's)
+   */
+  pingInterval?: number;
+  /**
+   * How long the server waits for the pong before it closes the connection, in
+   * ms (1000 to 600000): a dead peer is noticed within pingInterval + pingTimeout.
+   * @default 20000 (socket.io's; seed 003 says 30000, seed 002 60000)
+   */
+  pingTimeout?: number;
+  /**
+   * WebSocket per-message compression (RFC 7692): `true` compresses messages
+   * from 1 KB, `{ threshold }` from that many bytes. It trades CPU and memory
+   * (a zlib context per connection, about 300 KB with ws' defaults; a
+   * deflate per message and socket) for bandwidth, worth it for large
+   * repetitive JSON over slow links. Long-polling is compressed separately
+   * (socket.io's httpCompression, on by default).
+   * @default false
+   */
+  perMessageDeflate?: boolean | GatewayPerMessageDeflateOptions;
+  /**
+   * Event patterns whose plain bus events (a `publish()` without
+   * `broadcast: true`) every instance emits to all its sockets, in `global`.
+   * Events with a target, events sockets published and `system.shutdown` are
+   * left out. `[]` for none.
+   * @default ['system.**']
+   */
+  globalEvents?: string[];
   /** Rooms a socket may be in, its own rooms included. @default 50 */
   maxRoomsPerSocket?: number;
   /** Token bucket per socket over every client message. */
@@ -154,6 +191,12 @@ export interface GatewayJwtOptions {
   algorithms?: string[];
   issuer?: string;
   audience?: string;
+}
+
+/** @publicApi */
+export interface GatewayPerMessageDeflateOptions {
+  /** Messages smaller than this many bytes are sent uncompressed. @default 1024 */
+  threshold?: number;
 }
 
 /** @publicApi */
@@ -247,6 +290,12 @@ export interface GatewayStats {
   sockets: number;
   /** Distinct users connected to this instance. */
   users: number;
+  /** Distinct devices (user and client id) connected to this instance. */
+  connectedClients: number;
+  /** Rooms with at least one socket of this instance (not counting socket.io's room of each socket's id). */
+  activeRooms: number;
+  /** Seconds since this gateway instance started (0 before). */
+  uptime: number;
   /** Events this instance emitted to rooms (one per event and room, not per socket). */
   eventsEmitted: number;
   /** Missed events replayed to recovering sockets. */
@@ -271,6 +320,12 @@ export interface GatewayHealth {
   healthy: boolean;
   /** Sockets connected to this instance. */
   sockets: number;
+  /** Distinct devices (user and client id) connected to this instance. */
+  connectedClients: number;
+  /** Rooms with at least one socket of this instance (not counting socket.io's room of each socket's id). */
+  activeRooms: number;
+  /** Seconds since this gateway instance started (0 before). */
+  uptime: number;
   /** Why not healthy. */
   reason?: string;
 }

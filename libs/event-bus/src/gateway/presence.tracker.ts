@@ -56,12 +56,15 @@ export class PresenceTracker {
     this.adding.set(socketId, done);
   }
 
-  /** Records a socket gone; publishes `user.offline` if it was the user's last session. */
-  disconnected(socketId: string): Promise<void> {
+  /**
+   * Records a socket gone; publishes `user.offline` if it was the user's last session.
+   * @param reason socket.io's disconnect reason, for `client.disconnected`
+   */
+  disconnected(socketId: string, reason: string): Promise<void> {
     const session = this.local.get(socketId);
     if (!session) return Promise.resolve();
     this.local.delete(socketId);
-    const done = this.remove(socketId, session).finally(() =>
+    const done = this.remove(socketId, session, reason).finally(() =>
       this.removing.delete(done),
     );
     this.removing.add(done);
@@ -71,6 +74,7 @@ export class PresenceTracker {
   private async remove(
     socketId: string,
     session: SessionRecord,
+    reason: string,
   ): Promise<void> {
     await this.adding.get(socketId);
     try {
@@ -79,7 +83,7 @@ export class PresenceTracker {
         session,
       );
       if (!removed) return;
-      await this.publishClient('client.disconnected', session);
+      await this.publishClient('client.disconnected', session, reason);
       if (remaining === 0) await this.publishOffline(session.userId);
     } catch (error) {
       this.logger.warn(
@@ -108,7 +112,11 @@ export class PresenceTracker {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.beating;
-    await Promise.all([...this.local.keys()].map(id => this.disconnected(id)));
+    await Promise.all(
+      [...this.local.keys()].map(id =>
+        this.disconnected(id, 'server shutting down'),
+      ),
+    );
     await Promise.all([...this.removing]);
     await this.store.leave(this.instanceId).catch(() => undefined);
   }
@@ -156,7 +164,12 @@ export class PresenceTracker {
         );
         for (const user of purged) {
           for (const session of user.sessions)
-            await this.publishClient('client.disconnected', session, dead);
+            await this.publishClient(
+              'client.disconnected',
+              session,
+              'instance stopped heartbeating',
+              dead,
+            );
           if (user.remaining === 0) await this.publishOffline(user.userId);
         }
       }
@@ -177,14 +190,19 @@ export class PresenceTracker {
   private async publishClient(
     type: 'client.connected' | 'client.disconnected',
     session: SessionRecord,
+    reason?: string,
     instanceId = this.instanceId,
   ): Promise<void> {
+    const at = new Date().toISOString();
     const event: ClientConnectionEvent = {
       userId: session.userId,
       clientId: session.clientId,
       ...(session.sessionId ? { sessionId: session.sessionId } : {}),
+      socketId: session.socketId,
       instanceId,
-      at: new Date().toISOString(),
+      at,
+      timestamp: at,
+      ...(reason !== undefined ? { reason } : {}),
     };
     await this.bus.publish(type, event);
   }
