@@ -25,6 +25,7 @@ import { EventRouter } from '../routing/event-router.js';
 import { EventPublisher } from '../publishing/event-publisher.js';
 import { EventValidationError } from '../errors/event-validation.error.js';
 import { EventBusUnavailableError } from '../errors/event-bus-unavailable.error.js';
+import { HistoryRequest, PresenceRequest } from './dto/room-query.dto.js';
 import {
   PublishRequest,
   SignalRequest,
@@ -36,6 +37,7 @@ import { GatewayAckFilter } from './gateway-ack.filter.js';
 import { GatewayAdapterMissingError } from './gateway-adapter-missing.error.js';
 import { GatewayCounters } from './gateway-counters.js';
 import { GatewayEngine } from './gateway-engine.js';
+import { GatewayRooms } from './gateway-rooms.js';
 import { GatewayMetrics } from './gateway.metrics.js';
 import {
   GATEWAY_CONFIG,
@@ -103,6 +105,7 @@ export class EventBusGateway
   private readonly delivery: RoomDelivery;
   private readonly recovery: RoomRecovery;
   private readonly signals: RoomSignals;
+  private readonly rooms: GatewayRooms;
   private metrics?: GatewayMetrics;
   private started = false;
   /** Per socket: when its last room request has been answered (see `inOrder`). */
@@ -141,11 +144,23 @@ export class EventBusGateway
       this.logger,
     );
     this.signals = new RoomSignals(config, this.counters);
+    this.rooms = new GatewayRooms(
+      this.instanceId,
+      config,
+      authorizer,
+      publisher,
+      engine.redis,
+      (room, socketId) => this.delivery.isHolding(room, socketId),
+      this.counters,
+      this.logger,
+    );
+    this.presence.onDeadInstance = id => this.rooms.presence.purge(id);
   }
 
   afterInit(server: Server): void {
     this.delivery.attach(server);
     this.signals.attach(server);
+    this.rooms.attach(server);
     server.use(this.handshake.handle);
   }
 
@@ -179,21 +194,26 @@ export class EventBusGateway
     void socket.join(rooms);
     for (const room of rooms) this.delivery.watchLive(room, socket.id);
     this.presence.connected(socket.id, identity);
-    const established: ConnectionEstablished = {
-      socketId: socket.id,
-      userId: identity.userId,
-      clientId: identity.clientId,
-      ...(identity.sessionId ? { sessionId: identity.sessionId } : {}),
-      rooms,
-      instanceId: this.instanceId,
-      serverTime: new Date().toISOString(),
-    };
-    socket.emit(SERVER_EVENTS.established, established);
+    // Told once in its persistent rooms too: what is published there from then on reaches it.
+    void this.rooms.persistent.joinSaved(socket).then(saved => {
+      for (const room of saved) this.delivery.watchLive(room, socket.id);
+      const established: ConnectionEstablished = {
+        socketId: socket.id,
+        userId: identity.userId,
+        clientId: identity.clientId,
+        ...(identity.sessionId ? { sessionId: identity.sessionId } : {}),
+        rooms: [...rooms, ...saved],
+        instanceId: this.instanceId,
+        serverTime: new Date().toISOString(),
+      };
+      socket.emit(SERVER_EVENTS.established, established);
+    });
   }
 
   handleDisconnect(socket: Socket): void {
     this.delivery.disconnected(socket.id);
     this.signals.disconnected(socket);
+    this.rooms.presence.disconnected(socket.id);
     void this.presence.disconnected(socket.id);
   }
 
@@ -349,6 +369,24 @@ export class EventBusGateway
     return { ok: true };
   }
 
+  /** A page of a room's history, for a socket in the room or allowed to join it (see `GatewayRooms`). */
+  @SubscribeMessage(CLIENT_MESSAGES.history)
+  history(
+    @ConnectedSocket() socket: Socket,
+    @MessageBody() request: HistoryRequest,
+  ): Promise<GatewayAck> {
+    return this.rooms.history(socket, request);
+  }
+
+  /** Sockets and users in a presence room, for a socket in it or allowed to join it. */
+  @SubscribeMessage(CLIENT_MESSAGES.presence)
+  roomPresence(
+    @ConnectedSocket() socket: Socket,
+    @MessageBody() request: PresenceRequest,
+  ): Promise<GatewayAck> {
+    return this.rooms.presenceOf(socket, request);
+  }
+
   @SubscribeMessage(CLIENT_MESSAGES.ping)
   ping(): GatewayAck {
     return { ok: true, serverTime: new Date().toISOString() };
@@ -391,6 +429,11 @@ export class EventBusGateway
     return this.presence;
   }
 
+  /** @internal used by EventBusGatewayService */
+  get roomFeatures(): GatewayRooms {
+    return this.rooms;
+  }
+
   /**
    * Tells this instance's clients it is going away, stops taking connections
    * and records their sessions as gone. Runs before the bus shuts down, so the
@@ -413,7 +456,10 @@ export class EventBusGateway
     }
     // NOTE: with Redis away the presence commands would wait for every reconnect; the other
     // instances remove this one's sessions once its heartbeat has expired (presence.ttlMs).
-    await within(this.presence.stop(), PRESENCE_STOP_TIMEOUT_MS);
+    await within(
+      Promise.all([this.presence.stop(), this.rooms.presence.stop()]),
+      PRESENCE_STOP_TIMEOUT_MS,
+    );
   }
 
   private async canPublish(

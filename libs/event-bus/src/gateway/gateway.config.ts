@@ -16,6 +16,7 @@ import type {
   GatewaySignalsOptions,
 } from './interfaces.js';
 import { receiveOnlyMatcher } from './room-authorizer.js';
+import { RoomPolicy } from './room-options.js';
 
 /** Injection token of the resolved gateway configuration (internal). */
 export const GATEWAY_CONFIG = 'event-bus:gateway-config';
@@ -36,6 +37,8 @@ export interface ResolvedGatewayConfig {
   signals: { typingTimeoutMs: number; maxDataBytes: number };
   /** Whether clients only listen in a room (`global`, `receiveOnlyRooms`). */
   isReceiveOnly: (room: string) => boolean;
+  /** The `rooms` option: history, presence and publishing per room name or prefix. */
+  rooms: RoomPolicy;
 }
 
 function whole(name: string, value: number, min: number): number {
@@ -63,6 +66,7 @@ const GATEWAY_KEYS = optionKeys<EventBusGatewayOptions>({
   signals: true,
   presence: true,
   transports: true,
+  rooms: true,
 });
 const JWT_KEYS = optionKeys<GatewayJwtOptions>({
   secret: true,
@@ -163,6 +167,7 @@ function checkGatewayOptions(options: EventBusGatewayOptions): void {
     'function',
     OWNER,
   );
+  RoomPolicy.check(options.rooms);
 }
 
 export function resolveGatewayConfig(
@@ -253,6 +258,7 @@ export function resolveGatewayConfig(
   return {
     options,
     isReceiveOnly: receiveOnlyMatcher(receiveOnly),
+    rooms: new RoomPolicy(options.rooms),
     clientEvents: {
       allow,
       maxDataBytes: whole(

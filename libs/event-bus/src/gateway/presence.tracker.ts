@@ -23,6 +23,8 @@ export class PresenceTracker {
   private readonly removing = new Set<Promise<void>>();
   private timer?: NodeJS.Timeout;
   private beating?: Promise<void>;
+  /** Called with each dead instance this one swept (the room presence removes its sockets too). */
+  onDeadInstance?: (instanceId: string) => Promise<void>;
 
   constructor(
     readonly instanceId: string,
@@ -147,6 +149,7 @@ export class PresenceTracker {
       for (const dead of await this.store.claimDead(this.timing.ttlMs)) {
         if (dead === this.instanceId) continue;
         const purged = await this.store.purge(dead);
+        await this.onDeadInstance?.(dead);
         const sessions = purged.reduce(
           (n, user) => n + user.sessions.length,
           0,
