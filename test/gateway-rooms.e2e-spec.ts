@@ -44,6 +44,7 @@ describe('Gateway rooms: history pages, presence, persistent rooms (two instance
   let b: ChildApp;
   let urlA: string;
   let urlB: string;
+  let env: Record<string, string>;
   const clients: TestClient[] = [];
 
   const connect = async (
@@ -77,7 +78,12 @@ describe('Gateway rooms: history pages, presence, persistent rooms (two instance
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    const env = { REDIS_URL: redis.url, ROOMS: JSON.stringify(ROOMS) };
+    env = {
+      REDIS_URL: redis.url,
+      ROOMS: JSON.stringify(ROOMS),
+      PRESENCE_HEARTBEAT_MS: '300',
+      PRESENCE_TTL_MS: '1500',
+    };
     [a, b] = await Promise.all([
       ChildApp.start('gateway/rooms-instance.main', env),
       ChildApp.start('gateway/rooms-instance.main', env),
@@ -332,6 +338,34 @@ describe('Gateway rooms: history pages, presence, persistent rooms (two instance
       expect.arrayContaining(['chat:p1', 'chat:p6']),
     );
     expect(frank.established.rooms).not.toContain('chat:p7');
+  });
+
+  it('announces the leave of the users of an instance that died, once the others find it dead', async () => {
+    const room = 'chat:dead';
+    const c = await ChildApp.start('gateway/rooms-instance.main', env);
+    try {
+      const urlC = `http://127.0.0.1:${await c.request<number>({ cmd: 'port' })}`;
+      const ivan = await connect(urlA, 'ivan');
+      expect(await ivan.request('subscribe', { room })).toEqual({ ok: true });
+      const judy = await connect(urlC, 'judy');
+      expect(await judy.request('subscribe', { room })).toEqual({ ok: true });
+      await waitUntil(
+        () => presenceOf(ivan, 'presence:join', 'judy').length === 1,
+        5000,
+        "judy's join",
+      );
+      c.kill('SIGKILL');
+      await waitUntil(
+        () => presenceOf(ivan, 'presence:leave', 'judy').length === 1,
+        10_000,
+        "judy's leave after her instance died",
+      );
+      expect(
+        await a.request<RoomPresenceCounts>({ cmd: 'getRoomPresence', room }),
+      ).toEqual({ sockets: 1, users: 1 });
+    } finally {
+      c.kill('SIGKILL');
+    }
   });
 
   it("refuses signals in a room whose entry says publish: 'nobody'", async () => {
