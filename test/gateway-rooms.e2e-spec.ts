@@ -6,7 +6,14 @@ import {
   expect,
   it,
 } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { EventBusService } from '@shared-infra/event-bus';
+import {
+  EventBusGatewayService,
+  EventBusIoAdapter,
+} from '@shared-infra/event-bus/gateway';
+import type { AddressInfo } from 'node:net';
 import type {
   ClientEvent,
   GatewayAck,
@@ -402,5 +409,101 @@ describe('Gateway rooms: history pages, presence, persistent rooms (two instance
     await expect(start({ 'chat *': {} })).rejects.toThrow(
       'Gateway option "rooms" has the key "chat *"',
     );
+  });
+});
+
+describe('Gateway rooms on the memory transport (one instance)', () => {
+  let app: INestApplication;
+  let url: string;
+  const clients: TestClient[] = [];
+
+  beforeAll(async () => {
+    app = await NestFactory.create(
+      GatewayAppModule.forRoot(
+        // No history for the bus: the rooms entry turns it on for chat rooms only.
+        { transport: 'memory', roomHistory: false },
+        {
+          authorizeRoom: (_identity, room) => room.startsWith('chat:'),
+          rooms: { 'chat:*': { presence: true, history: { maxLength: 2 } } },
+        },
+      ),
+      { logger: false },
+    );
+    app.useWebSocketAdapter(new EventBusIoAdapter(app));
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    clients.splice(0).forEach(c => c.close());
+    await app?.close();
+  });
+
+  it('keeps history, presence and persistent rooms in the process', async () => {
+    const gateway = app.get(EventBusGatewayService);
+    const bus = app.get(EventBusService);
+    await gateway.addUserToRoom('kim', 'chat:mem', { persist: true });
+    expect(await gateway.getUserRooms('kim')).toEqual(['chat:mem']);
+    for (const clientId of ['tab1', 'tab2']) {
+      const client = await connectClient(url, {
+        token: tokenFor('kim', { clientId }),
+      });
+      clients.push(client);
+      expect(client.established.rooms).toContain('chat:mem');
+    }
+    await waitUntil(
+      async () => (await gateway.getRoomPresence('chat:mem')).sockets === 2,
+      5000,
+      'both tabs counted',
+    );
+    expect(await gateway.getRoomPresence('chat:mem')).toEqual({
+      sockets: 2,
+      users: 1,
+    });
+    for (let n = 1; n <= 3; n++)
+      await bus.publishToRoom('chat:mem', 'room.note', { n } as never);
+    await bus.publishToRoom('other:mem', 'room.note', { n: 1 } as never);
+    const page = await gateway.getRoomHistory('chat:mem');
+    expect(page.events.map(e => (e.data as { n: number }).n)).toEqual([2, 3]);
+    expect((await gateway.getRoomHistory('other:mem')).events).toEqual([]);
+    // A recovery into a room the socket is in leaves it and joins again: no leave, no second join.
+    const [tab1, tab2] = clients;
+    const names: string[] = [];
+    tab1.socket.onAny((name: string, event: RoomPresenceEvent) => {
+      if (name.startsWith('presence:'))
+        names.push(`${name} ${event.user.userId}`);
+    });
+    tab2.close();
+    await waitUntil(
+      async () => (await gateway.getRoomPresence('chat:mem')).sockets === 1,
+      5000,
+      'tab2 out',
+    );
+    expect(
+      await tab1.request('subscribe', {
+        room: 'chat:mem',
+        lastEventId: page.events[0].id,
+      }),
+    ).toMatchObject({ ok: true, recovered: true });
+    const lee = await connectClient(url, { token: tokenFor('lee') });
+    clients.push(lee);
+    expect(await lee.request('subscribe', { room: 'chat:mem' })).toEqual({
+      ok: true,
+    });
+    await waitUntil(
+      () => names.includes('presence:join lee'),
+      5000,
+      "lee's join",
+    );
+    expect(names).toEqual(['presence:join lee']);
+    lee.close();
+
+    await gateway.removeUserFromRoom('kim', 'chat:mem');
+    await waitUntil(
+      async () => (await gateway.getRoomPresence('chat:mem')).sockets === 0,
+      5000,
+      'both tabs out',
+    );
+    expect(await gateway.getUserRooms('kim')).toEqual([]);
   });
 });
