@@ -324,6 +324,30 @@ describe('Gateway rooms: history pages, presence, persistent rooms (two instance
     const after = await connect(urlB, 'erin', { clientId: 'tablet' });
     expect(after.established.rooms).not.toContain(room);
 
+    // A room the authorizer refuses, put there by the server: the socket may recover and read it.
+    await a.request({
+      cmd: 'addUserToRoom',
+      userId: 'mallory',
+      room: 'chat:mallory',
+      persist: true,
+    });
+    const seen = await publish(b, 'chat:mallory', 1);
+    await publish(b, 'chat:mallory', 2);
+    const mallory = await connect(urlB, 'mallory');
+    expect(mallory.established.rooms).toContain('chat:mallory');
+    expect(
+      await mallory.request('subscribe', {
+        room: 'chat:mallory',
+        lastEventId: seen.eventId,
+      }),
+    ).toMatchObject({ ok: true, recovered: true, replayed: 1 });
+    expect(
+      await mallory.request('history', { room: 'chat:mallory' }),
+    ).toMatchObject({ ok: true, hasMore: false });
+    expect(
+      await mallory.request('subscribe', { room: 'chat:other' }),
+    ).toMatchObject({ ok: false, code: 'forbidden' });
+
     // maxRoomsPerSocket is 10 here: 6 persistent rooms at most.
     for (let i = 1; i <= 6; i++)
       await a.request({

@@ -155,6 +155,7 @@ export class EventBusGateway
       this.logger,
     );
     this.presence.onDeadInstance = id => this.rooms.presence.purge(id);
+    this.presence.onRecordsLost = () => this.rooms.presence.restore();
   }
 
   afterInit(server: Server): void {
@@ -268,7 +269,11 @@ export class EventBusGateway
     request: SubscribeRequest,
   ): Promise<GatewayAck> {
     const { room, lastEventId } = request;
-    if (!(await this.authorizer.canJoin(identityOf(socket), room))) {
+    // A socket in the room already (its persistent rooms) may recover there without the authorizer.
+    if (
+      !socket.rooms.has(room) &&
+      !(await this.authorizer.canJoin(identityOf(socket), room))
+    ) {
       this.counters.forbidden++;
       throw new GatewayAckError(
         'forbidden',

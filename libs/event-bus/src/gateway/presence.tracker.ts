@@ -25,6 +25,8 @@ export class PresenceTracker {
   private beating?: Promise<void>;
   /** Called with each dead instance this one swept (the room presence removes its sockets too). */
   onDeadInstance?: (instanceId: string) => Promise<void>;
+  /** Called when this instance's records were lost and are registered again (the room presence's too). */
+  onRecordsLost?: () => Promise<void>;
 
   constructor(
     readonly instanceId: string,
@@ -145,6 +147,7 @@ export class PresenceTracker {
         await Promise.all(
           [...this.local.values()].map(session => this.add(session)),
         );
+        await this.onRecordsLost?.();
       }
       for (const dead of await this.store.claimDead(this.timing.ttlMs)) {
         if (dead === this.instanceId) continue;

@@ -61,9 +61,9 @@ const HISTORY_KEYS = optionKeys<RoomHistoryOptions>({
   maxLength: true,
   maxAgeMs: true,
 });
-/** The same bounds as the bus' `roomHistory`. */
 const MIN_AGE_MS = 1000;
-const MAX_LENGTH = 100_000;
+/** A history page reads the room's whole kept history: keep it to what a page can scan. */
+const MAX_LENGTH = 10_000;
 
 /** Whether `key` is a room name or a prefix of room names ending in `*` (`*` alone: every room). */
 function isRoomKey(key: string): boolean {

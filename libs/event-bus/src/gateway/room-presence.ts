@@ -66,6 +66,17 @@ export class RoomPresence {
       this.announce(SERVER_EVENTS.presenceLeave, room, userId);
   }
 
+  /**
+   * Records this instance's sockets again, after its records were lost (it was
+   * taken for dead, or Redis lost its data); users the others saw leave join again.
+   */
+  async restore(): Promise<void> {
+    for (const [room, sockets] of this.local)
+      for (const [socketId, userId] of sockets)
+        this.after(room, socketId, () => this.record(room, socketId, userId));
+    await Promise.all([...this.pending.values()]);
+  }
+
   /** Waits for the store commands under way (the sockets were disconnected), then forgets this instance. */
   async stop(): Promise<void> {
     if (!this.policy.anyPresence) return;
@@ -83,15 +94,21 @@ export class RoomPresence {
     // Back from a recovery: its leave was never recorded.
     if (sockets.has(socketId)) return;
     sockets.set(socketId, userId);
-    this.after(room, socketId, async () => {
-      const count = await this.store.join(
-        this.instanceId,
-        room,
-        socketId,
-        userId,
-      );
-      if (count === 1) this.announce(SERVER_EVENTS.presenceJoin, room, userId);
-    });
+    this.after(room, socketId, () => this.record(room, socketId, userId));
+  }
+
+  private async record(
+    room: string,
+    socketId: string,
+    userId: string,
+  ): Promise<void> {
+    const count = await this.store.join(
+      this.instanceId,
+      room,
+      socketId,
+      userId,
+    );
+    if (count === 1) this.announce(SERVER_EVENTS.presenceJoin, room, userId);
   }
 
   private left(room: string, socketId: string): void {
