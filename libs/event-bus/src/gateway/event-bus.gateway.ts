@@ -73,7 +73,7 @@ const PRESENCE_STOP_TIMEOUT_MS = 2000;
 /**
  * The socket.io side of the bus. Authenticates handshakes, puts each socket in
  * its own rooms, answers `subscribe` / `unsubscribe` / `publish` / `signal` /
- * `ping`, and emits every event published to a room (or user, or broadcast) to
+ * `history` / `presence` / `ping`, and emits every event published to a room (or user, or broadcast) to
  * the sockets of this instance that are in it; `@socket.io/redis-adapter`
  * links the instances for the server-side API (`addUserToRoom`,
  * `getRoomMembers`, `disconnectUser` on any instance).

@@ -19,6 +19,8 @@ export class RoomPresence {
   private server?: Server;
   /** room → socket id → user id: this instance's sockets in presence rooms, as recorded. */
   private readonly local = new Map<string, Map<string, string>>();
+  /** socket id → its rooms in `local`. */
+  private readonly bySocket = new Map<string, Set<string>>();
   /** The last store command of each socket in each room, so that its leave follows its join. */
   private readonly pending = new Map<string, Promise<void>>();
 
@@ -55,8 +57,8 @@ export class RoomPresence {
 
   /** The socket disconnected: it leaves every presence room it was recorded in. */
   disconnected(socketId: string): void {
-    for (const [room, sockets] of this.local)
-      if (sockets.has(socketId)) this.left(room, socketId);
+    for (const room of [...(this.bySocket.get(socketId) ?? [])])
+      this.left(room, socketId);
   }
 
   /** A dead instance's sockets are gone: their users that had no other socket in a room leave it. */
@@ -94,6 +96,9 @@ export class RoomPresence {
     // Back from a recovery: its leave was never recorded.
     if (sockets.has(socketId)) return;
     sockets.set(socketId, userId);
+    let rooms = this.bySocket.get(socketId);
+    if (!rooms) this.bySocket.set(socketId, (rooms = new Set()));
+    rooms.add(room);
     this.after(room, socketId, () => this.record(room, socketId, userId));
   }
 
@@ -119,6 +124,9 @@ export class RoomPresence {
     if (socket?.connected && this.stillIn(socket, room)) return;
     sockets.delete(socketId);
     if (sockets.size === 0) this.local.delete(room);
+    const rooms = this.bySocket.get(socketId);
+    rooms?.delete(room);
+    if (rooms?.size === 0) this.bySocket.delete(socketId);
     this.after(room, socketId, async () => {
       const { removed, remaining } = await this.store.leave(
         this.instanceId,
