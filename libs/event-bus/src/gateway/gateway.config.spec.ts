@@ -34,6 +34,7 @@ const fullOptions = (): EventBusGatewayOptions => ({
   },
   signals: { typingTimeoutMs: 1000, maxDataBytes: 512, canSignal: () => true },
   receiveOnlyRooms: ['announcements', 'status:*'],
+  rooms: { 'chat:*': { history: { maxLength: 500 }, presence: true } },
 });
 
 function refusal(options: unknown): string {
