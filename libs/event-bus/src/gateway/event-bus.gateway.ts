@@ -73,9 +73,9 @@ const PRESENCE_STOP_TIMEOUT_MS = 2000;
 /**
  * The socket.io side of the bus. Authenticates handshakes, puts each socket in
  * its own rooms, answers `subscribe` / `unsubscribe` / `publish` / `signal` /
- * `history` / `presence` / `ping`, and emits every event published to a room (or user, or broadcast) to
- * the sockets of this instance that are in it; `@socket.io/redis-adapter`
- * links the instances for the server-side API (`addUserToRoom`,
+ * `history` / `presence` / `ping`, and emits every event published to a room
+ * (or user, or broadcast) to the sockets of this instance that are in it;
+ * `@socket.io/redis-adapter` links the instances for the server-side API (`addUserToRoom`,
  * `getRoomMembers`, `disconnectUser` on any instance).
  *
  * Enabled by importing `EventBusGatewayModule.forRoot()` and installing
@@ -184,7 +184,7 @@ export class EventBusGateway
     );
   }
 
-  handleConnection(socket: Socket): void {
+  async handleConnection(socket: Socket): Promise<void> {
     const identity = identityOf(socket) as SocketIdentity | undefined;
     if (!identity) {
       // Only reachable if the middleware was bypassed; never serve an anonymous socket.
@@ -196,19 +196,18 @@ export class EventBusGateway
     for (const room of rooms) this.delivery.watchLive(room, socket.id);
     this.presence.connected(socket.id, identity);
     // Told once in its persistent rooms too: what is published there from then on reaches it.
-    void this.rooms.persistent.joinSaved(socket).then(saved => {
-      for (const room of saved) this.delivery.watchLive(room, socket.id);
-      const established: ConnectionEstablished = {
-        socketId: socket.id,
-        userId: identity.userId,
-        clientId: identity.clientId,
-        ...(identity.sessionId ? { sessionId: identity.sessionId } : {}),
-        rooms: [...rooms, ...saved],
-        instanceId: this.instanceId,
-        serverTime: new Date().toISOString(),
-      };
-      socket.emit(SERVER_EVENTS.established, established);
-    });
+    const saved = await this.rooms.persistent.joinSaved(socket);
+    for (const room of saved) this.delivery.watchLive(room, socket.id);
+    const established: ConnectionEstablished = {
+      socketId: socket.id,
+      userId: identity.userId,
+      clientId: identity.clientId,
+      ...(identity.sessionId ? { sessionId: identity.sessionId } : {}),
+      rooms: [...rooms, ...saved],
+      instanceId: this.instanceId,
+      serverTime: new Date().toISOString(),
+    };
+    socket.emit(SERVER_EVENTS.established, established);
   }
 
   handleDisconnect(socket: Socket): void {
