@@ -4,7 +4,6 @@ import type { EventBusLogger } from '../event-bus.logger.js';
 import { messages } from '../event-bus.messages.js';
 import type { EventPublisher } from '../publishing/event-publisher.js';
 import {
-  historyPage,
   MAX_HISTORY_LIMIT,
   type RoomHistoryPage,
   type RoomHistoryQuery,
@@ -121,8 +120,7 @@ export class GatewayRooms {
     room: string,
     query: RoomHistoryQuery = {},
   ): Promise<RoomHistoryPage<ClientEvent>> {
-    const kept = await this.publisher.readRoomHistory(room);
-    const page = historyPage(kept, query);
+    const page = await this.publisher.readRoomHistory(room, query);
     return {
       ...page,
       events: page.events.map(event => toClientEvent(event, room)),

@@ -62,7 +62,7 @@ const HISTORY_KEYS = optionKeys<RoomHistoryOptions>({
   maxAgeMs: true,
 });
 const MIN_AGE_MS = 1000;
-/** A history page reads the room's whole kept history: keep it to what a page can scan. */
+/** A history page scans the room's kept ids (decoding only the page's events): keep it to what a page can scan. */
 const MAX_LENGTH = 10_000;
 
 /** Whether `key` is a room name or a prefix of room names ending in `*` (`*` alone: every room). */

@@ -27,6 +27,11 @@ import {
   GATEWAY_ROUTE,
   isValidEventType,
 } from '../matching/pattern-matcher.js';
+import {
+  historyPage,
+  type RoomHistoryPage,
+  type RoomHistoryQuery,
+} from '../rooms/room-history-page.js';
 import type {
   RoomHistoryLimits,
   RoomHistoryStore,
@@ -387,18 +392,26 @@ export class EventPublisher {
   }
 
   /**
-   * Every event of `room`'s history still kept, oldest first (none when the
-   * room keeps no history). Used by the gateway's history pages.
+   * A page of `room`'s history (none kept: an empty one). Only the page's
+   * entries are decoded, however long the history. Used by the gateway.
    * @internal
    */
-  async readRoomHistory(room: string): Promise<EventEnvelope[]> {
+  async readRoomHistory(
+    room: string,
+    query: RoomHistoryQuery,
+  ): Promise<RoomHistoryPage<EventEnvelope>> {
     const limits = this.historyLimits(room);
-    if (!limits) return [];
-    const entries = await this.roomHistory().entries(room, limits);
-    return this.decodeRoom(
-      room,
-      entries.map(entry => entry.payload),
-    );
+    const entries = limits
+      ? await this.roomHistory().entries(room, limits)
+      : [];
+    const page = historyPage(entries, query);
+    return {
+      ...page,
+      events: this.decodeRoom(
+        room,
+        page.events.map(entry => entry.payload),
+      ),
+    };
   }
 
   /**
