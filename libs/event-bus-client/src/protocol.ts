@@ -19,6 +19,8 @@ export const CLIENT_MESSAGES = {
   ping: 'ping',
   publish: 'publish',
   signal: 'signal',
+  history: 'history',
+  presence: 'presence',
 } as const;
 
 /**
@@ -32,6 +34,8 @@ export const SERVER_EVENTS = {
   signal: 'signal',
   /** The answer to `ping` as an event (seed 003), beside its ack. */
   pong: 'pong',
+  presenceJoin: 'presence:join',
+  presenceLeave: 'presence:leave',
 } as const;
 
 /**
@@ -78,6 +82,37 @@ export interface GatewayAck {
   serverTime?: string;
   /** For `publish`: the id of the event that entered the bus. */
   eventId?: string;
+  /** For `history`: the page's events, oldest first (`recovered: false` when its `since` / `before` is no longer kept). */
+  events?: ClientEvent[];
+  /** For `history`: more events are kept beyond the page (after it with `since`, before it otherwise). */
+  hasMore?: boolean;
+  /** For `presence`: who is in the room, on every instance. */
+  presence?: RoomPresenceCounts;
+}
+
+/**
+ * How many are in a room across every instance (`presence` ack, `getRoomPresence`).
+ *
+ * @publicApi
+ */
+export interface RoomPresenceCounts {
+  sockets: number;
+  /** Distinct users: one with two tabs counts once. */
+  users: number;
+}
+
+/**
+ * `presence:join` (a user's first socket joined the room, on any instance) and
+ * `presence:leave` (their last one left), to the room's members, in rooms with
+ * `presence: true`.
+ *
+ * @publicApi
+ */
+export interface RoomPresenceEvent {
+  room: string;
+  /** The user only: client and session ids are not shown to other users. */
+  user: { userId: string };
+  at: string;
 }
 
 /**
@@ -166,6 +201,22 @@ export interface PublishPayload {
   /** Lower-case dot-separated segments, e.g. `chat.message`. */
   type: string;
   data?: unknown;
+}
+
+/** Payload of `history`: a page of a room the socket is in or may join. @publicApi */
+export interface HistoryPayload {
+  room: string;
+  /** An event id: the events after it (exclusive). */
+  since?: string;
+  /** An event id: the events right before it (exclusive). Not with `since`. */
+  before?: string;
+  /** 1-500. @default 50 */
+  limit?: number;
+}
+
+/** Payload of `presence`: counts of a room with `presence: true` the socket is in or may join. @publicApi */
+export interface PresencePayload {
+  room: string;
 }
 
 /** Payload of `signal`. @publicApi */

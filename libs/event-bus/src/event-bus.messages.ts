@@ -129,6 +129,10 @@ export const messages = {
     `${feature} needs the package "${name}", which is not installed: install it (npm i ${name}@${/\s/.test(range) ? `"${range}"` : range}) or leave the feature off.`,
   metricAlreadyRegistered: (name: string) =>
     `Metric "${name}" is already registered in the Prometheus registry: is a second event bus running in this process? Give each bus its own metrics.registry or metrics.prefix.`,
+  persistentRoomLimit: (userId: string, room: string, limit: number) =>
+    `User ${JSON.stringify(userId)} already has ${limit} persistent rooms, the most (gateway option maxRoomsPerSocket less the 4 rooms of a socket's own): "${room}" was not added. Remove one with removeUserFromRoom(), or raise maxRoomsPerSocket.`,
+  invalidHistoryQuery: (detail: string) =>
+    `History query is invalid: ${detail}. Give { since?, before?, limit? } with event ids and a limit from 1 to 500.`,
   gatewayAdapterMissing: () =>
     `EventBusGatewayModule needs its WebSocket adapter, and the app's socket.io server was not built by EventBusIoAdapter: add app.useWebSocketAdapter(new EventBusIoAdapter(app)) before app.listen() (import EventBusIoAdapter from '@shared-infra/event-bus/gateway'). An adapter of your own must extend EventBusIoAdapter and build its server with super.createIOServer().`,
 };

@@ -6,9 +6,16 @@ import type {
   PublishResult,
 } from '../interfaces/publish.interface.js';
 import { clientRoom, userRoom } from '../rooms/room-names.js';
-import { EventBusGateway } from './event-bus.gateway.js';
 import type {
+  RoomHistoryPage,
+  RoomHistoryQuery,
+} from '../rooms/room-history-page.js';
+import { EventBusGateway } from './event-bus.gateway.js';
+import { checkRoomQuery } from './gateway-rooms.js';
+import type {
+  ClientEvent,
   GatewayHealth,
+  RoomPresenceCounts,
   GatewayStats,
   RoomMember,
   SocketIdentity,
@@ -81,16 +88,64 @@ export class EventBusGatewayService {
   }
 
   /**
-   * Puts every socket `userId` has now, on any instance, in `room`. Sockets
-   * that connect later are not: join them again (or let them `subscribe`).
+   * Puts every socket `userId` has now, on any instance, in `room`. With
+   * `persist: true` the room is also recorded for the user (in Redis, on the
+   * Redis transport) and every socket they connect later, on any instance,
+   * joins it on connect, until `removeUserFromRoom`. A user may have
+   * `maxRoomsPerSocket - 4` persistent rooms (46 by default); past that it
+   * throws `PersistentRoomLimitError`.
+   *
+   * @example await gateway.addUserToRoom(userId, `chat:${chatId}`, { persist: true });
    */
-  async addUserToRoom(userId: string, room: string): Promise<void> {
+  async addUserToRoom(
+    userId: string,
+    room: string,
+    options: { persist?: boolean } = {},
+  ): Promise<void> {
+    checkRoomQuery(room);
+    if (options.persist === true)
+      await this.gateway.roomFeatures.persistent.add(userId, room);
     this.gateway.server.in(userRoom(userId)).socketsJoin(room);
   }
 
-  /** Takes every socket of `userId`, on any instance, out of `room`. */
+  /** Takes every socket of `userId`, on any instance, out of `room`, and forgets it as a persistent room. */
   async removeUserFromRoom(userId: string, room: string): Promise<void> {
+    checkRoomQuery(room);
+    await this.gateway.roomFeatures.persistent.remove(userId, room);
     this.gateway.server.in(userRoom(userId)).socketsLeave(room);
+  }
+
+  /** The user's persistent rooms (`addUserToRoom` with `persist: true`), sorted. */
+  getUserRooms(userId: string): Promise<string[]> {
+    return this.gateway.roomFeatures.persistent.list(userId);
+  }
+
+  /**
+   * A page of `room`'s history, oldest first, as sockets receive its events:
+   * the newest `limit` (default 50, at most 500), or those after `since` or
+   * before `before` (event ids, exclusive). `hasMore`: more are kept beyond
+   * the page; `recovered: false`: `since` / `before` is no longer kept.
+   *
+   * @example
+   * let page = await gateway.getRoomHistory('chat:1', { limit: 20 });
+   * while (page.hasMore) page = await gateway.getRoomHistory('chat:1', { before: page.events[0].id, limit: 20 });
+   */
+  getRoomHistory(
+    room: string,
+    query: RoomHistoryQuery = {},
+  ): Promise<RoomHistoryPage<ClientEvent>> {
+    checkRoomQuery(room, query);
+    return this.gateway.roomFeatures.page(room, query);
+  }
+
+  /**
+   * How many sockets and distinct users are in `room` on every instance: from
+   * the presence records for rooms with `presence: true` (gateway option
+   * `rooms`), else by asking every instance (like `getRoomMembers`).
+   */
+  getRoomPresence(room: string): Promise<RoomPresenceCounts> {
+    checkRoomQuery(room);
+    return this.gateway.roomFeatures.counts(room);
   }
 
   /** The sockets in `room` on every instance (asks the others through Redis; up to 5 s). */

@@ -25,6 +25,7 @@ import { EventRouter } from '../routing/event-router.js';
 import { EventPublisher } from '../publishing/event-publisher.js';
 import { EventValidationError } from '../errors/event-validation.error.js';
 import { EventBusUnavailableError } from '../errors/event-bus-unavailable.error.js';
+import { HistoryRequest, PresenceRequest } from './dto/room-query.dto.js';
 import {
   PublishRequest,
   SignalRequest,
@@ -40,6 +41,7 @@ import { GlobalDelivery } from './global-delivery.js';
 import { publishSubscribed } from './client-subscribed.js';
 import { socketUsage } from './socket-usage.js';
 import { GatewayEngine } from './gateway-engine.js';
+import { GatewayRooms } from './gateway-rooms.js';
 import { GatewayMetrics } from './gateway.metrics.js';
 import {
   GATEWAY_CONFIG,
@@ -77,9 +79,9 @@ const PRESENCE_STOP_TIMEOUT_MS = 2000;
 /**
  * The socket.io side of the bus. Authenticates handshakes, puts each socket in
  * its own rooms, answers `subscribe` / `unsubscribe` / `publish` / `signal` /
- * `ping`, and emits every event published to a room (or user, or broadcast) to
- * the sockets of this instance that are in it; `@socket.io/redis-adapter`
- * links the instances for the server-side API (`addUserToRoom`,
+ * `history` / `presence` / `ping`, and emits every event published to a room
+ * (or user, or broadcast) to the sockets of this instance that are in it;
+ * `@socket.io/redis-adapter` links the instances for the server-side API (`addUserToRoom`,
  * `getRoomMembers`, `disconnectUser` on any instance).
  *
  * Enabled by importing `EventBusGatewayModule.forRoot()` and installing
@@ -110,6 +112,7 @@ export class EventBusGateway
   private readonly recovery: RoomRecovery;
   private readonly signals: RoomSignals;
   private readonly global: GlobalDelivery;
+  private readonly rooms: GatewayRooms;
   private metrics?: GatewayMetrics;
   private started = false;
   private startedAt?: number;
@@ -162,12 +165,25 @@ export class EventBusGateway
       this.counters,
       this.logger,
     );
+    this.rooms = new GatewayRooms(
+      this.instanceId,
+      config,
+      authorizer,
+      publisher,
+      engine.redis,
+      (room, socketId) => this.delivery.isHolding(room, socketId),
+      this.counters,
+      this.logger,
+    );
+    this.presence.onDeadInstance = id => this.rooms.presence.purge(id);
+    this.presence.onRecordsLost = () => this.rooms.presence.restore();
   }
 
   afterInit(server: Server): void {
     this.delivery.attach(server);
     this.signals.attach(server);
     this.global.attach(server);
+    this.rooms.attach(server);
     server.use(this.handshake.handle);
   }
 
@@ -192,7 +208,7 @@ export class EventBusGateway
     );
   }
 
-  handleConnection(socket: Socket): void {
+  async handleConnection(socket: Socket): Promise<void> {
     const identity = identityOf(socket) as SocketIdentity | undefined;
     if (!identity) {
       // Only reachable if the middleware was bypassed; never serve an anonymous socket.
@@ -207,13 +223,16 @@ export class EventBusGateway
     socket.once('disconnect', (reason: string) => {
       void this.presence.disconnected(socket.id, reason);
     });
+    // Told once in its persistent rooms too: what is published there from then on reaches it.
+    const saved = await this.rooms.persistent.joinSaved(socket);
+    for (const room of saved) this.delivery.watchLive(room, socket.id);
     const now = new Date().toISOString();
     const established: ConnectionEstablished = {
       socketId: socket.id,
       userId: identity.userId,
       clientId: identity.clientId,
       ...(identity.sessionId ? { sessionId: identity.sessionId } : {}),
-      rooms,
+      rooms: [...rooms, ...saved],
       instanceId: this.instanceId,
       serverTime: now,
       timestamp: now,
@@ -224,6 +243,7 @@ export class EventBusGateway
   handleDisconnect(socket: Socket): void {
     this.delivery.disconnected(socket.id);
     this.signals.disconnected(socket);
+    this.rooms.presence.disconnected(socket.id);
   }
 
   /**
@@ -307,7 +327,11 @@ export class EventBusGateway
     request: SubscribeRequest,
   ): Promise<GatewayAck> {
     const { room, lastEventId } = request;
-    if (!(await this.authorizer.canJoin(identityOf(socket), room))) {
+    // A socket in the room already (its persistent rooms) may recover there without the authorizer.
+    if (
+      !socket.rooms.has(room) &&
+      !(await this.authorizer.canJoin(identityOf(socket), room))
+    ) {
       this.counters.forbidden++;
       throw new GatewayAckError(
         'forbidden',
@@ -406,6 +430,24 @@ export class EventBusGateway
     return { ok: true };
   }
 
+  /** A page of a room's history, for a socket in the room or allowed to join it (see `GatewayRooms`). */
+  @SubscribeMessage(CLIENT_MESSAGES.history)
+  history(
+    @ConnectedSocket() socket: Socket,
+    @MessageBody() request: HistoryRequest,
+  ): Promise<GatewayAck> {
+    return this.rooms.history(socket, request);
+  }
+
+  /** Sockets and users in a presence room, for a socket in it or allowed to join it. */
+  @SubscribeMessage(CLIENT_MESSAGES.presence)
+  roomPresence(
+    @ConnectedSocket() socket: Socket,
+    @MessageBody() request: PresenceRequest,
+  ): Promise<GatewayAck> {
+    return this.rooms.presenceOf(socket, request);
+  }
+
   /** Answered twice: the ack (`serverTime`), and a `pong` event as seed 003's clients expect. */
   @SubscribeMessage(CLIENT_MESSAGES.ping)
   ping(@ConnectedSocket() socket: Socket): GatewayAck {
@@ -470,6 +512,11 @@ export class EventBusGateway
     return this.presence;
   }
 
+  /** @internal used by EventBusGatewayService */
+  get roomFeatures(): GatewayRooms {
+    return this.rooms;
+  }
+
   /**
    * Tells this instance's clients it is going away, stops taking connections
    * and records their sessions as gone. Runs before the bus shuts down, so the
@@ -493,7 +540,10 @@ export class EventBusGateway
     }
     // NOTE: with Redis away the presence commands would wait for every reconnect; the other
     // instances remove this one's sessions once its heartbeat has expired (presence.ttlMs).
-    await within(this.presence.stop(), PRESENCE_STOP_TIMEOUT_MS);
+    await within(
+      Promise.all([this.presence.stop(), this.rooms.presence.stop()]),
+      PRESENCE_STOP_TIMEOUT_MS,
+    );
   }
 
   private async canPublish(

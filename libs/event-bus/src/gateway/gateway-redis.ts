@@ -4,6 +4,8 @@ import { socketIoAdapterKey } from '../transports/redis/redis-keys.util.js';
 import { RedisTransport } from '../transports/redis/redis.transport.js';
 import { closeClient } from '../transports/redis/redis-client.factory.js';
 import { RedisPresenceStore } from '../transports/redis/redis-presence.store.js';
+import { RedisRoomPresenceStore } from '../transports/redis/redis-room-presence.store.js';
+import { RedisUserRoomsStore } from '../transports/redis/redis-user-rooms.store.js';
 
 type RedisClient = ReturnType<RedisTransport['createClient']>;
 
@@ -52,6 +54,14 @@ export class GatewayRedis {
 
   presenceStore(): RedisPresenceStore {
     return new RedisPresenceStore(this.commands, this.channelPrefix);
+  }
+
+  roomPresenceStore(): RedisRoomPresenceStore {
+    return new RedisRoomPresenceStore(this.commands, this.channelPrefix);
+  }
+
+  userRoomsStore(): RedisUserRoomsStore {
+    return new RedisUserRoomsStore(this.commands, this.channelPrefix);
   }
 
   /** `@socket.io/redis-adapter` over these connections, linking the instances' servers. */

@@ -40,6 +40,7 @@ const fullOptions = (): EventBusGatewayOptions => ({
   pingTimeout: 30_000,
   perMessageDeflate: { threshold: 2048 },
   globalEvents: ['system.**', 'maintenance.*'],
+  rooms: { 'chat:*': { history: { maxLength: 500 }, presence: true } },
 });
 
 function refusal(options: unknown): string {

@@ -27,6 +27,7 @@ import {
   type EngineSettings,
 } from './engine-settings.js';
 import { resolveGlobalEvents } from './global-delivery.js';
+import { RoomPolicy } from './room-options.js';
 
 /** Injection token of the resolved gateway configuration (internal). */
 export const GATEWAY_CONFIG = 'event-bus:gateway-config';
@@ -55,6 +56,8 @@ export interface ResolvedGatewayConfig {
   isReceiveOnly: (room: string) => boolean;
   /** The socket.io event name a bus type is emitted under (`socketEventNames`, else the type). */
   socketEventName: (type: string) => string;
+  /** The `rooms` option: history, presence and publishing per room name or prefix. */
+  rooms: RoomPolicy;
 }
 
 function whole(name: string, value: number, min: number): number {
@@ -89,6 +92,7 @@ const GATEWAY_KEYS = optionKeys<EventBusGatewayOptions>({
   pingTimeout: true,
   perMessageDeflate: true,
   globalEvents: true,
+  rooms: true,
 });
 const JWT_KEYS = optionKeys<GatewayJwtOptions>({
   secret: true,
@@ -196,6 +200,7 @@ function checkGatewayOptions(options: EventBusGatewayOptions): void {
     'function',
     OWNER,
   );
+  RoomPolicy.check(options.rooms);
 }
 
 /** Names socket.io or the gateway itself emits: a renamed bus type must not pose as one of them. */
@@ -330,6 +335,7 @@ export function resolveGatewayConfig(
     options,
     isReceiveOnly: receiveOnlyMatcher(receiveOnly),
     socketEventName: socketEventNamer(options.socketEventNames),
+    rooms: new RoomPolicy(options.rooms),
     clientEvents: {
       allow,
       maxDataBytes: whole(

@@ -9,6 +9,7 @@ export { EventBusIoAdapter } from './event-bus-io.adapter.js';
 export { GatewayAckError } from './gateway-ack.error.js';
 export { SocketAuthError } from './socket-auth.error.js';
 export { GatewayAdapterMissingError } from './gateway-adapter-missing.error.js';
+export { PersistentRoomLimitError } from './persistent-room-limit.error.js';
 export { DefaultRoomAuthorizer, defaultRooms } from './room-authorizer.js';
 export { clientRoom, sessionRoom, userRoom } from '../rooms/room-names.js';
 export {
@@ -20,6 +21,7 @@ export {
   SubscribeRequest,
   UnsubscribeRequest,
 } from './dto/room-request.dto.js';
+export { HistoryRequest, PresenceRequest } from './dto/room-query.dto.js';
 export { CLIENT_MESSAGES, SERVER_EVENTS } from './gateway.constants.js';
 export { GATEWAY_ACK_CODES } from '@shared-infra/event-bus-client/protocol';
 export type * from './interfaces.js';

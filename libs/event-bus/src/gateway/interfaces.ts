@@ -1,5 +1,12 @@
 import type { Type } from '@nestjs/common';
 import type { Socket } from 'socket.io';
+import type { GatewayRoomOptions } from './room-options.js';
+
+export type { GatewayRoomOptions } from './room-options.js';
+export type {
+  RoomHistoryPage,
+  RoomHistoryQuery,
+} from '../rooms/room-history-page.js';
 
 // The wire protocol's shapes, shared with the client SDK.
 export type {
@@ -8,7 +15,11 @@ export type {
   GatewayAck,
   GatewayAckCode,
   PongPayload,
+  HistoryPayload,
+  PresencePayload,
   PublishPayload,
+  RoomPresenceCounts,
+  RoomPresenceEvent,
   RoomSignal,
   ShutdownNotice,
   SignalPayload,
@@ -179,6 +190,13 @@ export interface EventBusGatewayOptions {
    * @example { 'chat.message.new': 'message:new' }
    */
   socketEventNames?: Record<string, string>;
+  /**
+   * Options per room name or prefix ending in `*` (the exact name, else the
+   * longest prefix, applies): history limits, presence join/leave events, who
+   * may send. See `GatewayRoomOptions`.
+   * @example { 'chat:*': { presence: true, history: { maxLength: 500 } }, 'news:*': { publish: 'nobody' } }
+   */
+  rooms?: Record<string, GatewayRoomOptions>;
 }
 
 /** @publicApi */

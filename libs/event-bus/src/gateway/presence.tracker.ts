@@ -23,6 +23,10 @@ export class PresenceTracker {
   private readonly removing = new Set<Promise<void>>();
   private timer?: NodeJS.Timeout;
   private beating?: Promise<void>;
+  /** Called with each dead instance this one swept (the room presence removes its sockets too). */
+  onDeadInstance?: (instanceId: string) => Promise<void>;
+  /** Called when this instance's records were lost and are registered again (the room presence's too). */
+  onRecordsLost?: () => Promise<void>;
 
   constructor(
     readonly instanceId: string,
@@ -151,10 +155,12 @@ export class PresenceTracker {
         await Promise.all(
           [...this.local.values()].map(session => this.add(session)),
         );
+        await this.onRecordsLost?.();
       }
       for (const dead of await this.store.claimDead(this.timing.ttlMs)) {
         if (dead === this.instanceId) continue;
         const purged = await this.store.purge(dead);
+        await this.onDeadInstance?.(dead);
         const sessions = purged.reduce(
           (n, user) => n + user.sessions.length,
           0,

@@ -133,6 +133,11 @@ export class RoomDelivery {
     return held;
   }
 
+  /** Whether the live events of `room` are held back for `socketId` (a recovery is under way). */
+  isHolding(room: string, socketId: string): boolean {
+    return this.recovering.get(room)?.has(socketId) ?? false;
+  }
+
   release(room: string, socketId: string): void {
     const waiting = this.recovering.get(room);
     if (!waiting) return;

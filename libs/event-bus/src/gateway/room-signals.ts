@@ -95,7 +95,10 @@ export class RoomSignals {
   ): Promise<boolean> {
     const custom = this.config.options.signals?.canSignal;
     if (custom) return (await custom(identity, room, kind)) === true;
-    return !this.config.isReceiveOnly(room);
+    return (
+      !this.config.isReceiveOnly(room) &&
+      this.config.rooms.maySend(identity, room)
+    );
   }
 
   private startTyping(socket: Socket, room: string): void {

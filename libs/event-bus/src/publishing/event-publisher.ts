@@ -27,7 +27,15 @@ import {
   GATEWAY_ROUTE,
   isValidEventType,
 } from '../matching/pattern-matcher.js';
-import type { RoomHistoryStore } from '../rooms/room-history.interface.js';
+import {
+  historyPage,
+  type RoomHistoryPage,
+  type RoomHistoryQuery,
+} from '../rooms/room-history-page.js';
+import type {
+  RoomHistoryLimits,
+  RoomHistoryStore,
+} from '../rooms/room-history.interface.js';
 import { targetRoom } from '../rooms/room-names.js';
 import { EventValidator } from '../validation/event-validator.service.js';
 
@@ -81,6 +89,8 @@ export class EventPublisher {
   private readonly codec: EventCodec;
   private closed = false;
   private history?: RoomHistoryStore;
+  /** Each room's history limits, or false for none (the gateway's `rooms` option); unset: the bus' `roomHistory`. */
+  private historyPolicy?: (room: string) => RoomHistoryLimits | false;
   /** `{"source":"<serviceName>","timestamp":"` as JSON, for sendPlain. */
   private readonly metadataHead: string;
   /** Numbers this bus' events per type (`metadata.publisherId`, `metadata.seq`). */
@@ -227,18 +237,18 @@ export class EventPublisher {
       this.sequence.giveBack(type, seq);
       throw error;
     }
-    const room =
-      target && this.config.roomHistory.enabled
-        ? targetRoom(metadata)
-        : undefined;
+    const room = target ? targetRoom(metadata) : undefined;
+    const limits = room !== undefined && this.historyLimits(room);
     const durable = this.durable.wants(type);
     try {
       if (target !== undefined || durable) {
         // All in one tick, so ioredis pipelines XADD and PUBLISH into one round trip,
         // the stores' commands first: a subscriber that hears the event finds it stored.
         const writes: Promise<unknown>[] = [];
-        if (room !== undefined)
-          writes.push(this.roomHistory().append(room, envelope.id, payload));
+        if (limits)
+          writes.push(
+            this.roomHistory().append(room!, envelope.id, payload, limits),
+          );
         if (durable) writes.push(this.durable.append(type, payload));
         writes.push(this.transport.publish(type, payload));
         // Gateways listen on their own route, not on every type: handlers of the type hear the
@@ -371,12 +381,56 @@ export class EventPublisher {
    * @internal
    */
   async replayRoom(room: string, lastEventId: string): Promise<RoomEvents> {
-    if (!this.config.roomHistory.enabled)
-      return { recovered: false, events: [] };
+    const limits = this.historyLimits(room);
+    if (!limits) return { recovered: false, events: [] };
     const { recovered, payloads } = await this.roomHistory().since(
       room,
       lastEventId,
+      limits,
     );
+    return { recovered, events: this.decodeRoom(room, payloads) };
+  }
+
+  /**
+   * A page of `room`'s history (none kept: an empty one). Only the page's
+   * entries are decoded, however long the history. Used by the gateway.
+   * @internal
+   */
+  async readRoomHistory(
+    room: string,
+    query: RoomHistoryQuery,
+  ): Promise<RoomHistoryPage<EventEnvelope>> {
+    const limits = this.historyLimits(room);
+    const entries = limits
+      ? await this.roomHistory().entries(room, limits)
+      : [];
+    const page = historyPage(entries, query);
+    return {
+      ...page,
+      events: this.decodeRoom(
+        room,
+        page.events.map(entry => entry.payload),
+      ),
+    };
+  }
+
+  /**
+   * Sets each room's history limits (false: none kept), replacing the bus'
+   * `roomHistory` for every room. The gateway sets it from its `rooms` option.
+   * @internal
+   */
+  setRoomHistoryPolicy(
+    policy: (room: string) => RoomHistoryLimits | false,
+  ): void {
+    this.historyPolicy = policy;
+  }
+
+  private historyLimits(room: string): RoomHistoryLimits | false {
+    if (this.historyPolicy) return this.historyPolicy(room);
+    return this.config.roomHistory.enabled && this.config.roomHistory;
+  }
+
+  private decodeRoom(room: string, payloads: string[]): EventEnvelope[] {
     const events: EventEnvelope[] = [];
     for (const payload of payloads) {
       const decoded = this.codec.decode(payload);
@@ -392,7 +446,7 @@ export class EventPublisher {
         );
       }
     }
-    return { recovered, events };
+    return events;
   }
 
   private roomHistory(): RoomHistoryStore {

@@ -1,5 +1,7 @@
 import type {
   ResolvedRoomHistoryOptions,
+  RoomHistoryEntry,
+  RoomHistoryLimits,
   RoomHistoryStore,
   RoomReplay,
 } from './room-history.interface.js';
@@ -16,20 +18,35 @@ export class MemoryRoomHistory implements RoomHistoryStore {
 
   constructor(private readonly options: ResolvedRoomHistoryOptions) {}
 
-  async append(room: string, eventId: string, payload: string): Promise<void> {
+  async append(
+    room: string,
+    eventId: string,
+    payload: string,
+    limits: RoomHistoryLimits = this.options,
+  ): Promise<void> {
     let kept = this.rooms.get(room);
     if (!kept) this.rooms.set(room, (kept = []));
     kept.push({ id: eventId, at: Date.now(), payload });
-    if (kept.length > this.options.maxLength)
-      kept.splice(0, kept.length - this.options.maxLength);
+    if (kept.length > limits.maxLength)
+      kept.splice(0, kept.length - limits.maxLength);
   }
 
-  async since(room: string, lastEventId: string): Promise<RoomReplay> {
-    const oldest = Date.now() - this.options.maxAgeMs;
-    const kept = (this.rooms.get(room) ?? []).filter(
-      entry => entry.at >= oldest,
-    );
-    return replayAfter(kept, lastEventId);
+  async since(
+    room: string,
+    lastEventId: string,
+    limits: RoomHistoryLimits = this.options,
+  ): Promise<RoomReplay> {
+    return replayAfter(await this.entries(room, limits), lastEventId);
+  }
+
+  async entries(
+    room: string,
+    limits: RoomHistoryLimits = this.options,
+  ): Promise<RoomHistoryEntry[]> {
+    const oldest = Date.now() - limits.maxAgeMs;
+    return (this.rooms.get(room) ?? [])
+      .filter(entry => entry.at >= oldest)
+      .slice(-limits.maxLength);
   }
 }
 

@@ -90,6 +90,18 @@ export const presenceKeys = {
     `${prefix}gw:instance:${instanceId}:users`,
   /** Hash: user → when their last socket went away. */
   lastSeen: (prefix: string): string => `${prefix}gw:lastseen`,
+  /** Hash of one room's sockets (`<instance>/<socket>` → user id), for rooms with presence. */
+  roomSockets: (prefix: string, room: string): string =>
+    `${prefix}gw:room:${room}:sockets`,
+  /** Hash of one room's users (user id → their sockets in it), for rooms with presence. */
+  roomUsers: (prefix: string, room: string): string =>
+    `${prefix}gw:room:${room}:users`,
+  /** Set of the presence rooms with sockets on one instance. */
+  instanceRooms: (prefix: string, instanceId: string): string =>
+    `${prefix}gw:instance:${instanceId}:rooms`,
+  /** Set of the rooms a user's sockets join on connect (`addUserToRoom` with `persist`). */
+  userRooms: (prefix: string, userId: string): string =>
+    `${prefix}gw:user:${userId}:rooms`,
 };
 
 /**

@@ -2,6 +2,8 @@ import type { Cluster, Redis } from 'ioredis';
 import { replayAfter } from '../../rooms/memory-room-history.js';
 import type {
   ResolvedRoomHistoryOptions,
+  RoomHistoryEntry,
+  RoomHistoryLimits,
   RoomHistoryStore,
   RoomReplay,
 } from '../../rooms/room-history.interface.js';
@@ -24,7 +26,12 @@ export class RedisRoomHistory implements RoomHistoryStore {
     return roomHistoryKey(this.prefix, room);
   }
 
-  async append(room: string, eventId: string, payload: string): Promise<void> {
+  async append(
+    room: string,
+    eventId: string,
+    payload: string,
+    limits: RoomHistoryLimits = this.options,
+  ): Promise<void> {
     const key = this.key(room);
     // One MULTI on one key: on Redis Cluster it stays in one slot.
     await this.redis
@@ -33,31 +40,41 @@ export class RedisRoomHistory implements RoomHistoryStore {
         key,
         'MAXLEN',
         '~',
-        this.options.maxLength,
+        limits.maxLength,
         '*',
         'i',
         eventId,
         'e',
         payload,
       )
-      .pexpire(key, this.options.maxAgeMs)
+      .pexpire(key, limits.maxAgeMs)
       .exec();
   }
 
-  async since(room: string, lastEventId: string): Promise<RoomReplay> {
-    const oldest = Date.now() - this.options.maxAgeMs;
+  async since(
+    room: string,
+    lastEventId: string,
+    limits: RoomHistoryLimits = this.options,
+  ): Promise<RoomReplay> {
+    return replayAfter(await this.entries(room, limits), lastEventId);
+  }
+
+  async entries(
+    room: string,
+    limits: RoomHistoryLimits = this.options,
+  ): Promise<RoomHistoryEntry[]> {
+    const oldest = Date.now() - limits.maxAgeMs;
     // Stream ids start with the ms time Redis added them, so '<oldest>' skips the expired ones.
     const entries = await this.redis.xrange(
       this.key(room),
       String(oldest),
       '+',
     );
-    const kept = entries.map(([, fields]) => ({
+    // XADD ~ trims whole nodes: keep the promise of at most maxLength.
+    return entries.slice(-limits.maxLength).map(([, fields]) => ({
       id: field(fields, 'i'),
       payload: field(fields, 'e'),
     }));
-    // XADD ~ trims whole nodes: keep the promise of at most maxLength.
-    return replayAfter(kept.slice(-this.options.maxLength), lastEventId);
   }
 }
 
