@@ -20,8 +20,8 @@ const USER = 'demo-user';
  * page of the same user on instance B sees the same progress and
  * notifications, and catches up after its instance restarts.
  *
- * Screenshot: .test-output/demo-page.png on every run; with
- * UPDATE_DOCS_SCREENSHOT=1 also docs/demo-page.png (the README's).
+ * Screenshot: .test-output/demo-page.png on every run (the README's, docs/demo-page.png,
+ * comes from demo-chat-page.e2e-spec.ts).
  */
 describe('demo web page (Chromium, two instances on Redis)', () => {
   let redis: RedisServer;
@@ -246,7 +246,7 @@ describe('demo web page (Chromium, two instances on Redis)', () => {
       join(files, 'broken.jpg'),
       join(files, 'harbor.jpg'),
     ]);
-    // A picture of the page at work (the README's with UPDATE_DOCS_SCREENSHOT=1): one photo failed, one on its way.
+    // A picture of the page at work: one photo failed, one on its way.
     // (A picture, not a check: should the stage be missed, the screenshot shows a later moment.)
     await pageA
       .locator(
@@ -258,10 +258,6 @@ describe('demo web page (Chromium, two instances on Redis)', () => {
       path: join(OUTPUT, 'demo-page-live.png'),
       fullPage: true,
     });
-    if (process.env.UPDATE_DOCS_SCREENSHOT === '1') {
-      mkdirSync(join(ROOT, 'docs'), { recursive: true });
-      await pageA.screenshot({ path: join(ROOT, 'docs', 'demo-page.png') });
-    }
     await completed(pageA).nth(3).waitFor({ timeout: 30_000 });
     await completed(pageB).nth(3).waitFor({ timeout: 30_000 });
     for (const page of [pageA, pageB]) {
@@ -290,6 +286,21 @@ describe('demo web page (Chromium, two instances on Redis)', () => {
     expect(
       pageErrors.filter(e => !/status of 415|ERR_CONNECTION_REFUSED/.test(e)),
     ).toEqual([]);
+  }, 60_000);
+
+  it("deleting a photo on page A removes it from both pages (photo.deleted in the owner's room); it stays gone after a reload", async () => {
+    const harbor = (page: typeof pageA) =>
+      page.locator('.photo', { hasText: 'harbor.jpg' });
+    await harbor(pageA).waitFor();
+    await harbor(pageB).waitFor();
+    const before = await pageB.locator('.photo').count();
+    await harbor(pageA).locator('button.delete').click();
+    for (const page of [pageA, pageB])
+      await expectLocator(harbor(page)).toHaveCount(0, { timeout: 10_000 });
+    expect(await pageB.locator('.photo').count()).toBe(before - 1);
+    await pageB.reload();
+    await pageB.locator('.photo').first().waitFor({ timeout: 10_000 });
+    await expectLocator(harbor(pageB)).toHaveCount(0);
   }, 60_000);
 
   it('works the same on one instance with the embedded memory transport (npm start without REDIS_URL)', async () => {

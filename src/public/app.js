@@ -14,7 +14,7 @@ const PHOTO_EVENTS = [
 ];
 const SESSION_KEY = 'event-bus-demo.session';
 const DEVICE_KEY = 'event-bus-demo.client-id';
-const FINAL = new Set(['completed', 'failed', 'rejected']);
+const FINAL = new Set(['completed', 'failed', 'rejected', 'deleted']);
 
 const $ = id => document.getElementById(id);
 
@@ -25,6 +25,8 @@ let client;
 /** photoId (or a local id while uploading) → photo state */
 const photos = new Map();
 const seenEvents = new Set();
+/** Photos deleted while this page was open: events still on their way about them are dropped. */
+const deletedPhotos = new Set();
 let notificationCount = 0;
 let devicesTimer;
 let devicesPoll;
@@ -168,6 +170,8 @@ function start() {
   });
 
   for (const type of PHOTO_EVENTS) client.on(type, applyPhotoEvent);
+  client.on('photo.deleted', onPhotoDeleted);
+  client.on('photo.upload.failed', onUploadFailed);
   client.on('notification.new', onNotification);
   client.on('device.connected', () => scheduleDevices(150));
   client.on('device.disconnected', () => scheduleDevices(150));
@@ -195,6 +199,7 @@ function applyPhotoEvent(event) {
   if (!remember(event)) return;
   logLine(event.type, event.room, shortId(event.id));
   const data = event.data;
+  if (deletedPhotos.has(data.photoId)) return;
   const photo =
     photos.get(data.photoId) ??
     addPhoto(
@@ -254,6 +259,45 @@ function applyPhotoEvent(event) {
   }
   render(photo);
   watch(photo);
+}
+
+/** A photo deleted here or on another device (`photo.deleted` to the owner's room). */
+function onPhotoDeleted(event) {
+  if (!remember(event)) return;
+  logLine(event.type, event.room, shortId(event.id));
+  removePhoto(event.data.photoId);
+}
+
+/** An upload the server accepted and then could not keep (`photo.upload.failed`). */
+function onUploadFailed(event) {
+  if (!remember(event)) return;
+  logLine(event.type, event.room, shortId(event.id));
+  const photo = event.data.photoId ? photos.get(event.data.photoId) : undefined;
+  // The worker's photo.processing.failed, when it comes too, says the same in more detail.
+  if (!photo || photo.status === 'failed') return;
+  Object.assign(photo, { status: 'failed', error: event.data.error });
+  render(photo);
+  watch(photo);
+}
+
+function removePhoto(photoId) {
+  deletedPhotos.add(photoId);
+  const photo = photos.get(photoId);
+  if (!photo) return;
+  photo.status = 'deleted';
+  watch(photo);
+  photo.element.remove();
+  photos.delete(photoId);
+  $('photos-empty').hidden = photos.size > 0;
+}
+
+async function deletePhoto(photoId) {
+  try {
+    await api(`/photos/${encodeURIComponent(photoId)}`, { method: 'DELETE' });
+    removePhoto(photoId);
+  } catch (error) {
+    logLine('error', '', `could not delete the photo: ${error.message}`);
+  }
 }
 
 /** False for an event this page has handled already (replays can repeat what arrived live). */
@@ -503,7 +547,11 @@ function addPhoto(photo, needsDetails = false) {
       <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"><span></span></div>
       <div class="stages">${STAGES.map(stage => `<span data-stage="${stage}">${stage}</span>`).join('')}</div>
       <div class="status"></div>
-    </div>`;
+    </div>
+    <button type="button" class="delete" title="Delete this photo" aria-label="Delete this photo">✕</button>`;
+  element.querySelector('.delete').addEventListener('click', () => {
+    if (!photo.photoId.startsWith('local-')) void deletePhoto(photo.photoId);
+  });
   photo.element = element;
   photos.set(photo.photoId, photo);
   $('photos').prepend(element);
