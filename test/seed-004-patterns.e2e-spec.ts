@@ -45,8 +45,14 @@ describe.each(['memory', 'redis'] as const)(
           photoId: string;
           userId: string;
         };
-        await bus.publish<string>('photo.processing.started', { photoId, userId });
-        await bus.publish<string>('photo.processing.completed', { photoId, userId });
+        await bus.publish<string>('photo.processing.started', {
+          photoId,
+          userId,
+        });
+        await bus.publish<string>('photo.processing.completed', {
+          photoId,
+          userId,
+        });
       });
     });
 
