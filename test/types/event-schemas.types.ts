@@ -49,6 +49,11 @@ declare module '@shared-infra/event-bus' {
 // @ts-expect-error a value that is no schema
 defineEvents({ 'typed.bad': 42 });
 
+// The input of a schema with a default leaves the field out; the EventMap entry (the output) has it.
+export const orderInput: StandardSchemaV1.InferInput<
+  (typeof typedSchemas)['typed.order.created']
+> = { orderId: 'o1', total: 10 };
+
 const renamed: InferEventData<(typeof typedSchemas)['typed.user.renamed']> = {
   userId: 'u1',
   name: 'Ada',
@@ -64,6 +69,8 @@ export async function inferredPublishes(bus: EventBusService): Promise<void> {
   await bus.publish('typed.order.created', { orderId: 'o1', total: '10' });
   // @ts-expect-error orderId is required
   await bus.publish('typed.order.created', { total: 10, currency: 'EUR' });
+  // @ts-expect-error currency is in the output type, which EventMap holds
+  await bus.publish('typed.order.created', orderInput);
   await bus.publish('typed.user.renamed', renamed);
   // @ts-expect-error name is required by the valibot schema
   await bus.publish('typed.user.renamed', { userId: 'u1' });
