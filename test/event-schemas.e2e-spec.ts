@@ -213,6 +213,22 @@ describe.each<'memory' | 'redis'>(['memory', 'redis'])(
       );
     });
 
+    it("stores the schema's output in the durable stream, and nothing of a refused event", async () => {
+      const durable = new Collector<EventEnvelope>();
+      const sub = await bus.subscribe('schema.user.renamed', durable.push, {
+        durable: true,
+        group: 'schemas-e2e',
+      });
+      await refusal(bus.publish('schema.user.renamed', { userId: 'u2' }));
+      const marker = await bus.publish('schema.user.renamed', {
+        userId: 'u2',
+        name: ' Grace ',
+      });
+      expect(await durable.until(e => e.id === marker.eventId)).toEqual([]);
+      expect(durable.items[0].data).toEqual({ userId: 'u2', name: 'Grace' });
+      await sub.unsubscribe();
+    });
+
     it("sends a socket the schema's output of an event published to its user", async () => {
       const alice = await connect('alice');
       await bus.publishToUser('alice', 'schema.order.created', {
