@@ -170,7 +170,7 @@ export class EventValidator {
    * back the data to publish: a DTO's data as given (unknown properties allowed,
    * nested objects checked where the DTO says so), a Standard Schema's output.
    *
-   * @throws EventValidationError naming the first failing field (`data.size`) with every problem in its message
+   * @throws EventValidationError naming the first failing field (`data.size`) and the problems in its message (the first ten)
    */
   async validateData(type: string, data: unknown): Promise<unknown> {
     const schema = this.schemas.get(type);
@@ -205,7 +205,10 @@ export class EventValidator {
     if (errors.length > 0) {
       const problems = flatten(errors);
       throw new EventValidationError(
-        messages.dtoInvalid(type, describeProblems(problems)),
+        messages.dtoInvalid(
+          type,
+          problems.length > 0 ? describeProblems(problems) : 'invalid',
+        ),
         problems[0]?.field ?? 'data',
       );
     }
