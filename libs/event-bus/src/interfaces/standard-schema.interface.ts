@@ -1,17 +1,43 @@
-/*
- * The Standard Schema v1 interface, copied from @standard-schema/spec 1.1.0
- * (https://standardschema.dev, https://github.com/standard-schema/standard-schema),
- * MIT License, Copyright (c) 2024 Colin McDonnell. Only the schema part is kept (not
- * the JSON Schema converter), with the spec's own doc comments.
+/*!
+ * The Standard Schema interface below is copied from @standard-schema/spec 1.1.0
+ * (https://github.com/standard-schema/standard-schema), under its license:
  *
- * NOTE: copied rather than imported, as the spec itself recommends: the interface is
- * structural, so zod, valibot, arktype and any other implementation match it without
- * this package depending on @standard-schema/spec at run time or in its published types.
+ * MIT License
+ *
+ * Copyright (c) 2024 Colin McDonnell
+ *
+ * Permission is hereby granted, free of charge, to any person obtaining a copy
+ * of this software and associated documentation files (the "Software"), to deal
+ * in the Software without restriction, including without limitation the rights
+ * to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+ * copies of the Software, and to permit persons to whom the Software is
+ * furnished to do so, subject to the following conditions:
+ *
+ * The above copyright notice and this permission notice shall be included in all
+ * copies or substantial portions of the Software.
+ *
+ * THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+ * IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+ * FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+ * AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+ * LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+ * OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+ * SOFTWARE.
  */
+
+// NOTE: copied rather than imported, as the spec's README offers ("Libraries wishing to implement a
+// spec can copy/paste the code block below into their codebase"): the interface is structural, so
+// zod, valibot, arktype and any other implementation match it without this package depending on
+// @standard-schema/spec, at run time or in its published types (Nest's own copy comes through
+// @nestjs/common, which an app's package manager need not hoist where this package can see it).
 
 /**
  * The Standard Schema interface: what zod (3.24+), valibot (1.0+), arktype (2.0+) and
  * other schema libraries implement under the `~standard` property.
+ *
+ * Copied from @standard-schema/spec 1.1.0 (MIT, see the notice at the top of this
+ * file): the schema part only (not the JSON Schema converter), with the spec's own
+ * doc comments.
  *
  * @publicApi
  */
