@@ -1,4 +1,3 @@
-import type { Type } from '@nestjs/common';
 import { InvalidConfigurationError } from './errors/invalid-configuration.error.js';
 import { messages } from './event-bus.messages.js';
 import {
@@ -15,6 +14,7 @@ import type {
 } from './interfaces/event-bus-options.interface.js';
 import { isValidPattern } from './matching/pattern-matcher.js';
 import type { RetryOptions } from './interfaces/retry-options.interface.js';
+import type { EventSchemas } from './interfaces/event-schema.interface.js';
 import { DEFAULT_RETRY, resolveRetry } from './delivery/retry-policy.js';
 import type { TrimPolicy } from './durable/stream-store.interface.js';
 import type { ResolvedRoomHistoryOptions } from './rooms/room-history.interface.js';
@@ -86,7 +86,7 @@ export interface EventBusConfig {
   limits: { maxEventBytes: number; maxDataBytes: number; maxDepth: number };
   retry: RetryOptions;
   handlerDefaults: { timeout: number; concurrency: number; maxQueued: number };
-  schemas: Record<string, Type<object>>;
+  schemas: EventSchemas;
   durable: ResolvedDurableOptions;
   logLevel: 'debug' | 'log' | 'warn' | 'error';
   shutdownTimeout: number;

@@ -61,6 +61,10 @@ export const messages = {
     `Event metadata field "metadata.timestamp" ${JSON.stringify(value)} is not a valid ISO-8601 date. Leave it out and the bus sets it.`,
   dtoInvalid: (type: string, details: string) =>
     `Event "${type}" data failed validation against its registered DTO: ${details}.`,
+  schemaInvalid: (type: string, vendor: string, details: string) =>
+    `Event "${type}" data failed validation against its registered ${vendor} schema: ${details}.`,
+  invalidEventSchema: (type: string, value: unknown, expected: string) =>
+    `The schema given for event type "${type}" is ${describeValue(value)}: give ${expected}.`,
   notConnected: (transport: string) =>
     `The event bus (${transport} transport) is not connected. Check that Redis is reachable (REDIS_URL) and retry; isConnected() tells when it is back.`,
   publishBufferFull: (

@@ -2,7 +2,7 @@ import { EventBusError } from './event-bus.error.js';
 
 /**
  * A publish was refused because the event is invalid: bad type, oversize or too deeply
- * nested data, oversize envelope, bad metadata, or a payload that fails its registered DTO.
+ * nested data, oversize envelope, bad metadata, or a payload that fails its registered schema (DTO or Standard Schema).
  *
  * @publicApi
  */

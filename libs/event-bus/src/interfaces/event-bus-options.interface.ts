@@ -1,5 +1,5 @@
-import type { Type } from '@nestjs/common';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
+import type { EventSchemas } from './event-schema.interface.js';
 import type { RetryOptions } from './retry-options.interface.js';
 
 /**
@@ -338,11 +338,16 @@ export interface EventBusModuleOptions {
   /** Durable delivery settings. */
   durable?: DurableModuleOptions;
   /**
-   * class-validator DTOs per event type: `publish` validates `data` against them.
-   * More can be added with `EventValidator.register()`.
-   * @example { 'photo.uploaded': PhotoUploadedDto }
+   * A schema per event type, checked on every publish of the type (gateway client
+   * events included): a class-validator DTO class, or any Standard Schema v1 object
+   * (zod, valibot, arktype…). A DTO checks the data, which is published as given; a
+   * Standard Schema's output (defaults, coercions, transforms, stripped keys) is what
+   * gets published. Anything else is refused at start. More can be added with
+   * `EventValidator.register()`; `InferEvents<typeof schemas>` types `EventMap` from them.
+   * @default {}
+   * @example { 'photo.uploaded': PhotoUploadedDto, 'order.created': z.object({ orderId: z.string() }) }
    */
-  schemas?: Record<string, Type<object>>;
+  schemas?: EventSchemas;
   /**
    * Lowest level the bus logs at. `'info'` (the seeds' name) is an alias of `'log'`;
    * any other value is refused at start.

@@ -189,8 +189,9 @@ export class EventPublisher {
     ) {
       this.validator.validateMetadataFields(metadata);
     }
+    // A Standard Schema's output (defaults, coercions, transforms) is what gets published.
     if (this.validator.hasSchema(type))
-      await this.validator.validateData(type, data);
+      data = await this.validator.validateData(type, data);
     const envelope: EventEnvelope = {
       id: createEventId(),
       type,

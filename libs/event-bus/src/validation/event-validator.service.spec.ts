@@ -8,8 +8,10 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { EventValidationError } from '../errors/event-validation.error.js';
+import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
 import { resolveConfig } from '../event-bus.config.js';
 import type { EventMetadata } from '../interfaces/event-envelope.interface.js';
+import type { StandardSchemaV1 } from '../interfaces/standard-schema.interface.js';
 import { EventValidator } from './event-validator.service.js';
 
 class OwnerDto {
@@ -207,26 +209,24 @@ describe('EventValidator.validateTimestamp', () => {
 });
 
 describe('EventValidator.validateData', () => {
-  it('passes a good payload', async () => {
+  it('passes a good payload, giving back the data itself (a DTO does not transform)', async () => {
+    const data = { photoId: 'p1', size: 10 };
     await expect(
-      validator().validateData('photo.uploaded', { photoId: 'p1', size: 10 }),
-    ).resolves.toBeUndefined();
+      validator().validateData('photo.uploaded', data),
+    ).resolves.toBe(data);
   });
 
   it('allows unknown properties', async () => {
+    const data = { photoId: 'p1', size: 10, extra: true };
     await expect(
-      validator().validateData('photo.uploaded', {
-        photoId: 'p1',
-        size: 10,
-        extra: true,
-      }),
-    ).resolves.toBeUndefined();
+      validator().validateData('photo.uploaded', data),
+    ).resolves.toBe(data);
   });
 
   it('passes anything for a type without a schema', async () => {
     await expect(
       validator().validateData('photo.deleted', 'anything'),
-    ).resolves.toBeUndefined();
+    ).resolves.toBe('anything');
   });
 
   it('names the bad property and the DTO constraint', async () => {
@@ -293,5 +293,200 @@ describe('EventValidator.validateData', () => {
     expect((await rejection(v.validateData('photo.deleted', {}))).field).toBe(
       'data.id',
     );
+  });
+});
+
+/** A Standard Schema written by hand, as any library implements it: no zod needed. */
+function standard<Output>(
+  validate: (
+    value: unknown,
+  ) =>
+    StandardSchemaV1.Result<Output> | Promise<StandardSchemaV1.Result<Output>>,
+  vendor = 'hand',
+): StandardSchemaV1<unknown, Output> & { calls: number } {
+  const schema = {
+    calls: 0,
+    '~standard': {
+      version: 1 as const,
+      vendor,
+      validate: (value: unknown) => {
+        schema.calls++;
+        return validate(value);
+      },
+    },
+  };
+  return schema;
+}
+
+/** `{ name: string }`, trimmed, with `tags` defaulting to []: a schema that transforms. */
+const order = standard<{ name: string; tags: string[] }>(value => {
+  const name = (value as { name?: unknown } | null)?.name;
+  if (typeof name !== 'string')
+    return { issues: [{ message: 'Expected a string', path: ['name'] }] };
+  const tags = (value as { tags?: string[] }).tags ?? [];
+  return { value: { name: name.trim(), tags } };
+});
+
+const standardValidator = () =>
+  new EventValidator(
+    resolveConfig({
+      serviceName: 'test',
+      schemas: { 'photo.uploaded': PhotoUploadedDto, 'order.created': order },
+    }),
+  );
+
+describe('EventValidator.validateData with a Standard Schema', () => {
+  it('gives back the schema output, which is what gets published', async () => {
+    await expect(
+      standardValidator().validateData('order.created', { name: '  Ada ' }),
+    ).resolves.toEqual({ name: 'Ada', tags: [] });
+  });
+
+  it('keeps both kinds side by side: the DTO type is still checked by its DTO', async () => {
+    const v = standardValidator();
+    expect(v.hasSchema('order.created')).toBe(true);
+    expect(v.hasSchema('photo.uploaded')).toBe(true);
+    expect(
+      (await rejection(v.validateData('photo.uploaded', { size: 1 }))).field,
+    ).toBe('data.photoId');
+  });
+
+  it('names the field by the issue path joined with dots, and the vendor and message', async () => {
+    const error = await rejection(
+      standardValidator().validateData('order.created', { name: 7 }),
+    );
+    expect(error.field).toBe('data.name');
+    expect(error.code).toBe('EVENT_VALIDATION');
+    expect(error.message).toBe(
+      'Event "order.created" data failed validation against its registered hand schema: data.name: Expected a string.',
+    );
+  });
+
+  it('reads path segments given as { key } objects and numbers', async () => {
+    const v = standardValidator();
+    v.register(
+      'cart.updated',
+      standard(() => ({
+        issues: [
+          {
+            message: 'Required',
+            path: [{ key: 'items' }, 0, { key: 'sku' }],
+          },
+          { message: 'Too big', path: ['total'] },
+        ],
+      })),
+    );
+    const error = await rejection(v.validateData('cart.updated', {}));
+    expect(error.field).toBe('data.items.0.sku');
+    expect(error.message).toMatch(
+      /: data\.items\.0\.sku: Required; data\.total: Too big\.$/,
+    );
+  });
+
+  it('names data itself for an issue without a path, and an empty issue list still refuses', async () => {
+    const v = standardValidator();
+    v.register(
+      'note.added',
+      standard(() => ({ issues: [{ message: 'Expected an object' }] })),
+    );
+    v.register(
+      'note.removed',
+      standard(() => ({ issues: [] })),
+    );
+    const pathless = await rejection(v.validateData('note.added', 'x'));
+    expect(pathless.field).toBe('data');
+    expect(pathless.message).toMatch(/data: Expected an object\.$/);
+    const empty = await rejection(v.validateData('note.removed', {}));
+    expect(empty.field).toBe('data');
+    expect(empty.message).toMatch(/schema: invalid\.$/);
+  });
+
+  it('lists the first ten issues and counts the rest', async () => {
+    const v = standardValidator();
+    v.register(
+      'many.issues',
+      standard(() => ({
+        issues: Array.from({ length: 12 }, (_, i) => ({
+          message: 'bad',
+          path: [`f${i}`],
+        })),
+      })),
+    );
+    const error = await rejection(v.validateData('many.issues', {}));
+    expect(error.message).toMatch(/data\.f9: bad; and 2 more\.$/);
+    expect(error.message).not.toMatch(/data\.f10/);
+  });
+
+  it('awaits an asynchronous schema, for success and for failure', async () => {
+    const v = standardValidator();
+    v.register(
+      'user.renamed',
+      standard(async value => {
+        await new Promise(resolve => setImmediate(resolve));
+        return typeof value === 'string'
+          ? { value: value.toUpperCase() }
+          : { issues: [{ message: 'Expected a string', path: [] }] };
+      }, 'async-hand'),
+    );
+    await expect(v.validateData('user.renamed', 'ada')).resolves.toBe('ADA');
+    const error = await rejection(v.validateData('user.renamed', 42));
+    expect(error.field).toBe('data');
+    expect(error.message).toMatch(/async-hand schema: data: Expected a string/);
+  });
+
+  it('lets a schema decide what data may be: no object is required, unlike a DTO', async () => {
+    const v = standardValidator();
+    v.register(
+      'counter.set',
+      standard(value =>
+        typeof value === 'number'
+          ? { value }
+          : { issues: [{ message: 'Expected a number' }] },
+      ),
+    );
+    await expect(v.validateData('counter.set', 3)).resolves.toBe(3);
+  });
+
+  it('refuses data too deep before the schema runs', async () => {
+    const v = standardValidator();
+    const deep = standard(value => ({ value }));
+    v.register('deep.event', deep);
+    let data: unknown = {};
+    for (let i = 0; i < 100; i++) data = { child: data };
+    const error = await rejection(v.validateData('deep.event', data));
+    expect(error.limit).toBe(64);
+    expect(deep.calls).toBe(0);
+  });
+
+  it("lets a schema's own exception through (it names no field)", async () => {
+    const v = standardValidator();
+    v.register(
+      'buggy.event',
+      standard(() => {
+        throw new TypeError('boom');
+      }),
+    );
+    await expect(v.validateData('buggy.event', {})).rejects.toThrow(TypeError);
+  });
+
+  it('register() refuses what is neither a DTO class nor a Standard Schema, naming the type', () => {
+    const v = standardValidator();
+    expect(() =>
+      v.register('order.paid', { validate: () => true } as never),
+    ).toThrow(InvalidConfigurationError);
+    expect(() =>
+      v.register('order.paid', { validate: () => true } as never),
+    ).toThrow(
+      'The schema given for event type "order.paid" is {}: give a class-validator DTO class or a Standard Schema v1 object (zod, valibot, arktype…).',
+    );
+    expect(v.hasSchema('order.paid')).toBe(false);
+  });
+
+  it('register() replaces a DTO with a Standard Schema', async () => {
+    const v = standardValidator();
+    v.register('photo.uploaded', order);
+    await expect(
+      v.validateData('photo.uploaded', { name: 'x' }),
+    ).resolves.toEqual({ name: 'x', tags: [] });
   });
 });

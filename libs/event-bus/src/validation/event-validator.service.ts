@@ -1,5 +1,5 @@
 import { isValidRoomName, userRoom } from '../rooms/room-names.js';
-import { Inject, Injectable, type Type } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import { valueDepthExceeds } from '../envelope/json-depth.js';
@@ -7,16 +7,23 @@ import { EVENT_BUS_CONFIG } from '../event-bus.config.js';
 import type { EventBusConfig } from '../event-bus.config.js';
 import { messages } from '../event-bus.messages.js';
 import { EventValidationError } from '../errors/event-validation.error.js';
+import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
+import type { EventSchema } from '../interfaces/event-schema.interface.js';
+import type { StandardSchemaV1 } from '../interfaces/standard-schema.interface.js';
 import type { EventMetadata } from '../interfaces/event-envelope.interface.js';
 import { isValidEventType } from '../matching/pattern-matcher.js';
+import {
+  compileEventSchema,
+  describeProblems,
+  standardSchemaProblems,
+  type CompiledEventSchema,
+  type SchemaProblem,
+} from './event-schema.util.js';
 
 const MAX_METADATA_STRING = 256;
 
-function flatten(
-  errors: ValidationError[],
-  parent = 'data',
-): Array<{ field: string; text: string }> {
-  const out: Array<{ field: string; text: string }> = [];
+function flatten(errors: ValidationError[], parent = 'data'): SchemaProblem[] {
+  const out: SchemaProblem[] = [];
   for (const error of errors) {
     const field = `${parent}.${error.property}`;
     for (const text of Object.values(error.constraints ?? {}))
@@ -28,34 +35,44 @@ function flatten(
 
 /**
  * Checks events before they are published: type format, metadata, timestamp and,
- * when a DTO is registered for the type, the data against it (class-validator).
- * Size limits are checked by the codec while it serializes.
+ * when a schema is registered for the type, the data against it: a class-validator
+ * DTO or a Standard Schema (zod, valibot, arktype…). Size limits are checked by the
+ * codec while it serializes.
  *
  * @publicApi
  */
 @Injectable()
 export class EventValidator {
-  private readonly schemas = new Map<string, Type<object>>();
+  private readonly schemas = new Map<string, CompiledEventSchema>();
   private readonly maxDepth: number;
 
   constructor(@Inject(EVENT_BUS_CONFIG) config: EventBusConfig) {
     this.maxDepth = config.limits.maxDepth;
-    for (const [type, dto] of Object.entries(config.schemas))
-      this.register(type, dto);
+    for (const [type, schema] of Object.entries(config.schemas))
+      this.register(type, schema);
   }
 
   /**
-   * Registers a class-validator DTO for an event type; later publishes of that
-   * type must pass it.
+   * Registers a schema for an event type, replacing the one it had; later
+   * publishes of that type must pass it.
    *
+   * @param schema a class-validator DTO class or a Standard Schema v1 object
+   * @throws InvalidConfigurationError when `schema` is neither
    * @example validator.register('photo.uploaded', PhotoUploadedDto)
+   * @example validator.register('order.created', z.object({ orderId: z.string() }))
    */
-  register(type: string, dto: Type<object>): void {
+  register(type: string, schema: EventSchema): void {
     this.validateType(type);
-    this.schemas.set(type, dto);
+    const compiled = compileEventSchema(schema);
+    if (compiled.kind === 'invalid') {
+      throw new InvalidConfigurationError(
+        messages.invalidEventSchema(type, schema, compiled.expected),
+      );
+    }
+    this.schemas.set(type, compiled);
   }
 
-  /** True when a DTO is registered for `type`. */
+  /** True when a schema is registered for `type`. */
   hasSchema(type: string): boolean {
     return this.schemas.has(type);
   }
@@ -149,24 +166,30 @@ export class EventValidator {
   }
 
   /**
-   * Validates `data` against the DTO registered for `type`, if any. Unknown
-   * properties are allowed; nested objects are checked where the DTO says so.
+   * Validates `data` against the schema registered for `type`, if any, and gives
+   * back the data to publish: a DTO's data as given (unknown properties allowed,
+   * nested objects checked where the DTO says so), a Standard Schema's output.
+   *
+   * @throws EventValidationError naming the first failing field (`data.size`) and the problems in its message (the first ten)
    */
-  async validateData(type: string, data: unknown): Promise<void> {
-    const dto = this.schemas.get(type);
-    if (!dto) return;
-    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+  async validateData(type: string, data: unknown): Promise<unknown> {
+    const schema = this.schemas.get(type);
+    if (!schema) return data;
+    if (
+      schema.kind === 'dto' &&
+      (data === null || typeof data !== 'object' || Array.isArray(data))
+    ) {
       throw new EventValidationError(
         messages.dtoInvalid(
           type,
-          `data must be an object to match ${dto.name}`,
+          `data must be an object to match ${schema.dto.name}`,
         ),
         'data',
       );
     }
-    // NOTE: class-transformer recurses into data, so data deep enough to overflow its stack is
-    // refused first. One level of slack: a Date or other toJSON leaf is a level here, not in the
-    // JSON form, whose depth the codec then checks exactly.
+    // NOTE: class-transformer and schema libraries recurse into data, so data deep enough to overflow
+    // their stack is refused first. One level of slack: a Date or other toJSON leaf is a level here,
+    // not in the JSON form, whose depth the codec then checks exactly.
     if (valueDepthExceeds(data, this.maxDepth + 1)) {
       throw new EventValidationError(
         messages.dataTooDeep(type, this.maxDepth),
@@ -175,18 +198,43 @@ export class EventValidator {
         'levels',
       );
     }
-    const instance = plainToInstance(dto, data);
+    if (schema.kind === 'standard')
+      return this.validateStandard(type, schema.schema, schema.vendor, data);
+    const instance = plainToInstance(schema.dto, data);
     const errors = await validate(instance, { forbidUnknownValues: false });
     if (errors.length > 0) {
       const problems = flatten(errors);
-      const first = problems[0] ?? { field: 'data', text: 'invalid' };
       throw new EventValidationError(
         messages.dtoInvalid(
           type,
-          problems.map(p => `${p.field}: ${p.text}`).join('; '),
+          problems.length > 0 ? describeProblems(problems) : 'invalid',
         ),
-        first.field,
+        problems[0]?.field ?? 'data',
       );
     }
+    return data;
+  }
+
+  private async validateStandard(
+    type: string,
+    schema: StandardSchemaV1,
+    vendor: string,
+    data: unknown,
+  ): Promise<unknown> {
+    // NOTE: a schema that throws (a bug in a refinement, say) fails the publish with its own error, as
+    // Nest's StandardSchemaValidationPipe lets it through: it says nothing about which field is wrong.
+    const result = await schema['~standard'].validate(data);
+    if (result.issues) {
+      const problems = standardSchemaProblems(result.issues);
+      throw new EventValidationError(
+        messages.schemaInvalid(
+          type,
+          vendor,
+          problems.length > 0 ? describeProblems(problems) : 'invalid',
+        ),
+        problems[0]?.field ?? 'data',
+      );
+    }
+    return result.value;
   }
 }

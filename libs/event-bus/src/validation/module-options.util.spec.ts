@@ -95,6 +95,23 @@ describe('resolveConfig option keys', () => {
     });
   });
 
+  it('accepts schemas of both kinds side by side: DTO classes and Standard Schemas (objects, or functions as arktype makes them)', () => {
+    const standard = {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'hand',
+        validate: (value: unknown) => ({ value }),
+      },
+    };
+    const callable = Object.assign(() => true, standard);
+    const schemas = {
+      'photo.uploaded': PhotoUploadedDto,
+      'order.created': standard,
+      'order.shipped': callable,
+    };
+    expect(resolveConfig({ serviceName: 'x', schemas }).schemas).toBe(schemas);
+  });
+
   it('resolves redis.frames: off by default, true for the defaults, an object filled with them', () => {
     const frames = (value: unknown) =>
       resolveConfig({
@@ -327,7 +344,28 @@ describe('resolveConfig option keys', () => {
     [
       'a schema that is no class',
       { schemas: { 'photo.uploaded': {} } },
-      `Option "schemas['photo.uploaded']" of EventBusModule is {}: give a function.`,
+      `Option "schemas['photo.uploaded']" of EventBusModule is {}: give a class-validator DTO class or a Standard Schema v1 object (zod, valibot, arktype…).`,
+    ],
+    [
+      'an arrow function as a schema',
+      { schemas: { 'order.created': () => ({}) } },
+      `Option "schemas['order.created']" of EventBusModule is a function (order.created): give a class-validator DTO class or a Standard Schema v1 object`,
+    ],
+    [
+      'a Standard Schema of another version',
+      {
+        schemas: {
+          'order.created': {
+            '~standard': { version: 2, vendor: 'x', validate: () => ({}) },
+          },
+        },
+      },
+      `Option "schemas['order.created']" of EventBusModule is {"~standard":{"version":2,"vendor":"x"}}: give a class-validator DTO class or a Standard Schema v1 object (zod, valibot, arktype…); this one's "~standard" is not of version 1 with a validate function (version: 2).`,
+    ],
+    [
+      'a string as a schema',
+      { schemas: { 'order.created': 'OrderDto' } },
+      `Option "schemas['order.created']" of EventBusModule is "OrderDto": give a class-validator DTO class`,
     ],
     [
       "trim with the other strategy's limit",

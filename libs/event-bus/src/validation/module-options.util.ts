@@ -11,6 +11,7 @@ import type {
   RedisTransportOptions,
   RoomHistoryOptions,
 } from '../interfaces/event-bus-options.interface.js';
+import { compileEventSchema } from './event-schema.util.js';
 import {
   checkRetryOptions,
   HOISTED_RETRY_ALIASES,
@@ -338,12 +339,22 @@ function checkSchemas(schemas: unknown): void {
       messages.invalidOptionType(
         optionLabel('schemas', OWNER),
         schemas,
-        "an object of DTO classes by event type, e.g. { 'photo.uploaded': PhotoUploadedDto }",
+        "an object of schemas by event type (class-validator DTO classes or Standard Schemas such as zod's), e.g. { 'photo.uploaded': PhotoUploadedDto }",
       ),
     );
   }
-  for (const [type, dto] of Object.entries(schemas))
-    assertTypeOf(`schemas['${type}']`, dto, 'function', OWNER);
+  for (const [type, schema] of Object.entries(schemas)) {
+    const compiled = compileEventSchema(schema);
+    if (compiled.kind === 'invalid') {
+      throw new InvalidConfigurationError(
+        messages.invalidOptionType(
+          optionLabel(`schemas['${type}']`, OWNER),
+          schema,
+          compiled.expected,
+        ),
+      );
+    }
+  }
 }
 
 /**
