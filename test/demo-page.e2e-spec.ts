@@ -296,7 +296,7 @@ describe('demo web page (Chromium, two instances on Redis)', () => {
     const before = await pageB.locator('.photo').count();
     await harbor(pageA).locator('button.delete').click();
     for (const page of [pageA, pageB])
-      await expectLocator(harbor(page)).toHaveCount(0, { timeout: 10_000 });
+      await expectLocator(harbor(page)).toHaveCount(0);
     expect(await pageB.locator('.photo').count()).toBe(before - 1);
     await pageB.reload();
     await pageB.locator('.photo').first().waitFor({ timeout: 10_000 });
