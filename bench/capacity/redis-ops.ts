@@ -45,6 +45,8 @@ interface Mode {
   durable?: boolean;
   perTick: number;
   room?: boolean;
+  /** Consuming instances, each with the handler (fan-out: each gets every event). @default 1 */
+  consumers?: number;
 }
 
 const MODES: Mode[] = [
@@ -52,6 +54,12 @@ const MODES: Mode[] = [
     name: 'fan-out, burst',
     what: 'publish() → @OnEvent, 100 per tick (one EVAL per tick)',
     perTick: 100,
+  },
+  {
+    name: 'fan-out, burst, 4 consumers',
+    what: 'as "fan-out, burst", heard by 4 instances: what each more subscriber costs Redis',
+    perTick: 100,
+    consumers: 4,
   },
   {
     name: 'fan-out, trickle',
@@ -140,14 +148,20 @@ async function runMode(
 ): Promise<Record<string, unknown>> {
   const type = `capacity.mode${index}`;
   let handled = 0;
-  const consumer = await startBus(url, `capacity-consumer-${index}`);
-  const subscription = await consumer.bus.subscribe(
-    type,
-    () => {
-      handled++;
-    },
-    mode.durable ? { durable: true, name: `capacity-${index}` } : {},
-  );
+  const consumerCount = mode.consumers ?? 1;
+  const consumers = [];
+  for (let c = 0; c < consumerCount; c++) {
+    const consumer = await startBus(url, `capacity-consumer-${index}-${c}`);
+    await consumer.bus.subscribe(
+      type,
+      () => {
+        handled++;
+      },
+      mode.durable ? { durable: true, name: `capacity-${index}` } : {},
+    );
+    consumers.push(consumer);
+  }
+  const expected = EVENTS * consumerCount;
   const publisher = await startBus(
     url,
     `capacity-publisher-${index}`,
@@ -155,7 +169,7 @@ async function runMode(
   );
   // Warm-up outside the count: connections, scripts loaded, the durable group made.
   await publisher.bus.publish(type, makeData(0));
-  while (handled < 1) await nextTick();
+  while (handled < consumerCount) await nextTick();
   handled = 0;
   await new Promise(r => setTimeout(r, 200));
 
@@ -175,7 +189,7 @@ async function runMode(
       );
     await Promise.all(batch);
   }
-  while (handled < EVENTS) await nextTick();
+  while (handled < expected) await nextTick();
   // Durable: the acks of the last batch leave after the handler calls.
   if (mode.durable) await new Promise(r => setTimeout(r, 300));
   const seconds = (performance.now() - t0) / 1000;
@@ -190,13 +204,13 @@ async function runMode(
     perEvent[command] = round(delta / EVENTS, 4);
     total += delta;
   }
-  await subscription.unsubscribe();
   await publisher.close();
-  await consumer.close();
+  for (const consumer of consumers) await consumer.close();
   const result = {
     mode: mode.name,
     what: mode.what,
     events: EVENTS,
+    consumers: consumerCount,
     seconds: round(seconds, 2),
     commandsPerEvent: round(total / EVENTS, 4),
     commands: perEvent,
