@@ -252,10 +252,10 @@ const BODY = `
   </form>
 </header>
 <main>
-  <section><h2>Instances</h2><div id="instances"></div></section>
-  <section><h2>Fan-out rates per type</h2><div id="rates"></div></section>
+  <section class="wide"><h2>Instances</h2><div id="instances"></div></section>
   <section><h2>Streams</h2><div id="streams"></div></section>
-  <section><h2>Consumer groups</h2><div id="groups"></div></section>
+  <section><h2>Fan-out rates per type</h2><div id="rates"></div></section>
+  <section class="wide"><h2>Consumer groups</h2><div id="groups"></div></section>
   <section class="wide">
     <div class="bar">
       <h2>Dead letters <span id="dead-total" class="muted"></span></h2>
