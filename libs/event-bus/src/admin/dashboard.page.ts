@@ -17,7 +17,7 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, 
 header { display: flex; flex-wrap: wrap; gap: 12px; align-items: center; justify-content: space-between; padding: 12px 20px; background: var(--card); border-bottom: 1px solid var(--line); }
 h1 { font-size: 17px; margin: 0; }
 h2 { font-size: 15px; margin: 0 0 8px; }
-main { display: grid; gap: 16px; padding: 16px 20px; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); }
+main { display: grid; gap: 16px; padding: 16px 20px; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); }
 section { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; overflow-x: auto; }
 section.wide { grid-column: 1 / -1; }
 table { border-collapse: collapse; width: 100%; }
