@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type INestApplication,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventBusService } from '@shared-infra/event-bus';
+import { EventBusModule, EventBusService } from '@shared-infra/event-bus';
 import {
   EventBusAdminModule,
   type AdminOverview,
@@ -347,5 +351,147 @@ describe('EventBusAdminModule (two instances on Redis)', () => {
     const busOnly = seen!.instances.find(i => !i.gateway)!;
     expect(busOnly).toMatchObject({ service: 'admin-e2e', gateway: null });
     expect(busOnly.bus.transport).toBe('redis');
+  });
+});
+
+@Module({})
+class MemoryAdminApp {
+  static forRoot(
+    admin: Parameters<typeof EventBusAdminModule.forRoot>[0],
+  ): DynamicModule {
+    return {
+      module: MemoryAdminApp,
+      providers: [AdminE2eConsumer],
+      imports: [
+        EventBusModule.forRoot({
+          serviceName: 'admin-memory',
+          transport: 'memory',
+          logLevel: 'error',
+        }),
+        EventBusAdminModule.forRoot(admin),
+      ],
+    };
+  }
+}
+
+/** The same on the memory transport, with a function guard, and `guard: 'none'` with `readOnly`. */
+describe('EventBusAdminModule on the memory transport', () => {
+  let app: INestApplication;
+  let open: INestApplication;
+  let url: string;
+  let openUrl: string;
+  const warnings: string[] = [];
+
+  const listen = async (module: DynamicModule) => {
+    const created = await NestFactory.create(module, {
+      logger: {
+        log: () => undefined,
+        error: () => undefined,
+        warn: (message: unknown) => void warnings.push(String(message)),
+      },
+    });
+    await created.listen(0, '127.0.0.1');
+    return [
+      created,
+      `http://127.0.0.1:${(created.getHttpServer().address() as AddressInfo).port}`,
+    ] as const;
+  };
+
+  beforeAll(async () => {
+    [app, url] = await listen(
+      MemoryAdminApp.forRoot({
+        guard: context =>
+          context
+            .switchToHttp()
+            .getRequest<{ headers: Record<string, string> }>().headers[
+            'x-role'
+          ] === 'admin',
+        guardPage: true,
+      }),
+    );
+    [open, openUrl] = await listen(
+      MemoryAdminApp.forRoot({ guard: 'none', readOnly: true, path: '/bus' }),
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all([app?.close(), open?.close()]);
+  });
+
+  it('a function guard that returns false is a 403, for the page too with guardPage', async () => {
+    expect((await fetch(`${url}/admin/event-bus/api/overview`)).status).toBe(
+      403,
+    );
+    expect((await fetch(`${url}/admin/event-bus`)).status).toBe(403);
+    expect(
+      (await fetch(`${url}/admin/event-bus`, { headers: ADMIN })).status,
+    ).toBe(200);
+  });
+
+  it('shows the stream, its group and consumer, and a dead letter, and replays it to a handler', async () => {
+    const bus = app.get(EventBusService);
+    await bus.publish('order.placed', { n: 7 });
+    const get = async <T>(path: string) =>
+      (await (
+        await fetch(`${url}/admin/event-bus/api${path}`, { headers: ADMIN })
+      ).json()) as T;
+    await waitUntil(
+      async () => (await get<DeadLetterPage>('/dead-letters')).total === 1,
+      5000,
+      'a dead letter',
+    );
+    const seen = await get<AdminOverview>('/overview');
+    expect(seen).toMatchObject({
+      transport: 'memory',
+      deadLetters: 1,
+      rates: null,
+    });
+    expect(seen.instances).toHaveLength(1);
+    expect(seen.instances[0]).toMatchObject({
+      service: 'admin-memory',
+      types: null,
+      gateway: null,
+    });
+    const order = seen.streams.find(s => s.stream === 'order')!;
+    expect(order).toMatchObject({ length: 1, deadLetters: 1 });
+    expect(order.groups).toEqual([
+      expect.objectContaining({
+        group: 'admin-memory.AdminE2eConsumer.place',
+        pending: 0,
+        lag: 0,
+        consumers: [expect.objectContaining({ pending: 0 })],
+      }),
+    ]);
+    const [letter] = (await get<DeadLetterPage>('/dead-letters')).letters;
+    expect(letter).toMatchObject({
+      error: 'order 7 failed',
+      type: 'order.placed',
+    });
+    const consumer = app.get(AdminE2eConsumer);
+    consumer.failing = false;
+    const replayed = await fetch(
+      `${url}/admin/event-bus/api/dead-letters/order/${letter.id}/replay`,
+      { method: 'POST', headers: WRITE },
+    );
+    expect(replayed.status).toBe(200);
+    await waitUntil(() => consumer.handled.includes(letter.eventId!));
+    expect((await get<DeadLetterPage>('/dead-letters')).total).toBe(0);
+  });
+
+  it("guard: 'none' serves everyone, with a warning at start; readOnly refuses replay and delete", async () => {
+    expect(warnings.join('\n')).toContain(
+      "The event bus dashboard at /bus has NO guard (guard: 'none')",
+    );
+    expect((await fetch(`${openUrl}/bus/api/overview`)).status).toBe(200);
+    for (const method of ['POST', 'DELETE']) {
+      const refused = await fetch(
+        `${openUrl}/bus/api/dead-letters/order/1-1${method === 'POST' ? '/replay' : ''}`,
+        { method, headers: WRITE },
+      );
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { message: string }).message).toContain(
+        'read-only',
+      );
+    }
   });
 });

@@ -50,7 +50,7 @@ const SCRIPT = `
   const base = location.pathname.replace(/\\/+$/, '');
   const api = base + '/api';
   const TOKEN_KEY = 'event-bus-admin-token';
-  const state = { after: null, next: null, previous: [], stream: '', refreshMs: 2000, readOnly: false, timer: 0, notice: null };
+  const state = { after: null, next: null, previous: [], stream: '', refreshMs: 2000, readOnly: false, timer: 0, notice: null, again: false };
   const byId = id => document.getElementById(id);
 
   function el(tag, attrs, children) {
@@ -203,8 +203,21 @@ const SCRIPT = `
     ));
   }
 
-  async function refresh() {
+  // One loop: a refresh asked for while one runs (after a replay) runs once more after it.
+  let running = null;
+  function refresh() {
     clearTimeout(state.timer);
+    if (running) { state.again = true; return running; }
+    running = (async () => {
+      do { state.again = false; await load(); } while (state.again);
+    })().finally(() => {
+      running = null;
+      state.timer = setTimeout(refresh, state.refreshMs);
+    });
+    return running;
+  }
+
+  async function load() {
     try {
       const [overview, page] = await Promise.all([
         call('GET', '/overview'),
@@ -223,7 +236,6 @@ const SCRIPT = `
     } catch (error) {
       status(error.message, true);
     }
-    state.timer = setTimeout(refresh, state.refreshMs);
   }
 
   byId('token-form').addEventListener('submit', event => {

@@ -12,6 +12,7 @@ import { EventBusLogger } from '../event-bus.logger.js';
 import { EventBusService } from '../event-bus.service.js';
 import type { GatewayStats } from '../gateway/interfaces.js';
 import { EventPublisher } from '../publishing/event-publisher.js';
+import { within } from '../within.util.js';
 import { ADMIN_CONFIG } from './admin.constants.js';
 import type { ResolvedAdminConfig } from './admin.config.js';
 import {
@@ -23,6 +24,9 @@ import {
   type InstanceReport,
   type TypeRate,
 } from './instance-report.js';
+
+/** Longest a shutdown waits to remove this instance's report (it expires by itself anyway). */
+const SHUTDOWN_WAIT_MS = 1000;
 
 interface GatewayLike {
   readonly instanceId: string;
@@ -103,8 +107,14 @@ export class InstanceReporter
     const registry = this.registry;
     if (!registry) return;
     this.registry = undefined;
-    await this.writing;
-    await registry.remove(this.instanceId).catch(() => undefined);
+    // NOTE: with Redis away these would wait in ioredis' offline queue; shutdown does not wait long.
+    await within(
+      (async () => {
+        await this.writing;
+        await registry.remove(this.instanceId).catch(() => undefined);
+      })(),
+      SHUTDOWN_WAIT_MS,
+    );
     await registry.close();
   }
 
