@@ -56,6 +56,10 @@ describe('resolveAdminConfig', () => {
     expect(refused({ guard: { check: () => true } })).toContain(
       'Option "guard"',
     );
+    class NoCanActivate {}
+    expect(refused({ guard: NoCanActivate })).toContain(
+      'Option "guard" of EventBusAdminModule is a function (NoCanActivate)',
+    );
   });
 
   it('refuses misspelled and foreign keys by name', () => {

@@ -77,12 +77,17 @@ function resolveGuard(guard: unknown): ResolvedAdminGuard {
   if (typeof guard === 'function') {
     const prototype = (guard as { prototype?: { canActivate?: unknown } })
       .prototype;
-    return typeof prototype?.canActivate === 'function'
-      ? { kind: 'class', guard: guard as Type<CanActivate> }
-      : {
-          kind: 'function',
-          guard: guard as (context: ExecutionContext) => boolean,
-        };
+    if (typeof prototype?.canActivate === 'function')
+      return { kind: 'class', guard: guard as Type<CanActivate> };
+    // A class without canActivate would throw at the first request (a class cannot be called).
+    if (/^class\b/.test(Function.prototype.toString.call(guard)))
+      throw new InvalidConfigurationError(
+        adminMessages.guardInvalid(shown(guard)),
+      );
+    return {
+      kind: 'function',
+      guard: guard as (context: ExecutionContext) => boolean,
+    };
   }
   if (
     isOptionsObject(guard) &&
