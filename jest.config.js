@@ -12,6 +12,7 @@ const common = {
     '^@shared-infra/event-bus$': '<rootDir>/libs/event-bus/src/index.ts',
     '^@shared-infra/event-bus/gateway$': '<rootDir>/libs/event-bus/src/gateway/index.ts',
     '^@shared-infra/event-bus/microservices$': '<rootDir>/libs/event-bus/src/microservices/index.ts',
+    '^@shared-infra/event-bus/admin$': '<rootDir>/libs/event-bus/src/admin/index.ts',
     '^@shared-infra/event-bus-client$': '<rootDir>/libs/event-bus-client/src/index.ts',
     '^@shared-infra/event-bus-client/protocol$': '<rootDir>/libs/event-bus-client/src/protocol.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { EventBusModule } from '@shared-infra/event-bus';
+import { EventBusAdminModule } from '@shared-infra/event-bus/admin';
 import { ActivityModule } from './activity/activity.module.js';
+import { AdminGuard } from './auth/admin.guard.js';
+import { AuthModule } from './auth/auth.module.js';
 import { ChatModule } from './chat/chat.module.js';
 import { HealthModule } from './health/health.module.js';
 import { logLevelFromEnv } from './log-level.js';
@@ -32,6 +35,12 @@ import { RealtimeModule } from './realtime/realtime.module.js';
     MetricsModule,
     RealtimeModule,
     ChatModule,
+    // The event bus dashboard: a token with the admin permission (see AdminGuard).
+    EventBusAdminModule.forRoot({
+      path: '/admin/event-bus',
+      guard: AdminGuard,
+      imports: [AuthModule],
+    }),
   ],
 })
 export class AppModule {}

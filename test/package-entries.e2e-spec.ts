@@ -41,6 +41,7 @@ describe('package entries load from CommonJS and from ESM', () => {
         '@shared-infra/event-bus',
         '@shared-infra/event-bus/gateway',
         '@shared-infra/event-bus/microservices',
+        '@shared-infra/event-bus/admin',
         '@shared-infra/event-bus-client',
       ]),
     );

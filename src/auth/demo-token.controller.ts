@@ -1,7 +1,8 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { IDENTITY_ID_PATTERN } from '@shared-infra/event-bus';
-import { IsString, Matches } from 'class-validator';
+import { IsBoolean, IsOptional, IsString, Matches } from 'class-validator';
+import { ADMIN_PERMISSION } from './admin.guard.js';
 
 export class DemoTokenRequest {
   @IsString()
@@ -9,6 +10,11 @@ export class DemoTokenRequest {
     message: 'userId must be 1-100 characters of letters, digits and "_ - . @"',
   })
   userId!: string;
+
+  /** DEMO ONLY: `true` adds the `admin` permission (the event bus dashboard at /admin/event-bus). */
+  @IsOptional()
+  @IsBoolean()
+  admin?: boolean;
 }
 
 /**
@@ -25,7 +31,12 @@ export class DemoTokenController {
   issue(@Body() body: DemoTokenRequest): { token: string; expiresIn: number } {
     const expiresIn = 3600;
     return {
-      token: this.jwt.sign({ sub: body.userId }, { expiresIn }),
+      token: this.jwt.sign(
+        body.admin === true
+          ? { sub: body.userId, permissions: [ADMIN_PERMISSION] }
+          : { sub: body.userId },
+        { expiresIn },
+      ),
       expiresIn,
     };
   }

@@ -44,4 +44,11 @@ describe('optional peer dependencies', () => {
     expect(packages.has('@nestjs/websockets')).toBe(true);
     for (const name of OPTIONAL) expect(packages.has(name)).toBe(false);
   });
+
+  it('are not imported statically from the admin entry point either, nor the gateway (looked up on demand)', () => {
+    const packages = runtimePackages(join(SRC, 'admin', 'index.ts'));
+    expect(packages.has('@nestjs/common')).toBe(true);
+    for (const name of [...OPTIONAL, '@nestjs/websockets', 'socket.io'])
+      expect(packages.has(name)).toBe(false);
+  });
 });

@@ -28,9 +28,9 @@ export class DeadLetterService {
     this.codec = new EventCodec(config.limits);
   }
 
-  /** Dead letters, oldest first (of one stream, the first segment of the type, or all). */
+  /** Dead letters, oldest first (of one stream, the first segment of the type, or all); `after` (an id) pages on. */
   list(
-    options: { stream?: string; count?: number } = {},
+    options: { stream?: string; count?: number; after?: string } = {},
   ): Promise<DeadLetter[]> {
     return this.durable.store.listDeadLetters(options);
   }

@@ -1,3 +1,4 @@
+import { compareEntryIds } from './entry-ids.js';
 import { parseJsonWithinDepth } from '../envelope/json-depth.js';
 import { MAX_DEPTH_CEILING } from '../event-bus.constants.js';
 import type {
@@ -5,6 +6,7 @@ import type {
   DeadLetter,
   DeadLetterInfo,
   GroupLag,
+  StreamDescription,
   StreamEntry,
   StreamStore,
   TrimPolicy,
@@ -20,6 +22,8 @@ interface Group {
   /** Sequence number of the last entry delivered to the group. */
   lastSeq: number;
   pending: Map<string, PendingEntry>;
+  /** Consumer → its last read (ms), for `describe`. */
+  consumers: Map<string, number>;
 }
 
 interface Stream {
@@ -108,7 +112,11 @@ export class MemoryStreamStore implements StreamStore {
       for (const entry of stream.entries)
         if (entry.at < startMs) lastSeq = entry.seq;
     }
-    stream.groups.set(group, { lastSeq, pending: new Map() });
+    stream.groups.set(group, {
+      lastSeq,
+      pending: new Map(),
+      consumers: new Map(),
+    });
   }
 
   async read(
@@ -123,6 +131,7 @@ export class MemoryStreamStore implements StreamStore {
     for (;;) {
       const group = stream.groups.get(groupName);
       if (!group || this.closed) return [];
+      group.consumers.set(consumer, Date.now());
       const fresh = stream.entries
         .filter(e => e.seq > group.lastSeq)
         .slice(0, count);
@@ -296,17 +305,45 @@ export class MemoryStreamStore implements StreamStore {
     };
   }
 
+  async describe(name: string): Promise<StreamDescription> {
+    const stream = this.streamsByName.get(name);
+    if (!stream) return { stream: name, length: 0, deadLetters: 0, groups: [] };
+    const now = Date.now();
+    const groups = await Promise.all(
+      [...stream.groups].map(async ([group, { pending, consumers }]) => ({
+        ...(await this.lag(name, group)),
+        consumers: [...consumers].map(([consumer, readAt]) => ({
+          name: consumer,
+          pending: [...pending.values()].filter(p => p.consumer === consumer)
+            .length,
+          idleMs: now - readAt,
+        })),
+      })),
+    );
+    return {
+      stream: name,
+      length: stream.entries.length,
+      deadLetters: stream.dead.length,
+      groups,
+    };
+  }
+
   async listDeadLetters({
     stream,
     count = 100,
+    after,
   }: {
     stream?: string;
     count?: number;
+    after?: string;
   }): Promise<DeadLetter[]> {
     const names = stream ? [stream] : [...this.streamsByName.keys()];
     return names
       .flatMap(name => this.streamsByName.get(name)?.dead ?? [])
-      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .filter(
+        letter => after === undefined || compareEntryIds(letter.id, after) > 0,
+      )
+      .sort((a, b) => compareEntryIds(a.id, b.id))
       .slice(0, count);
   }
 

@@ -59,6 +59,24 @@ export interface GroupLag {
   lag: number | null;
 }
 
+/** One consumer of a group, as the admin dashboard shows it. */
+export interface ConsumerInfo {
+  name: string;
+  /** Entries delivered to it, not yet acknowledged. */
+  pending: number;
+  /** Ms since its last read or claim. */
+  idleMs: number;
+}
+
+/** A stream with its groups and consumers, for operators (the admin dashboard). */
+export interface StreamDescription {
+  stream: string;
+  /** Entries kept in the stream (trimmed by the policy). */
+  length: number;
+  deadLetters: number;
+  groups: Array<GroupLag & { consumers: ConsumerInfo[] }>;
+}
+
 /** Trimming policy of the event streams. */
 export type TrimPolicy =
   | { strategy: 'maxlen'; maxLength: number }
@@ -139,9 +157,13 @@ export interface StreamStore {
   onPatternsChanged(listener: () => void): void;
 
   lag(stream: string, group: string): Promise<GroupLag>;
+  /** Length, every group (of any process) with lag and pending, and their consumers. */
+  describe(stream: string): Promise<StreamDescription>;
+  /** Dead letters oldest first; `after` (a dead letter id, exclusive) pages on. */
   listDeadLetters(options: {
     stream?: string;
     count?: number;
+    after?: string;
   }): Promise<DeadLetter[]>;
   countDeadLetters(stream?: string): Promise<number>;
   /** One dead letter by id, or undefined. */

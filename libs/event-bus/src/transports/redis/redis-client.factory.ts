@@ -14,10 +14,11 @@ export type RedisClient = Redis | Cluster;
 
 /**
  * What a connection is for: the bus' publisher and subscriber, a durable
- * stream reader, or the gateway's commands and socket.io adapter subscriber.
+ * stream reader, the gateway's commands and socket.io adapter subscriber, or the admin dashboard's
+ * instance reports.
  */
 export type RedisClientRole =
-  'pub' | 'sub' | 'stream' | 'gateway' | 'gateway-sub';
+  'pub' | 'sub' | 'stream' | 'gateway' | 'gateway-sub' | 'admin';
 
 /** The classes of the ioredis package, as loaded on first use of the redis transport. */
 export interface IoRedis {

@@ -110,3 +110,8 @@ export const presenceKeys = {
  */
 export const socketIoAdapterKey = (prefix: string): string =>
   redisKeys.channel(prefix, '#socket.io');
+
+/** Admin dashboard: hash of instance id → that instance's latest report (JSON). */
+export const adminKeys = {
+  instances: (prefix: string): string => `${prefix}admin:instances`,
+};

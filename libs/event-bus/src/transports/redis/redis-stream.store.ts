@@ -1,14 +1,17 @@
+import { compareEntryIds } from '../../durable/entry-ids.js';
 import type { Cluster, Redis } from 'ioredis';
 import { parseJsonWithinDepth } from '../../envelope/json-depth.js';
 import { EventBusUnavailableError } from '../../errors/event-bus-unavailable.error.js';
 import { MAX_DEPTH_CEILING } from '../../event-bus.constants.js';
 import { messages } from '../../event-bus.messages.js';
 import { durableKeys } from './redis-keys.util.js';
+import { describeRedisStream } from './redis-stream-description.js';
 import type {
   ClaimedEntry,
   DeadLetter,
   DeadLetterInfo,
   GroupLag,
+  StreamDescription,
   StreamEntry,
   StreamStore,
   TrimPolicy,
@@ -474,12 +477,23 @@ export class RedisStreamStore implements StreamStore {
     return { stream, group, pending: 0, lag: 0 };
   }
 
+  describe(stream: string): Promise<StreamDescription> {
+    return describeRedisStream(
+      this.options.command,
+      stream,
+      this.key(stream),
+      this.deadKey(stream),
+    );
+  }
+
   async listDeadLetters({
     stream,
     count = 100,
+    after,
   }: {
     stream?: string;
     count?: number;
+    after?: string;
   }): Promise<DeadLetter[]> {
     const streams = stream ? [stream] : await this.streams();
     const out: DeadLetter[] = [];
@@ -487,7 +501,7 @@ export class RedisStreamStore implements StreamStore {
       const raw = (await this.options.command.call(
         'XRANGE',
         this.deadKey(name),
-        '-',
+        after ? `(${after}` : '-',
         '+',
         'COUNT',
         count,
@@ -495,7 +509,7 @@ export class RedisStreamStore implements StreamStore {
       for (const [id, fields] of raw)
         out.push(toDeadLetter(name, id, fieldsToMap(fields)));
     }
-    return out.sort((a, b) => (a.id < b.id ? -1 : 1)).slice(0, count);
+    return out.sort((a, b) => compareEntryIds(a.id, b.id)).slice(0, count);
   }
 
   async countDeadLetters(stream?: string): Promise<number> {
