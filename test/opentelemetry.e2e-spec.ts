@@ -108,7 +108,7 @@ describe('OpenTelemetry', () => {
       await client.request('subscribe', { room: 'image:alice-1' }),
     ).toMatchObject({ ok: true });
 
-    const published = await post('/photos', {
+    const published = await post('/images', {
       userId: 'alice',
       photoId: 'alice-1',
     });
@@ -131,7 +131,7 @@ describe('OpenTelemetry', () => {
     const http = all.find(s => s.kind === SERVER && s.name.startsWith('POST'));
     expect(http).toBeDefined();
     const publish = byName('publish image.uploaded');
-    const handler = byName('PhotoProcessor.onUploaded');
+    const handler = byName('ImageProcessor.onUploaded');
     const publishToRoom = byName('publish image.processed');
     const gateway = byName('EventBusGateway.deliver');
 
@@ -179,7 +179,7 @@ describe('OpenTelemetry', () => {
     });
 
     // The envelope carried the publish span's context beside the bus' traceId.
-    const [event] = handled('PhotoProcessor.onUploaded');
+    const [event] = handled('ImageProcessor.onUploaded');
     expect(event.metadata).toMatchObject({
       traceId,
       traceparent: `00-${traceId}-${publish.spanId}-01`,
@@ -309,9 +309,9 @@ describe('OpenTelemetry', () => {
       )
       .exec();
     const all = await spansUntil('the redelivery', list =>
-      list.some(s => s.name === 'PhotoProcessor.onUploaded'),
+      list.some(s => s.name === 'ImageProcessor.onUploaded'),
     );
-    const redelivery = all.find(s => s.name === 'PhotoProcessor.onUploaded')!;
+    const redelivery = all.find(s => s.name === 'ImageProcessor.onUploaded')!;
     expect(redelivery.parentSpanId).toBeUndefined();
     expect(redelivery.traceId).not.toBe('0af7651916cd43dd8448eb211c80319c');
     expect(redelivery.links).toEqual([
