@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-// The library's required peers; @nestjs/terminus, prom-client and ioredis are left out on purpose.
+// The library's required peers; @nestjs/terminus, prom-client, ioredis and @opentelemetry/api are left out on purpose.
 const PEERS = [
   '@nestjs/common',
   '@nestjs/core',
@@ -40,9 +40,11 @@ const context = imports => {
 const out = {};
 const app = await context([EventBusModule.forRoot({ serviceName: 'no-extras' })]);
 const bus = app.get(EventBusService);
-const got = new Promise(resolve => bus.subscribe('plain.event', event => resolve(event.type)));
+const got = new Promise(resolve => bus.subscribe('plain.event', event => resolve(event)));
 await bus.publish('plain.event', {});
-out.delivered = await got;
+const event = await got;
+out.delivered = event.type;
+out.traceparent = event.metadata.traceparent ?? 'none';
 await app.close();
 out.metrics = await context([EventBusModule.forRoot({ serviceName: 'x', metrics: { enabled: true } })]).then(() => 'started', e => e.message);
 out.health = await EventBusHealthModule.forRoot().then(() => 'loaded', e => e.message);
@@ -50,7 +52,7 @@ out.redis = await context([EventBusModule.forRoot({ serviceName: 'x', transport:
 console.log(JSON.stringify(out));
 `;
 
-describe('optional peer dependencies (@nestjs/terminus, prom-client, ioredis)', () => {
+describe('optional peer dependencies (@nestjs/terminus, prom-client, ioredis, @opentelemetry/api)', () => {
   let dir: string;
 
   beforeAll(() => {
@@ -89,6 +91,8 @@ describe('optional peer dependencies (@nestjs/terminus, prom-client, ioredis)', 
       string
     >;
     expect(out.delivered).toBe('plain.event');
+    // Without @opentelemetry/api: no spans, no traceparent, and nothing to install.
+    expect(out.traceparent).toBe('none');
     expect(out.metrics).toMatch(
       /Option metrics.enabled needs the package "prom-client".*npm i prom-client@\^15/,
     );

@@ -18,6 +18,7 @@ import { DeadLetterService } from './durable/dead-letter.service.js';
 import type { EventBusModuleOptions } from './interfaces/event-bus-options.interface.js';
 import { PrometheusExporter } from './metrics/prometheus.exporter.js';
 import { createTransport } from './transports/create-transport.js';
+import { loadOpenTelemetry, OPEN_TELEMETRY } from './tracing/open-telemetry.js';
 import { EventValidator } from './validation/event-validator.service.js';
 
 /**
@@ -45,6 +46,8 @@ import { EventValidator } from './validation/event-validator.service.js';
       useFactory: createTransport,
       inject: [EVENT_BUS_CONFIG],
     },
+    // Imports @opentelemetry/api when it is installed (an optional peer), before any event flows.
+    { provide: OPEN_TELEMETRY, useFactory: loadOpenTelemetry },
     EventBusMetrics,
     EventValidator,
     HandlerInvoker,

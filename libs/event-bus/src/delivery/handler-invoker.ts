@@ -5,6 +5,11 @@ import { messages } from '../event-bus.messages.js';
 import { HandlerTimeoutError } from '../errors/handler-timeout.error.js';
 import { traceStorage, type TraceContext } from '../envelope/trace-context.js';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
+import type {
+  DurableDelivery,
+  MessagingSystem,
+} from '../tracing/bus-tracer.js';
+import { activeTracer } from '../tracing/open-telemetry.js';
 import { EventBusMetrics } from './event-bus-metrics.js';
 import type { HandlerRecord } from './handler-record.js';
 import { backoffDelay } from './retry-policy.js';
@@ -53,12 +58,15 @@ export class HandlerInvoker {
   }>();
   private parsedTimestamp = '';
   private parsedTime = NaN;
+  /** `messaging.system` of the delivery spans. */
+  private readonly system: MessagingSystem;
 
   constructor(
     @Inject(EVENT_BUS_CONFIG) config: EventBusConfig,
     private readonly metrics: EventBusMetrics,
   ) {
     this.logger = new EventBusLogger('EventBus', config.logLevel);
+    this.system = config.transport;
   }
 
   /** True once close() was called. */
@@ -128,13 +136,18 @@ export class HandlerInvoker {
     return new Promise(resolve => this.attempt(record, event, resolve));
   }
 
-  /** `run` with a callback, called once (durable delivery's hot path: no promise of ours per event). */
+  /**
+   * `run` with a callback, called once (durable delivery's hot path: no promise of ours per event).
+   * `group` and `deliveries` (1, or more for an entry taken over) are for the delivery's span.
+   */
   invoke(
     record: HandlerRecord,
     event: EventEnvelope,
     settle: (outcome: HandlerOutcome) => void,
+    group?: string,
+    deliveries?: number,
   ): void {
-    this.attempt(record, event, settle);
+    this.attempt(record, event, settle, group, deliveries);
   }
 
   /**
@@ -145,6 +158,28 @@ export class HandlerInvoker {
    * `settle` is called once, synchronously when a sync handler succeeded.
    */
   private attempt(
+    record: HandlerRecord,
+    event: EventEnvelope,
+    settle: (outcome: HandlerOutcome) => void,
+    group?: string,
+    deliveries?: number,
+  ): void {
+    // The one check tracing costs per delivery while no tracer provider is registered.
+    const tracer = activeTracer();
+    if (tracer !== undefined) {
+      const durable: DurableDelivery | undefined =
+        group === undefined
+          ? undefined
+          : { group, deliveries: deliveries ?? 1 };
+      tracer.deliver(record, event, this.system, durable, settle, traced =>
+        this.attemptNow(record, event, traced),
+      );
+      return;
+    }
+    this.attemptNow(record, event, settle);
+  }
+
+  private attemptNow(
     record: HandlerRecord,
     event: EventEnvelope,
     settle: (outcome: HandlerOutcome) => void,
@@ -277,6 +312,7 @@ export class HandlerInvoker {
       }
       this.metrics.recordRetry(event.type);
       const delay = backoffDelay(record.retry, attempt);
+      activeTracer()?.retrying(error, attempt, delay);
       this.logger.limited(
         'handler retry',
         'warn',

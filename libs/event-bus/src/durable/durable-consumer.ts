@@ -361,11 +361,17 @@ export class DurableConsumer {
       return;
     }
     if (idempotencyWindowMs === 0) {
-      this.invoker.invoke(this.record, event, outcome => {
-        const pending = this.settle(entry, event, outcome, undefined);
-        if (pending) pending.then(finish, fail);
-        else finish();
-      });
+      this.invoker.invoke(
+        this.record,
+        event,
+        outcome => {
+          const pending = this.settle(entry, event, outcome, undefined);
+          if (pending) pending.then(finish, fail);
+          else finish();
+        },
+        group,
+        deliveries,
+      );
       return;
     }
     const dedupKey = event.metadata.idempotencyKey ?? event.id;
@@ -378,11 +384,17 @@ export class DurableConsumer {
         finish();
         return;
       }
-      this.invoker.invoke(this.record, event, outcome => {
-        const pending = this.settle(entry, event, outcome, dedupKey);
-        if (pending) pending.then(finish, fail);
-        else finish();
-      });
+      this.invoker.invoke(
+        this.record,
+        event,
+        outcome => {
+          const pending = this.settle(entry, event, outcome, dedupKey);
+          if (pending) pending.then(finish, fail);
+          else finish();
+        },
+        group,
+        deliveries,
+      );
     }, fail);
   }
 

@@ -100,7 +100,8 @@ export class RoomDelivery {
     this.subscription = await this.router.addGateway(
       event => this.deliver(event),
       { retry: { maxRetries: 0 }, concurrency: 1000 },
-      'EventBusGateway',
+      // Class.method, as handlers are named (logs, and the delivery's OpenTelemetry span).
+      'EventBusGateway.deliver',
       randomUUID(),
     );
   }

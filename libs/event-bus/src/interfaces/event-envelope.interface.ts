@@ -10,7 +10,10 @@ export interface EventMetadata {
   source: string;
   /** ISO-8601 time of publishing. */
   timestamp: string;
-  /** Trace shared by every event caused, directly or not, by one origin. */
+  /**
+   * Trace shared by every event caused, directly or not, by one origin. While an
+   * OpenTelemetry tracer provider is registered: the OpenTelemetry trace id.
+   */
   traceId: string;
   /** Groups events of one business transaction; defaults to the trace id. */
   correlationId: string;
@@ -38,6 +41,13 @@ export interface EventMetadata {
    * events (`eventsMissed`). Set by the bus.
    */
   seq?: number;
+  /**
+   * W3C Trace Context of the span that published the event (`00-<trace id>-<span id>-<flags>`).
+   * Written while an OpenTelemetry tracer provider is registered; a malformed one is ignored.
+   */
+  traceparent?: string;
+  /** W3C `tracestate` of that span, when it has one. */
+  tracestate?: string;
 }
 
 /**

@@ -37,6 +37,8 @@ import type {
   RoomHistoryStore,
 } from '../rooms/room-history.interface.js';
 import { targetRoom } from '../rooms/room-names.js';
+import type { PublishSpan } from '../tracing/bus-tracer.js';
+import { activeTracer } from '../tracing/open-telemetry.js';
 import { EventValidator } from '../validation/event-validator.service.js';
 
 export type Target = Pick<EventMetadata, 'room' | 'userId' | 'broadcast'>;
@@ -137,6 +139,11 @@ export class EventPublisher {
     origin?: Origin,
   ): Promise<PublishResult> {
     // NOTE: not async: the fast path hands back the transport's promise with one `then`.
+    const tracer = activeTracer();
+    if (tracer !== undefined)
+      return tracer.publish(type, this.config.transport, span =>
+        this.sendFull(type, data, options, target, origin, span),
+      );
     if (
       (options === undefined || !hasMetadataOptions(options)) &&
       target === undefined &&
@@ -161,11 +168,13 @@ export class EventPublisher {
     options: PublishOptions = {},
     target: Target | undefined,
     origin?: Origin,
+    span?: PublishSpan,
   ): Promise<PublishResult> {
     if (this.closed) throw new EventBusUnavailableError(messages.closed());
     this.validator.validateType(type);
     const trace = currentTrace();
-    const traceId = options.traceId ?? trace?.traceId ?? createTraceId();
+    const traceId =
+      options.traceId ?? span?.traceId ?? trace?.traceId ?? createTraceId();
     const causationId = options.causationId ?? trace?.eventId;
     const metadata: EventMetadata = {
       source: origin ? GATEWAY_SOURCE : this.config.serviceName,
@@ -179,6 +188,7 @@ export class EventPublisher {
       ...target,
       ...origin,
     };
+    span?.stamp(metadata);
     // The bus made source, timestamp and fresh ids itself: only what came from outside
     // (options, the handled event's trace, a target or a sender) needs checking.
     if (
