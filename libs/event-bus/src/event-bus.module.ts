@@ -19,6 +19,7 @@ import type { EventBusModuleOptions } from './interfaces/event-bus-options.inter
 import { PrometheusExporter } from './metrics/prometheus.exporter.js';
 import { createTransport } from './transports/create-transport.js';
 import { EventValidator } from './validation/event-validator.service.js';
+import { Scheduler } from './scheduling/scheduler.js';
 
 /**
  * The event bus. Import it once, in the root module.
@@ -49,6 +50,7 @@ import { EventValidator } from './validation/event-validator.service.js';
     EventValidator,
     HandlerInvoker,
     DurableManager,
+    Scheduler,
     EventPublisher,
     EventRouter,
     EventBusService,
