@@ -224,6 +224,9 @@ export class EventBusService {
       averageLatency: m.averageLatency(),
       inFlight: m.inFlight,
       uptime: Math.round((Date.now() - this.router.startedAt) / 1000),
+      eventsDelayed: m.scheduling.delayed,
+      delayedFired: m.scheduling.firedDelayed,
+      scheduleFires: m.scheduling.firedSchedules,
     };
   }
 }

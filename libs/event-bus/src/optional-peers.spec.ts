@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 const SRC = dirname(fileURLToPath(import.meta.url));
 // ioredis too: the redis transport imports it when it is configured, the gateway builds on that transport.
-const OPTIONAL = ['@nestjs/terminus', 'prom-client', 'ioredis'];
+const OPTIONAL = ['@nestjs/terminus', 'prom-client', 'ioredis', 'cron-parser'];
 
 /** Every package the entry point loads at run time, following relative imports (type-only ones are erased). */
 function runtimePackages(entry: string): Set<string> {
