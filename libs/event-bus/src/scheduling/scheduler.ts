@@ -137,7 +137,7 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   /** Delayed events waiting, across instances. */
-  countDelayed(): Promise<number> {
+  async countDelayed(): Promise<number> {
     return this.store().countDelayed();
   }
 
@@ -197,7 +197,7 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
   }
 
   /** Stops and removes a schedule; false when there was none. */
-  cancelSchedule(name: string): Promise<boolean> {
+  async cancelSchedule(name: string): Promise<boolean> {
     checkScheduleName(name);
     return this.store().removeSchedule(name);
   }
