@@ -208,6 +208,27 @@ describe('delayed and scheduled events across processes on real Redis', () => {
     expect((await firedBy(movers)) - before).toBe(301);
   });
 
+  it('movers racing while the lease keeps lapsing still move each event once (the scripts, not the lease, decide)', async () => {
+    // Deleting the lease all the time lets both movers take it in turn, and overlap mid-tick.
+    const thief = setInterval(
+      () => void raw.del('eventbus:scheduling:lease').catch(() => undefined),
+      15,
+    );
+    const before = await Promise.all(movers.map(m => firedBy([m])));
+    try {
+      const results = await publishRun('race', 300, 100, 1500);
+      await expectEachOnce('race', results);
+    } finally {
+      clearInterval(thief);
+    }
+    const moved = await Promise.all(
+      movers.map(async (m, i) => (await firedBy([m])) - before[i]),
+    );
+    // Both took part, and together they moved each event (and the marker) once.
+    expect(moved.every(n => n > 0)).toBe(true);
+    expect(moved[0] + moved[1]).toBe(301);
+  });
+
   it('a killed lease holder is replaced by the other mover: nothing lost, nothing doubled', async () => {
     const results = await publishRun('kill', 200, 200, 3000);
     await waitUntil(() => ofRun('kill').length > 0, 10_000, 'a first event');
