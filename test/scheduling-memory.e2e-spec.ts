@@ -10,7 +10,7 @@ import {
 import { Collector, waitUntil } from './utils/collector.js';
 
 interface Received {
-  event: EventEnvelope<{ run: string }>;
+  event: EventEnvelope<string, { run: string }>;
   at: number;
   how: 'durable' | 'fan-out';
 }
@@ -46,7 +46,7 @@ describe('delayed and scheduled events on the memory transport', () => {
       'soon.*',
       event =>
         received.push({
-          event: event as Received['event'],
+          event: event as unknown as Received['event'],
           at: Date.now(),
           how: 'durable',
         }),
@@ -54,7 +54,7 @@ describe('delayed and scheduled events on the memory transport', () => {
     );
     await bus.subscribe('soon.*', event =>
       received.push({
-        event: event as Received['event'],
+        event: event as unknown as Received['event'],
         at: Date.now(),
         how: 'fan-out',
       }),
@@ -81,9 +81,7 @@ describe('delayed and scheduled events on the memory transport', () => {
         results.map(r => r.eventId).sort(),
       );
       for (const { event, at } of got)
-        expect(at).toBeGreaterThanOrEqual(
-          Date.parse(event.metadata.timestamp),
-        );
+        expect(at).toBeGreaterThanOrEqual(Date.parse(event.metadata.timestamp));
     }
     expect(await bus.countDelayed()).toBe(0);
     const stats = bus.getStats();
@@ -92,14 +90,28 @@ describe('delayed and scheduled events on the memory transport', () => {
   });
 
   it('fires an every schedule once per due time, keeps it when declared again, replaces it when changed, and stops it on cancel', async () => {
-    const first = await bus.schedule('memory.tick', { every: 100 }, 'soon.tick', {
-      run: 'tick',
-    });
-    const same = await bus.schedule('memory.tick', { every: 100 }, 'soon.tick', {
-      run: 'tick',
-    });
+    const first = await bus.schedule(
+      'memory.tick',
+      { every: 100 },
+      'soon.tick',
+      {
+        run: 'tick',
+      },
+    );
+    const same = await bus.schedule(
+      'memory.tick',
+      { every: 100 },
+      'soon.tick',
+      {
+        run: 'tick',
+      },
+    );
     expect(same.nextDueAt).toEqual(first.nextDueAt);
-    await waitUntil(() => ofRun('tick', 'durable').length >= 3, 5000, '3 fires');
+    await waitUntil(
+      () => ofRun('tick', 'durable').length >= 3,
+      5000,
+      '3 fires',
+    );
     const changed = await bus.schedule(
       'memory.tick',
       { every: 150 },
@@ -110,7 +122,11 @@ describe('delayed and scheduled events on the memory transport', () => {
     expect(await bus.listSchedules()).toEqual([
       expect.objectContaining({ name: 'memory.tick', every: 150 }),
     ]);
-    await waitUntil(() => ofRun('tick', 'durable').length >= 5, 5000, '5 fires');
+    await waitUntil(
+      () => ofRun('tick', 'durable').length >= 5,
+      5000,
+      '5 fires',
+    );
     expect(await bus.cancelSchedule('memory.tick')).toBe(true);
     const cancelledAt = Date.now();
     await bus.publish('soon.tick', { run: 'tick-marker' }, { delay: 500 });

@@ -1,10 +1,4 @@
-import {
-  afterAll,
-  beforeAll,
-  describe,
-  expect,
-  it,
-} from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import {
   EventBusService,
@@ -26,7 +20,7 @@ class CheckedDto {
 }
 
 interface Received {
-  event: EventEnvelope<{ run: string; n: number }>;
+  event: EventEnvelope<string, { run: string; n: number }>;
   at: number;
 }
 
@@ -133,7 +127,7 @@ describe('delayed and scheduled events across processes on real Redis', () => {
       'later.**',
       event =>
         received.push({
-          event: event as Received['event'],
+          event: event as unknown as Received['event'],
           at: Date.now(),
         }),
       { durable: true, group: 'probe' },
@@ -288,7 +282,11 @@ describe('delayed and scheduled events across processes on real Redis', () => {
       (await a.request<ScheduleInfo[]>({ cmd: 'list' })).map(s => s.name),
     ).not.toContain('e2e.tick');
     // A marker due after three more periods: a fire the cancel missed would have come before it.
-    await bus.publish('later.tick', { run: 'tick-marker', n: 0 }, { delay: 900 });
+    await bus.publish(
+      'later.tick',
+      { run: 'tick-marker', n: 0 },
+      { delay: 900 },
+    );
     await waitUntil(() => ofRun('tick-marker').length > 0, 10_000, 'marker');
     const dues = ofRun('tick').map(r => Date.parse(r.event.metadata.timestamp));
     expect(new Set(dues).size).toBe(dues.length);
@@ -301,12 +299,10 @@ describe('delayed and scheduled events across processes on real Redis', () => {
   });
 
   it('a cron schedule fires on the times of its expression', async () => {
-    await bus.schedule(
-      'e2e.cron',
-      { cron: '* * * * * *' },
-      'later.cron',
-      { run: 'cron', n: 0 },
-    );
+    await bus.schedule('e2e.cron', { cron: '* * * * * *' }, 'later.cron', {
+      run: 'cron',
+      n: 0,
+    });
     await waitUntil(() => ofRun('cron').length >= 2, 15_000, '2 cron fires');
     expect(await bus.cancelSchedule('e2e.cron')).toBe(true);
     for (const { event } of ofRun('cron'))

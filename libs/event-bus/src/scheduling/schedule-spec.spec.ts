@@ -8,9 +8,9 @@ describe('checkScheduleSpec', () => {
     expect(checkScheduleSpec({ cron: '*/5 * * * *' })).toEqual({
       cron: '*/5 * * * *',
     });
-    expect(checkScheduleSpec({ cron: '0 9 * * *', tz: 'Europe/Paris' })).toEqual(
-      { cron: '0 9 * * *', tz: 'Europe/Paris' },
-    );
+    expect(
+      checkScheduleSpec({ cron: '0 9 * * *', tz: 'Europe/Paris' }),
+    ).toEqual({ cron: '0 9 * * *', tz: 'Europe/Paris' });
   });
 
   it('refuses a misspelled key by name, with the real one', () => {
@@ -47,9 +47,9 @@ describe('cronNext (cron-parser)', () => {
   const at = Date.parse('2026-03-01T08:58:30Z');
 
   it('gives the next time of the expression, in UTC by default', async () => {
-    expect(new Date(await cronNext('*/5 * * * *', undefined, at)).toISOString()).toBe(
-      '2026-03-01T09:00:00.000Z',
-    );
+    expect(
+      new Date(await cronNext('*/5 * * * *', undefined, at)).toISOString(),
+    ).toBe('2026-03-01T09:00:00.000Z');
   });
 
   it('evaluates in the time zone given', async () => {
@@ -61,9 +61,9 @@ describe('cronNext (cron-parser)', () => {
 
   it('is strictly after the time given, so a fire on the dot moves on', async () => {
     const dot = Date.parse('2026-03-01T09:00:00Z');
-    expect(new Date(await cronNext('0 * * * *', undefined, dot)).toISOString()).toBe(
-      '2026-03-01T10:00:00.000Z',
-    );
+    expect(
+      new Date(await cronNext('0 * * * *', undefined, dot)).toISOString(),
+    ).toBe('2026-03-01T10:00:00.000Z');
   });
 
   it('refuses a bad expression or time zone with the reason', async () => {

@@ -83,7 +83,9 @@ function parseRecord(text: string): ScheduleRecord | undefined {
  * even when two instances move at the same moment (a lease lapsed mid-tick).
  */
 @Injectable()
-export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class Scheduler
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
   private readonly logger: EventBusLogger;
   private readonly codec: EventCodec;
   private readonly owner: string;
@@ -122,14 +124,16 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
     clearInterval(this.timer);
     await this.running;
     if (this.holding && this.scheduleStore)
-      await this.scheduleStore
-        .releaseLease(this.owner)
-        .catch(() => undefined);
+      await this.scheduleStore.releaseLease(this.owner).catch(() => undefined);
     await this.scheduleStore?.close();
   }
 
   /** Stores a checked, encoded event until `dueMs`. */
-  async addDelayed(type: string, payload: string, dueMs: number): Promise<void> {
+  async addDelayed(
+    type: string,
+    payload: string,
+    dueMs: number,
+  ): Promise<void> {
     if (this.closed)
       throw new EventBusUnavailableError(schedulingMessages.schedulingClosed());
     await this.store().addDelayed(streamOf(type), dueMs, `${type}\n${payload}`);
@@ -215,7 +219,11 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
     ));
   }
 
-  private envelopeOf(type: string, data: unknown, dueMs: number): EventEnvelope {
+  private envelopeOf(
+    type: string,
+    data: unknown,
+    dueMs: number,
+  ): EventEnvelope {
     const traceId = createTraceId();
     return {
       id: createEventId(),
@@ -292,7 +300,10 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
     await this.fireSchedules(store, now);
   }
 
-  private async fireSchedules(store: ScheduleStore, now: number): Promise<void> {
+  private async fireSchedules(
+    store: ScheduleStore,
+    now: number,
+  ): Promise<void> {
     for (const stored of await store.listSchedules()) {
       if (this.closed) return;
       const record = parseRecord(stored.record);

@@ -270,10 +270,7 @@ export class RedisScheduleStore implements ScheduleStore {
     try {
       const added = await command.sadd(durableKeys.streams(prefix), segment);
       if (added === 1)
-        await command.publish(
-          durableKeys.control(prefix),
-          `stream:${segment}`,
-        );
+        await command.publish(durableKeys.control(prefix), `stream:${segment}`);
     } catch {
       // Recorded again by the next durable move or publish to this stream.
     }
