@@ -7,6 +7,7 @@ import {
   InvalidConfigurationError,
   type EventEnvelope,
 } from '@shared-infra/event-bus';
+import { Registry } from 'prom-client';
 import { Collector, waitUntil } from './utils/collector.js';
 
 interface Received {
@@ -24,6 +25,7 @@ describe('delayed and scheduled events on the memory transport', () => {
   let app: INestApplicationContext;
   let bus: EventBusService;
   const received = new Collector<Received>();
+  const registry = new Registry();
   const ofRun = (run: string, how?: Received['how']) =>
     received.items.filter(
       r => r.event.data.run === run && (how === undefined || r.how === how),
@@ -36,6 +38,7 @@ describe('delayed and scheduled events on the memory transport', () => {
           serviceName: 'memory-scheduling',
           transport: 'memory',
           scheduling: { pollIntervalMs: 50 },
+          metrics: { enabled: true, registry },
           logLevel: 'error',
         }),
       ],
@@ -87,6 +90,13 @@ describe('delayed and scheduled events on the memory transport', () => {
     const stats = bus.getStats();
     expect(stats.eventsDelayed).toBe(4);
     expect(stats.delayedFired).toBe(4);
+    const text = await registry.metrics();
+    expect(text).toContain('eventbus_delayed_published_total 4');
+    expect(text).toContain('eventbus_scheduled_fired_total{kind="delayed"} 4');
+    expect(text).toContain(
+      'eventbus_scheduled_late_seconds_count{kind="delayed"} 4',
+    );
+    expect(text).toContain('eventbus_delayed_pending 0');
   });
 
   it('fires an every schedule once per due time, keeps it when declared again, replaces it when changed, and stops it on cancel', async () => {
