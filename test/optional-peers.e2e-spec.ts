@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-// The library's required peers; @nestjs/terminus, prom-client and ioredis are left out on purpose.
+// The library's required peers; @nestjs/terminus, prom-client, ioredis and cron-parser are left out on purpose.
 const PEERS = [
   '@nestjs/common',
   '@nestjs/core',
@@ -43,6 +43,9 @@ const bus = app.get(EventBusService);
 const got = new Promise(resolve => bus.subscribe('plain.event', event => resolve(event.type)));
 await bus.publish('plain.event', {});
 out.delivered = await got;
+await bus.schedule('every.minute', { every: 60000 }, 'plain.event', {});
+out.every = (await bus.listSchedules()).length;
+out.cron = await bus.schedule('cron.minute', { cron: '* * * * *' }, 'plain.event', {}).then(() => 'scheduled', e => e.message);
 await app.close();
 out.metrics = await context([EventBusModule.forRoot({ serviceName: 'x', metrics: { enabled: true } })]).then(() => 'started', e => e.message);
 out.health = await EventBusHealthModule.forRoot().then(() => 'loaded', e => e.message);
@@ -89,6 +92,11 @@ describe('optional peer dependencies (@nestjs/terminus, prom-client, ioredis)', 
       string
     >;
     expect(out.delivered).toBe('plain.event');
+    // Schedules by interval need nothing; a cron schedule names cron-parser.
+    expect(out.every).toBe(1);
+    expect(out.cron).toMatch(
+      /A cron schedule .* needs the package "cron-parser".*npm i cron-parser@\^5/,
+    );
     expect(out.metrics).toMatch(
       /Option metrics.enabled needs the package "prom-client".*npm i prom-client@\^15/,
     );
