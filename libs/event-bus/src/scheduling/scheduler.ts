@@ -25,6 +25,7 @@ import type {
 } from '../interfaces/scheduling.interface.js';
 import type { EventTransport } from '../interfaces/transport.interface.js';
 import { EventValidator } from '../validation/event-validator.service.js';
+import { within } from '../within.util.js';
 import { cronNext } from './cron-next.js';
 import { nextEveryDue } from './due-time.js';
 import { checkScheduleName, checkScheduleSpec } from './schedule-spec.js';
@@ -122,9 +123,14 @@ export class Scheduler
   async beforeApplicationShutdown(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
-    await this.running;
+    // NOTE: bounded: a tick waiting on an unreachable Redis must not hold the shutdown (its lease just expires).
+    const limit = this.config.shutdownTimeout;
+    await within(this.running ?? Promise.resolve(), limit);
     if (this.holding && this.scheduleStore)
-      await this.scheduleStore.releaseLease(this.owner).catch(() => undefined);
+      await within(
+        this.scheduleStore.releaseLease(this.owner).catch(() => undefined),
+        limit,
+      );
     await this.scheduleStore?.close();
   }
 
