@@ -298,6 +298,38 @@ describe('delayed and scheduled events across processes on real Redis', () => {
     expect(await bus.cancelSchedule('e2e.tick')).toBe(false);
   });
 
+  it('a schedule whose fires were missed while no mover ran fires once for them, then goes on in phase', async () => {
+    await bus.schedule('e2e.missed', { every: 300 }, 'later.missed', {
+      run: 'missed',
+      n: 0,
+    });
+    await waitUntil(() => ofRun('missed').length >= 2, 15_000, '2 fires');
+    await Promise.all([...movers].map(m => stopMover(m)));
+    // Five periods with no mover running (a wait, not a measurement: the assertions use due times).
+    await new Promise(r => setTimeout(r, 1500));
+    const dues = () =>
+      ofRun('missed')
+        .map(r => Date.parse(r.event.metadata.timestamp))
+        .sort((a, b) => a - b);
+    const lastBefore = Math.max(...dues());
+    const restartedAt = Date.now();
+    await startMover();
+    await startMover();
+    await waitUntil(
+      () => dues().filter(d => d > restartedAt).length >= 2,
+      15_000,
+      '2 fires after the restart',
+    );
+    expect(await bus.cancelSchedule('e2e.missed')).toBe(true);
+    // The due times missed during the downtime fired once in all, not once each.
+    const missed = dues().filter(d => d > lastBefore && d < restartedAt);
+    expect(missed.length).toBe(1);
+    expect(missed[0] - lastBefore).toBe(300);
+    const after = dues().filter(d => d > restartedAt);
+    expect((after[0] - lastBefore) % 300).toBe(0);
+    expect(new Set(dues()).size).toBe(dues().length);
+  });
+
   it('a cron schedule fires on the times of its expression', async () => {
     await bus.schedule('e2e.cron', { cron: '* * * * * *' }, 'later.cron', {
       run: 'cron',
