@@ -16,17 +16,18 @@ type Client = Redis | Cluster;
  * still there (ZREM answers 1) appended to the stream and published. Two movers
  * racing on the same entry: one moves it, the other's ZREM answers 0. Atomic, so
  * a mover killed mid-batch leaves every entry either moved or stored.
- * KEYS: delayed set, stream. ARGV: trim strategy, trim threshold, then per entry
- * member, durable ('1'/'0'), channel, offset of the payload in the member.
+ * KEYS: delayed set, stream. ARGV: trim strategy, trim threshold, the publish
+ * command (PUBLISH, or SPUBLISH on a shard channel of the stream's hash tag), then
+ * per entry member, durable ('1'/'0'), channel, offset of the payload in the member.
  */
 const MOVE = `local moved = {}
-for i = 3, #ARGV, 4 do
+for i = 4, #ARGV, 4 do
   if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
     local payload = string.sub(ARGV[i], tonumber(ARGV[i + 3]))
     if ARGV[i + 1] == '1' then
       redis.call('XADD', KEYS[2], ARGV[1], '~', ARGV[2], '*', 'e', payload)
     end
-    redis.call('PUBLISH', ARGV[i + 2], payload)
+    redis.call(ARGV[3], ARGV[i + 2], payload)
     moved[#moved + 1] = 1
   else
     moved[#moved + 1] = 0
@@ -38,14 +39,14 @@ return moved`;
  * Fires a schedule if its record is still the one the mover read (compare and
  * set), so each due time fires once across instances.
  * KEYS: schedules hash, stream. ARGV: name, expected, next, durable, trim
- * strategy, trim threshold, channel, payload.
+ * strategy, trim threshold, channel, payload, publish command.
  */
 const FIRE = `if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 if ARGV[4] == '1' then
   redis.call('XADD', KEYS[2], ARGV[5], '~', ARGV[6], '*', 'e', ARGV[8])
 end
-redis.call('PUBLISH', ARGV[7], ARGV[8])
+redis.call(ARGV[9], ARGV[7], ARGV[8])
 return 1`;
 
 /** Takes the lease when free, renews it when held by the caller. */
@@ -68,6 +69,15 @@ export interface RedisScheduleStoreOptions {
   trim: TrimPolicy;
   /** The transport's command client. */
   command: Client;
+  /**
+   * How a moved event is fanned out: `PUBLISH` on the type's channel (the default), or, for
+   * sharded pub/sub on Cluster, `SPUBLISH` on a channel that must carry the stream's hash tag
+   * (`{<segment>}`), since the script runs in that one slot.
+   */
+  fanOut?: {
+    command: 'PUBLISH' | 'SPUBLISH';
+    channel: (type: string) => string;
+  };
 }
 
 /** Delayed events and schedules on Redis; see `schedulingKeys` for the layout. */
@@ -82,7 +92,12 @@ export class RedisScheduleStore implements ScheduleStore {
   }
 
   private channel(type: string): string {
-    return redisKeys.channel(this.options.prefix, type);
+    const { fanOut, prefix } = this.options;
+    return fanOut ? fanOut.channel(type) : redisKeys.channel(prefix, type);
+  }
+
+  private get publishCommand(): string {
+    return this.options.fanOut?.command ?? 'PUBLISH';
   }
 
   async addDelayed(
@@ -127,7 +142,10 @@ export class RedisScheduleStore implements ScheduleStore {
   async move(segment: string, entries: MoveEntry[]): Promise<boolean[]> {
     if (entries.length === 0) return [];
     const { command, prefix } = this.options;
-    const args: Array<string | number> = [...this.trimArgs()];
+    const args: Array<string | number> = [
+      ...this.trimArgs(),
+      this.publishCommand,
+    ];
     for (const entry of entries)
       args.push(
         entry.member,
@@ -251,6 +269,7 @@ export class RedisScheduleStore implements ScheduleStore {
       ...this.trimArgs(),
       this.channel(fire.type),
       fire.payload,
+      this.publishCommand,
     );
     if (fired === 1 && fire.durable) await this.announceStream(fire.segment);
     return fired === 1;
