@@ -318,7 +318,7 @@ export class Scheduler
         this.logger.limited(
           'schedule fire',
           'warn',
-          `Schedule "${stored.name}" did not fire: ${(error as Error).message}`,
+          schedulingMessages.fireFailed(stored.name, (error as Error).message),
         ),
       );
     }

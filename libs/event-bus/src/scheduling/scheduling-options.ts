@@ -6,7 +6,7 @@ import {
   optionKeys,
 } from '../validation/option-keys.util.js';
 import { InvalidConfigurationError } from '../errors/invalid-configuration.error.js';
-import { messages } from '../event-bus.messages.js';
+import { schedulingMessages } from './scheduling.messages.js';
 
 /** `scheduling` with defaults applied. */
 export interface ResolvedSchedulingOptions {
@@ -49,11 +49,7 @@ export function resolveScheduling(
   // NOTE: a lease shorter than two ticks would lapse between renewals, and the movers would swap on every tick.
   if (leaseMs < 2 * pollIntervalMs)
     throw new InvalidConfigurationError(
-      messages.invalidOptionNumber(
-        '"scheduling.leaseMs" of EventBusModule',
-        leaseMs,
-        2 * pollIntervalMs,
-      ) + ' (twice scheduling.pollIntervalMs)',
+      schedulingMessages.leaseTooShort(leaseMs, pollIntervalMs),
     );
   return {
     pollIntervalMs,

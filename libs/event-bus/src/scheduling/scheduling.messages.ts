@@ -44,6 +44,8 @@ export const schedulingMessages = {
     'The event bus is shut down: delayed publishes and schedules are refused after shutdown.',
   moveFailed: (reason: string) =>
     `Moving due delayed events and schedules failed: ${reason}. Retrying on the next tick; nothing due is lost (it stays stored until moved).`,
-  scriptRefused: (reason: string) =>
-    `Redis refused the scheduling script (${reason}): delayed events and schedules cannot be moved. Allow EVAL for this Redis user.`,
+  fireFailed: (name: string, reason: string) =>
+    `Schedule "${name}" did not fire: ${reason}. It fires on a later tick once the cause is gone (a cron schedule needs cron-parser on every instance that moves).`,
+  leaseTooShort: (leaseMs: number, pollIntervalMs: number) =>
+    `Option "scheduling.leaseMs" of EventBusModule is ${leaseMs}: give at least twice scheduling.pollIntervalMs (${2 * pollIntervalMs}), or the lease lapses between two polls and the movers swap on every tick.`,
 };
