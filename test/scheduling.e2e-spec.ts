@@ -248,11 +248,26 @@ describe('delayed and scheduled events across processes on real Redis', () => {
     expect(movers).toContain(a2);
   });
 
-  it('delayed events pending through a Redis restart with AOF still fire, once', async () => {
+  it('delayed events pending through a Redis restart with AOF still fire, once, and schedules go on', async () => {
+    await bus.schedule('e2e.aof', { every: 400 }, 'later.aof', {
+      run: 'aof-tick',
+      n: 0,
+    });
     const results = await publishRun('aof', 100, 2500, 3500);
     await redis.kill();
     await redis.start();
+    const restartedAt = Date.now();
     await expectEachOnce('aof', results, 30_000);
+    // The schedule was kept too, and fires on after the restart.
+    await waitUntil(
+      () =>
+        ofRun('aof-tick').some(
+          r => Date.parse(r.event.metadata.timestamp) > restartedAt,
+        ),
+      15_000,
+      'a schedule fire after the restart',
+    );
+    expect(await bus.cancelSchedule('e2e.aof')).toBe(true);
   });
 
   it('an every schedule fires once per due time across two movers, survives being declared again, and stops when cancelled', async () => {
