@@ -80,8 +80,15 @@ export interface RedisScheduleStoreOptions {
   };
 }
 
+/** How long a segment recorded in the set of segments is not recorded again (one SADD per segment at most this often). */
+const SEGMENT_REANNOUNCE_MS = 1000;
+
 /** Delayed events and schedules on Redis; see `schedulingKeys` for the layout. */
 export class RedisScheduleStore implements ScheduleStore {
+  /** Segments recorded lately (cleared every SEGMENT_REANNOUNCE_MS). */
+  private readonly knownSegments = new Set<string>();
+  private forgetTimer?: NodeJS.Timeout;
+
   constructor(private readonly options: RedisScheduleStoreOptions) {}
 
   private trimArgs(): [string, string] {
@@ -106,11 +113,26 @@ export class RedisScheduleStore implements ScheduleStore {
     member: string,
   ): Promise<void> {
     const { command, prefix } = this.options;
-    // Sent in one tick (pipelined); the segment first, so a mover that finds the entry knows its segment.
+    const zadd = command.zadd(
+      schedulingKeys.delayed(prefix, segment),
+      dueMs,
+      member,
+    );
+    if (this.knownSegments.has(segment)) {
+      await zadd;
+      return;
+    }
+    // NOTE: recorded again now and then, as streams are: a Redis restarted without persistence loses the set.
+    this.forgetTimer ??= setInterval(
+      () => this.knownSegments.clear(),
+      SEGMENT_REANNOUNCE_MS,
+    ).unref();
+    // Sent in one tick (pipelined) with the ZADD; the entry counts only once both are in.
     await Promise.all([
       command.sadd(schedulingKeys.segments(prefix), segment),
-      command.zadd(schedulingKeys.delayed(prefix, segment), dueMs, member),
+      zadd,
     ]);
+    this.knownSegments.add(segment);
   }
 
   segments(): Promise<string[]> {
@@ -276,6 +298,7 @@ export class RedisScheduleStore implements ScheduleStore {
   }
 
   close(): Promise<void> {
+    clearInterval(this.forgetTimer);
     // The command client is the transport's: it closes it.
     return Promise.resolve();
   }
