@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-// The library's required peers; @nestjs/terminus, prom-client, ioredis and @opentelemetry/api are left out on purpose.
+// The library's required peers; @nestjs/terminus, prom-client, ioredis, @opentelemetry/api and cron-parser are left out on purpose.
 const PEERS = [
   '@nestjs/common',
   '@nestjs/core',
@@ -45,6 +45,9 @@ await bus.publish('plain.event', {});
 const event = await got;
 out.delivered = event.type;
 out.traceparent = event.metadata.traceparent ?? 'none';
+await bus.schedule('every.minute', { every: 60000 }, 'plain.event', {});
+out.every = (await bus.listSchedules()).length;
+out.cron = await bus.schedule('cron.minute', { cron: '* * * * *' }, 'plain.event', {}).then(() => 'scheduled', e => e.message);
 await app.close();
 out.metrics = await context([EventBusModule.forRoot({ serviceName: 'x', metrics: { enabled: true } })]).then(() => 'started', e => e.message);
 out.health = await EventBusHealthModule.forRoot().then(() => 'loaded', e => e.message);
@@ -93,6 +96,11 @@ describe('optional peer dependencies (@nestjs/terminus, prom-client, ioredis, @o
     expect(out.delivered).toBe('plain.event');
     // Without @opentelemetry/api: no spans, no traceparent, and nothing to install.
     expect(out.traceparent).toBe('none');
+    // Schedules by interval need nothing; a cron schedule names cron-parser.
+    expect(out.every).toBe(1);
+    expect(out.cron).toMatch(
+      /A cron schedule .* needs the package "cron-parser".*npm i cron-parser@\^5/,
+    );
     expect(out.metrics).toMatch(
       /Option metrics.enabled needs the package "prom-client".*npm i prom-client@\^15/,
     );

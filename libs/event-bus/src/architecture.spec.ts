@@ -91,6 +91,7 @@ describe('import rules (docs/ARCHITECTURE.md)', () => {
       'delivery/retry-policy.js', // the one backoff
       'durable/memory-stream.store.js', // the store the memory transport creates
       'durable/entry-ids.js', // the one order of stream entry ids, shared by both stores
+      'scheduling/memory-schedule.store.js', // likewise, for delayed events and schedules
     ]);
     expect(
       crossing(
@@ -105,6 +106,7 @@ describe('import rules (docs/ARCHITECTURE.md)', () => {
           'metrics',
           'delivery',
           'durable',
+          'scheduling',
         ],
       ).filter(edge => !allowed.has(edge.to)),
     ).toEqual([]);

@@ -19,6 +19,10 @@ import { DEFAULT_RETRY, resolveRetry } from './delivery/retry-policy.js';
 import type { TrimPolicy } from './durable/stream-store.interface.js';
 import type { ResolvedRoomHistoryOptions } from './rooms/room-history.interface.js';
 import {
+  resolveScheduling,
+  type ResolvedSchedulingOptions,
+} from './scheduling/scheduling-options.js';
+import {
   checkModuleOptions,
   resolveLogLevel,
 } from './validation/module-options.util.js';
@@ -92,6 +96,7 @@ export interface EventBusConfig {
   shutdownTimeout: number;
   metrics: ResolvedMetricsOptions;
   roomHistory: ResolvedRoomHistoryOptions;
+  scheduling: ResolvedSchedulingOptions;
 }
 
 function positive(name: string, value: number): number {
@@ -197,6 +202,7 @@ export function resolveConfig(options: EventBusModuleOptions): EventBusConfig {
     ),
     metrics: resolveMetrics(options.metrics ?? {}),
     roomHistory: resolveRoomHistory(options.roomHistory),
+    scheduling: resolveScheduling(options.scheduling),
   };
 }
 

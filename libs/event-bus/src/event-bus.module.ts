@@ -20,6 +20,7 @@ import { PrometheusExporter } from './metrics/prometheus.exporter.js';
 import { createTransport } from './transports/create-transport.js';
 import { loadOpenTelemetry, OPEN_TELEMETRY } from './tracing/open-telemetry.js';
 import { EventValidator } from './validation/event-validator.service.js';
+import { Scheduler } from './scheduling/scheduler.js';
 
 /**
  * The event bus. Import it once, in the root module.
@@ -52,6 +53,7 @@ import { EventValidator } from './validation/event-validator.service.js';
     EventValidator,
     HandlerInvoker,
     DurableManager,
+    Scheduler,
     EventPublisher,
     EventRouter,
     EventBusService,

@@ -15,6 +15,7 @@ export type * from './interfaces/standard-schema.interface.js';
 export type * from './interfaces/on-event-options.interface.js';
 export type * from './interfaces/publish.interface.js';
 export type * from './interfaces/retry-options.interface.js';
+export type * from './interfaces/scheduling.interface.js';
 export type * from './interfaces/stats.interface.js';
 export type { TransportStatus } from './interfaces/transport.interface.js';
 export type { DeadLetter, GroupLag } from './durable/stream-store.interface.js';

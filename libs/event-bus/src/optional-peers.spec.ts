@@ -9,6 +9,7 @@ const OPTIONAL = [
   'prom-client',
   'ioredis',
   '@opentelemetry/api',
+  'cron-parser',
 ];
 
 /** Every package the entry point loads at run time, following relative imports (type-only ones are erased). */

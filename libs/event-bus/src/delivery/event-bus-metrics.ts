@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_BUS_CONFIG, type EventBusConfig } from '../event-bus.config.js';
 import type { EventEnvelope } from '../interfaces/event-envelope.interface.js';
 import { TypeMetrics } from '../metrics/type-metrics.js';
+import { SchedulingCounters } from '../scheduling/scheduling-counters.js';
 
 const WINDOW_SECONDS = 10;
 
@@ -29,6 +30,8 @@ export class EventBusMetrics {
   missed = 0;
   deadLettered = 0;
   inFlight = 0;
+  /** Delayed publishes and schedule fires (`scheduling/`). */
+  readonly scheduling = new SchedulingCounters();
   /** Counts per `type` label; undefined unless the `metrics` option is on. */
   readonly byType?: TypeMetrics;
   private latencyTotal = 0;

@@ -1,6 +1,7 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { EventSchemas } from './event-schema.interface.js';
 import type { RetryOptions } from './retry-options.interface.js';
+import type { SchedulingModuleOptions } from './scheduling.interface.js';
 
 /**
  * Redis connection settings of the `redis` transport.
@@ -374,6 +375,12 @@ export interface EventBusModuleOptions {
    * @default { maxLength: 100, maxAgeMs: 300000 }
    */
   roomHistory?: RoomHistoryOptions | false;
+  /**
+   * Delayed publishes (`publish(type, data, { delay | at })`) and schedules
+   * (`schedule()`): how often due entries are moved, and the lease.
+   * @default { pollIntervalMs: 1000, leaseMs: 5000, batchSize: 100, mover: true }
+   */
+  scheduling?: SchedulingModuleOptions;
 }
 
 /**

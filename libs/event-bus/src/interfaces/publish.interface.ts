@@ -15,6 +15,14 @@ export interface PublishOptions {
    * id); by default the event id.
    */
   idempotencyKey?: string;
+  /**
+   * Delivers the event this many ms from now instead of at once: it is checked
+   * now, stored (in Redis on the redis transport) and published as usual
+   * when due, at most one poll interval late. `publish()` only.
+   */
+  delay?: number;
+  /** Like `delay`, at a point in time (a Date, or ms since the epoch). */
+  at?: Date | number;
 }
 
 /**

@@ -53,6 +53,12 @@ export interface EventBusStats {
   inFlight: number;
   /** Seconds since the bus connected. */
   uptime: number;
+  /** Delayed publishes (`delay`, `at`) this instance stored. */
+  eventsDelayed: number;
+  /** Delayed events this instance moved when due (it held the scheduling lease). */
+  delayedFired: number;
+  /** Schedule fires this instance made. */
+  scheduleFires: number;
 }
 
 /**

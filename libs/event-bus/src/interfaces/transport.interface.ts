@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { ResolvedDurableOptions } from '../event-bus.config.js';
 import type { StreamStore } from '../durable/stream-store.interface.js';
+import type { ScheduleStore } from '../scheduling/schedule-store.interface.js';
 import type {
   ResolvedRoomHistoryOptions,
   RoomHistoryStore,
@@ -90,6 +91,15 @@ export interface EventTransport {
   readonly subscriberLosses?: number;
   /** The storage for durable delivery on this transport (called once, after connect). */
   createStreamStore(options: ResolvedDurableOptions): StreamStore;
+  /**
+   * Where delayed events and schedules wait (called once, on first use, after
+   * connect); `streams` is the durable store they are moved into. Optional:
+   * without it, delayed publishes and schedules are refused.
+   */
+  createScheduleStore?(
+    options: ResolvedDurableOptions,
+    streams: StreamStore,
+  ): ScheduleStore;
   /** The per-room event history on this transport (called once, on first use). */
   createRoomHistory(options: ResolvedRoomHistoryOptions): RoomHistoryStore;
 }

@@ -14,6 +14,10 @@ import type { EventTransport } from '../interfaces/transport.interface.js';
 import { loadOptionalPackage } from '../optional-package.util.js';
 import type { TypeCounts, TypeMetrics } from './type-metrics.js';
 import { within } from '../within.util.js';
+import {
+  registerSchedulingMetrics,
+  SCHEDULING_METRICS,
+} from '../scheduling/scheduling.metrics.js';
 
 type Prom = typeof PromClient;
 type Registry = PromClient.Registry;
@@ -77,6 +81,7 @@ const OTHER_METRICS = [
   'durable_pending',
   'durable_lag',
   'dead_letters',
+  ...SCHEDULING_METRICS,
 ];
 
 interface DurableSnapshot {
@@ -94,6 +99,7 @@ interface DurableSnapshot {
 export class PrometheusExporter implements OnApplicationShutdown {
   private readonly registry: Registry;
   private readonly names: string[] = [];
+  private detachScheduling?: () => void;
   private snapshot?: {
     at: number;
     value: Promise<DurableSnapshot | undefined>;
@@ -277,11 +283,19 @@ export class PrometheusExporter implements OnApplicationShutdown {
           deadLetters.set({ stream }, count);
       },
     });
+    this.detachScheduling = registerSchedulingMetrics(
+      prom,
+      registers,
+      p,
+      metrics.scheduling,
+      () => this.bus.countDelayed(),
+    );
   }
 
   /** Removes the metrics, so that a new bus in the same process can register them again. */
   onApplicationShutdown(): void {
     this.byType.durationSink = undefined;
+    this.detachScheduling?.();
     for (const name of this.names) this.registry.removeSingleMetric(name);
   }
 

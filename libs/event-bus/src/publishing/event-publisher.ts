@@ -40,6 +40,11 @@ import { targetRoom } from '../rooms/room-names.js';
 import type { PublishSpan } from '../tracing/bus-tracer.js';
 import { activeTracer } from '../tracing/open-telemetry.js';
 import { EventValidator } from '../validation/event-validator.service.js';
+import { checkPublishOptionKeys } from '../validation/publish-options.util.js';
+import { EventValidationError } from '../errors/event-validation.error.js';
+import { dueTimeOf, isDelayed } from '../scheduling/due-time.js';
+import { Scheduler } from '../scheduling/scheduler.js';
+import { schedulingMessages } from '../scheduling/scheduling.messages.js';
 
 export type Target = Pick<EventMetadata, 'room' | 'userId' | 'broadcast'>;
 /** A room's missed events, decoded: what `replayRoom` answers. */
@@ -106,6 +111,7 @@ export class EventPublisher {
     private readonly validator: EventValidator,
     private readonly metrics: EventBusMetrics,
     private readonly durable: DurableManager,
+    private readonly scheduler: Scheduler,
   ) {
     this.logger = new EventBusLogger('EventBus', config.logLevel);
     this.codec = new EventCodec(config.limits);
@@ -139,6 +145,15 @@ export class EventPublisher {
     origin?: Origin,
   ): Promise<PublishResult> {
     // NOTE: not async: the fast path hands back the transport's promise with one `then`.
+    if (options !== undefined) {
+      try {
+        checkPublishOptionKeys(options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (isDelayed(options))
+        return this.sendDelayed(type, data, options, target);
+    }
     const tracer = activeTracer();
     if (tracer !== undefined)
       return tracer.publish(type, this.config.transport, span =>
@@ -162,6 +177,36 @@ export class EventPublisher {
     return this.sendFull(type, data, options, target, origin);
   }
 
+  /** `delay`/`at`: checked and encoded now, stored by the scheduler, published when due. */
+  private async sendDelayed(
+    type: string,
+    data: unknown,
+    options: PublishOptions,
+    target: Target | undefined,
+  ): Promise<PublishResult> {
+    if (target !== undefined)
+      throw new EventValidationError(
+        schedulingMessages.delayedWithTarget(
+          target.room !== undefined
+            ? 'publishToRoom'
+            : target.userId !== undefined
+              ? 'publishToUser'
+              : 'broadcast',
+        ),
+        'delay',
+      );
+    const due = dueTimeOf(options, Date.now());
+    return this.sendFull(
+      type,
+      data,
+      options,
+      undefined,
+      undefined,
+      undefined,
+      due,
+    );
+  }
+
   private async sendFull(
     type: string,
     data: unknown,
@@ -169,6 +214,8 @@ export class EventPublisher {
     target: Target | undefined,
     origin?: Origin,
     span?: PublishSpan,
+    /** Set for a delayed publish: its due time (ms), which is also its timestamp. */
+    due?: number,
   ): Promise<PublishResult> {
     if (this.closed) throw new EventBusUnavailableError(messages.closed());
     this.validator.validateType(type);
@@ -178,7 +225,7 @@ export class EventPublisher {
     const causationId = options.causationId ?? trace?.eventId;
     const metadata: EventMetadata = {
       source: origin ? GATEWAY_SOURCE : this.config.serviceName,
-      timestamp: isoNow(),
+      timestamp: due === undefined ? isoNow() : new Date(due).toISOString(),
       traceId,
       correlationId: options.correlationId ?? trace?.correlationId ?? traceId,
       ...(causationId ? { causationId } : {}),
@@ -209,6 +256,25 @@ export class EventPublisher {
       metadata,
       version: ENVELOPE_VERSION,
     };
+    if (due !== undefined) {
+      // NOTE: not numbered (publisherId, seq): it goes out later, among other events, from another instance maybe.
+      const payload = this.codec.encode(envelope);
+      try {
+        await this.scheduler.addDelayed(type, payload, due);
+      } catch (error) {
+        if (error instanceof EventBusError) throw error;
+        throw new EventBusUnavailableError(
+          messages.publishFailed(type, (error as Error).message),
+        );
+      }
+      return {
+        success: true,
+        eventId: envelope.id,
+        type,
+        traceId,
+        timestamp: metadata.timestamp,
+      };
+    }
     // Numbered last, after every check that can refuse the event, and given back if the buffer refuses it.
     metadata.publisherId = this.sequence.id;
     const seq = (metadata.seq = this.sequence.take(type));

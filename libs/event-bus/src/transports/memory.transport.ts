@@ -13,6 +13,8 @@ import type {
 } from '../interfaces/transport.interface.js';
 import { RouteTable } from '../matching/route-table.js';
 import { MemoryRoomHistory } from '../rooms/memory-room-history.js';
+import { MemoryScheduleStore } from '../scheduling/memory-schedule.store.js';
+import type { ScheduleStore } from '../scheduling/schedule-store.interface.js';
 import type {
   ResolvedRoomHistoryOptions,
   RoomHistoryStore,
@@ -109,6 +111,16 @@ export class MemoryTransport implements EventTransport {
 
   async unsubscribe(pattern: string): Promise<void> {
     this.patterns.remove(pattern, pattern);
+  }
+
+  createScheduleStore(
+    _options: ResolvedDurableOptions,
+    streams: StreamStore,
+  ): ScheduleStore {
+    return new MemoryScheduleStore(
+      (type, payload) => this.publish(type, payload),
+      (segment, payload) => streams.append(segment, payload),
+    );
   }
 
   createStreamStore(options: ResolvedDurableOptions): StreamStore {

@@ -46,6 +46,7 @@ const ROOT_KEYS = optionKeys<EventBusModuleOptions>({
   shutdownTimeout: true,
   metrics: true,
   roomHistory: true,
+  scheduling: true,
 });
 const REDIS_KEYS = optionKeys<RedisTransportOptions>({
   url: true,

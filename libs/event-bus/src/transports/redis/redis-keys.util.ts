@@ -115,3 +115,23 @@ export const socketIoAdapterKey = (prefix: string): string =>
 export const adminKeys = {
   instances: (prefix: string): string => `${prefix}admin:instances`,
 };
+
+/**
+ * Delayed events and schedules. The per-stream keys carry the stream's hash tag,
+ * `{<segment>}`, so that one script moves a due entry into its stream on Redis
+ * Cluster too; the index, the list of segments and the lease sit outside them.
+ */
+export const schedulingKeys = {
+  /** Sorted set of a stream's delayed events: `<type>\n<payload>` scored by due ms. */
+  delayed: (prefix: string, segment: string): string =>
+    `${prefix}{${segment}}:delayed`,
+  /** Hash of the schedules whose type is in that stream: name → record (JSON). */
+  schedules: (prefix: string, segment: string): string =>
+    `${prefix}{${segment}}:schedules`,
+  /** Hash: schedule name → its segment (names are unique across segments). */
+  index: (prefix: string): string => `${prefix}scheduling:index`,
+  /** Set of the segments that have held delayed events or schedules. */
+  segments: (prefix: string): string => `${prefix}scheduling:segments`,
+  /** The movers' lease: the owner's id, with an expiry. */
+  lease: (prefix: string): string => `${prefix}scheduling:lease`,
+};

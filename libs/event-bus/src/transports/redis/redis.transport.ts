@@ -33,7 +33,9 @@ import {
 import { pingClient, pingMasters } from './redis-health.js';
 import { fanOutControlChannel, redisKeys } from './redis-keys.util.js';
 import { RedisRoomHistory } from './redis-room-history.js';
+import { RedisScheduleStore } from './redis-schedule.store.js';
 import { RedisStreamStore } from './redis-stream.store.js';
+import type { ScheduleStore } from '../../scheduling/schedule-store.interface.js';
 
 export type { RedisClientRole } from './redis-client.factory.js';
 
@@ -307,6 +309,14 @@ export class RedisTransport implements EventTransport {
    * Durable storage on this Redis: commands share the publisher connection (so
    * XADD pipelines with PUBLISH); each blocking reader gets its own connection.
    */
+  createScheduleStore(options: ResolvedDurableOptions): ScheduleStore {
+    return new RedisScheduleStore({
+      prefix: this.prefix,
+      trim: options.trim,
+      command: this.unwrap(),
+    });
+  }
+
   createStreamStore(options: ResolvedDurableOptions): StreamStore {
     return new RedisStreamStore({
       prefix: this.prefix,
