@@ -26,6 +26,7 @@ import {
   type OptionAlias,
   type OptionAliases,
 } from './option-keys.util.js';
+import { SHARDED_UPGRADE_STEPS } from '../transports/redis/shard-channels.js';
 
 const OWNER = 'EventBusModule';
 
@@ -72,6 +73,7 @@ const FRAMES_RANGES: Record<keyof RedisFramesOptions, [number, number]> = {
 const CLUSTER_KEYS = optionKeys<RedisClusterOptions>({
   nodes: true,
   options: true,
+  shardedPubSub: true,
 });
 const LIMITS_KEYS = optionKeys<EventLimits>({
   maxEventBytes: true,
@@ -283,6 +285,22 @@ function checkRedis(redis: RedisTransportOptions | undefined): void {
     MODULE_ALIASES,
     OWNER,
   );
+  const sharded = redis.cluster?.shardedPubSub;
+  if (typeof sharded === 'string')
+    assertOneOf(
+      'redis.cluster.shardedPubSub',
+      sharded,
+      SHARDED_UPGRADE_STEPS,
+      OWNER,
+    );
+  else if (sharded !== undefined && typeof sharded !== 'boolean')
+    throw new InvalidConfigurationError(
+      messages.invalidOptionType(
+        optionLabel('redis.cluster.shardedPubSub', OWNER),
+        sharded,
+        "true, false, 'listen-both' or 'publish-sharded'",
+      ),
+    );
 }
 
 function checkFrames(frames: unknown): void {

@@ -5,6 +5,9 @@ import type { EventBusLogger } from '../../event-bus.logger.js';
 import { backoffDelay } from '../../delivery/retry-policy.js';
 import { loadOptionalPackage } from '../../optional-package.util.js';
 import { corkWrites } from './corked-writes.js';
+import { shardedPubSubPlan } from './shard-channels.js';
+import { InvalidConfigurationError } from '../../errors/invalid-configuration.error.js';
+import { messages } from '../../event-bus.messages.js';
 
 /** The bus' Redis settings, resolved. */
 export type RedisConfig = NonNullable<EventBusConfig['redis']>;
@@ -42,6 +45,20 @@ export function loadIoRedis(): Promise<IoRedis> {
     "Option transport: 'redis'",
     () => import('ioredis'),
   );
+}
+
+/**
+ * Whether a Cluster client of `role` needs a subscriber per master (ioredis
+ * `shardedSubscribers`): the bus' subscriber whenever it listens on shard
+ * channels, the socket.io adapter's once the gateway uses the sharded adapter
+ * (`shardedPubSub: true`; see GatewayRedis).
+ */
+function shardedSubscribersFor(
+  role: RedisClientRole,
+  mode: NonNullable<RedisConfig['cluster']>['shardedPubSub'],
+): boolean {
+  if (role === 'sub') return shardedPubSubPlan(mode).listenSharded;
+  return role === 'gateway-sub' && mode === true;
 }
 
 /** 100 ms, 200 ms, … up to 2 s, with equal jitter. */
@@ -120,7 +137,14 @@ export class RedisClientFactory {
       // NOTE: no autoResubscribe to turn off: the Cluster's subscriber connection never
       // reconnects itself; ioredis moves it to another node with its channels, and after
       // a full reconnect our `ready` handler subscribes again (SUBSCRIBE is idempotent).
+      const sharded = shardedSubscribersFor(role, config.cluster.shardedPubSub);
+      if (sharded) options.shardedSubscribers = true;
       client = new ioredis.Cluster(nodes, options);
+      // NOTE: older ioredis ignores the option and sends SSUBSCRIBE to one random node.
+      if (sharded && !('shardedSubscribers' in client))
+        throw new InvalidConfigurationError(
+          messages.shardedPubSubUnsupported(),
+        );
     } else {
       const options: RedisOptions = {
         connectionName,
