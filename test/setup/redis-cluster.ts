@@ -283,6 +283,15 @@ export class RedisCluster {
   private async join(): Promise<void> {
     const count = this.members.length;
     for (let i = 0; i < count; i++) {
+      // NOTE: a node learns its own address from a peer's MEET; a lone one would list its
+      // slots under an empty IP (CLUSTER SLOTS), which clients cannot connect to.
+      await this.cli(
+        this.members[i].port,
+        'CONFIG',
+        'SET',
+        'cluster-announce-ip',
+        '127.0.0.1',
+      );
       const from = Math.floor((16384 * i) / count);
       const to = Math.floor((16384 * (i + 1)) / count) - 1;
       await this.cli(
