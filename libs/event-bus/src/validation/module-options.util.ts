@@ -26,9 +26,11 @@ import {
   type OptionAlias,
   type OptionAliases,
 } from './option-keys.util.js';
-import { SHARDED_UPGRADE_STEPS } from '../transports/redis/shard-channels.js';
 
 const OWNER = 'EventBusModule';
+
+/** `redis.cluster.shardedPubSub` values besides true and false: the rolling-upgrade steps. */
+const SHARDED_UPGRADE_STEPS = ['listen-both', 'publish-sharded'] as const;
 
 /** `logLevel` values; `'info'` is the seeds' name of `'log'`. */
 export const LOG_LEVELS = ['debug', 'log', 'info', 'warn', 'error'] as const;
