@@ -244,6 +244,59 @@ describe('redis transport on Redis Cluster with sharded pub/sub', () => {
     );
   });
 
+  it('reads frames on shard channels: a framing publisher reaches every handler, each event once', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        EventBusModule.forRoot({
+          serviceName: 'sharded-frames',
+          transport: 'redis',
+          logLevel: 'error',
+          redis: {
+            cluster: { nodes: cluster.nodes, shardedPubSub: true },
+            frames: true,
+          },
+        }),
+      ],
+    }).compile();
+    const app = await moduleRef.init();
+    try {
+      for (const pair of handlers.values())
+        for (const h of pair) h.events.clear();
+      const bus = app.get(EventBusService);
+      const spublishes = async () =>
+        (
+          await Promise.all([0, 1, 2].map(node => calls(node, 'spublish')))
+        ).reduce((x, y) => x + y, 0);
+      const before = await spublishes();
+      // One tick of publishes: each segment's events leave as one frame on its channel.
+      await Promise.all(
+        [...Array(20).keys()].flatMap(i =>
+          SEGMENT_TYPES.map(type => bus.publish(type, { i })),
+        ),
+      );
+      await Promise.all(ENDS.map(type => bus.publish(type, { end: true })));
+      // 103 events in a handful of frames: far fewer SPUBLISHes than events.
+      expect((await spublishes()) - before).toBeLessThan(20);
+      for (const h of handlers.get('**')!)
+        await h.events.until(e => e.type.endsWith('.end'), 10_000, 3);
+      const expected: Record<string, number> = {
+        'photo.uploaded': 20,
+        'photo.*': 40,
+        'album.**': 40,
+        '**': 100,
+        '*.created': 40,
+      };
+      for (const [pattern, pair] of handlers)
+        for (const h of pair)
+          expect({
+            pattern,
+            heard: h.events.items.filter(e => !e.type.endsWith('.end')).length,
+          }).toEqual({ pattern, heard: expected[pattern] });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('refuses a misspelled or wrong shardedPubSub, naming it', async () => {
     await expect(startApp('bad-mode', 'yes' as Mode)).rejects.toThrow(
       /redis\.cluster\.shardedPubSub.*'listen-both', 'publish-sharded'/,
