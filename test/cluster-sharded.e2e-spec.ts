@@ -511,6 +511,33 @@ describe('gateway on Redis Cluster with the sharded socket.io adapter (two insta
     expect(counts.filter(n => n > 0)).toEqual([2]);
   });
 
+  it("carries typing signals to the other instance on the room's shard channel (adapter broadcast), never to the sender", async () => {
+    const alice = await connect(urlA, 'alice');
+    const bob = await connect(urlB, 'bob');
+    for (const c of [alice, bob])
+      expect(await c.request('subscribe', { room: 'lobby' })).toEqual({
+        ok: true,
+      });
+    await alice.request('signal', { room: 'lobby', kind: 'typing' });
+    const [started, stopped] = await bob.events.waitFor(2, 5000);
+    expect(started).toMatchObject({
+      room: 'lobby',
+      kind: 'typing',
+      state: 'started',
+      from: { userId: 'alice' },
+    });
+    expect(stopped).toMatchObject({ kind: 'typing', state: 'stopped' });
+    await bob.request('signal', { room: 'lobby', kind: 'read', data: 'm-1' });
+    expect(
+      await alice.events.until(
+        e => (e as { from?: { userId: string } }).from?.userId === 'bob',
+      ),
+    ).toEqual([]);
+    // socket.io's dynamic mode: the room has its own shard channel, held by both instances.
+    const counts = await shardSubscribers('eventbus#socket.io#/#lobby#');
+    expect(counts.filter(n => n > 0)).toEqual([2]);
+  });
+
   it('links the instances through the sharded adapter: addUserToRoom, getRoomMembers, disconnectUser across them', async () => {
     const carol = await connect(urlA, 'carol');
     // Instance B adds a user whose socket is on A to a room, and sees A's socket in it.
