@@ -61,6 +61,26 @@ function shardedSubscribersFor(
   return role === 'gateway-sub' && mode === true;
 }
 
+/**
+ * Refuses `redis.cluster.shardedPubSub` on an ioredis without sharded
+ * subscribers: an older one ignores the Cluster option `shardedSubscribers`
+ * and sends every SSUBSCRIBE to one random node, where most are refused.
+ * Checked on a Cluster that never connects (lazy), when the transport is made,
+ * so the app fails to start instead of retrying in the background.
+ *
+ * @throws InvalidConfigurationError naming the option and the upgrade
+ */
+export function assertShardedSubscribers(ioredis: IoRedis): void {
+  const probe = new ioredis.Cluster([{ host: '127.0.0.1', port: 6379 }], {
+    lazyConnect: true,
+    shardedSubscribers: true,
+  });
+  const supported = 'shardedSubscribers' in probe;
+  probe.disconnect();
+  if (!supported)
+    throw new InvalidConfigurationError(messages.shardedPubSubUnsupported());
+}
+
 /** 100 ms, 200 ms, … up to 2 s, with equal jitter. */
 const RECONNECT_BACKOFF = {
   initialDelay: 100,
@@ -140,11 +160,6 @@ export class RedisClientFactory {
       const sharded = shardedSubscribersFor(role, config.cluster.shardedPubSub);
       if (sharded) options.shardedSubscribers = true;
       client = new ioredis.Cluster(nodes, options);
-      // NOTE: older ioredis ignores the option and sends SSUBSCRIBE to one random node.
-      if (sharded && !('shardedSubscribers' in client))
-        throw new InvalidConfigurationError(
-          messages.shardedPubSubUnsupported(),
-        );
     } else {
       const options: RedisOptions = {
         connectionName,

@@ -23,6 +23,7 @@ import { FramePublisher } from './frame-publisher.js';
 import { OutageBuffer } from './outage-buffer.js';
 import { PublishBatcher } from './publish-batcher.js';
 import {
+  assertShardedSubscribers,
   closeClient,
   RedisClientFactory,
   type IoRedis,
@@ -125,6 +126,7 @@ export class RedisTransport implements EventTransport {
       (config.cluster && config.cluster.shardedPubSub) ?? false;
     this.plan = shardedPubSubPlan(this.shardedPubSub);
     if (this.plan.listenSharded || this.plan.publishSharded) {
+      assertShardedSubscribers(ioredis);
       const sharded = new ShardedFanOut({
         prefix: this.prefix,
         command: () => this.unwrap(),

@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { EventBusLogger } from '../../event-bus.logger.js';
-import type { RedisClient } from './redis-client.factory.js';
+import {
+  assertShardedSubscribers,
+  type RedisClient,
+} from './redis-client.factory.js';
 import { ShardedFanOut } from './sharded-fanout.js';
 import { FRAME_MARKER } from './event-frame.js';
 
@@ -117,5 +120,16 @@ describe('ShardedFanOut', () => {
       ],
       ['#gateway', undefined],
     ]);
+  });
+
+  it('refuses an ioredis whose Cluster has no sharded subscribers, naming the option', () => {
+    class OldCluster {
+      disconnect(): void {}
+    }
+    expect(() =>
+      assertShardedSubscribers({ Cluster: OldCluster } as never),
+    ).toThrow(
+      /redis\.cluster\.shardedPubSub" needs ioredis with sharded subscribers/,
+    );
   });
 });
