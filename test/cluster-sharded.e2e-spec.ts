@@ -406,7 +406,8 @@ describe('redis transport on Redis Cluster with sharded pub/sub', () => {
       await waitUntil(() => heard.photo.size > 20, 5000, 'ticks before');
       const killedAt = n;
       await cluster.killNode(photoNode);
-      await new Promise(r => setTimeout(r, 1000));
+      // Past the 2 s node timeout: the cluster reports the master failed, as a real outage would.
+      await new Promise(r => setTimeout(r, 3500));
       await cluster.startNode(photoNode);
       const back = n;
       await waitUntil(
