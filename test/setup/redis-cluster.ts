@@ -16,6 +16,8 @@ const run = promisify(execFile);
 export interface RedisClusterStartOptions {
   /**
    * Master nodes; every slot is spread over them and there are no replicas.
+   * Fewer than 3 (which `redis-cli --cluster create` refuses) are joined by
+   * hand: `CLUSTER ADDSLOTSRANGE` and `CLUSTER MEET`.
    * @default 3
    */
   masters?: number;
@@ -66,15 +68,14 @@ export class RedisCluster {
     options: RedisClusterStartOptions = {},
   ): Promise<RedisCluster> {
     const masters = options.masters ?? 3;
-    if (!Number.isInteger(masters) || masters < 3) {
-      throw new Error(
-        `RedisCluster needs at least 3 masters (redis-cli --cluster create refuses fewer), got ${masters}.`,
-      );
+    if (!Number.isInteger(masters) || masters < 1) {
+      throw new Error(`RedisCluster needs at least 1 master, got ${masters}.`);
     }
     const cluster = new RedisCluster(options.timeoutMs ?? 20_000);
     try {
       for (let i = 0; i < masters; i++) await cluster.addNode();
-      await cluster.create();
+      if (masters >= 3) await cluster.create();
+      else await cluster.join();
       await cluster.waitForState('ok');
     } catch (error) {
       await cluster.stop();
@@ -276,6 +277,40 @@ export class RedisCluster {
         `redis-cli --cluster create ${addresses.join(' ')} failed: ${stderr || stdout || message}`,
       );
     }
+  }
+
+  /** What `--cluster create` does, for 1 or 2 masters: slots split in even ranges, nodes met. */
+  private async join(): Promise<void> {
+    const count = this.members.length;
+    for (let i = 0; i < count; i++) {
+      // NOTE: a node learns its own address from a peer's MEET; a lone one would list its
+      // slots under an empty IP (CLUSTER SLOTS), which clients cannot connect to.
+      await this.cli(
+        this.members[i].port,
+        'CONFIG',
+        'SET',
+        'cluster-announce-ip',
+        '127.0.0.1',
+      );
+      const from = Math.floor((16384 * i) / count);
+      const to = Math.floor((16384 * (i + 1)) / count) - 1;
+      await this.cli(
+        this.members[i].port,
+        'CLUSTER',
+        'ADDSLOTSRANGE',
+        String(from),
+        String(to),
+      );
+    }
+    for (let i = 1; i < count; i++)
+      await this.cli(
+        this.members[0].port,
+        'CLUSTER',
+        'MEET',
+        '127.0.0.1',
+        String(this.members[i].port),
+        String(this.members[i].busPort),
+      );
   }
 
   private async cli(port: number, ...command: string[]): Promise<string> {

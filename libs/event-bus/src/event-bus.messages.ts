@@ -109,6 +109,8 @@ export const messages = {
     suggestion: string | undefined,
   ) =>
     `Option ${option} is ${describeValue(value)}: use ${allowed.map(a => `'${a}'`).join(', ')}${suggestion ? ` (did you mean '${suggestion}'?)` : ''}.`,
+  shardedPubSubUnsupported: () =>
+    'Option "redis.cluster.shardedPubSub" needs ioredis with sharded subscribers (the Cluster option shardedSubscribers, ioredis 5.8.1 or newer): this ioredis would send every SSUBSCRIBE to one node. Upgrade ioredis (npm i ioredis@latest) or leave redis.cluster.shardedPubSub off.',
   invalidOptionType: (option: string, value: unknown, expected: string) =>
     `Option ${option} is ${describeValue(value)}: give ${expected}.`,
   invalidOptionNumber: (option: string, value: unknown, min: number) =>

@@ -1,4 +1,4 @@
-import { RedisAdapter } from '@socket.io/redis-adapter';
+import { createShardedAdapter, RedisAdapter } from '@socket.io/redis-adapter';
 import type { EventTransport } from '../interfaces/transport.interface.js';
 import { socketIoAdapterKey } from '../transports/redis/redis-keys.util.js';
 import { RedisTransport } from '../transports/redis/redis.transport.js';
@@ -10,7 +10,10 @@ import { RedisUserRoomsStore } from '../transports/redis/redis-user-rooms.store.
 type RedisClient = ReturnType<RedisTransport['createClient']>;
 
 /** A socket.io adapter constructor, as `server.adapter()` takes it. */
-type AdapterConstructor = (nsp: unknown) => RedisAdapter;
+type AdapterConstructor = (nsp: unknown) => RedisAdapter | ShardedAdapter;
+
+/** The sharded adapter's class, which the package does not export. */
+type ShardedAdapter = ReturnType<ReturnType<typeof createShardedAdapter>>;
 
 /**
  * `RedisAdapter` that leaves its connections to their owner on close.
@@ -64,11 +67,18 @@ export class GatewayRedis {
     return new RedisUserRoomsStore(this.commands, this.channelPrefix);
   }
 
-  /** `@socket.io/redis-adapter` over these connections, linking the instances' servers. */
+  /**
+   * `@socket.io/redis-adapter` over these connections, linking the instances'
+   * servers: its sharded adapter (SPUBLISH / SSUBSCRIBE, one channel per
+   * namespace and per room) when the bus runs on sharded pub/sub
+   * (`redis.cluster.shardedPubSub: true`), the classic one otherwise.
+   */
   socketIoAdapter(): AdapterConstructor {
     const sub = this.client('gateway-sub');
     const key = socketIoAdapterKey(this.channelPrefix);
     const commands = this.commands;
+    if (this.transport.shardedPubSub === true)
+      return shardedAdapter(commands, sub, key);
     // socket.io calls it with `new`: a function, not an arrow.
     return function (nsp: unknown) {
       return new GatewayRedisAdapter(nsp, commands, sub, { key });
@@ -94,4 +104,29 @@ export class GatewayRedis {
     this.clients.push(client);
     return client;
   }
+}
+
+/**
+ * The sharded adapter, in socket.io's default `dynamic` mode: a room's
+ * broadcasts (typing signals, room presence) travel on that room's shard
+ * channel, which only the instances holding the room subscribe to, so rooms
+ * spread over the masters.
+ */
+function shardedAdapter(
+  commands: RedisClient,
+  sub: RedisClient,
+  key: string,
+): AdapterConstructor {
+  const create = createShardedAdapter(commands, sub, { channelPrefix: key });
+  return function (nsp: unknown) {
+    const adapter = create(nsp);
+    // NOTE: as GatewayRedisAdapter: close() SUNSUBSCRIBEs without awaiting; on a subscriber
+    // that is down they reject unhandled. Quitting the subscriber ends them anyway.
+    const close = adapter.close.bind(adapter);
+    adapter.close = () => {
+      if (sub.status !== 'ready') return;
+      return Promise.resolve(close()).catch(() => undefined);
+    };
+    return adapter;
+  };
 }

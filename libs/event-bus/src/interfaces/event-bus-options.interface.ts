@@ -150,6 +150,20 @@ export interface RedisClusterOptions {
    * @default {}
    */
   options?: ClusterOptions;
+  /**
+   * Fan-out over Redis 7 sharded pub/sub: each event is `SPUBLISH`ed on the
+   * shard channel of its type's first segment (`<prefix>{photo}`), which only
+   * the master owning that slot carries, so masters add fan-out throughput;
+   * the gateway's socket.io adapter becomes the sharded one. Every instance of
+   * every service on the cluster must use the same setting: a classic
+   * publisher and a sharded subscriber do not hear each other. To switch a
+   * running system, deploy `'listen-both'` everywhere (publishes classic,
+   * listens on both), then `'publish-sharded'` (publishes sharded, listens on
+   * both), then `true`. Needs Redis 7 and ioredis' `shardedSubscribers`
+   * (ioredis 5.8.1+ or 6).
+   * @default false
+   */
+  shardedPubSub?: boolean | 'listen-both' | 'publish-sharded';
 }
 
 /**

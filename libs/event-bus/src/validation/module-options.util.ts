@@ -30,6 +30,9 @@ import {
 
 const OWNER = 'EventBusModule';
 
+/** `redis.cluster.shardedPubSub` values besides true and false: the rolling-upgrade steps. */
+const SHARDED_UPGRADE_STEPS = ['listen-both', 'publish-sharded'] as const;
+
 /** `logLevel` values; `'info'` is the seeds' name of `'log'`. */
 export const LOG_LEVELS = ['debug', 'log', 'info', 'warn', 'error'] as const;
 
@@ -74,6 +77,7 @@ const FRAMES_RANGES: Record<keyof RedisFramesOptions, [number, number]> = {
 const CLUSTER_KEYS = optionKeys<RedisClusterOptions>({
   nodes: true,
   options: true,
+  shardedPubSub: true,
 });
 const LIMITS_KEYS = optionKeys<EventLimits>({
   maxEventBytes: true,
@@ -285,6 +289,22 @@ function checkRedis(redis: RedisTransportOptions | undefined): void {
     MODULE_ALIASES,
     OWNER,
   );
+  const sharded = redis.cluster?.shardedPubSub;
+  if (typeof sharded === 'string')
+    assertOneOf(
+      'redis.cluster.shardedPubSub',
+      sharded,
+      SHARDED_UPGRADE_STEPS,
+      OWNER,
+    );
+  else if (sharded !== undefined && typeof sharded !== 'boolean')
+    throw new InvalidConfigurationError(
+      messages.invalidOptionType(
+        optionLabel('redis.cluster.shardedPubSub', OWNER),
+        sharded,
+        "true, false, 'listen-both' or 'publish-sharded'",
+      ),
+    );
 }
 
 function checkFrames(frames: unknown): void {

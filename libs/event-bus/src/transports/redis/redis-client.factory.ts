@@ -5,6 +5,9 @@ import type { EventBusLogger } from '../../event-bus.logger.js';
 import { backoffDelay } from '../../delivery/retry-policy.js';
 import { loadOptionalPackage } from '../../optional-package.util.js';
 import { corkWrites } from './corked-writes.js';
+import { shardedPubSubPlan } from './shard-channels.js';
+import { InvalidConfigurationError } from '../../errors/invalid-configuration.error.js';
+import { messages } from '../../event-bus.messages.js';
 
 /** The bus' Redis settings, resolved. */
 export type RedisConfig = NonNullable<EventBusConfig['redis']>;
@@ -43,6 +46,40 @@ export function loadIoRedis(): Promise<IoRedis> {
     "Option transport: 'redis'",
     () => import('ioredis'),
   );
+}
+
+/**
+ * Whether a Cluster client of `role` needs a subscriber per master (ioredis
+ * `shardedSubscribers`): the bus' subscriber whenever it listens on shard
+ * channels, the socket.io adapter's once the gateway uses the sharded adapter
+ * (`shardedPubSub: true`; see GatewayRedis).
+ */
+function shardedSubscribersFor(
+  role: RedisClientRole,
+  mode: NonNullable<RedisConfig['cluster']>['shardedPubSub'],
+): boolean {
+  if (role === 'sub') return shardedPubSubPlan(mode).listenSharded;
+  return role === 'gateway-sub' && mode === true;
+}
+
+/**
+ * Refuses `redis.cluster.shardedPubSub` on an ioredis without sharded
+ * subscribers: an older one ignores the Cluster option `shardedSubscribers`
+ * and sends every SSUBSCRIBE to one random node, where most are refused.
+ * Checked on a Cluster that never connects (lazy), when the transport is made,
+ * so the app fails to start instead of retrying in the background.
+ *
+ * @throws InvalidConfigurationError naming the option and the upgrade
+ */
+export function assertShardedSubscribers(ioredis: IoRedis): void {
+  const probe = new ioredis.Cluster([{ host: '127.0.0.1', port: 6379 }], {
+    lazyConnect: true,
+    shardedSubscribers: true,
+  });
+  const supported = 'shardedSubscribers' in probe;
+  probe.disconnect();
+  if (!supported)
+    throw new InvalidConfigurationError(messages.shardedPubSubUnsupported());
 }
 
 /** 100 ms, 200 ms, … up to 2 s, with equal jitter. */
@@ -121,6 +158,8 @@ export class RedisClientFactory {
       // NOTE: no autoResubscribe to turn off: the Cluster's subscriber connection never
       // reconnects itself; ioredis moves it to another node with its channels, and after
       // a full reconnect our `ready` handler subscribes again (SUBSCRIBE is idempotent).
+      const sharded = shardedSubscribersFor(role, config.cluster.shardedPubSub);
+      if (sharded) options.shardedSubscribers = true;
       client = new ioredis.Cluster(nodes, options);
     } else {
       const options: RedisOptions = {

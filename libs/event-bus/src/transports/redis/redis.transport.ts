@@ -23,6 +23,7 @@ import { FramePublisher } from './frame-publisher.js';
 import { OutageBuffer } from './outage-buffer.js';
 import { PublishBatcher } from './publish-batcher.js';
 import {
+  assertShardedSubscribers,
   closeClient,
   RedisClientFactory,
   type IoRedis,
@@ -36,6 +37,12 @@ import { RedisRoomHistory } from './redis-room-history.js';
 import { RedisScheduleStore } from './redis-schedule.store.js';
 import { RedisStreamStore } from './redis-stream.store.js';
 import type { ScheduleStore } from '../../scheduling/schedule-store.interface.js';
+import {
+  shardedPubSubPlan,
+  type ShardedPubSubMode,
+  type ShardedPubSubPlan,
+} from './shard-channels.js';
+import { ShardedFanOut } from './sharded-fanout.js';
 
 export type { RedisClientRole } from './redis-client.factory.js';
 
@@ -45,10 +52,12 @@ export type { RedisClientRole } from './redis-client.factory.js';
  * distinct glob. Redis sends a message once per subscription it matches; the
  * sink gets it once. Resubscribes by itself after reconnecting.
  *
- * On Redis Cluster (`redis.cluster`) both are ioredis `Cluster` clients and the
- * same plain pub/sub is used: Redis Cluster forwards every PUBLISH to all nodes
- * over its bus, so the subscriber may sit on any node (no sharded pub/sub,
- * whose SSUBSCRIBE cannot take patterns).
+ * On Redis Cluster (`redis.cluster`) both are ioredis `Cluster` clients. By
+ * default the same plain pub/sub is used: Redis Cluster forwards every PUBLISH
+ * to all nodes over its bus, so the subscriber may sit on any node. With
+ * `redis.cluster.shardedPubSub` events travel on Redis 7 shard channels
+ * instead, one per first segment (see ShardedFanOut), and the subscriber holds
+ * a connection to each master.
  *
  * @publicApi
  */
@@ -77,6 +86,12 @@ export class RedisTransport implements EventTransport {
   private batcher?: PublishBatcher;
   /** Collects the events of each channel into frames (`redis.frames`); none when off. */
   private frames?: FramePublisher;
+  /** Fan-out on shard channels (`redis.cluster.shardedPubSub`); none otherwise. */
+  private readonly sharded?: ShardedFanOut;
+  /** Which pub/sub kinds this transport publishes and listens with. */
+  readonly plan: ShardedPubSubPlan;
+  /** `redis.cluster.shardedPubSub` as configured (false when not on Cluster). */
+  readonly shardedPubSub: ShardedPubSubMode;
   /** What may wait while a connection is down (see `admit`). */
   private readonly outage: OutageBuffer;
   private readyCount = 0;
@@ -109,6 +124,28 @@ export class RedisTransport implements EventTransport {
         this.updateStatus();
       },
     });
+    this.shardedPubSub =
+      (config.cluster && config.cluster.shardedPubSub) ?? false;
+    this.plan = shardedPubSubPlan(this.shardedPubSub);
+    if (this.plan.listenSharded || this.plan.publishSharded) {
+      assertShardedSubscribers(ioredis);
+      const sharded = new ShardedFanOut({
+        prefix: this.prefix,
+        command: () => this.unwrap(),
+        subscriber: () => this.unwrap('sub'),
+        deliver: (route, payload, channel, problem) =>
+          this.sink(route, payload, channel, problem),
+        logger: this.logger,
+      });
+      this.sharded = sharded;
+      if (this.plan.listenSharded)
+        this.control.set(sharded.controlChannel, shard =>
+          sharded.announced(shard),
+        );
+      // NOTE: chosen once here, so the classic publish path gains no test per event.
+      if (this.plan.publishSharded)
+        this.publish = (route, payload) => this.publishToShard(route, payload);
+    }
     // NOTE: on Cluster a PUBLISH reply counts the subscribers of one node only, so "nobody" is unknowable.
     // On Cluster nobody skips, so there is nobody to tell of our subscriptions either.
     if (!config.cluster) {
@@ -155,10 +192,18 @@ export class RedisTransport implements EventTransport {
     const pub = this.pub;
     // NOTE: a frame is one PUBLISH: the batching script would only copy its bytes once more.
     if (this.config.frames)
-      this.frames = new FramePublisher(this.config.frames, (channel, frame) =>
-        pub.publish(channel, frame),
+      this.frames = new FramePublisher(
+        this.config.frames,
+        this.plan.publishSharded
+          ? (channel, frame) => pub.spublish(channel, frame) as Promise<number>
+          : (channel, frame) => pub.publish(channel, frame),
       );
     this.sub.on('message', this.getMessageHandler());
+    const sharded = this.sharded;
+    if (sharded && this.plan.listenSharded)
+      this.sub.on('smessage', (channel: string, message: string) =>
+        sharded.receive(channel, message),
+      );
     this.sub.on('pmessage', this.getPatternMessageHandler());
     this.sub.on('ready', () => {
       this.subscriberReady = true;
@@ -226,6 +271,19 @@ export class RedisTransport implements EventTransport {
     return client.publish(redisKeys.channel(this.prefix, route), payload);
   }
 
+  /** `publish` with `redis.cluster.shardedPubSub` publishing: SPUBLISH on the route's shard channel. */
+  private publishToShard(route: string, payload: string): Promise<unknown> {
+    const channel = this.sharded!.channelOf(route);
+    const pub = this.pub;
+    if (pub?.status === 'ready' && this.sub?.status === 'ready')
+      return this.frames
+        ? this.frames.publish(channel, payload)
+        : pub.spublish(channel, payload);
+    const client = this.unwrap();
+    this.frames?.flush();
+    return client.spublish(channel, payload);
+  }
+
   /** PUBLISH on a ready connection: into its channel's frame, or batched with the rest of the tick. */
   private send(
     pub: RedisClient,
@@ -248,6 +306,22 @@ export class RedisTransport implements EventTransport {
   }
 
   async subscribe(pattern: string): Promise<void> {
+    if (this.sharded && this.plan.listenSharded) {
+      this.unwrap('sub');
+      await this.sharded.add(pattern);
+    }
+    if (this.plan.listenClassic) await this.subscribeClassic(pattern);
+  }
+
+  async unsubscribe(pattern: string): Promise<void> {
+    if (this.sharded && this.plan.listenSharded) {
+      this.unwrap('sub');
+      await this.sharded.remove(pattern);
+    }
+    if (this.plan.listenClassic) await this.unsubscribeClassic(pattern);
+  }
+
+  private async subscribeClassic(pattern: string): Promise<void> {
     const sub = this.unwrap('sub');
     if (isExactPattern(pattern)) {
       const isNew = !this.exact.has(pattern);
@@ -270,7 +344,7 @@ export class RedisTransport implements EventTransport {
     }
   }
 
-  async unsubscribe(pattern: string): Promise<void> {
+  private async unsubscribeClassic(pattern: string): Promise<void> {
     const sub = this.unwrap('sub');
     if (isExactPattern(pattern)) {
       if (!this.exact.delete(pattern)) return;
@@ -310,10 +384,19 @@ export class RedisTransport implements EventTransport {
    * XADD pipelines with PUBLISH); each blocking reader gets its own connection.
    */
   createScheduleStore(options: ResolvedDurableOptions): ScheduleStore {
+    const sharded = this.plan.publishSharded ? this.sharded : undefined;
     return new RedisScheduleStore({
       prefix: this.prefix,
       trim: options.trim,
       command: this.unwrap(),
+      // A moved event is fanned out as every other publish of this bus is: on its shard channel
+      // (which carries the stream's hash tag, so the move script stays in one slot).
+      ...(sharded && {
+        fanOut: {
+          command: 'SPUBLISH' as const,
+          channel: (type: string) => sharded.channelOf(type),
+        },
+      }),
     });
   }
 
@@ -466,6 +549,7 @@ export class RedisTransport implements EventTransport {
       const globs = [...this.globs.keys()];
       if (channels.length) await sub.subscribe(...channels);
       if (globs.length) await sub.psubscribe(...globs);
+      if (this.plan.listenSharded) await this.sharded?.resubscribe();
       if (this.exact.size + globs.length > 0) void this.announceSubscription();
       if (channels.length + globs.length > 0) {
         this.logger.debug(
