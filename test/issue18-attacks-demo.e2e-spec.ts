@@ -285,4 +285,12 @@ describe('Issue 18 attacks: the demo (two instances, Redis)', () => {
       'new here',
     ]);
   });
+
+  it.todo(
+    "user:status and presence reach strangers: chat:open { userId } (no message, no consent) answers the peer's online/lastSeen and puts the stranger's sockets in a shared chat room, so the stranger then gets every user:status change of that user live (verified: a stalker saw bob go offline). The README's reason for user:status to chat partners only ('presence is for one's contacts') does not hold while anyone can open a chat with anyone: presence should count only chats the user took part in (sent a message, or opened themselves)",
+  );
+
+  it.todo(
+    'chat:open / message:send with made-up user ids create Redis keys for users that never existed, forever (one token, no limit but the rate limit: 50 chat:open with ghost ids made 50 new demo:chat:user:{ghost}:chats keys; a message:send to dm:me:ghost adds the chat hashes too): direct chats could be refused with users the gateway never saw (no lastSeen, not online), or the keys given a TTL renewed on activity',
+  );
 });
