@@ -7,6 +7,7 @@ import {
   it,
 } from '@jest/globals';
 import {
+  MAX_JOINED_CHATS,
   MAX_MESSAGES_PER_CHAT,
   type ChatStore,
 } from '../src/chat/chat.store.js';
@@ -121,11 +122,61 @@ describe.each(['memory', 'redis'] as const)('chat store (%s)', kind => {
     expect(await store.reads(chatId)).toEqual([receipt(7)]);
   });
 
+  it(`tells which chat a chat coming into a user's first ${MAX_JOINED_CHATS} pushed out of them`, async () => {
+    const user = `j${chat}`;
+    const id = (i: number) => `dm:j:k${String(i).padStart(2, '0')}`;
+    for (let i = 0; i <= MAX_JOINED_CHATS; i++)
+      await store.addChat(user, id(i), i + 1);
+    // id(0) is 21st now: back to the top, it pushes out what became 21st (id(1)).
+    expect(await store.addChat(user, id(0), 100)).toEqual({
+      added: false,
+      entered: true,
+      displaced: id(1),
+    });
+    expect(await store.addChat(user, 'dm:j:new', 101)).toEqual({
+      added: true,
+      entered: true,
+      displaced: id(2),
+    });
+    expect(await store.addChat(user, id(5), 102)).toEqual({
+      added: false,
+      entered: false,
+    });
+  });
+
+  it('forgets a removed chat: messages, receipts, and its place in the lists', async () => {
+    const { message } = await store.append(draft('gone soon'));
+    await store.markRead({
+      chatId,
+      userId: `v${chat}`,
+      messageId: message.id,
+      seq: message.seq,
+      readAt: new Date().toISOString(),
+    });
+    await store.addChat(`u${chat}`, chatId, 1);
+    await store.removeChat(chatId, [`u${chat}`]);
+    expect(await store.get(chatId, message.seq)).toBeUndefined();
+    expect(await store.page(chatId, undefined, 10)).toEqual({
+      messages: [],
+      hasMore: false,
+    });
+    expect(await store.reads(chatId)).toEqual([]);
+    expect(await store.chats(`u${chat}`, 10)).toEqual([]);
+  });
+
   it("lists a user's chats and the directory, most recent first", async () => {
     const user = `w${chat}`;
-    expect(await store.addChat(user, 'dm:a:b', 1)).toBe(true);
-    expect(await store.addChat(user, 'dm:a:c', 2)).toBe(true);
-    expect(await store.addChat(user, 'dm:a:b', 3)).toBe(false);
+    expect(await store.addChat(user, 'dm:a:b', 1)).toEqual({
+      added: true,
+      entered: true,
+    });
+    expect(await store.addChat(user, 'dm:a:c', 2)).toMatchObject({
+      added: true,
+    });
+    expect(await store.addChat(user, 'dm:a:b', 3)).toEqual({
+      added: false,
+      entered: false,
+    });
     expect(await store.chats(user, 10)).toEqual(['dm:a:b', 'dm:a:c']);
     await store.touchUser(`x${chat}`, Date.now());
     await store.touchUser(`y${chat}`, Date.now() + 1);

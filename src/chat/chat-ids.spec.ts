@@ -26,6 +26,8 @@ describe('chat ids', () => {
     'dm:al ice:bob',
     `dm:${'a'.repeat(100)}:${'b'.repeat(100)}`,
     'photo:not-a-uuid',
+    // One thread per photo: the upper-case spelling of its id would be a second one.
+    'photo:0F8FAD5B-D9CB-469F-A165-70867728950E',
     'group:x',
     '',
   ])('refuses %j', chatId => {

@@ -16,16 +16,17 @@ export const chatRoom = (chatId: string): string => `chat:${chatId}`;
 /** Room names are at most 128 characters (the gateway's limit), `chat:` included. */
 export const MAX_CHAT_ID_LENGTH = 128 - 'chat:'.length;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Lower case only, as photo ids are made: `photo:ABC…` would be a second thread of the same photo. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** What a chat id names: a direct chat's two users, or a photo. */
 export type ParsedChatId =
   | { kind: 'direct'; users: [string, string] }
   | { kind: 'photo'; photoId: string };
 
-/** A chat id (for the DTOs): `dm:` and two user ids, or `photo:` and a UUID. */
+/** A chat id (for the DTOs): `dm:` and two user ids, or `photo:` and a lower-case UUID. */
 export const CHAT_ID_PATTERN =
-  /^(dm:[A-Za-z0-9_.@-]{1,100}:[A-Za-z0-9_.@-]{1,100}|photo:[0-9a-fA-F-]{36})$/;
+  /^(dm:[A-Za-z0-9_.@-]{1,100}:[A-Za-z0-9_.@-]{1,100}|photo:[0-9a-f-]{36})$/;
 
 /** The id of the direct chat of two users, the same whichever of them asks. */
 export function directChatId(a: string, b: string): string {
@@ -48,7 +49,7 @@ export function parseChatId(chatId: string): ParsedChatId | undefined {
     return { kind: 'direct', users: [a, b] };
   }
   if (prefix === 'photo' && rest.length === 1 && UUID.test(rest[0]!))
-    return { kind: 'photo', photoId: rest[0]!.toLowerCase() };
+    return { kind: 'photo', photoId: rest[0]! };
   return undefined;
 }
 

@@ -10,10 +10,10 @@ import {
 } from '@nestjs/websockets';
 import {
   GatewayAckError,
-  GatewayAckFilter,
   type SocketIdentity,
 } from '@shared-infra/event-bus/gateway';
 import type { Server, Socket } from 'socket.io';
+import { ChatAckFilter } from './chat-ack.filter.js';
 import { chatRoom } from './chat-ids.js';
 import { CHAT_MESSAGES } from './chat.events.js';
 import type {
@@ -49,7 +49,7 @@ type Ok<T> = { ok: true } & T;
  * checked by `ChatService` on every one.
  */
 @WebSocketGateway()
-@UseFilters(GatewayAckFilter)
+@UseFilters(ChatAckFilter)
 @UsePipes(
   new ValidationPipe({
     whitelist: true,

@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EventBusService, IDENTITY_ID_PATTERN } from '@shared-infra/event-bus';
+import {
+  EventBusService,
+  IDENTITY_ID_PATTERN,
+  OnEvent,
+  type EventOf,
+} from '@shared-infra/event-bus';
 import {
   EventBusGateway,
   EventBusGatewayService,
@@ -12,6 +17,7 @@ import {
   directChatId,
   MAX_CHAT_ID_LENGTH,
   parseChatId,
+  photoChatId,
   parseMessageId,
   type ParsedChatId,
 } from './chat-ids.js';
@@ -22,10 +28,13 @@ import type {
   ReactionChange,
   ReadReceipt,
 } from './chat.interfaces.js';
-import { CHAT_STORE, type ChatStore } from './chat.store.js';
+import {
+  CHAT_STORE,
+  MAX_JOINED_CHATS,
+  type ChatListChange,
+  type ChatStore,
+} from './chat.store.js';
 
-/** Chats a socket joins on connect (the most recently active): rooms per socket are limited (50). */
-export const MAX_JOINED_CHATS = 20;
 /** Distinct emoji on one message. */
 export const MAX_REACTIONS_PER_MESSAGE = 20;
 /** Entries of `chat:list` and of the demo's directory (`users:list`). */
@@ -171,9 +180,10 @@ export class ChatService {
       if (current.deleted)
         throw new GatewayAckError('invalid', 'the message was deleted');
       const reactions = { ...current.reactions };
-      const users = reactions[emoji] ?? [];
+      // Own keys only: what the prototype has is nobody's reaction.
+      const users = Object.hasOwn(reactions, emoji) ? reactions[emoji]! : [];
       added = !users.includes(user.userId);
-      if (added && !reactions[emoji])
+      if (added && users.length === 0)
         if (Object.keys(reactions).length >= MAX_REACTIONS_PER_MESSAGE)
           throw new GatewayAckError(
             'invalid',
@@ -401,27 +411,53 @@ export class ChatService {
   }
 
   /**
-   * Moves the chat up in its members' lists. A chat new to a member puts
-   * their current sockets, on every instance, in its room (those already in
-   * `MAX_JOINED_CHATS` chat rooms excepted: anyone can start a chat with
-   * anyone, and rooms per socket are limited; `chat:list` still shows it),
-   * and waits until that is done: the adapter answers `getRoomMembers` after
-   * the joins it was sent before, so the first message cannot overtake them.
+   * A deleted photo's comment thread goes with it (its owner was its only
+   * member). Every instance hears the event (twice: the photo's room and the
+   * owner's); removing is idempotent.
+   */
+  @OnEvent('photo.deleted', { name: 'ChatService.photoDeleted' })
+  async photoDeleted(event: EventOf<'photo.deleted'>): Promise<void> {
+    const { photoId, userId } = event.data;
+    await this.store.removeChat(photoChatId(photoId), [userId]);
+  }
+
+  /**
+   * Moves the chat up in its members' lists. Each user's sockets are in the
+   * rooms of their `MAX_JOINED_CHATS` most recently active chats: when this
+   * chat comes into a member's first `MAX_JOINED_CHATS` (new, or back from
+   * further down), their current sockets on every instance join its room
+   * and leave the one it pushed out. Otherwise chats that anyone may start
+   * with anyone (`chat:open` from strangers) would fill the sockets' chat
+   * rooms and keep the user's own chats out of them; and a user with more
+   * chats would never hear an older chat's new message live. Waits until
+   * that is done: the adapter answers `getRoomMembers` after the joins it
+   * was sent before, so the first message cannot overtake them.
    */
   private async track(chatId: string, members: string[]): Promise<void> {
     const now = Date.now();
-    const added = await Promise.all(
+    const changes = await Promise.all(
       members.map(userId => this.store.addChat(userId, chatId, now)),
     );
-    if (!added.some(Boolean)) return;
+    const entering = new Map<string, ChatListChange>();
+    members.forEach((userId, i) => {
+      if (changes[i]!.entered) entering.set(userId, changes[i]!);
+    });
+    if (entering.size === 0) return;
     const room = chatRoom(chatId);
     const sockets = await this.gateway.server
-      .in(members.map(userRoom))
+      .in([...entering.keys()].map(userRoom))
       .fetchSockets();
     for (const socket of sockets) {
-      const chats = [...socket.rooms].filter(r => r.startsWith('chat:'));
-      if (!socket.rooms.has(room) && chats.length < MAX_JOINED_CHATS)
-        socket.join(room);
+      if (socket.rooms.has(room)) continue;
+      const userId = (socket.data as { identity?: { userId: string } }).identity
+        ?.userId;
+      const displaced = userId && entering.get(userId)?.displaced;
+      let chats = [...socket.rooms].filter(r => r.startsWith('chat:')).length;
+      if (displaced && socket.rooms.has(chatRoom(displaced))) {
+        socket.leave(chatRoom(displaced));
+        chats--;
+      }
+      if (chats < MAX_JOINED_CHATS) socket.join(room);
     }
     await this.gatewayService.getRoomMembers(room);
   }

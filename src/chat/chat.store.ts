@@ -9,6 +9,8 @@ export const MAX_MESSAGES_PER_CHAT = 500;
 export const MAX_CHATS_PER_USER = 200;
 /** Users the demo's directory remembers (the most recently connected). */
 export const MAX_DIRECTORY_USERS = 500;
+/** Chats a socket is in (the user's most recently active): rooms per socket are limited (50). */
+export const MAX_JOINED_CHATS = 20;
 /** How long a sender's `clientMessageId` is remembered, so that a retried send is stored once. */
 export const CLIENT_MESSAGE_ID_TTL_S = 24 * 60 * 60;
 
@@ -17,6 +19,16 @@ export type MessageDraft = Pick<
   ChatMessage,
   'chatId' | 'senderId' | 'content' | 'clientMessageId' | 'createdAt'
 >;
+
+/** What moving a chat up in a user's list changed (see `ChatStore.addChat`). */
+export interface ChatListChange {
+  /** The chat was not in the list. */
+  added: boolean;
+  /** It was not among the first `MAX_JOINED_CHATS` and now is (always so when added). */
+  entered: boolean;
+  /** The chat that it pushed out of the first `MAX_JOINED_CHATS`, if one was. */
+  displaced?: string;
+}
 
 /**
  * Where chats live. Each chat keeps its last `MAX_MESSAGES_PER_CHAT` messages,
@@ -56,8 +68,14 @@ export interface ChatStore {
   markRead(receipt: ReadReceipt): Promise<ReadReceipt>;
   /** Every member's read receipt of a chat. */
   reads(chatId: string): Promise<ReadReceipt[]>;
-  /** Adds (or moves up) a chat in a user's list; true when it was not in it. */
-  addChat(userId: string, chatId: string, at: number): Promise<boolean>;
+  /**
+   * Adds (or moves up) a chat in a user's list, and tells whether that moved
+   * it into the first `MAX_JOINED_CHATS` (the chats the user's sockets are in)
+   * and which one it pushed out of them.
+   */
+  addChat(userId: string, chatId: string, at: number): Promise<ChatListChange>;
+  /** Forgets a chat: its messages, read receipts, and its place in these users' lists. */
+  removeChat(chatId: string, userIds: string[]): Promise<void>;
   /** A user's chats, most recently active first. */
   chats(userId: string, limit: number): Promise<string[]>;
   /** Records that a user connected (the demo's directory). */

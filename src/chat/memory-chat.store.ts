@@ -4,7 +4,9 @@ import {
   CLIENT_MESSAGE_ID_TTL_S,
   MAX_CHATS_PER_USER,
   MAX_DIRECTORY_USERS,
+  MAX_JOINED_CHATS,
   MAX_MESSAGES_PER_CHAT,
+  type ChatListChange,
   type ChatStore,
   type MessageDraft,
 } from './chat.store.js';
@@ -132,10 +134,26 @@ export class MemoryChatStore implements ChatStore {
     }));
   }
 
-  async addChat(userId: string, chatId: string, at: number): Promise<boolean> {
+  async addChat(
+    userId: string,
+    chatId: string,
+    at: number,
+  ): Promise<ChatListChange> {
     let chats = this.userChats.get(userId);
     if (!chats) this.userChats.set(userId, (chats = new Map()));
-    return touch(chats, chatId, at, MAX_CHATS_PER_USER);
+    const rank = [...chats.keys()].reverse().indexOf(chatId);
+    const added = touch(chats, chatId, at, MAX_CHATS_PER_USER);
+    if (rank !== -1 && rank < MAX_JOINED_CHATS)
+      return { added, entered: false };
+    const displaced = newestFirst(chats, MAX_JOINED_CHATS + 1)[
+      MAX_JOINED_CHATS
+    ];
+    return { added, entered: true, ...(displaced ? { displaced } : {}) };
+  }
+
+  async removeChat(chatId: string, userIds: string[]): Promise<void> {
+    this.chatsById.delete(chatId);
+    for (const userId of userIds) this.userChats.get(userId)?.delete(chatId);
   }
 
   async chats(userId: string, limit: number): Promise<string[]> {

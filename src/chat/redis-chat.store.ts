@@ -6,7 +6,9 @@ import {
   CLIENT_MESSAGE_ID_TTL_S,
   MAX_CHATS_PER_USER,
   MAX_DIRECTORY_USERS,
+  MAX_JOINED_CHATS,
   MAX_MESSAGES_PER_CHAT,
+  type ChatListChange,
   type ChatStore,
   type MessageDraft,
 } from './chat.store.js';
@@ -54,6 +56,23 @@ if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1) end
 return added
 `;
 
+/**
+ * TOUCH for a user's chats, telling what it changed in the first `window`:
+ * the chat's rank before (-1: not listed) and the chat pushed out to rank
+ * `window` ('' for none) when it came in from outside them.
+ * KEYS: sorted set. ARGV: member, score, max, window.
+ */
+const TOUCH_CHAT = `
+local before = redis.call('ZREVRANK', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])
+if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1) end
+local window = tonumber(ARGV[4])
+if before and before < window then return {before, ''} end
+local out = redis.call('ZREVRANGE', KEYS[1], window, window)
+return {before or -1, out[1] or ''}
+`;
+
 type StoredMessage = Omit<ChatMessage, 'id' | 'seq'>;
 
 interface ChatCommands {
@@ -71,6 +90,13 @@ interface ChatCommands {
     expected: string,
     next: string,
   ): Promise<number>;
+  chatTouchChat(
+    key: string,
+    member: string,
+    score: number,
+    max: number,
+    window: number,
+  ): Promise<[number, string]>;
   chatTouch(
     key: string,
     member: string,
@@ -100,6 +126,7 @@ export class RedisChatStore implements ChatStore {
     redis.defineCommand('chatAppend', { numberOfKeys: 3, lua: APPEND });
     redis.defineCommand('chatCas', { numberOfKeys: 1, lua: COMPARE_AND_SET });
     redis.defineCommand('chatTouch', { numberOfKeys: 1, lua: TOUCH });
+    redis.defineCommand('chatTouchChat', { numberOfKeys: 1, lua: TOUCH_CHAT });
     // ioredis reconnects by itself; without a listener an error would be thrown as unhandled.
     redis.on('error', (error: Error) => {
       // One line per outage rather than one per reconnect attempt.
@@ -218,22 +245,42 @@ export class RedisChatStore implements ChatStore {
     return Object.values(all).map(json => JSON.parse(json) as ReadReceipt);
   }
 
-  async addChat(userId: string, chatId: string, at: number): Promise<boolean> {
-    const added = await this.redis.chatTouch(
-      `${PREFIX}user:{${userId}}:chats`,
+  async addChat(
+    userId: string,
+    chatId: string,
+    at: number,
+  ): Promise<ChatListChange> {
+    const [before, displaced] = await this.redis.chatTouchChat(
+      this.userChatsKey(userId),
       chatId,
       at,
       MAX_CHATS_PER_USER,
+      MAX_JOINED_CHATS,
     );
-    return added === 1;
+    const rank = Number(before);
+    if (rank !== -1 && rank < MAX_JOINED_CHATS)
+      return { added: false, entered: false };
+    return {
+      added: rank === -1,
+      entered: true,
+      ...(displaced ? { displaced } : {}),
+    };
+  }
+
+  async removeChat(chatId: string, userIds: string[]): Promise<void> {
+    // A chat's keys share a slot (the braces); the users' lists are elsewhere.
+    await this.redis.del(
+      `${this.chatKey(chatId)}:seq`,
+      this.messagesKey(chatId),
+      this.readsKey(chatId),
+    );
+    await Promise.all(
+      userIds.map(userId => this.redis.zrem(this.userChatsKey(userId), chatId)),
+    );
   }
 
   chats(userId: string, limit: number): Promise<string[]> {
-    return this.redis.zrevrange(
-      `${PREFIX}user:{${userId}}:chats`,
-      0,
-      limit - 1,
-    );
+    return this.redis.zrevrange(this.userChatsKey(userId), 0, limit - 1);
   }
 
   async touchUser(userId: string, at: number): Promise<void> {
@@ -277,6 +324,10 @@ export class RedisChatStore implements ChatStore {
 
   private chatKey(chatId: string): string {
     return `${PREFIX}{${chatId}}`;
+  }
+
+  private userChatsKey(userId: string): string {
+    return `${PREFIX}user:{${userId}}:chats`;
   }
 
   private messagesKey(chatId: string): string {

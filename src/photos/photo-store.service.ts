@@ -171,8 +171,24 @@ export class PhotoStore {
       .slice(0, limit);
   }
 
-  async remove(photoId: string): Promise<void> {
-    await rm(this.dir(photoId), { recursive: true, force: true });
+  /**
+   * Removes a photo's folder; true for the one call that removed it. The
+   * folder is renamed away first (atomic, also across instances on a shared
+   * folder), so of two deletes at once only one wins: `photo.deleted` goes
+   * out once.
+   */
+  async remove(photoId: string): Promise<boolean> {
+    const dir = this.dir(photoId);
+    // Not a photo id, so listings skip it while it is being removed.
+    const doomed = `${dir}.deleted-${randomBytes(6).toString('hex')}`;
+    try {
+      await rename(dir, doomed);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw error;
+    }
+    await rm(doomed, { recursive: true, force: true });
+    return true;
   }
 
   /** Readers never see half a file: write a temporary one, then rename it. */

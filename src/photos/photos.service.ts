@@ -95,7 +95,8 @@ export class PhotosService {
   ): Promise<DeletedPhoto | undefined> {
     const record = await this.store.get(photoId);
     if (!record || record.userId !== userId) return undefined;
-    await this.store.remove(photoId);
+    // A delete that lost the race to another (on any instance) finds nothing, as a later one would.
+    if (!(await this.store.remove(photoId))) return undefined;
     this.owners.forget(photoId);
     const deleted: DeletedPhoto = {
       photoId,

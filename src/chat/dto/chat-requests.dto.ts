@@ -15,8 +15,18 @@ export const MAX_CONTENT_LENGTH = 2000;
 /** Messages per `chat:history` page. */
 export const MAX_HISTORY_LIMIT = 100;
 
+/**
+ * One emoji as Unicode lists them (with its skin tone, joiners, flags, keycaps),
+ * or one pictographic character without its variation selector (a bare ❤).
+ * Built at run time: TypeScript's ES2022 target does not know the `v` flag.
+ */
+const SINGLE_EMOJI = new RegExp(
+  '^(?:\\p{RGI_Emoji}|\\p{Extended_Pictographic})$',
+  'v',
+);
+
 const MESSAGE_ID_PATTERN =
-  /^(dm:[A-Za-z0-9_.@-]{1,100}:[A-Za-z0-9_.@-]{1,100}|photo:[0-9a-fA-F-]{36})#[1-9][0-9]{0,15}$/;
+  /^(dm:[A-Za-z0-9_.@-]{1,100}:[A-Za-z0-9_.@-]{1,100}|photo:[0-9a-f-]{36})#[1-9][0-9]{0,15}$/;
 const MESSAGE_ID = {
   message: 'messageId must be a message id: {chatId}#{seq}',
 };
@@ -67,12 +77,16 @@ export class EditMessageRequest extends MessageRequest {
 
 /** `message:react`: toggles the user's reaction. */
 export class ReactRequest extends MessageRequest {
-  /** One emoji (a few code points: skin tones and joiners make some long). */
+  /**
+   * One emoji (a few code points: skin tones and joiners make some long), and
+   * nothing else: reactions are keys of the message's `reactions`, so a word
+   * such as `__proto__` or `constructor` must not pass for one.
+   */
   @IsString()
   @MinLength(1)
   @MaxLength(16)
-  @Matches(/^[^\s\p{Cc}]+$/u, {
-    message: 'emoji must be an emoji, without spaces',
+  @Matches(SINGLE_EMOJI, {
+    message: 'emoji must be one emoji (e.g. 👍)',
   })
   emoji!: string;
 }

@@ -275,10 +275,14 @@ export class EventBusGateway
         'invalid',
         'room must be 1-128 characters of letters, digits and _ - . : @',
       );
-    const ack = await this.inOrder(socket, () =>
-      this.join(socket, { room, lastEventId } as SubscribeRequest),
-    );
-    publishSubscribed(this.bus, socket, room, this.instanceId, this.logger);
+    // Told once per join: subscribing again to a room the socket is in (a flood of them) is no news.
+    let joining = false;
+    const ack = await this.inOrder(socket, () => {
+      joining = !socket.rooms.has(room);
+      return this.join(socket, { room, lastEventId } as SubscribeRequest);
+    });
+    if (joining)
+      publishSubscribed(this.bus, socket, room, this.instanceId, this.logger);
     return ack;
   }
 

@@ -184,6 +184,10 @@ describe('resolveGatewayConfig option keys', () => {
   it.each<[string, unknown]>([
     ['a pattern', { 'chat.*': 'message:new' }],
     ['a reserved name', { 'chat.message.new': 'disconnect' }],
+    // The gateway's own events of issue 18: a bus type must not pose as its pong or presence.
+    ['the gateway pong', { 'chat.message.new': 'pong' }],
+    ['presence:join', { 'chat.message.new': 'presence:join' }],
+    ['presence:leave', { 'chat.message.new': 'presence:leave' }],
     ['an empty name', { 'chat.message.new': '' }],
     ['a list', ['message:new']],
   ])('refuses socketEventNames with %s', (_what, socketEventNames) => {

@@ -28,6 +28,7 @@ import {
 } from './engine-settings.js';
 import { resolveGlobalEvents } from './global-delivery.js';
 import { RoomPolicy } from './room-options.js';
+import { SERVER_EVENTS } from './gateway.constants.js';
 
 /** Injection token of the resolved gateway configuration (internal). */
 export const GATEWAY_CONFIG = 'event-bus:gateway-config';
@@ -203,17 +204,19 @@ function checkGatewayOptions(options: EventBusGatewayOptions): void {
   RoomPolicy.check(options.rooms);
 }
 
-/** Names socket.io or the gateway itself emits: a renamed bus type must not pose as one of them. */
-const RESERVED_SOCKET_EVENTS = new Set([
+/**
+ * Names socket.io or the gateway itself emits: a renamed bus type must not pose
+ * as one of them. The gateway's come from the protocol, so that a new one
+ * (`pong`, `presence:join`) is reserved too.
+ */
+const RESERVED_SOCKET_EVENTS = new Set<string>([
   'connect',
   'connect_error',
   'disconnect',
   'disconnecting',
   'newListener',
   'removeListener',
-  'connection:established',
-  'signal',
-  'system.shutdown',
+  ...Object.values(SERVER_EVENTS),
 ]);
 
 /**

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { io, type Socket } from 'socket.io-client';
+import { freePort } from './setup/free-port.js';
+import { RedisServer } from './setup/redis-server.js';
+import { waitUntil } from './utils/collector.js';
+import { DemoProcess } from './utils/demo-process.js';
+import { tokenFor } from './utils/gateway-client.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- wire payloads, read as a plain client would */
+
+const JWT_SECRET = 'e2e-secret-with-enough-length-0123456789';
+const CHAT = 'dm:alice:bob';
+
+/**
+ * The demo's chat while its Redis is killed (SIGKILL) mid-conversation and
+ * started again (append-only, so what was stored is kept), then both
+ * instances restarted. Every send is counted: an `ok` ack means stored and
+ * delivered once to the other side, live; a refusal means never delivered
+ * nor kept, and says `unavailable` (try again), not `internal`.
+ */
+describe('Issue 18 attacks: the chat while Redis dies (two instances)', () => {
+  let redis: RedisServer;
+  let a: DemoProcess;
+  let b: DemoProcess;
+  let env: Record<string, string>;
+  let dataDir: string;
+  const sockets: Socket[] = [];
+
+  function connect(demo: DemoProcess, userId: string) {
+    const socket = io(demo.url(''), {
+      auth: { token: tokenFor(userId) },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    sockets.push(socket);
+    const received: Array<{ name: string; payload: any }> = [];
+    socket.onAny((name: string, payload: unknown) =>
+      received.push({ name, payload }),
+    );
+    return new Promise<{
+      socket: Socket;
+      named: (name: string) => any[];
+      ask: (name: string, payload: unknown, ms?: number) => Promise<any>;
+    }>((resolve, reject) => {
+      socket.once('connection:established', () =>
+        resolve({
+          socket,
+          named: name =>
+            received.filter(r => r.name === name).map(r => r.payload),
+          ask: (name, payload, ms = 10_000) =>
+            socket
+              .timeout(ms)
+              .emitWithAck(name, payload)
+              .catch(() => ({ ok: false, code: 'no answer' })),
+        }),
+      );
+      socket.once('connect_error', reject);
+    });
+  }
+
+  beforeAll(async () => {
+    redis = await RedisServer.start({
+      config: { appendonly: 'yes', appendfsync: 'always' },
+    });
+    dataDir = mkdtempSync(join(tmpdir(), 'issue18-faults-'));
+    env = {
+      REDIS_URL: redis.url,
+      DATA_DIR: dataDir,
+      JWT_SECRET,
+      PHOTO_STAGE_MIN_MS: '0',
+    };
+    [a, b] = await Promise.all([
+      DemoProcess.start(await freePort(), env),
+      DemoProcess.start(await freePort(), env),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    sockets.forEach(s => s.close());
+    await Promise.all([a?.stop(), b?.stop()]);
+    await redis?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('acks a send only when it is stored and delivered; refuses the others as unavailable and never delivers them; the history survives restarts', async () => {
+    const alice = await connect(a, 'alice');
+    const bob = await connect(b, 'bob');
+    const outcomes = new Map<string, string>();
+    const send = async (content: string, ms?: number) => {
+      const ack = await alice.ask(
+        'message:send',
+        { chatId: CHAT, content, clientMessageId: content },
+        ms,
+      );
+      outcomes.set(content, ack.ok ? 'ok' : ack.code);
+    };
+    for (let i = 0; i < 5; i++) await send(`before-${i}`);
+    await redis.kill();
+    // While Redis is away, a few at once, as a busy client would.
+    await Promise.all([0, 1, 2].map(i => send(`during-${i}`, 30_000)));
+    await redis.start();
+    await waitUntil(
+      async () => (await alice.ask('chat:list', {})).ok === true,
+      30_000,
+      'the chat store back',
+    );
+    // Until one reaches bob live: his instance's bus subscriber is back by then.
+    const reachesBob = (content: string) =>
+      waitUntil(
+        () => bob.named('message:new').some(e => e.data.content === content),
+        1000,
+      ).then(
+        () => true,
+        () => false,
+      );
+    let sentAfter = 0;
+    do await send(`after-${sentAfter++}`);
+    while (!(await reachesBob(`after-${sentAfter - 1}`)) && sentAfter < 30);
+    expect(sentAfter).toBeLessThan(30);
+
+    const accepted = [...outcomes]
+      .filter(([, o]) => o === 'ok')
+      .map(([c]) => c);
+    const refused = [...outcomes].filter(([, o]) => o !== 'ok');
+    expect(accepted).toEqual(
+      expect.arrayContaining([
+        ...[0, 1, 2, 3, 4].map(i => `before-${i}`),
+        ...Array.from({ length: sentAfter }, (_, i) => `after-${i}`),
+      ]),
+    );
+    // Nothing can be stored while Redis is away; the refusal says "try again", never "internal".
+    expect(refused.map(([content]) => content).sort()).toEqual([
+      'during-0',
+      'during-1',
+      'during-2',
+    ]);
+    for (const [content, code] of refused)
+      expect([content, code]).toEqual([content, 'unavailable']);
+
+    // Delivered live: accepted ones only, each once; no refused one ever. Accepted ones that
+    // bob's instance published while its bus subscriber was still reconnecting after the restart
+    // do not reach him live (see the todo below); chat:history has every accepted one.
+    const delivered = bob.named('message:new').map(e => e.data.content);
+    expect(new Set(delivered).size).toBe(delivered.length);
+    for (const content of delivered) expect(accepted).toContain(content);
+    for (const content of [0, 1, 2, 3, 4].map(i => `before-${i}`))
+      expect(delivered).toContain(content);
+
+    const history = async (demo: DemoProcess) => {
+      const reader = await connect(demo, 'bob');
+      const page = await reader.ask('chat:history', {
+        chatId: CHAT,
+        limit: 100,
+      });
+      reader.socket.close();
+      return (page.messages as Array<{ content: string }>).map(m => m.content);
+    };
+    expect((await history(a)).sort()).toEqual([...accepted].sort());
+
+    // Both instances restart: the history is Redis', and survives.
+    await Promise.all([a.stop(), b.stop()]);
+    [a, b] = await Promise.all([
+      DemoProcess.start(await freePort(), env),
+      DemoProcess.start(await freePort(), env),
+    ]);
+    expect((await history(b)).sort()).toEqual([...accepted].sort());
+  }, 180_000);
+
+  it.todo(
+    "room events published right after a Redis restart, while another instance's bus subscriber is still reconnecting, are acked to the sender (message:send ok), kept in the room history, and never reach that instance's connected sockets nor are counted anywhere there (the gateway route has no gap detection: eventsMissed stays 0): the sockets did not disconnect, so the SDK does not recover them (seen: 1-4 of 5 messages sent in the first second after the restart; the gateway could replay its rooms' history from the last id it delivered once its subscriber is back, or drop its sockets so that they recover)",
+  );
+
+  it.todo(
+    'a send whose message was stored but whose announcement (publishToRoom) failed is acked unavailable; retried with its clientMessageId it is acked ok as a duplicate and never announced: the other side only sees it in chat:history (needs an "announced" mark in the store, re-published on a duplicate that lacks it)',
+  );
+
+  it.todo(
+    "typing:start relayed from an instance that then dies is never followed by typing:stop: the 3 s timer lived in the dead instance, so a plain seed-002 client shows the sender typing until it reconnects (the demo page hides it after 6 s by itself); the receivers' instances could run their own expiry",
+  );
+});
