@@ -1,9 +1,12 @@
 import { identityFromClaims } from './jwt-socket.authenticator.js';
+import type { SocketHandshake } from './interfaces.js';
 import { SocketAuthError } from './socket-auth.error.js';
 
-const handshake = (auth?: Record<string, unknown>) => ({
+const handshake = (auth?: Record<string, unknown>): SocketHandshake => ({
   headers: {},
-  auth,
+  query: {},
+  address: '127.0.0.1',
+  auth: auth ?? {},
 });
 
 describe('identityFromClaims', () => {
