@@ -312,19 +312,23 @@ describe('Issue 18 attacks: the demo (two instances, Redis)', () => {
       }),
     });
     expect(
-      await stalker.ask('message:send', { chatId: stalkerChat, content: 'hey' }),
+      await stalker.ask('message:send', {
+        chatId: stalkerChat,
+        content: 'hey',
+      }),
     ).toMatchObject({ ok: true });
     expect((await stalker.ask('chat:list')).chats).toEqual([
-      expect.objectContaining({ chatId: stalkerChat, peer: { userId: 'bobby' } }),
+      expect.objectContaining({
+        chatId: stalkerChat,
+        peer: { userId: 'bobby' },
+      }),
     ]);
     const listed = (await stalker.ask('users:list')).users;
     expect(listed).toContainEqual({ userId: 'bobby' });
-    expect(listed).toContainEqual(
-      expect.objectContaining({ userId: 'pal' }),
-    );
-    expect(
-      listed.find((u: { userId: string }) => u.userId === 'pal'),
-    ).toEqual({ userId: 'pal' });
+    expect(listed).toContainEqual(expect.objectContaining({ userId: 'pal' }));
+    expect(listed.find((u: { userId: string }) => u.userId === 'pal')).toEqual({
+      userId: 'pal',
+    });
     // The contact has it; bobby has the stalker's (who wrote to him).
     expect((await pal.ask('chat:list')).chats[0].peer).toEqual({
       userId: 'bobby',

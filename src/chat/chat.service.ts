@@ -361,7 +361,10 @@ export class ChatService {
    * a message in their direct chat (replied, or started it). Presence is for
    * one's contacts, and anyone can open a chat with anyone or write to them.
    */
-  private async presenceFor(askerId: string, userId: string): Promise<Presence> {
+  private async presenceFor(
+    askerId: string,
+    userId: string,
+  ): Promise<Presence> {
     if (askerId === userId || !IDENTITY_ID_PATTERN.test(userId))
       return { userId };
     const chatId = directChatId(askerId, userId);

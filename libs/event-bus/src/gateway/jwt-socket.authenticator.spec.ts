@@ -42,14 +42,17 @@ describe('identityFromClaims', () => {
     ['clientId', 42],
     ['clientId', ''],
     ['client_id', 'a b'],
-  ])('refuses a token whose %s claim is %j, naming the claim', (name, value) => {
-    const refuse = () =>
-      identityFromClaims(
-        { sub: 'u', [name]: value },
-        handshake({ clientId: 'phone' }),
-        'sock',
-      );
-    expect(refuse).toThrow(SocketAuthError);
-    expect(refuse).toThrow(`token claim "${name}" is not a valid client id`);
-  });
+  ])(
+    'refuses a token whose %s claim is %j, naming the claim',
+    (name, value) => {
+      const refuse = () =>
+        identityFromClaims(
+          { sub: 'u', [name]: value },
+          handshake({ clientId: 'phone' }),
+          'sock',
+        );
+      expect(refuse).toThrow(SocketAuthError);
+      expect(refuse).toThrow(`token claim "${name}" is not a valid client id`);
+    },
+  );
 });
