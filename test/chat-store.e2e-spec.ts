@@ -161,7 +161,26 @@ describe.each(['memory', 'redis'] as const)('chat store (%s)', kind => {
       hasMore: false,
     });
     expect(await store.reads(chatId)).toEqual([]);
+    expect(await store.senders(chatId)).toEqual([]);
     expect(await store.chats(`u${chat}`, 10)).toEqual([]);
+  });
+
+  it('knows who sent in a chat (a retried send adds no one), who signed in, and counts the chats a user starts per day', async () => {
+    expect(await store.senders(chatId)).toEqual([]);
+    await store.append(draft('one', 'c1'));
+    await store.append(draft('one', 'c1'));
+    expect(await store.senders(chatId)).toEqual([`u${chat}`]);
+    await store.append({ ...draft('two'), senderId: `v${chat}` });
+    expect((await store.senders(chatId)).sort()).toEqual([
+      `u${chat}`,
+      `v${chat}`,
+    ]);
+    expect(await store.knowsUser(`k${chat}`)).toBe(false);
+    await store.touchUser(`k${chat}`, Date.now());
+    expect(await store.knowsUser(`k${chat}`)).toBe(true);
+    expect(await store.countNewChat(`k${chat}`, '2026-01-01')).toBe(1);
+    expect(await store.countNewChat(`k${chat}`, '2026-01-01')).toBe(2);
+    expect(await store.countNewChat(`k${chat}`, '2026-01-02')).toBe(1);
   });
 
   it("lists a user's chats and the directory, most recent first", async () => {

@@ -102,9 +102,10 @@ describe('demo web page: chat (Chromium, two instances on Redis)', () => {
     const alice = await openSignedIn(a, 'alice');
     const bob = await openSignedIn(b, 'bob');
 
-    // Who's online: each sees the other (the list is asked for again every few seconds).
-    await person(alice, 'bob', true).waitFor({ timeout: 15_000 });
-    await person(bob, 'alice', true).waitFor({ timeout: 15_000 });
+    // The directory: each sees the other listed, not yet online (presence is for contacts,
+    // those who wrote in a chat with one; the list is asked for again every few seconds).
+    await person(alice, 'bob', false).waitFor({ timeout: 15_000 });
+    await person(bob, 'alice', false).waitFor({ timeout: 15_000 });
 
     // The photo part still works beside the chat.
     await alice.setInputFiles('#file-input', [
@@ -173,7 +174,11 @@ describe('demo web page: chat (Chromium, two instances on Redis)', () => {
       await alice.screenshot({ path: join(ROOT, 'docs', 'demo-page.png') });
     }
 
-    // Bob leaves: alice sees him offline (user:status, pushed because they share a chat).
+    // Both wrote: each sees the other online now.
+    await person(alice, 'bob', true).waitFor({ timeout: 15_000 });
+    await person(bob, 'alice', true).waitFor({ timeout: 15_000 });
+
+    // Bob leaves: alice sees him offline (user:status, pushed because he wrote in their chat).
     await bob.context().close();
     await person(alice, 'bob', false).waitFor({ timeout: 15_000 });
     // His typing ended with his connection.

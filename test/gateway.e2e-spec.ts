@@ -137,6 +137,16 @@ describe('Gateway on one instance', () => {
         { token: tokenFor('bob{x}') },
         /subject/,
       ],
+      [
+        'a token whose clientId claim is malformed',
+        { token: tokenFor('alice', { clientId: 'x:y' }), clientId: 'phone' },
+        /token claim "clientId" is not a valid client id/,
+      ],
+      [
+        'a token whose client_id claim is malformed',
+        { token: tokenFor('alice', { client_id: 'a b' }) },
+        /token claim "client_id" is not a valid client id/,
+      ],
     ])(
       'refuses %s with connect_error "unauthorized" and a reason',
       async (_what, auth, reason) => {
@@ -148,6 +158,20 @@ describe('Gateway on one instance', () => {
         expect(error.data?.reason).toMatch(reason);
       },
     );
+  });
+
+  describe('handshake: a malformed auth.clientId', () => {
+    it('is ignored, as if absent: the socket id names the client', async () => {
+      const client = await connectClient(url, {
+        token: tokenFor('alice'),
+        clientId: 'c:1',
+      });
+      clients.push(client);
+      expect(client.established.clientId).not.toBe('c:1');
+      expect(client.established.rooms).toContain(
+        `client:alice:${client.established.clientId}`,
+      );
+    });
   });
 
   describe('handshake with a public key (RS256)', () => {

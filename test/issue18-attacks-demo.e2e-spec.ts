@@ -92,6 +92,8 @@ describe('Issue 18 attacks: the demo (two instances, Redis)', () => {
       DATA_DIR: dataDir,
       JWT_SECRET: 'e2e-secret-with-enough-length-0123456789',
       PHOTO_STAGE_MIN_MS: '0',
+      // Low, so that one test reaches it: every other one starts a chat or two per user.
+      CHAT_NEW_CHATS_PER_DAY: '3',
     };
     [a, b] = await Promise.all([
       DemoProcess.start(await freePort(), env),
@@ -192,6 +194,7 @@ describe('Issue 18 attacks: the demo (two instances, Redis)', () => {
     );
     expect(statuses.sort()).toEqual([200, 404, 404, 404]);
     // A marker after them: room events reach a socket in the order they were published.
+    await connectAs(b, 'zed');
     const marker = await owner.ask('message:send', {
       chatId: 'dm:frank:zed',
       content: 'marker',
@@ -245,7 +248,9 @@ describe('Issue 18 attacks: the demo (two instances, Redis)', () => {
     expect(await reader.zcard('demo:chat:user:{gina}:chats')).toBe(0);
   });
 
-  it("delivers a user's chats live although strangers opened more chats with them than a socket joins (20)", async () => {
+  it("delivers a user's chats live although strangers started more chats with them than a socket joins (20)", async () => {
+    // Signed in once: first messages go only to users the demo has seen.
+    (await connectAs(b, 'victim')).close();
     const friend = await connectAs(a, 'friend');
     expect(
       await friend.ask('message:send', {
@@ -256,7 +261,10 @@ describe('Issue 18 attacks: the demo (two instances, Redis)', () => {
     for (let i = 0; i < 21; i++) {
       const spammer = await connectAs(b, `spam${String(i).padStart(2, '0')}`);
       expect(
-        await spammer.ask('chat:open', { userId: 'victim' }),
+        await spammer.ask('message:send', {
+          chatId: `dm:spam${String(i).padStart(2, '0')}:victim`,
+          content: 'spam',
+        }),
       ).toMatchObject({ ok: true });
       spammer.close();
     }
@@ -286,11 +294,125 @@ describe('Issue 18 attacks: the demo (two instances, Redis)', () => {
     ]);
   });
 
-  it.todo(
-    "user:status and presence reach strangers: chat:open { userId } (no message, no consent) answers the peer's online/lastSeen and puts the stranger's sockets in a shared chat room, so the stranger then gets every user:status change of that user live (verified: a stalker saw bob go offline). The README's reason for user:status to chat partners only ('presence is for one's contacts') does not hold while anyone can open a chat with anyone: presence should count only chats the user took part in (sent a message, or opened themselves)",
-  );
+  it("keeps a user's presence from strangers who open a chat with them or write to them, until the user writes back", async () => {
+    const bob = await connectAs(b, 'bobby');
+    const pal = await connectAs(a, 'pal');
+    const stalker = await connectAs(a, 'stalker');
+    const palChat = 'dm:bobby:pal';
+    const stalkerChat = 'dm:bobby:stalker';
+    // A contact: pal wrote, bobby answered.
+    await pal.ask('message:send', { chatId: palChat, content: 'hi' });
+    await bob.ask('message:send', { chatId: palChat, content: 'hi pal' });
+    // The stranger opens a chat and writes: no presence of bobby's in any answer.
+    expect(await stalker.ask('chat:open', { userId: 'bobby' })).toEqual({
+      ok: true,
+      chat: expect.objectContaining({
+        chatId: stalkerChat,
+        peer: { userId: 'bobby' },
+      }),
+    });
+    expect(
+      await stalker.ask('message:send', {
+        chatId: stalkerChat,
+        content: 'hey',
+      }),
+    ).toMatchObject({ ok: true });
+    expect((await stalker.ask('chat:list')).chats).toEqual([
+      expect.objectContaining({
+        chatId: stalkerChat,
+        peer: { userId: 'bobby' },
+      }),
+    ]);
+    const listed = (await stalker.ask('users:list')).users;
+    expect(listed).toContainEqual({ userId: 'bobby' });
+    expect(listed).toContainEqual(expect.objectContaining({ userId: 'pal' }));
+    expect(listed.find((u: { userId: string }) => u.userId === 'pal')).toEqual({
+      userId: 'pal',
+    });
+    // The contact has it; bobby has the stalker's (who wrote to him).
+    expect((await pal.ask('chat:list')).chats[0].peer).toEqual({
+      userId: 'bobby',
+      online: true,
+    });
+    expect(
+      (await bob.ask('chat:list')).chats.find(
+        (c: { chatId: string }) => c.chatId === stalkerChat,
+      ).peer,
+    ).toEqual({ userId: 'stalker', online: true });
 
-  it.todo(
-    'chat:open / message:send with made-up user ids create Redis keys for users that never existed, forever (one token, no limit but the rate limit: 50 chat:open with ghost ids made 50 new demo:chat:user:{ghost}:chats keys; a message:send to dm:me:ghost adds the chat hashes too): direct chats could be refused with users the gateway never saw (no lastSeen, not online), or the keys given a TTL renewed on activity',
-  );
+    // bobby goes: pal hears it; the stalker, on the same instance, from the same emit, does not.
+    bob.close();
+    await waitUntil(
+      () => pal.named('user:status').some(s => s.userId === 'bobby'),
+      10_000,
+      "pal told bobby's offline",
+    );
+    expect(stalker.named('user:status')).toEqual([]);
+
+    // Once bobby writes back, the stalker is a contact: his presence reaches them.
+    const back = await connectAs(b, 'bobby');
+    expect(
+      await back.ask('message:send', { chatId: stalkerChat, content: 'who?' }),
+    ).toMatchObject({ ok: true });
+    expect(
+      (await stalker.ask('chat:open', { userId: 'bobby' })).chat.peer,
+    ).toEqual({ userId: 'bobby', online: true });
+    back.close();
+    await waitUntil(
+      () =>
+        stalker
+          .named('user:status')
+          .some(s => s.userId === 'bobby' && s.status === 'offline'),
+      10_000,
+      "the stalker told bobby's offline after bobby wrote",
+    );
+  });
+
+  it('stores nothing for chat:open, refuses first messages to users never seen, and caps the chats one user starts a day', async () => {
+    const prober = await connectAs(a, 'prober');
+    const forbidden = { ok: false, code: 'forbidden' };
+    for (let i = 0; i < 5; i++) {
+      expect(
+        await prober.ask('chat:open', { userId: `ghost${i}` }),
+      ).toMatchObject(forbidden);
+      expect(
+        await prober.ask('message:send', {
+          chatId: `dm:ghost${i}:prober`,
+          content: 'boo',
+        }),
+      ).toMatchObject(forbidden);
+    }
+    expect(await reader.keys('demo:chat:*ghost*')).toEqual([]);
+    const known = ['known1', 'known2', 'known3', 'known4'];
+    for (const userId of known) (await connectAs(b, userId)).close();
+    // Opening a chat with someone real creates nothing either.
+    for (const userId of known)
+      expect(await prober.ask('chat:open', { userId })).toMatchObject({
+        ok: true,
+        chat: { chatId: `dm:${userId}:prober`, unread: 0 },
+      });
+    expect(await reader.keys('demo:chat:*prober*')).toEqual([]);
+    // CHAT_NEW_CHATS_PER_DAY is 3 here: the fourth first message is refused, the chats it has stay open.
+    for (const userId of known.slice(0, 3))
+      expect(
+        await prober.ask('message:send', {
+          chatId: `dm:${userId}:prober`,
+          content: 'hello',
+        }),
+      ).toMatchObject({ ok: true });
+    expect(
+      await prober.ask('message:send', {
+        chatId: 'dm:known4:prober',
+        content: 'hello',
+      }),
+    ).toMatchObject({ ok: false, code: 'rate_limited' });
+    expect(
+      await prober.ask('message:send', {
+        chatId: 'dm:known1:prober',
+        content: 'again',
+      }),
+    ).toMatchObject({ ok: true });
+    expect(await reader.keys('demo:chat:{dm:known4:prober}*')).toEqual([]);
+    expect(await reader.zcard('demo:chat:user:{prober}:chats')).toBe(3);
+  });
 });

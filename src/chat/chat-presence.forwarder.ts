@@ -10,9 +10,10 @@ import { ChatService } from './chat.service.js';
 const WARNING_INTERVAL_MS = 10_000;
 
 /**
- * Seed 002's `user:status`, sent to the sockets of the users who share a chat
- * with the user who came or went (not to everyone: who is online is nobody
- * else's business). The gateway's presence publishes `user.online` when a
+ * Seed 002's `user:status`, sent to the sockets of the users who share a direct
+ * chat with the user who came or went, in which that user has sent a message
+ * (not to everyone, nor to whoever opened a chat with them or wrote to them:
+ * who is online is their contacts' business only). The gateway's presence publishes `user.online` when a
  * user's first session connects on any instance and `user.offline` when the
  * last one leaves, so several tabs make one status change. Every instance
  * hears the bus event and emits to its own sockets only (`local`): each socket
@@ -47,7 +48,7 @@ export class ChatPresenceForwarder {
     if (!server) return;
     let chatIds: string[];
     try {
-      chatIds = await this.chats.chatsToJoin(status.userId);
+      chatIds = await this.chats.chatsSharingPresence(status.userId);
     } catch (error) {
       // Best effort, like presence itself: a status change is not worth a handler failure
       // (its retries would only repeat it late), e.g. while the app shuts down.

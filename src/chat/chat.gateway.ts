@@ -23,7 +23,7 @@ import type {
   ReactionChange,
   ReadReceipt,
 } from './chat.interfaces.js';
-import { ChatService } from './chat.service.js';
+import { ChatService, type Presence } from './chat.service.js';
 import {
   ChatRequest,
   EditMessageRequest,
@@ -174,7 +174,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     return { ok: true, chats: await this.chats.list(this.user(socket)) };
   }
 
-  /** Opens (or finds) the direct chat with a user; both users' sockets join it. */
+  /** The direct chat with a user (created by its first message), summarised. */
   @SubscribeMessage(CHAT_MESSAGES.open)
   async open(
     @ConnectedSocket() socket: Socket,
@@ -184,12 +184,12 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
     return { ok: true, chat };
   }
 
-  /** The demo's directory (who connected lately, who is online): the page's "who's online" list. */
+  /** The demo's directory (who connected lately; the presence of one's contacts): the page's people list. */
   @SubscribeMessage(CHAT_MESSAGES.users)
-  async users(): Promise<
-    Ok<{ users: Awaited<ReturnType<ChatService['users']>> }>
-  > {
-    return { ok: true, users: await this.chats.users() };
+  async users(
+    @ConnectedSocket() socket: Socket,
+  ): Promise<Ok<{ users: Presence[] }>> {
+    return { ok: true, users: await this.chats.users(this.user(socket)) };
   }
 
   @SubscribeMessage(CHAT_MESSAGES.typingStart)

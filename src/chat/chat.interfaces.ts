@@ -40,7 +40,7 @@ export interface ReactionChange {
   reactions: Record<string, string[]>;
 }
 
-/** `user:status`: a user who shares a chat with the receiver came or went. */
+/** `user:status`: a user who wrote in a direct chat with the receiver came or went. */
 export interface UserStatus {
   userId: string;
   status: 'online' | 'offline';
@@ -62,8 +62,8 @@ export interface ChatSummary {
   lastMessage?: ChatMessage;
   /** Messages of the others after the user's read receipt, deleted ones left out. */
   unread: number;
-  /** The other member of a direct chat, with their presence. */
-  peer?: { userId: string; online: boolean; lastSeen?: string };
+  /** The other member of a direct chat; their presence once they have sent a message in it. */
+  peer?: { userId: string; online?: boolean; lastSeen?: string };
 }
 
 /** A page of `chat:history`: oldest first. */

@@ -12,6 +12,7 @@ import {
   userRoom,
 } from '@shared-infra/event-bus/gateway';
 import { PhotoOwners } from '../photos/photo-owners.service.js';
+import { newChatsPerDayFromEnv, utcDay } from './chat-limits.js';
 import {
   chatRoom,
   directChatId,
@@ -45,6 +46,14 @@ export interface ChatUser {
   userId: string;
 }
 
+/** A user's presence, as `chat:list`, `chat:open` and `users:list` give it to someone they share it with. */
+export interface Presence {
+  userId: string;
+  /** Absent (and `lastSeen` too) when the user does not share their presence with the asker. */
+  online?: boolean;
+  lastSeen?: string;
+}
+
 /**
  * The demo's chats: direct messages between two users and a comment thread
  * per photo. Every request checks that the user is a member of the chat (see
@@ -54,6 +63,9 @@ export interface ChatUser {
  */
 @Injectable()
 export class ChatService {
+  /** `CHAT_NEW_CHATS_PER_DAY`: read (and checked) when the app starts. */
+  private readonly newChatsPerDay = newChatsPerDayFromEnv();
+
   constructor(
     @Inject(CHAT_STORE) private readonly store: ChatStore,
     private readonly bus: EventBusService,
@@ -77,7 +89,29 @@ export class ChatService {
     return chats.filter((_, i) => allowed[i]);
   }
 
-  /** Opens the direct chat with `peerId` (both users' sockets join it) and summarises it. */
+  /**
+   * The chats whose other member may hear that `userId` came or went
+   * (`user:status`): the direct chats among those their sockets join in which
+   * they have sent a message themselves. Opening a chat with someone, or
+   * writing to them, shares nothing of theirs.
+   */
+  async chatsSharingPresence(userId: string): Promise<string[]> {
+    const chats = (await this.chatsToJoin(userId)).filter(
+      chatId => parseChatId(chatId)?.kind === 'direct',
+    );
+    const shared = await Promise.all(
+      chats.map(async chatId =>
+        (await this.store.senders(chatId)).includes(userId),
+      ),
+    );
+    return chats.filter((_, i) => shared[i]);
+  }
+
+  /**
+   * The direct chat with `peerId`, summarised. It creates nothing: the chat
+   * is stored with its first message (`send`). `forbidden` for a user who
+   * never signed in to the demo.
+   */
   async open(user: ChatUser, peerId: string): Promise<ChatSummary> {
     if (!IDENTITY_ID_PATTERN.test(peerId) || peerId === user.userId)
       throw new GatewayAckError(
@@ -90,7 +124,7 @@ export class ChatService {
         'invalid',
         `the two user ids are too long for a chat id (at most ${MAX_CHAT_ID_LENGTH - 4} characters together)`,
       );
-    await this.track(chatId, [user.userId, peerId]);
+    await this.assertKnown(peerId);
     return this.summary(user.userId, chatId);
   }
 
@@ -101,6 +135,8 @@ export class ChatService {
     const parsed = await this.assertMember(user.userId, request.chatId);
     if (request.content.trim().length === 0)
       throw new GatewayAckError('invalid', 'content must not be blank');
+    if (parsed.kind === 'direct')
+      await this.assertMayStart(user, request.chatId, parsed);
     await this.track(request.chatId, this.members(user.userId, parsed));
     const { message, duplicate } = await this.store.append({
       chatId: request.chatId,
@@ -279,12 +315,15 @@ export class ChatService {
     return summaries.filter(summary => summary !== undefined);
   }
 
-  /** The demo's directory: who connected lately, and who of them is online. */
-  async users(): Promise<
-    Array<{ userId: string; online: boolean; lastSeen?: string }>
-  > {
+  /**
+   * The demo's directory: who connected lately (the users one may write to),
+   * with the presence of those who share it with the asker (see `presenceFor`).
+   */
+  async users(user: ChatUser): Promise<Presence[]> {
     const users = await this.store.users(LIST_LIMIT);
-    return Promise.all(users.map(userId => this.presenceOf(userId)));
+    return Promise.all(
+      users.map(userId => this.presenceFor(user.userId, userId)),
+    );
   }
 
   /** Records a connecting user in the directory. */
@@ -312,9 +351,63 @@ export class ChatService {
     if (lastMessage) summary.lastMessage = lastMessage;
     if (parsed.kind === 'direct') {
       const peerId = parsed.users.find(id => id !== userId)!;
-      summary.peer = await this.presenceOf(peerId);
+      summary.peer = await this.presenceFor(userId, peerId);
     }
     return summary;
+  }
+
+  /**
+   * `userId`'s presence as `askerId` may see it: only once `userId` has sent
+   * a message in their direct chat (replied, or started it). Presence is for
+   * one's contacts, and anyone can open a chat with anyone or write to them.
+   */
+  private async presenceFor(
+    askerId: string,
+    userId: string,
+  ): Promise<Presence> {
+    if (askerId === userId || !IDENTITY_ID_PATTERN.test(userId))
+      return { userId };
+    const chatId = directChatId(askerId, userId);
+    if (chatId.length > MAX_CHAT_ID_LENGTH) return { userId };
+    const senders = await this.store.senders(chatId);
+    return senders.includes(userId) ? this.presenceOf(userId) : { userId };
+  }
+
+  /** Refuses a user the demo has never seen (not in its directory, no session ever). */
+  private async assertKnown(userId: string): Promise<void> {
+    if (await this.store.knowsUser(userId)) return;
+    // The directory keeps the last MAX_DIRECTORY_USERS; the gateway remembers everyone it saw.
+    if (await this.gatewayService.isUserOnline(userId)) return;
+    if (await this.gatewayService.getLastSeen(userId)) return;
+    throw new GatewayAckError(
+      'forbidden',
+      `no user "${userId}" has signed in to the demo`,
+    );
+  }
+
+  /**
+   * The first message of a direct chat stores it for good, in both members'
+   * lists: only to a user the demo has seen, and at most
+   * `CHAT_NEW_CHATS_PER_DAY` new chats per sender and UTC day. Two first
+   * messages at once may both count: the limit errs on the safe side.
+   */
+  private async assertMayStart(
+    user: ChatUser,
+    chatId: string,
+    chat: Extract<ParsedChatId, { kind: 'direct' }>,
+  ): Promise<void> {
+    const { messages } = await this.store.page(chatId, undefined, 1);
+    if (messages.length > 0) return;
+    await this.assertKnown(chat.users.find(id => id !== user.userId)!);
+    const started = await this.store.countNewChat(
+      user.userId,
+      utcDay(Date.now()),
+    );
+    if (started > this.newChatsPerDay)
+      throw new GatewayAckError(
+        'rate_limited',
+        `at most ${this.newChatsPerDay} new chats a day (CHAT_NEW_CHATS_PER_DAY); write in the ones you have`,
+      );
   }
 
   private async presenceOf(
@@ -427,7 +520,7 @@ export class ChatService {
    * chat comes into a member's first `MAX_JOINED_CHATS` (new, or back from
    * further down), their current sockets on every instance join its room
    * and leave the one it pushed out. Otherwise chats that anyone may start
-   * with anyone (`chat:open` from strangers) would fill the sockets' chat
+   * with anyone (first messages from strangers) would fill the sockets' chat
    * rooms and keep the user's own chats out of them; and a user with more
    * chats would never hear an older chat's new message live. Waits until
    * that is done: the adapter answers `getRoomMembers` after the joins it

@@ -11,6 +11,8 @@ export const MAX_CHATS_PER_USER = 200;
 export const MAX_DIRECTORY_USERS = 500;
 /** Chats a socket is in (the user's most recently active): rooms per socket are limited (50). */
 export const MAX_JOINED_CHATS = 20;
+/** How long a user's count of the chats they started on a day is kept (seconds). */
+export const NEW_CHATS_COUNT_TTL_S = 2 * 24 * 60 * 60;
 /** How long a sender's `clientMessageId` is remembered, so that a retried send is stored once. */
 export const CLIENT_MESSAGE_ID_TTL_S = 24 * 60 * 60;
 
@@ -38,8 +40,9 @@ export interface ChatListChange {
  */
 export interface ChatStore {
   /**
-   * Stores a new message. With a `clientMessageId` the sender used before
-   * (within a day), returns that message instead, `duplicate: true`.
+   * Stores a new message, and its sender among the chat's `senders`. With a
+   * `clientMessageId` the sender used before (within a day), returns that
+   * message instead, `duplicate: true`.
    */
   append(
     draft: MessageDraft,
@@ -78,6 +81,15 @@ export interface ChatStore {
   removeChat(chatId: string, userIds: string[]): Promise<void>;
   /** A user's chats, most recently active first. */
   chats(userId: string, limit: number): Promise<string[]>;
+  /** The users who have sent a message in the chat (kept with it). */
+  senders(chatId: string): Promise<string[]>;
+  /**
+   * Counts one more direct chat started by `userId` on `day` (UTC, kept two
+   * days); resolves the day's count after it.
+   */
+  countNewChat(userId: string, day: string): Promise<number>;
+  /** Whether the user is in the demo's directory (connected at least once, among the last `MAX_DIRECTORY_USERS`). */
+  knowsUser(userId: string): Promise<boolean>;
   /** Records that a user connected (the demo's directory). */
   touchUser(userId: string, at: number): Promise<void>;
   /** The users who connected most recently, newest first. */

@@ -15,6 +15,7 @@ interface MemoryChat {
   last: number;
   messages: Map<number, ChatMessage>;
   reads: Map<string, ReadReceipt>;
+  senders: Set<string>;
   /** `{senderId}:{clientMessageId}` → seq and when it expires. */
   clientIds: Map<string, { seq: number; expires: number }>;
 }
@@ -41,6 +42,8 @@ export class MemoryChatStore implements ChatStore {
   private readonly chatsById = new Map<string, MemoryChat>();
   private readonly userChats = new Map<string, Map<string, number>>();
   private readonly directory = new Map<string, number>();
+  /** userId → the day (UTC) and the chats they started on it. */
+  private readonly newChats = new Map<string, { day: string; count: number }>();
 
   async append(
     draft: MessageDraft,
@@ -53,6 +56,7 @@ export class MemoryChatStore implements ChatStore {
     const earlier =
       seen && seen.expires > Date.now() && chat.messages.get(seen.seq);
     if (earlier) return { message: structuredClone(earlier), duplicate: true };
+    chat.senders.add(draft.senderId);
     const seq = ++chat.last;
     const message: ChatMessage = {
       ...draft,
@@ -161,6 +165,21 @@ export class MemoryChatStore implements ChatStore {
     return chats ? newestFirst(chats, limit) : [];
   }
 
+  async senders(chatId: string): Promise<string[]> {
+    return [...(this.chatsById.get(chatId)?.senders ?? [])];
+  }
+
+  async countNewChat(userId: string, day: string): Promise<number> {
+    const current = this.newChats.get(userId);
+    const count = current?.day === day ? current.count + 1 : 1;
+    this.newChats.set(userId, { day, count });
+    return count;
+  }
+
+  async knowsUser(userId: string): Promise<boolean> {
+    return this.directory.has(userId);
+  }
+
   async touchUser(userId: string, at: number): Promise<void> {
     touch(this.directory, userId, at, MAX_DIRECTORY_USERS);
   }
@@ -179,6 +198,7 @@ export class MemoryChatStore implements ChatStore {
           messages: new Map(),
           reads: new Map(),
           clientIds: new Map(),
+          senders: new Set(),
         }),
       );
     return chat;

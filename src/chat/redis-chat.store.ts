@@ -8,6 +8,7 @@ import {
   MAX_DIRECTORY_USERS,
   MAX_JOINED_CHATS,
   MAX_MESSAGES_PER_CHAT,
+  NEW_CHATS_COUNT_TTL_S,
   type ChatListChange,
   type ChatStore,
   type MessageDraft,
@@ -22,7 +23,8 @@ const CAS_TRIES = 10;
  * Numbers and stores a message in one step: a `clientMessageId` seen within
  * the day returns the message it named; the message `seq - max` is dropped, so
  * the kept ones stay the contiguous range of the last `max`.
- * KEYS: seq counter, messages hash, client id key. ARGV: message JSON, max, ttl ('' without a client id).
+ * The sender joins the chat's senders.
+ * KEYS: seq counter, messages hash, client id key, senders set. ARGV: message JSON, max, ttl ('' without a client id), sender.
  */
 const APPEND = `
 if ARGV[3] ~= '' then
@@ -32,6 +34,7 @@ if ARGV[3] ~= '' then
     if earlier then return {tonumber(seen), earlier, 1} end
   end
 end
+redis.call('SADD', KEYS[4], ARGV[4])
 local seq = redis.call('INCR', KEYS[1])
 redis.call('HSET', KEYS[2], seq, ARGV[1])
 local old = seq - tonumber(ARGV[2])
@@ -80,9 +83,11 @@ interface ChatCommands {
     seqKey: string,
     messagesKey: string,
     clientKey: string,
+    sendersKey: string,
     json: string,
     max: number,
     ttl: string,
+    sender: string,
   ): Promise<[number, string, number]>;
   chatCas(
     key: string,
@@ -123,7 +128,7 @@ export class RedisChatStore implements ChatStore {
       maxRetriesPerRequest: 3,
       connectionName: 'demo-chat',
     });
-    redis.defineCommand('chatAppend', { numberOfKeys: 3, lua: APPEND });
+    redis.defineCommand('chatAppend', { numberOfKeys: 4, lua: APPEND });
     redis.defineCommand('chatCas', { numberOfKeys: 1, lua: COMPARE_AND_SET });
     redis.defineCommand('chatTouch', { numberOfKeys: 1, lua: TOUCH });
     redis.defineCommand('chatTouchChat', { numberOfKeys: 1, lua: TOUCH_CHAT });
@@ -157,9 +162,11 @@ export class RedisChatStore implements ChatStore {
       `${this.chatKey(draft.chatId)}:seq`,
       this.messagesKey(draft.chatId),
       clientKey,
+      this.sendersKey(draft.chatId),
       JSON.stringify(stored),
       MAX_MESSAGES_PER_CHAT,
       draft.clientMessageId ? String(CLIENT_MESSAGE_ID_TTL_S) : '',
+      draft.senderId,
     );
     return {
       message: this.decode(draft.chatId, Number(seq), json)!,
@@ -273,6 +280,7 @@ export class RedisChatStore implements ChatStore {
       `${this.chatKey(chatId)}:seq`,
       this.messagesKey(chatId),
       this.readsKey(chatId),
+      this.sendersKey(chatId),
     );
     await Promise.all(
       userIds.map(userId => this.redis.zrem(this.userChatsKey(userId), chatId)),
@@ -281,6 +289,24 @@ export class RedisChatStore implements ChatStore {
 
   chats(userId: string, limit: number): Promise<string[]> {
     return this.redis.zrevrange(this.userChatsKey(userId), 0, limit - 1);
+  }
+
+  senders(chatId: string): Promise<string[]> {
+    return this.redis.smembers(this.sendersKey(chatId));
+  }
+
+  async countNewChat(userId: string, day: string): Promise<number> {
+    const key = `${PREFIX}user:{${userId}}:new:${day}`;
+    const [[, count]] = (await this.redis
+      .multi()
+      .incr(key)
+      .expire(key, NEW_CHATS_COUNT_TTL_S)
+      .exec()) as [[null, number], [null, number]];
+    return Number(count);
+  }
+
+  async knowsUser(userId: string): Promise<boolean> {
+    return (await this.redis.zscore(`${PREFIX}users`, userId)) !== null;
   }
 
   async touchUser(userId: string, at: number): Promise<void> {
@@ -332,6 +358,10 @@ export class RedisChatStore implements ChatStore {
 
   private messagesKey(chatId: string): string {
     return `${this.chatKey(chatId)}:messages`;
+  }
+
+  private sendersKey(chatId: string): string {
+    return `${this.chatKey(chatId)}:senders`;
   }
 
   private readsKey(chatId: string): string {

@@ -67,7 +67,7 @@ async function refresh() {
       Object.assign(person, {
         chatId: chat.chatId,
         unread: chat.unread,
-        online: chat.peer.online,
+        online: chat.peer.online === true,
         lastSeen: chat.peer.lastSeen,
       });
       watchChat(chat.chatId);
@@ -86,7 +86,8 @@ async function loadPeople() {
     for (const user of users) {
       if (user.userId === me) continue;
       const person = personOf(user.userId);
-      person.online = user.online;
+      // No presence for someone who has not written to us: shown as not online.
+      person.online = user.online === true;
       person.lastSeen = user.lastSeen;
     }
     renderPeople();

@@ -44,6 +44,11 @@ describe('socketSettingsFromEnv', () => {
       /SOCKET_MAX_BUFFER_SIZE is "1e6": give a whole number \(bytes\)/,
     ],
     [
+      'SOCKET_MAX_BUFFER_SIZE',
+      '104857601',
+      /SOCKET_MAX_BUFFER_SIZE is 104857601: at most 104857600 \(100 MB\)/,
+    ],
+    [
       'SOCKET_CORS_CREDENTIALS',
       'yes',
       /SOCKET_CORS_CREDENTIALS is "yes": set it to true or false/,

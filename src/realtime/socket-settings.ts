@@ -9,6 +9,9 @@ type SocketSettings = Pick<
   | 'maxHttpBufferSize'
 >;
 
+/** The gateway's largest `maxHttpBufferSize` (100 MB), refused here under the variable's name. */
+const MAX_BUFFER_SIZE = 100 * 1024 * 1024;
+
 /**
  * The gateway's engine settings from the environment, under the seeds'
  * variable names (seed 003's `getSocketBridgeConfig`):
@@ -17,7 +20,8 @@ type SocketSettings = Pick<
  *   origins, both read (their union); `*` for any. Unset: none but the page's own.
  * - `SOCKET_PING_TIMEOUT`, `SOCKET_PING_INTERVAL`: ms. Unset: the gateway's
  *   defaults (20000 and 25000, socket.io's; seed 003 says 30000 and 25000).
- * - `SOCKET_MAX_BUFFER_SIZE`: bytes. Unset: the gateway's 128 KB (seed 003: 1 MB).
+ * - `SOCKET_MAX_BUFFER_SIZE`: bytes. Unset: the gateway's 128 KB (seed 003: 1 MB);
+ *   at most 100 MB.
  * - `SOCKET_CORS_CREDENTIALS`: `true` or `false`. Unset: the gateway's true
  *   (seed 003 reads unset as false).
  *
@@ -41,6 +45,10 @@ export function socketSettingsFromEnv(
   const pingInterval = wholeNumber(env, 'SOCKET_PING_INTERVAL');
   if (pingInterval !== undefined) settings.pingInterval = pingInterval;
   const buffer = wholeNumber(env, 'SOCKET_MAX_BUFFER_SIZE');
+  if (buffer !== undefined && buffer > MAX_BUFFER_SIZE)
+    throw new Error(
+      `SOCKET_MAX_BUFFER_SIZE is ${buffer}: at most ${MAX_BUFFER_SIZE} (100 MB) bytes.`,
+    );
   if (buffer !== undefined) settings.maxHttpBufferSize = buffer;
   const credentials = env.SOCKET_CORS_CREDENTIALS?.trim();
   if (credentials) {

@@ -91,6 +91,11 @@ describe('resolveGatewayConfig option keys', () => {
     ['pingInterval', { pingInterval: 500 }, '"pingInterval" is 500'],
     ['pingTimeout', { pingTimeout: '30000' }, '"pingTimeout" is "30000"'],
     ['pingTimeout', { pingTimeout: 3_600_000 }, 'from 1000 to 600000'],
+    [
+      'maxHttpBufferSize',
+      { maxHttpBufferSize: 100 * 1024 * 1024 + 1 },
+      '"maxHttpBufferSize" is 104857601: it must be a number >= 1024 and <= 104857600',
+    ],
     ['corsCredentials', { corsCredentials: 'true' }, 'give true or false'],
     [
       'perMessageDeflate',

@@ -61,14 +61,26 @@ export interface ResolvedGatewayConfig {
   rooms: RoomPolicy;
 }
 
-function whole(name: string, value: number, min: number): number {
-  if (!Number.isFinite(value) || value < min) {
+function whole(
+  name: string,
+  value: number,
+  min: number,
+  max = Number.POSITIVE_INFINITY,
+): number {
+  if (!Number.isFinite(value) || value < min || value > max) {
+    const range = Number.isFinite(max) ? ` and <= ${max}` : '';
     throw new InvalidConfigurationError(
-      `Gateway option "${name}" is ${JSON.stringify(value)}: it must be a number >= ${min}.`,
+      `Gateway option "${name}" is ${JSON.stringify(value)}: it must be a number >= ${min}${range}.`,
     );
   }
   return value;
 }
+
+/**
+ * The largest `maxHttpBufferSize` (100 MB, socket.io's own practical limit):
+ * a socket may make the server buffer that much before it is closed.
+ */
+export const MAX_HTTP_BUFFER_SIZE_LIMIT = 100 * 1024 * 1024;
 
 const OWNER = 'EventBusGatewayModule';
 
@@ -364,6 +376,7 @@ export function resolveGatewayConfig(
       'maxHttpBufferSize',
       options.maxHttpBufferSize ?? 128 * 1024,
       1024,
+      MAX_HTTP_BUFFER_SIZE_LIMIT,
     ),
     maxRoomsPerSocket,
     rateLimit: {

@@ -23,7 +23,8 @@ export function extractToken(handshake: SocketHandshake): string | undefined {
 /**
  * Maps verified claims to an identity. `fallbackClientId` is used when the
  * token names no client: the handshake's `auth.clientId` if well-formed, else
- * the socket id.
+ * the socket id. A `clientId` (or `client_id`) claim that is not a valid id
+ * refuses the handshake.
  */
 export function identityFromClaims(
   claims: Record<string, unknown>,
@@ -38,10 +39,16 @@ export function identityFromClaims(
   }
   const asked = (handshake.auth as Record<string, unknown> | undefined)
     ?.clientId;
+  const claimName = claims.clientId !== undefined ? 'clientId' : 'client_id';
+  const claimed = claims[claimName];
+  // The issuer's mistake: a device it named must not silently become another one.
+  if (claimed !== undefined && pickId(claimed) === undefined)
+    throw new SocketAuthError(
+      `token claim "${claimName}" is not a valid client id: 1-100 characters of letters, digits and "_ - . @"`,
+    );
+  // A client-chosen id is a hint: a malformed one gets the socket id, as if none was given.
   const clientId =
-    pickId(claims.clientId ?? claims.client_id) ??
-    pickId(asked) ??
-    fallbackClientId;
+    (claimed as string | undefined) ?? pickId(asked) ?? fallbackClientId;
   const sessionId = pickId(claims.sessionId ?? claims.sid);
   const permissions = Array.isArray(claims.permissions)
     ? claims.permissions.filter((p): p is string => typeof p === 'string')

@@ -30,9 +30,7 @@ export class PersistentRooms {
 
   /** Records `room` for `userId`; throws `PersistentRoomLimitError` past the limit. */
   async add(userId: string, room: string): Promise<void> {
-    const rooms = await this.store.add(userId, room);
-    if (rooms <= this.limit) return;
-    await this.store.remove(userId, room);
+    if (await this.store.add(userId, room, this.limit)) return;
     throw new PersistentRoomLimitError(userId, room, this.limit);
   }
 

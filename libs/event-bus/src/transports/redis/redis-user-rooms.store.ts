@@ -3,6 +3,17 @@ import type { UserRoomsStore } from '../../gateway/user-rooms.store.js';
 import { presenceKeys } from './redis-keys.util.js';
 
 /**
+ * Adds a room to a user's set unless it holds `limit` already (a member it
+ * holds is kept). KEYS: the set. ARGV: room, limit. Returns 1 if it is in the set.
+ */
+const ADD_WITHIN = `
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
+if redis.call('SCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('SADD', KEYS[1], ARGV[1])
+return 1
+`;
+
+/**
  * Persistent rooms on Redis: one set per user, `gw:user:<userId>:rooms` after
  * the bus' channel prefix. It stays until the rooms are removed: a user's
  * subscriptions outlive their sessions.
@@ -13,11 +24,11 @@ export class RedisUserRoomsStore implements UserRoomsStore {
     private readonly prefix: string,
   ) {}
 
-  async add(userId: string, room: string): Promise<number> {
+  async add(userId: string, room: string, limit: number): Promise<boolean> {
     const key = presenceKeys.userRooms(this.prefix, userId);
-    // One MULTI on one key: on Redis Cluster it stays in one slot.
-    const results = await this.redis.multi().sadd(key, room).scard(key).exec();
-    return Number(results?.[1]?.[1] ?? 0);
+    // One script on one key: atomic, and on Redis Cluster in one slot.
+    const added = await this.redis.eval(ADD_WITHIN, 1, key, room, limit);
+    return added === 1;
   }
 
   async remove(userId: string, room: string): Promise<void> {
