@@ -43,6 +43,7 @@ import {
   type ShardedPubSubPlan,
 } from './shard-channels.js';
 import { ShardedFanOut } from './sharded-fanout.js';
+import { ClusterPublishNode } from './cluster-publish-node.js';
 
 export type { RedisClientRole } from './redis-client.factory.js';
 
@@ -86,6 +87,8 @@ export class RedisTransport implements EventTransport {
   private batcher?: PublishBatcher;
   /** Collects the events of each channel into frames (`redis.frames`); none when off. */
   private frames?: FramePublisher;
+  /** The master plain PUBLISHes go through on Cluster (see ClusterPublishNode); none otherwise. */
+  private clusterNode?: ClusterPublishNode;
   /** Fan-out on shard channels (`redis.cluster.shardedPubSub`); none otherwise. */
   private readonly sharded?: ShardedFanOut;
   /** Which pub/sub kinds this transport publishes and listens with. */
@@ -178,6 +181,9 @@ export class RedisTransport implements EventTransport {
   async connect(): Promise<void> {
     this.pub = this.createClient('pub');
     this.sub = this.createClient('sub');
+    // Plain PUBLISHes on Cluster leave through one master, so a publisher's events keep their order.
+    if (this.pub instanceof this.ioredis.Cluster && !this.plan.publishSharded)
+      this.clusterNode = new ClusterPublishNode(this.pub);
     // NOTE: on Cluster a script runs on one node; plain PUBLISH is left to ioredis' per-node pipelines.
     if (
       this.config.batchPublishes !== false &&
@@ -196,7 +202,8 @@ export class RedisTransport implements EventTransport {
         this.config.frames,
         this.plan.publishSharded
           ? (channel, frame) => pub.spublish(channel, frame) as Promise<number>
-          : (channel, frame) => pub.publish(channel, frame),
+          : (channel, frame) =>
+              (this.clusterNode?.client() ?? pub).publish(channel, frame),
       );
     this.sub.on('message', this.getMessageHandler());
     const sharded = this.sharded;
@@ -291,9 +298,8 @@ export class RedisTransport implements EventTransport {
     payload: string,
   ): Promise<number> {
     if (this.frames) return this.frames.publish(channel, payload);
-    return this.batcher
-      ? this.batcher.publish(channel, payload)
-      : pub.publish(channel, payload);
+    if (this.batcher) return this.batcher.publish(channel, payload);
+    return (this.clusterNode?.client() ?? pub).publish(channel, payload);
   }
 
   /** Tells the other buses on this Redis that we subscribed (see AudienceTracker). */
