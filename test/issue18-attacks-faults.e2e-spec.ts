@@ -176,9 +176,42 @@ describe('Issue 18 attacks: the chat while Redis dies (two instances)', () => {
     'a send whose message was stored but whose announcement (publishToRoom) failed is acked unavailable; retried with its clientMessageId it is acked ok as a duplicate and never announced: the other side only sees it in chat:history (needs an "announced" mark in the store, re-published on a duplicate that lacks it)',
   );
 
-  it.todo(
-    "typing:start relayed from an instance that then dies is never followed by typing:stop: the 3 s timer lived in the dead instance, so a plain seed-002 client shows the sender typing until it reconnects (the demo page hides it after 6 s by itself); the receivers' instances could run their own expiry",
-  );
+  it("typing:start relayed from an instance that then dies (SIGKILL) is followed by typing:stop from the receiver's own instance", async () => {
+    const alice = await connect(a, 'alice');
+    // The chat exists before bob connects: his sockets join its room on connect.
+    const first = await alice.ask('message:send', {
+      chatId: CHAT,
+      content: 'typing next',
+      clientMessageId: 'typing-next',
+    });
+    expect(first.ok).toBe(true);
+    const bob = await connect(b, 'bob');
+    expect(await alice.ask('typing:start', { chatId: CHAT })).toEqual({
+      ok: true,
+    });
+    await waitUntil(
+      () => bob.named('typing:start').some(n => n.userId === 'alice'),
+      10_000,
+      'typing:start at bob',
+    );
+    // Renewed once: one typing, one start.
+    expect(await alice.ask('typing:start', { chatId: CHAT })).toEqual({
+      ok: true,
+    });
+    await a.kill();
+    await waitUntil(
+      () => bob.named('typing:stop').some(n => n.userId === 'alice'),
+      15_000,
+      "typing:stop at bob after alice's instance died",
+    );
+    expect(bob.named('typing:start')).toEqual([
+      { chatId: CHAT, userId: 'alice' },
+    ]);
+    expect(bob.named('typing:stop')).toEqual([
+      { chatId: CHAT, userId: 'alice' },
+    ]);
+    a = await DemoProcess.start(await freePort(), env);
+  }, 60_000);
 });
 
 /**
@@ -243,7 +276,7 @@ describe('Issue 18 attacks: room events while a subscriber reconnects', () => {
     };
 
     // Cut every subscriber, then publish at once: B cannot have resubscribed yet.
-    await raw.client('KILL', 'TYPE', 'pubsub');
+    await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     const during = Array.from({ length: 40 }, () => seq++);
     const outcomes = await Promise.all(during.map(publish));
     during.forEach((s, i) => outcomes[i] && acked.push(s));
