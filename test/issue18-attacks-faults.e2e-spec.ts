@@ -314,4 +314,31 @@ describe('Issue 18 attacks: room events while a subscriber reconnects', () => {
     bob.close();
     bob2.close();
   }, 60_000);
+
+  it("the library's typing signal relayed from an instance that then dies (SIGKILL) is followed by stopped from the receiver's own instance", async () => {
+    const urlA = `http://127.0.0.1:${await a.request<number>({ cmd: 'port' })}`;
+    const urlB = `http://127.0.0.1:${await b.request<number>({ cmd: 'port' })}`;
+    const alice = await connectClient(urlA, { token: tokenFor('alice') });
+    const bob = await connectClient(urlB, { token: tokenFor('bob') });
+    for (const client of [alice, bob])
+      expect(await client.request('subscribe', { room: 'lobby' })).toEqual({
+        ok: true,
+      });
+    const typing = () =>
+      bob.events.items.filter(
+        e => (e as unknown as { kind?: string }).kind === 'typing',
+      ) as unknown as Array<{ state: string; from: { userId: string } }>;
+    expect(
+      await alice.request('signal', { room: 'lobby', kind: 'typing' }),
+    ).toMatchObject({ ok: true });
+    await waitUntil(() => typing().length === 1, 10_000, 'started at bob');
+    a.kill('SIGKILL');
+    await waitUntil(() => typing().length === 2, 15_000, 'stopped at bob');
+    expect(typing().map(t => [t.state, t.from.userId])).toEqual([
+      ['started', 'alice'],
+      ['stopped', 'alice'],
+    ]);
+    alice.close();
+    bob.close();
+  }, 60_000);
 });
