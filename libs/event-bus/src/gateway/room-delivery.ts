@@ -22,6 +22,13 @@ const LIVE_IDS_MAX = 1000;
 /** How long ids a repair replayed are kept from reaching their room live again (PUBLISH trails XADD). */
 const REPAIRED_IDS_TTL_MS = 10_000;
 
+/**
+ * At most this many live room events wait for an outage's repair. More come
+ * only while the subscriber is up and the rest of the transport is not (the
+ * publisher reconnecting): then they go out, and the repair is given up.
+ */
+const MAX_OUTAGE_HELD = 10_000;
+
 /** room → socket id → what is kept for that socket in that room. */
 type PerRoomSocket<T> = Map<string, Map<string, T>>;
 
@@ -91,6 +98,8 @@ export class RoomDelivery {
   private readonly lastDelivered = new Map<string, string>();
   /** Set from a bus outage until its repair is done: the live room events wait here, in order. */
   private outageHeld?: EventEnvelope[];
+  /** The events held for the current outage overflowed `MAX_OUTAGE_HELD` and went out unrepaired. */
+  private outageOverflowed = false;
   /** room → ids a repair replayed there: their live copy, arriving later, is dropped. */
   private readonly repaired = new Map<string, Set<string>>();
 
@@ -119,7 +128,13 @@ export class RoomDelivery {
    */
   beginOutage(): Map<string, string> {
     this.outageHeld ??= [];
+    this.outageOverflowed = false;
     return new Map(this.lastDelivered);
+  }
+
+  /** Whether the live events held for this outage overflowed and went out: it cannot be repaired. */
+  get overflowed(): boolean {
+    return this.outageOverflowed;
   }
 
   /** The rooms with sockets of this instance (socket.io's room of each socket's id left out). */
@@ -235,6 +250,10 @@ export class RoomDelivery {
     if (room === undefined || !this.server) return;
     if (this.outageHeld) {
       this.outageHeld.push(event);
+      if (this.outageHeld.length >= MAX_OUTAGE_HELD) {
+        this.endOutage();
+        this.outageOverflowed = true;
+      }
       return;
     }
     // Replayed by a repair: this is the live copy, late.

@@ -24,6 +24,8 @@ interface Outage {
   since: number;
   /** room → the last event this instance delivered there before. */
   anchors: Map<string, string>;
+  /** The transport's `subscriberLosses` then: unchanged when back, the subscriber never went away. */
+  losses?: number;
 }
 
 /**
@@ -63,9 +65,11 @@ export class RoomOutageRepair {
         wasReady = true;
         if (this.outage) void this.repair();
       } else if (status !== 'closed' && wasReady && !this.outage) {
+        // NOTE: reported before the transport counts the subscriber's loss, so this is the count before it.
         this.outage = {
           since: Date.now(),
           anchors: this.delivery.beginOutage(),
+          losses: this.transport.subscriberLosses,
         };
       }
     });
@@ -85,6 +89,14 @@ export class RoomOutageRepair {
       for (let attempt = 1; attempt <= REPAIR_ATTEMPTS; attempt++) {
         const outage = this.outage;
         if (!outage || this.stopped) return;
+        const lost =
+          outage.losses === undefined ||
+          this.transport.subscriberLosses !== outage.losses;
+        // Only the publisher was away: every event came live.
+        if (!lost) return this.finish([]);
+        // Held events went out before the replay could: replaying now would double them.
+        if (this.delivery.overflowed)
+          return this.finish(this.delivery.localRooms());
         if (await this.subscribed()) {
           await this.replayRooms(outage);
           return;
