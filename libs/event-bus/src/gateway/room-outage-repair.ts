@@ -18,6 +18,8 @@ const OUTAGE_SLACK_MS = 2000;
 const REPAIR_ATTEMPTS = 5;
 const REPAIR_RETRY_MS = 1000;
 const PING_TIMEOUT_MS = 5000;
+/** Room histories read at once. */
+const READ_BATCH = 100;
 
 interface Outage {
   /** When the bus connection was seen going away (ms). */
@@ -26,6 +28,8 @@ interface Outage {
   anchors: Map<string, string>;
   /** The transport's `subscriberLosses` then: unchanged when back, the subscriber never went away. */
   losses?: number;
+  /** The transport went away again while this outage was being repaired. */
+  again?: boolean;
 }
 
 /**
@@ -45,6 +49,8 @@ export class RoomOutageRepair {
   private subscription?: Subscription;
   private outage?: Outage;
   private repairing = false;
+  /** The transport came back while a repair was under way: repair again after it. */
+  private rerun = false;
   private stopped = false;
 
   constructor(
@@ -64,13 +70,15 @@ export class RoomOutageRepair {
       if (status === 'ready') {
         wasReady = true;
         if (this.outage) void this.repair();
-      } else if (status !== 'closed' && wasReady && !this.outage) {
+      } else if (status !== 'closed' && wasReady) {
+        if (this.outage) this.outage.again = true;
         // NOTE: reported before the transport counts the subscriber's loss, so this is the count before it.
-        this.outage = {
-          since: Date.now(),
-          anchors: this.delivery.beginOutage(),
-          losses: this.transport.subscriberLosses,
-        };
+        else
+          this.outage = {
+            since: Date.now(),
+            anchors: this.delivery.beginOutage(),
+            losses: this.transport.subscriberLosses,
+          };
       }
     });
   }
@@ -83,8 +91,12 @@ export class RoomOutageRepair {
   }
 
   private async repair(): Promise<void> {
-    if (this.repairing) return;
+    if (this.repairing) {
+      this.rerun = true;
+      return;
+    }
     this.repairing = true;
+    this.rerun = false;
     try {
       for (let attempt = 1; attempt <= REPAIR_ATTEMPTS; attempt++) {
         const outage = this.outage;
@@ -98,9 +110,23 @@ export class RoomOutageRepair {
         if (this.delivery.overflowed)
           return this.finish(this.delivery.localRooms());
         if (await this.subscribed()) {
-          await this.replayRooms(outage);
+          const notRepaired = await this.replayRooms(outage);
+          if (!notRepaired) return;
+          if (outage.again) {
+            // Away again meanwhile: what was replayed stays delivered; the next pass starts after it.
+            this.outage = {
+              since: outage.since,
+              anchors: this.delivery.beginOutage(),
+              losses: outage.losses,
+            };
+            this.rerun = true;
+            return;
+          }
+          this.finish(notRepaired);
           return;
         }
+        // Away again: the next 'ready' repairs, the outage and its held events kept.
+        if (!this.transport.isConnected()) return;
         await new Promise(resolve =>
           setTimeout(resolve, REPAIR_RETRY_MS).unref(),
         );
@@ -109,6 +135,9 @@ export class RoomOutageRepair {
       if (this.outage) this.finish(this.delivery.localRooms());
     } finally {
       this.repairing = false;
+      // Back while this pass ran (else the next 'ready' starts one).
+      if (this.rerun && this.outage && this.transport.isConnected())
+        void this.repair();
     }
   }
 
@@ -123,33 +152,41 @@ export class RoomOutageRepair {
     return health.every(connection => connection.status === 'up');
   }
 
-  private async replayRooms(outage: Outage): Promise<void> {
+  /** Replays each room's missed events; answers the rooms not repaired (undefined: stopped). */
+  private async replayRooms(outage: Outage): Promise<string[] | undefined> {
     const notRepaired: string[] = [];
-    for (const room of this.delivery.localRooms()) {
-      if (this.outage !== outage || this.stopped) return;
-      const limits = this.historyOf(room);
-      if (!limits) {
-        notRepaired.push(room);
-        continue;
-      }
-      try {
-        const { events, complete } = await this.missed(
-          room,
-          outage.anchors.get(room),
-          outage.since - OUTAGE_SLACK_MS,
-        );
-        this.delivery.replayMissed(room, events);
-        if (!complete) notRepaired.push(room);
-      } catch (error) {
-        notRepaired.push(room);
-        this.logger.limited(
-          'room history unreadable',
-          'warn',
-          `Could not read the history of room "${room}" after a bus outage: ${(error as Error).message}.`,
-        );
-      }
+    const rooms = this.delivery.localRooms().filter(room => {
+      if (this.historyOf(room)) return true;
+      notRepaired.push(room);
+      return false;
+    });
+    // Read in batches: an instance with thousands of sockets has thousands of rooms.
+    for (let i = 0; i < rooms.length; i += READ_BATCH) {
+      const batch = rooms.slice(i, i + READ_BATCH);
+      const read = await Promise.all(
+        batch.map(room =>
+          this.missed(
+            room,
+            outage.anchors.get(room),
+            outage.since - OUTAGE_SLACK_MS,
+          ).catch((error: Error) => {
+            this.logger.limited(
+              'room history unreadable',
+              'warn',
+              `Could not read the history of room "${room}" after a bus outage: ${error.message}.`,
+            );
+            return undefined;
+          }),
+        ),
+      );
+      if (this.outage !== outage || this.stopped) return undefined;
+      batch.forEach((room, index) => {
+        const missed = read[index];
+        if (missed) this.delivery.replayMissed(room, missed.events);
+        if (!missed?.complete) notRepaired.push(room);
+      });
     }
-    this.finish(notRepaired);
+    return notRepaired;
   }
 
   /** The events of `room` after `anchor` (or else published from `from`); `complete`: none left out. */
