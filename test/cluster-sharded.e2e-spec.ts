@@ -512,7 +512,7 @@ describe('gateway on Redis Cluster with the sharded socket.io adapter (two insta
     expect(counts.filter(n => n > 0)).toEqual([2]);
   });
 
-  it("carries typing signals to the other instance on the room's shard channel (adapter broadcast), never to the sender", async () => {
+  it('carries typing signals to the other instance (server-side emit through the sharded adapter; the room has its own shard channel), never to the sender', async () => {
     const alice = await connect(urlA, 'alice');
     const bob = await connect(urlB, 'bob');
     for (const c of [alice, bob])

@@ -7,6 +7,7 @@ import {
   WebSocketServer,
   type OnGatewayConnection,
   type OnGatewayDisconnect,
+  type OnGatewayInit,
 } from '@nestjs/websockets';
 import {
   GatewayAckError,
@@ -57,15 +58,21 @@ type Ok<T> = { ok: true } & T;
     transform: true,
   }),
 )
-export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
+export class ChatGateway
+  implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect
+{
   @WebSocketServer()
   server!: Server;
 
   private readonly logger = new Logger('ChatGateway');
   private lastJoinWarning = 0;
-  private readonly typing = new TypingTracker(() => this.server);
+  private readonly typing = new TypingTracker();
 
   constructor(private readonly chats: ChatService) {}
+
+  afterInit(server: Server): void {
+    this.typing.attach(server);
+  }
 
   /** Every socket of a user joins the rooms of the user's chats (seed 002: "automatic room joining"). */
   async handleConnection(socket: Socket): Promise<void> {

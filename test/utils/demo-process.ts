@@ -78,6 +78,14 @@ export class DemoProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** SIGKILL: the process dies without running any shutdown hook. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    const exited = new Promise(resolve => this.child.once('exit', resolve));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
   /**
    * SIGTERM, as an orchestrator would. Nest's shutdown hooks close the app and
    * then re-raise the signal, so a clean stop ends with signal SIGTERM.

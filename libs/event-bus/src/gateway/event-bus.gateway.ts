@@ -72,6 +72,7 @@ import { defaultRooms } from './room-authorizer.js';
 import { isValidRoomName } from '../rooms/room-names.js';
 import { RoomDelivery } from './room-delivery.js';
 import { RoomRecovery } from './room-recovery.js';
+import { RoomOutageRepair } from './room-outage-repair.js';
 import { RoomSignals } from './room-signals.js';
 
 /** Longest shutdown waits for this instance's presence records to be removed from the store. */
@@ -110,6 +111,7 @@ export class EventBusGateway
   private readonly handshake: HandshakeMiddleware;
   private readonly delivery: RoomDelivery;
   private readonly recovery: RoomRecovery;
+  private readonly outageRepair: RoomOutageRepair;
   private readonly signals: RoomSignals;
   private readonly global: GlobalDelivery;
   private readonly rooms: GatewayRooms;
@@ -158,6 +160,14 @@ export class EventBusGateway
       this.counters,
       this.logger,
     );
+    this.outageRepair = new RoomOutageRepair(
+      publisher.transport,
+      publisher,
+      this.delivery,
+      room => config.rooms.history(room, busConfig.roomHistory),
+      this.counters,
+      this.logger,
+    );
     this.signals = new RoomSignals(config, this.counters);
     this.global = new GlobalDelivery(
       config.globalEvents,
@@ -196,6 +206,7 @@ export class EventBusGateway
       throw new GatewayAdapterMissingError();
     this.started = true;
     await this.delivery.start();
+    this.outageRepair.start();
     await this.global.start();
     await this.presence.start();
     this.startedAt = Date.now();
@@ -531,6 +542,7 @@ export class EventBusGateway
     if (!this.engine.isAccepting) return;
     this.engine.stopAccepting();
     this.metrics?.remove();
+    this.outageRepair.stop();
     await this.delivery.stop();
     await this.global.stop();
     if (this.server) {

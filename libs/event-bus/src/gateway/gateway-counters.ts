@@ -7,6 +7,7 @@ import type { GatewayStats } from './interfaces.js';
 export class GatewayCounters {
   eventsEmitted = 0;
   eventsReplayed = 0;
+  roomsNotRepaired = 0;
   clientEventsPublished = 0;
   signalsRelayed = 0;
   unauthorized = 0;
@@ -28,6 +29,7 @@ export class GatewayCounters {
       users,
       eventsEmitted: this.eventsEmitted,
       eventsReplayed: this.eventsReplayed,
+      roomsNotRepaired: this.roomsNotRepaired,
       clientEventsPublished: this.clientEventsPublished,
       signalsRelayed: this.signalsRelayed,
       rejected: {

@@ -74,6 +74,11 @@ export class GatewayMetrics {
       'Missed events replayed to recovering sockets.',
       s => s.eventsReplayed,
     );
+    counter(
+      'gateway_rooms_not_repaired_total',
+      'Rooms whose events during a bus outage could not all be replayed to their sockets here.',
+      s => s.roomsNotRepaired,
+    );
     const rejected = new prom.Counter({
       name: `${prefix}gateway_rejected_total`,
       help: 'Handshakes and client messages refused, by reason.',

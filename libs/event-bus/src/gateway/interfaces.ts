@@ -316,8 +316,14 @@ export interface GatewayStats {
   uptime: number;
   /** Events this instance emitted to rooms (one per event and room, not per socket). */
   eventsEmitted: number;
-  /** Missed events replayed to recovering sockets. */
+  /** Missed events replayed: to recovering sockets, and to rooms after a bus outage. */
   eventsReplayed: number;
+  /**
+   * Rooms with sockets here whose events during a bus outage could not all be
+   * replayed once it was over (the room keeps no history, or it was trimmed
+   * past the outage): their sockets may have missed events.
+   */
+  roomsNotRepaired: number;
   /** Events sockets published onto the bus through this instance. */
   clientEventsPublished: number;
   /** Signals relayed from this instance's sockets. */

@@ -19,6 +19,16 @@ const LIVE_IDS_TTL_MS = 10_000;
 /** At most this many live ids per socket and room are kept for that. */
 const LIVE_IDS_MAX = 1000;
 
+/** How long ids a repair replayed are kept from reaching their room live again (PUBLISH trails XADD). */
+const REPAIRED_IDS_TTL_MS = 10_000;
+
+/**
+ * At most this many live room events wait for an outage's repair. More come
+ * only while the subscriber is up and the rest of the transport is not (the
+ * publisher reconnecting): then they go out, and the repair is given up.
+ */
+const MAX_OUTAGE_HELD = 10_000;
+
 /** room → socket id → what is kept for that socket in that room. */
 type PerRoomSocket<T> = Map<string, Map<string, T>>;
 
@@ -81,6 +91,17 @@ export class RoomDelivery {
    * `subscribe` with `lastEventId` arrives).
    */
   private readonly liveSince = new LiveSinceJoin(LIVE_IDS_TTL_MS, LIVE_IDS_MAX);
+  /**
+   * room → id of the last event this instance delivered there, for the rooms
+   * with sockets here: where a repair after a bus outage starts (`RoomOutageRepair`).
+   */
+  private readonly lastDelivered = new Map<string, string>();
+  /** Set from a bus outage until its repair is done: the live room events wait here, in order. */
+  private outageHeld?: EventEnvelope[];
+  /** The events held for the current outage overflowed `MAX_OUTAGE_HELD` and went out unrepaired. */
+  private outageOverflowed = false;
+  /** room → ids a repair replayed there: their live copy, arriving later, is dropped. */
+  private readonly repaired = new Map<string, Set<string>>();
 
   constructor(
     private readonly router: EventRouter,
@@ -93,6 +114,73 @@ export class RoomDelivery {
   /** Emits to `server`'s sockets from now on. */
   attach(server: Server): void {
     this.server = server;
+    // A room with no socket here any more needs no repair.
+    server
+      .of('/')
+      .adapter.on('delete-room', (room: string) =>
+        this.lastDelivered.delete(room),
+      );
+  }
+
+  /**
+   * The bus subscriber is away: live room events are held from now until
+   * `endOutage()`. Answers where each room's delivery stopped.
+   */
+  beginOutage(): Map<string, string> {
+    this.outageHeld ??= [];
+    this.outageOverflowed = false;
+    return new Map(this.lastDelivered);
+  }
+
+  /** Whether the live events held for this outage overflowed and went out: it cannot be repaired. */
+  get overflowed(): boolean {
+    return this.outageOverflowed;
+  }
+
+  /** The rooms with sockets of this instance (socket.io's room of each socket's id left out). */
+  localRooms(): string[] {
+    const adapter = this.server?.of('/').adapter;
+    if (!adapter) return [];
+    return [...adapter.rooms.keys()].filter(room => !adapter.sids.has(room));
+  }
+
+  /**
+   * Emits a repair's replay of `room` (events missed during the outage, in
+   * history order), leaving out the ones already delivered live; their live
+   * copies are dropped from then on.
+   */
+  replayMissed(room: string, events: EventEnvelope[]): number {
+    const held = new Set<string>();
+    for (const event of this.outageHeld ?? [])
+      if (targetRoom(event.metadata) === room) held.add(event.id);
+    let replayed = 0;
+    const ids = new Set<string>();
+    for (const event of events) {
+      ids.add(event.id);
+      // Held ones go out after the replay, in their own order.
+      if (held.has(event.id)) continue;
+      this.emit(event, room, true);
+      replayed++;
+    }
+    if (ids.size > 0) {
+      const previous = this.repaired.get(room);
+      if (previous) for (const id of previous) ids.add(id);
+      this.repaired.set(room, ids);
+      setTimeout(() => {
+        if (this.repaired.get(room) === ids) this.repaired.delete(room);
+      }, REPAIRED_IDS_TTL_MS).unref();
+    }
+    return replayed;
+  }
+
+  /** The repair is done: the held live events go out, in order. */
+  endOutage(): void {
+    const held = this.outageHeld;
+    this.outageHeld = undefined;
+    for (const event of held ?? []) {
+      const room = targetRoom(event.metadata);
+      if (room !== undefined) this.emit(event, room, false);
+    }
   }
 
   /** Subscribes to the gateway route; every event with a room is delivered. */
@@ -160,6 +248,21 @@ export class RoomDelivery {
   private deliver(event: EventEnvelope): void {
     const room = targetRoom(event.metadata);
     if (room === undefined || !this.server) return;
+    if (this.outageHeld) {
+      this.outageHeld.push(event);
+      if (this.outageHeld.length >= MAX_OUTAGE_HELD) {
+        this.endOutage();
+        this.outageOverflowed = true;
+      }
+      return;
+    }
+    // Replayed by a repair: this is the live copy, late.
+    if (this.repaired.get(room)?.has(event.id)) return;
+    this.emit(event, room, false);
+  }
+
+  private emit(event: EventEnvelope, room: string, replay: boolean): void {
+    if (!this.server) return;
     const payload = toClientEvent(event, room);
     const waiting = this.recovering.get(room);
     if (waiting) for (const held of waiting.values()) held.push(payload);
@@ -171,8 +274,11 @@ export class RoomDelivery {
         for (const [socketId, ids] of replayed)
           if (ids.has(event.id)) target = target.except(socketId);
       target.emit(this.eventName(event.type), payload);
-      this.counters.eventsEmitted++;
+      if (replay) this.counters.eventsReplayed++;
+      else this.counters.eventsEmitted++;
       this.liveSince.delivered(room, event.id);
+      if (this.server.of('/').adapter.rooms.has(room))
+        this.lastDelivered.set(room, event.id);
     } catch (error) {
       this.logger.limited(
         'emit failed',

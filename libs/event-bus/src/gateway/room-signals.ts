@@ -12,16 +12,59 @@ import type {
 import { jsonSize } from './json-size.util.js';
 
 /**
+ * How much longer than `signals.typingTimeoutMs` an instance waits for a
+ * renewal (or a stop) of a `typing` it relayed before it stops it itself: the
+ * sender's instance may be gone, and its timer with it.
+ */
+const TYPING_GRACE_MS = 2000;
+/** A renewal is passed on to the other instances at most this often per socket and room. */
+const RENEWAL_EVERY_MS = 1000;
+/** Instance to instance (socket.io `serverSideEmit`), never sent to a socket. */
+const TYPING_SYNC = 'eventbus:typing-sync';
+
+/** What instances tell each other of one socket's `typing` in one room. */
+interface TypingSync {
+  room: string;
+  userId: string;
+  socketId: string;
+  typing: boolean;
+}
+
+interface Typing {
+  timer: NodeJS.Timeout;
+  /** When the last renewal was passed on (ms). */
+  syncedAt: number;
+}
+
+function isTypingSync(value: unknown): value is TypingSync {
+  const sync = value as Partial<TypingSync> | null;
+  return (
+    typeof sync === 'object' &&
+    sync !== null &&
+    typeof sync.room === 'string' &&
+    typeof sync.userId === 'string' &&
+    typeof sync.socketId === 'string' &&
+    typeof sync.typing === 'boolean'
+  );
+}
+
+/**
  * Ephemeral signals between the members of a room (`signal { room, kind, data? }`),
  * relayed on every instance through the socket.io adapter; nothing is stored.
  * `typing` is relayed as `started` once and followed by a `stopped` when not
  * renewed within `signals.typingTimeoutMs`, when stopped with
- * `data: { stopped: true }`, or when the sender leaves.
+ * `data: { stopped: true }`, or when the sender leaves. The sender's instance
+ * tells every instance (`serverSideEmit`) of a `typing`'s start, renewals and
+ * end; each relays `started` / `stopped` to its own sockets and runs its own
+ * expiry (the timeout plus a grace), so a `typing` whose sender's instance
+ * died still stops.
  */
 export class RoomSignals {
   private server?: Server;
-  /** socket id → room → expiry timer of its `typing` signal there. */
-  private readonly typing = new Map<string, Map<string, NodeJS.Timeout>>();
+  /** Sender side: socket id → room → its `typing` there. */
+  private readonly typing = new Map<string, Map<string, Typing>>();
+  /** Receiver side (every instance): room and socket → expiry timer of a `typing` relayed here. */
+  private readonly relayed = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly config: ResolvedGatewayConfig,
@@ -30,6 +73,9 @@ export class RoomSignals {
 
   attach(server: Server): void {
     this.server = server;
+    server.on(TYPING_SYNC, (sync: unknown) => {
+      if (isTypingSync(sync)) this.seen(sync);
+    });
   }
 
   /** Checks the policy and relays; throws `GatewayAckError` on a refusal. */
@@ -64,12 +110,14 @@ export class RoomSignals {
   /** Ends the socket's `typing` in `room`, if it is typing there. */
   stopTyping(socket: Socket, room: string): void {
     const rooms = this.typing.get(socket.id);
-    const timer = rooms?.get(room);
-    if (!rooms || !timer) return;
-    clearTimeout(timer);
+    const running = rooms?.get(room);
+    if (!rooms || !running) return;
+    clearTimeout(running.timer);
     rooms.delete(room);
     if (rooms.size === 0) this.typing.delete(socket.id);
-    this.relay(socket, { room, kind: 'typing', state: 'stopped' });
+    this.sync(socket, room, false);
+    // Counted where the signal came from, as the other kinds.
+    this.counters.signalsRelayed++;
   }
 
   /** The socket disconnected: its `typing` ends everywhere. */
@@ -105,14 +153,64 @@ export class RoomSignals {
     let rooms = this.typing.get(socket.id);
     if (!rooms) this.typing.set(socket.id, (rooms = new Map()));
     const running = rooms.get(room);
-    if (running) clearTimeout(running);
-    else this.relay(socket, { room, kind: 'typing', state: 'started' });
+    if (running) clearTimeout(running.timer);
+    const now = Date.now();
+    const renew = !running || now - running.syncedAt >= RENEWAL_EVERY_MS;
     const timer = setTimeout(
       () => this.stopTyping(socket, room),
       this.config.signals.typingTimeoutMs,
     );
     timer.unref();
-    rooms.set(room, timer);
+    rooms.set(room, { timer, syncedAt: renew ? now : running.syncedAt });
+    if (renew) this.sync(socket, room, true);
+    if (!running) this.counters.signalsRelayed++;
+  }
+
+  /** A `typing` state, here and on every other instance. */
+  private sync(socket: Socket, room: string, typing: boolean): void {
+    const sync: TypingSync = {
+      room,
+      userId: identityOf(socket).userId,
+      socketId: socket.id,
+      typing,
+    };
+    this.seen(sync);
+    this.server?.serverSideEmit(TYPING_SYNC, sync);
+  }
+
+  /** A `typing` state from any instance, for this instance's sockets. */
+  private seen(sync: TypingSync): void {
+    const key = `${sync.room}\n${sync.socketId}`;
+    const expiry = this.relayed.get(key);
+    if (expiry) clearTimeout(expiry);
+    if (!sync.typing) {
+      if (!expiry) return;
+      this.relayed.delete(key);
+      this.relayLocal(sync, 'stopped');
+      return;
+    }
+    if (!expiry) this.relayLocal(sync, 'started');
+    const timer = setTimeout(() => {
+      this.relayed.delete(key);
+      this.relayLocal(sync, 'stopped');
+    }, this.config.signals.typingTimeoutMs + TYPING_GRACE_MS);
+    timer.unref();
+    this.relayed.set(key, timer);
+  }
+
+  /** To this instance's sockets in the room, never the sender. */
+  private relayLocal(sync: TypingSync, state: 'started' | 'stopped'): void {
+    const payload: RoomSignal = {
+      room: sync.room,
+      kind: 'typing',
+      state,
+      from: { userId: sync.userId },
+      at: new Date().toISOString(),
+    };
+    this.server?.local
+      .to(sync.room)
+      .except(sync.socketId)
+      .emit(SERVER_EVENTS.signal, payload);
   }
 
   /** To the room's other sockets on every instance (through the adapter), never back to the sender. */
