@@ -25,3 +25,5 @@ export { HistoryRequest, PresenceRequest } from './dto/room-query.dto.js';
 export { CLIENT_MESSAGES, SERVER_EVENTS } from './gateway.constants.js';
 export { GATEWAY_ACK_CODES } from '@shared-infra/event-bus-client/protocol';
 export type * from './interfaces.js';
+export { TYPING_GRACE_MS, TypingRelay } from './typing-relay.js';
+export type { TypingRelayOptions, TypingState } from './typing-relay.js';

@@ -10,43 +10,10 @@ import type {
   SocketIdentity,
 } from './interfaces.js';
 import { jsonSize } from './json-size.util.js';
+import { TypingRelay, type TypingState } from './typing-relay.js';
 
-/**
- * How much longer than `signals.typingTimeoutMs` an instance waits for a
- * renewal (or a stop) of a `typing` it relayed before it stops it itself: the
- * sender's instance may be gone, and its timer with it.
- */
-const TYPING_GRACE_MS = 2000;
-/** A renewal is passed on to the other instances at most this often per socket and room. */
-const RENEWAL_EVERY_MS = 1000;
 /** Instance to instance (socket.io `serverSideEmit`), never sent to a socket. */
 const TYPING_SYNC = 'eventbus:typing-sync';
-
-/** What instances tell each other of one socket's `typing` in one room. */
-interface TypingSync {
-  room: string;
-  userId: string;
-  socketId: string;
-  typing: boolean;
-}
-
-interface Typing {
-  timer: NodeJS.Timeout;
-  /** When the last renewal was passed on (ms). */
-  syncedAt: number;
-}
-
-function isTypingSync(value: unknown): value is TypingSync {
-  const sync = value as Partial<TypingSync> | null;
-  return (
-    typeof sync === 'object' &&
-    sync !== null &&
-    typeof sync.room === 'string' &&
-    typeof sync.userId === 'string' &&
-    typeof sync.socketId === 'string' &&
-    typeof sync.typing === 'boolean'
-  );
-}
 
 /**
  * Ephemeral signals between the members of a room (`signal { room, kind, data? }`),
@@ -57,25 +24,28 @@ function isTypingSync(value: unknown): value is TypingSync {
  * tells every instance (`serverSideEmit`) of a `typing`'s start, renewals and
  * end; each relays `started` / `stopped` to its own sockets and runs its own
  * expiry (the timeout plus a grace), so a `typing` whose sender's instance
- * died still stops.
+ * died still stops (`TypingRelay`).
  */
 export class RoomSignals {
   private server?: Server;
-  /** Sender side: socket id → room → its `typing` there. */
-  private readonly typing = new Map<string, Map<string, Typing>>();
-  /** Receiver side (every instance): room and socket → expiry timer of a `typing` relayed here. */
-  private readonly relayed = new Map<string, NodeJS.Timeout>();
+  private readonly typing: TypingRelay;
 
   constructor(
     private readonly config: ResolvedGatewayConfig,
     private readonly counters: GatewayCounters,
-  ) {}
+  ) {
+    this.typing = new TypingRelay({
+      syncEvent: TYPING_SYNC,
+      timeoutMs: config.signals.typingTimeoutMs,
+      emit: relayTyping,
+      // Counted where the signal came from, as the other kinds.
+      onEnded: () => this.counters.signalsRelayed++,
+    });
+  }
 
   attach(server: Server): void {
     this.server = server;
-    server.on(TYPING_SYNC, (sync: unknown) => {
-      if (isTypingSync(sync)) this.seen(sync);
-    });
+    this.typing.attach(server);
   }
 
   /** Checks the policy and relays; throws `GatewayAckError` on a refusal. */
@@ -109,22 +79,12 @@ export class RoomSignals {
 
   /** Ends the socket's `typing` in `room`, if it is typing there. */
   stopTyping(socket: Socket, room: string): void {
-    const rooms = this.typing.get(socket.id);
-    const running = rooms?.get(room);
-    if (!rooms || !running) return;
-    clearTimeout(running.timer);
-    rooms.delete(room);
-    if (rooms.size === 0) this.typing.delete(socket.id);
-    this.sync(socket, room, false);
-    // Counted where the signal came from, as the other kinds.
-    this.counters.signalsRelayed++;
+    this.typing.stop(socket.id, room);
   }
 
   /** The socket disconnected: its `typing` ends everywhere. */
   disconnected(socket: Socket): void {
-    const typing = this.typing.get(socket.id);
-    if (typing)
-      for (const room of [...typing.keys()]) this.stopTyping(socket, room);
+    this.typing.disconnected(socket.id);
   }
 
   private assertIn(socket: Socket, room: string): void {
@@ -150,67 +110,8 @@ export class RoomSignals {
   }
 
   private startTyping(socket: Socket, room: string): void {
-    let rooms = this.typing.get(socket.id);
-    if (!rooms) this.typing.set(socket.id, (rooms = new Map()));
-    const running = rooms.get(room);
-    if (running) clearTimeout(running.timer);
-    const now = Date.now();
-    const renew = !running || now - running.syncedAt >= RENEWAL_EVERY_MS;
-    const timer = setTimeout(
-      () => this.stopTyping(socket, room),
-      this.config.signals.typingTimeoutMs,
-    );
-    timer.unref();
-    rooms.set(room, { timer, syncedAt: renew ? now : running.syncedAt });
-    if (renew) this.sync(socket, room, true);
-    if (!running) this.counters.signalsRelayed++;
-  }
-
-  /** A `typing` state, here and on every other instance. */
-  private sync(socket: Socket, room: string, typing: boolean): void {
-    const sync: TypingSync = {
-      room,
-      userId: identityOf(socket).userId,
-      socketId: socket.id,
-      typing,
-    };
-    this.seen(sync);
-    this.server?.serverSideEmit(TYPING_SYNC, sync);
-  }
-
-  /** A `typing` state from any instance, for this instance's sockets. */
-  private seen(sync: TypingSync): void {
-    const key = `${sync.room}\n${sync.socketId}`;
-    const expiry = this.relayed.get(key);
-    if (expiry) clearTimeout(expiry);
-    if (!sync.typing) {
-      if (!expiry) return;
-      this.relayed.delete(key);
-      this.relayLocal(sync, 'stopped');
-      return;
-    }
-    if (!expiry) this.relayLocal(sync, 'started');
-    const timer = setTimeout(() => {
-      this.relayed.delete(key);
-      this.relayLocal(sync, 'stopped');
-    }, this.config.signals.typingTimeoutMs + TYPING_GRACE_MS);
-    timer.unref();
-    this.relayed.set(key, timer);
-  }
-
-  /** To this instance's sockets in the room, never the sender. */
-  private relayLocal(sync: TypingSync, state: 'started' | 'stopped'): void {
-    const payload: RoomSignal = {
-      room: sync.room,
-      kind: 'typing',
-      state,
-      from: { userId: sync.userId },
-      at: new Date().toISOString(),
-    };
-    this.server?.local
-      .to(sync.room)
-      .except(sync.socketId)
-      .emit(SERVER_EVENTS.signal, payload);
+    if (this.typing.start(socket.id, identityOf(socket).userId, room))
+      this.counters.signalsRelayed++;
   }
 
   /** To the room's other sockets on every instance (through the adapter), never back to the sender. */
@@ -230,4 +131,20 @@ export class RoomSignals {
         .emit(SERVER_EVENTS.signal, payload);
     this.counters.signalsRelayed++;
   }
+}
+
+/** To this instance's sockets in the room, never the sender. */
+function relayTyping(
+  server: Server,
+  state: 'started' | 'stopped',
+  { room, userId, socketId }: TypingState,
+): void {
+  const payload: RoomSignal = {
+    room,
+    kind: 'typing',
+    state,
+    from: { userId },
+    at: new Date().toISOString(),
+  };
+  server.local.to(room).except(socketId).emit(SERVER_EVENTS.signal, payload);
 }
